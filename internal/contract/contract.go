@@ -1,0 +1,194 @@
+// Package contract turns openapi.yaml into checks: it finds the operation a request
+// addresses and says, without echoing any submitted or returned value, how a response breaks
+// the contract. The mock uses it on its own answers (strict mode), the tests use it on every
+// answer they receive, and the conformance suite uses it on the server under test.
+package contract
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"sort"
+	"strings"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+	"github.com/getkin/kin-openapi/routers/gorillamux"
+
+	"github.com/mixpeekkit/mixpeekkit"
+)
+
+// Contract is a loaded, validated openapi.yaml with a router over its operations.
+type Contract struct {
+	Doc    *openapi3.T
+	router routers.Router
+	byID   map[string]*routers.Route
+}
+
+// Load parses and validates the embedded openapi.yaml.
+func Load(ctx context.Context) (*Contract, error) {
+	doc, err := mixpeekkit.LoadContract(ctx)
+	if err != nil {
+		return nil, err
+	}
+	router, err := gorillamux.NewRouter(doc)
+	if err != nil {
+		return nil, fmt.Errorf("openapi.yaml: router: %w", err)
+	}
+	c := &Contract{Doc: doc, router: router, byID: map[string]*routers.Route{}}
+	for path, item := range doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			c.byID[op.OperationID] = &routers.Route{
+				Spec: doc, Path: path, PathItem: item, Method: method, Operation: op,
+			}
+		}
+	}
+	return c, nil
+}
+
+// Route returns the route of the operation with that ID, or nil.
+func (c *Contract) Route(operationID string) *routers.Route { return c.byID[operationID] }
+
+// OperationIDs lists every operation ID of the contract, sorted.
+func (c *Contract) OperationIDs() []string {
+	ids := make([]string, 0, len(c.byID))
+	for id := range c.byID {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+// FindRoute finds the operation a request addresses, with kin-openapi's own router (so a
+// check built on it does not trust the router of the server it checks).
+func (c *Contract) FindRoute(r *http.Request) (*routers.Route, map[string]string, error) {
+	return c.router.FindRoute(r)
+}
+
+// Violation says how one response broke the contract. Problems name places (status, header,
+// JSON pointer and schema keyword), never values, so a violation is safe to log.
+type Violation struct {
+	Operation string
+	Status    int
+	Problems  []string
+}
+
+func (v *Violation) Error() string {
+	return fmt.Sprintf("%s answered %d against openapi.yaml: %s",
+		v.Operation, v.Status, strings.Join(v.Problems, "; "))
+}
+
+// CheckResponse validates one answer to req (whose route is given): the status must be
+// declared for the operation, the Content-Type must be JSON, and the body must match the
+// declared schema (a writeOnly property such as secret_value may not appear). It returns nil
+// or a *Violation.
+func (c *Contract) CheckResponse(ctx context.Context, route *routers.Route, req *http.Request,
+	status int, header http.Header, body []byte) error {
+	v := &Violation{Operation: route.Operation.OperationID, Status: status}
+	if route.Operation.Responses.Status(status) == nil {
+		v.Problems = append(v.Problems, fmt.Sprintf("status %d is not declared", status))
+		return v
+	}
+	if mt, _, err := mime.ParseMediaType(header.Get("Content-Type")); err != nil || mt != "application/json" {
+		v.Problems = append(v.Problems, "Content-Type is not application/json")
+		return v
+	}
+	input := &openapi3filter.ResponseValidationInput{
+		RequestValidationInput: &openapi3filter.RequestValidationInput{Request: req, Route: route},
+		Status:                 status,
+		Header:                 header,
+		Body:                   io.NopCloser(bytes.NewReader(body)),
+		Options:                &openapi3filter.Options{MultiError: true, IncludeResponseStatus: true},
+	}
+	if err := openapi3filter.ValidateResponse(ctx, input); err != nil {
+		v.Problems = append(v.Problems, Describe(err, "body")...)
+		return v
+	}
+	return nil
+}
+
+// Describe lists the problems in a kin-openapi validation error as "where: what failed",
+// sorted, without any of the values involved. root names the place the pointers start from.
+func Describe(err error, root string) []string {
+	var out []string
+	for _, e := range Flatten(err) {
+		var se *openapi3.SchemaError
+		var pe *openapi3filter.ParseError
+		var re *openapi3filter.ResponseError
+		switch {
+		case errors.As(e, &se):
+			l := LeafOf(se)
+			out = append(out, fmt.Sprintf("%s/%s: fails %q", root, strings.Join(l.Pointer, "/"), l.Field))
+		case errors.As(e, &pe):
+			out = append(out, root+": is not valid JSON")
+		case errors.As(e, &re) && re.Reason != "":
+			out = append(out, safeReason(re.Reason))
+		default:
+			out = append(out, root+": invalid")
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// safeReason keeps the part of a kin-openapi reason before any quoted value.
+func safeReason(reason string) string {
+	if i := strings.IndexAny(reason, "\"'"); i >= 0 {
+		reason = strings.TrimSpace(reason[:i])
+	}
+	return reason
+}
+
+// Flatten expands a MultiError, and a ResponseError whose cause is a schema failure, into
+// the leaf errors. A RequestError stays whole: it says which parameter or body failed.
+func Flatten(err error) []error {
+	switch e := err.(type) {
+	case nil:
+		return nil
+	case openapi3.MultiError:
+		var out []error
+		for _, x := range e {
+			out = append(out, Flatten(x)...)
+		}
+		return out
+	case *openapi3filter.ResponseError:
+		switch e.Err.(type) {
+		case openapi3.MultiError, *openapi3.SchemaError:
+			return Flatten(e.Err)
+		}
+	}
+	return []error{err}
+}
+
+// Leaf is one schema failure: where (a JSON pointer, as segments) and which keyword of
+// which schema failed. It carries no value.
+type Leaf struct {
+	Pointer []string
+	Field   string
+	Schema  *openapi3.Schema
+}
+
+// LeafOf follows a composed schema's error (allOf, anyOf, oneOf with one cause) to the
+// schema that really failed, so a `$ref` wrapped in allOf reports "enum", not "allOf".
+func LeafOf(se *openapi3.SchemaError) Leaf {
+	l := Leaf{Pointer: se.JSONPointer(), Field: se.SchemaField, Schema: se.Schema}
+	for l.Field == "allOf" || l.Field == "anyOf" || l.Field == "oneOf" {
+		var me openapi3.MultiError
+		if errors.As(se.Origin, &me) && len(me) != 1 {
+			break
+		}
+		var inner *openapi3.SchemaError
+		if !errors.As(se.Origin, &inner) {
+			break
+		}
+		// The inner error is about the same value, so the outer pointer stays right.
+		se = inner
+		l = Leaf{Pointer: l.Pointer, Field: se.SchemaField, Schema: se.Schema}
+	}
+	return l
+}

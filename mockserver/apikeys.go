@@ -1,0 +1,336 @@
+package mockserver
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+)
+
+type apiKeyCreateRequest struct {
+	Name              string        `json:"name"`
+	Description       *string       `json:"description"`
+	Permissions       *[]permission `json:"permissions"` // absent: ["read"]
+	Scopes            []scope       `json:"scopes"`
+	RateLimitOverride *int          `json:"rate_limit_override"`
+	ExpiresAt         *time.Time    `json:"expires_at"`
+}
+
+// apiKeyUpdateRequest tells a field that is absent from one that is null.
+type apiKeyUpdateRequest struct {
+	Name              optional[string]       `json:"name"`
+	Description       optional[string]       `json:"description"`
+	Permissions       optional[[]permission] `json:"permissions"`
+	Scopes            optional[[]scope]      `json:"scopes"`
+	RateLimitOverride optional[int]          `json:"rate_limit_override"`
+	ExpiresAt         optional[time.Time]    `json:"expires_at"`
+	Status            optional[string]       `json:"status"`
+}
+
+// optional is a JSON field that may be absent (set false), null, or a value.
+type optional[T any] struct {
+	set, null bool
+	v         T
+}
+
+func (o *optional[T]) UnmarshalJSON(b []byte) error {
+	o.set = true
+	if string(b) == "null" {
+		o.null = true
+		return nil
+	}
+	return json.Unmarshal(b, &o.v)
+}
+
+// value reports the field's value when it is present and not null.
+func (o optional[T]) value() (T, bool) { return o.v, o.set && !o.null }
+
+// APIKey is an API key as openapi.yaml's APIKeyModel shows it: never with its plaintext.
+// Nullable fields are written as null, as a FastAPI server writes them.
+type APIKey struct {
+	KeyID             string       `json:"key_id"`
+	KeyHash           string       `json:"key_hash"`
+	KeyPrefix         string       `json:"key_prefix"`
+	KeyType           string       `json:"key_type"`
+	SubscriptionID    *string      `json:"subscription_id"`
+	InternalID        string       `json:"internal_id"`
+	OrganizationID    string       `json:"organization_id"`
+	UserID            string       `json:"user_id"`
+	Name              string       `json:"name"`
+	Description       *string      `json:"description"`
+	Permissions       []permission `json:"permissions"`
+	Scopes            []scope      `json:"scopes"`
+	RateLimitOverride *int         `json:"rate_limit_override"`
+	Status            string       `json:"status"`
+	ExpiresAt         *string      `json:"expires_at"`
+	LastUsedAt        *string      `json:"last_used_at"`
+	CreatedAt         string       `json:"created_at"`
+	CreatedBy         *string      `json:"created_by"`
+	RevokedAt         *string      `json:"revoked_at"`
+	RevokedBy         *string      `json:"revoked_by"`
+	AllowedOrigins    []string     `json:"allowed_origins"`
+}
+
+// apiKeyCreateResponse is APIKeyCreateResponse: the model and, this once, the plaintext.
+type apiKeyCreateResponse struct {
+	APIKey
+	Key string `json:"key"`
+}
+
+type apiKeyListResponse struct {
+	Results []APIKey `json:"results"`
+	Total   int           `json:"total"`
+}
+
+type genericSuccessResponse struct {
+	Success bool   `json:"success"`
+	Message string `json:"message"`
+}
+
+func timestamp(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+
+func timestampOrNil(t *time.Time) *string {
+	if t == nil {
+		return nil
+	}
+	s := timestamp(*t)
+	return &s
+}
+
+func (k *apiKey) model(now time.Time) APIKey {
+	return APIKey{
+		KeyID: k.KeyID, KeyHash: k.Hash, KeyPrefix: k.Prefix, KeyType: "standard",
+		InternalID: k.InternalID, OrganizationID: k.user.org.ID, UserID: k.user.ID,
+		Name: k.Name, Description: k.Description,
+		Permissions: append([]permission{}, k.Permissions...), Scopes: append([]scope{}, k.Scopes...),
+		RateLimitOverride: k.RateLimitOverride, Status: k.status(now),
+		ExpiresAt: timestampOrNil(k.ExpiresAt), LastUsedAt: timestampOrNil(k.LastUsedAt),
+		CreatedAt: timestamp(k.CreatedAt), CreatedBy: k.CreatedBy,
+		RevokedAt: timestampOrNil(k.RevokedAt), RevokedBy: k.RevokedBy,
+	}
+}
+
+// material is new key material, made before the store is locked.
+type material struct {
+	plaintext, hash, prefix string
+}
+
+func (s *Server) newMaterial() (material, error) {
+	p, err := s.ids.apiKeyMaterial()
+	if err != nil {
+		return material{}, err
+	}
+	return material{plaintext: p, hash: hashKey(p), prefix: keyPrefix(p)}, nil
+}
+
+// userOf finds the user named by the path in the caller's organization.
+func userOf(c *call) (*user, error) {
+	email := c.vars["user_email"]
+	u := c.caller.org.user(email)
+	if u == nil {
+		return nil, errUserNotFound(email)
+	}
+	return u, nil
+}
+
+// liveKeyOf finds the user's live key named by the path.
+func liveKeyOf(c *call) (*user, *apiKey, error) {
+	u, err := userOf(c)
+	if err != nil {
+		return nil, nil, err
+	}
+	k := u.key(c.vars["key_name"])
+	if k == nil {
+		return nil, nil, errKeyNotFound(c.vars["user_email"], c.vars["key_name"])
+	}
+	return u, k, nil
+}
+
+func (s *Server) createKey(c *call) (any, error) {
+	var req apiKeyCreateRequest
+	if err := decodeBody(c, &req); err != nil {
+		return nil, err
+	}
+	m, err := s.newMaterial()
+	if err != nil {
+		return nil, err
+	}
+	k := &apiKey{
+		Name: req.Name, Description: req.Description, Hash: m.hash, Prefix: m.prefix,
+		Permissions: []permission{permRead}, Scopes: append([]scope{}, req.Scopes...),
+		RateLimitOverride: req.RateLimitOverride, CreatedAt: c.now, CreatedBy: &c.caller.userID,
+	}
+	if req.Permissions != nil {
+		k.Permissions = append([]permission{}, (*req.Permissions)...)
+	}
+	if req.ExpiresAt != nil {
+		t := req.ExpiresAt.UTC().Truncate(time.Microsecond)
+		k.ExpiresAt = &t
+	}
+	if k.KeyID, err = s.ids.keyID(); err != nil {
+		return nil, err
+	}
+	if k.InternalID, err = s.ids.internalID(); err != nil {
+		return nil, err
+	}
+	var out apiKeyCreateResponse
+	err = s.store.do(func(st *state) error {
+		u, err := userOf(c)
+		if err != nil {
+			return err
+		}
+		if u.nameTaken(k.Name) {
+			return errKeyExists(u.Email, k.Name)
+		}
+		k.user = u
+		u.keys = append(u.keys, k)
+		st.byHash[k.Hash] = k
+		out = apiKeyCreateResponse{APIKey: k.model(c.now), Key: m.plaintext}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (s *Server) listKeys(c *call) (any, error) {
+	// openapi.yaml has checked that the value is a boolean, as strconv reads booleans.
+	includeRevoked, _ := strconv.ParseBool(c.r.URL.Query().Get("include_revoked"))
+	out := apiKeyListResponse{Results: []APIKey{}}
+	err := s.store.do(func(*state) error {
+		u, err := userOf(c)
+		if err != nil {
+			return err
+		}
+		for _, k := range u.keys {
+			if k.RevokedAt == nil || includeRevoked {
+				out.Results = append(out.Results, k.model(c.now))
+			}
+		}
+		return nil
+	})
+	out.Total = len(out.Results)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (s *Server) updateKey(c *call) (any, error) {
+	var req apiKeyUpdateRequest
+	if err := decodeBody(c, &req); err != nil {
+		return nil, err
+	}
+	var out APIKey
+	err := s.store.do(func(*state) error {
+		u, k, err := liveKeyOf(c)
+		if err != nil {
+			if status, ok := req.Status.value(); ok && status == statusActive && u != nil && u.revokedKey(c.vars["key_name"]) != nil {
+				return errBadRequest("a revoked API key cannot be reactivated; create a new key",
+					map[string]any{"key_name": c.vars["key_name"], "status": statusRevoked})
+			}
+			return err
+		}
+		if k.Name == adminKeyName {
+			return errAdminKeyProtected("changed")
+		}
+		// Work out the whole change first: a refused request changes nothing.
+		next := k.clone()
+		if name, ok := req.Name.value(); ok && name != k.Name {
+			if u.nameTaken(name) {
+				return errBadRequest(fmt.Sprintf("the name %q is already used by another API key of this user", name),
+					map[string]any{"key_name": name})
+			}
+			next.Name = name
+		}
+		if req.Description.set {
+			next.Description = nil
+			if d, ok := req.Description.value(); ok {
+				next.Description = &d
+			}
+		}
+		if p, ok := req.Permissions.value(); ok {
+			next.Permissions = append([]permission{}, p...)
+		}
+		if req.Scopes.set {
+			sc, _ := req.Scopes.value()
+			next.Scopes = append([]scope{}, sc...)
+		}
+		if req.RateLimitOverride.set {
+			next.RateLimitOverride = nil
+			if n, ok := req.RateLimitOverride.value(); ok {
+				next.RateLimitOverride = &n
+			}
+		}
+		if req.ExpiresAt.set {
+			next.ExpiresAt = nil
+			if t, ok := req.ExpiresAt.value(); ok {
+				t = t.UTC().Truncate(time.Microsecond)
+				next.ExpiresAt = &t
+			}
+		}
+		if status, ok := req.Status.value(); ok {
+			switch {
+			case status == statusRevoked:
+				next.revoke(c.now, c.caller.userID)
+			case status == statusExpired:
+				return errBadRequest("status expired cannot be set: it follows from expires_at", map[string]any{"status": status})
+			case next.status(c.now) == statusExpired:
+				return errBadRequest("the key stays expired: set a later expires_at to make it active", map[string]any{"status": status})
+			}
+		}
+		*k = *next
+		out = k.model(c.now)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (s *Server) deleteKey(c *call) (any, error) {
+	err := s.store.do(func(*state) error {
+		_, k, err := liveKeyOf(c)
+		if err != nil {
+			return err
+		}
+		if k.Name == adminKeyName {
+			return errAdminKeyProtected("deleted")
+		}
+		k.revoke(c.now, c.caller.userID)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return genericSuccessResponse{Success: true, Message: fmt.Sprintf("API key %q revoked", c.vars["key_name"])}, nil
+}
+
+func (s *Server) rotateKey(c *call) (any, error) {
+	m, err := s.newMaterial()
+	if err != nil {
+		return nil, err
+	}
+	var out apiKeyCreateResponse
+	err = s.store.do(func(st *state) error {
+		_, k, err := liveKeyOf(c)
+		if err != nil {
+			return err
+		}
+		if k.Name == adminKeyName {
+			return errAdminKeyProtected("rotated")
+		}
+		// No grace period: the old plaintext stops authenticating now.
+		delete(st.byHash, k.Hash)
+		k.Hash, k.Prefix, k.LastUsedAt = m.hash, m.prefix, nil
+		st.byHash[k.Hash] = k
+		out = apiKeyCreateResponse{APIKey: k.model(c.now), Key: m.plaintext}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}

@@ -1,0 +1,56 @@
+package mockserver
+
+import (
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+)
+
+// principal is who is calling: a snapshot taken at authentication, so that the permission
+// check needs no lock. key and org are only dereferenced under the store lock.
+type principal struct {
+	key     *apiKey
+	org     *organization
+	userID  string
+	keyName string
+	perms   []permission
+}
+
+func (p *principal) has(need permission) bool {
+	return slices.Contains(p.perms, permAdmin) || slices.Contains(p.perms, need)
+}
+
+// authenticate finds the live key presented as "Authorization: Bearer <key>" and records
+// its use. Only the hash of the presented key is ever compared or kept.
+func (s *Server) authenticate(r *http.Request, now time.Time) (*principal, error) {
+	h := r.Header.Get("Authorization")
+	if h == "" {
+		return nil, errUnauthorized("missing Authorization header: send Authorization: Bearer <api key>")
+	}
+	scheme, token, ok := strings.Cut(h, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return nil, errUnauthorized("the Authorization scheme must be Bearer")
+	}
+	token = strings.TrimSpace(token)
+	if token == "" {
+		return nil, errUnauthorized("the Authorization header carries no API key")
+	}
+	hash := hashKey(token)
+	var p *principal
+	err := s.store.do(func(st *state) error {
+		k := st.byHash[hash]
+		switch {
+		case k == nil:
+			return errUnauthorized("invalid API key")
+		case k.status(now) == statusRevoked:
+			return errUnauthorized("this API key has been revoked")
+		case k.status(now) == statusExpired:
+			return errUnauthorized("this API key has expired")
+		}
+		k.LastUsedAt = &now
+		p = &principal{key: k, org: k.user.org, userID: k.user.ID, keyName: k.Name, perms: slices.Clone(k.Permissions)}
+		return nil
+	})
+	return p, err
+}

@@ -1,0 +1,228 @@
+// Package mockserver is a stateful, in-memory fake of the Mixpeek organization secrets and
+// API-key endpoints that refuses, loudly and with the upstream error bodies, every request
+// that breaks openapi.yaml.
+//
+// Every request takes one path, in ServeHTTP and serveOperation: recover panics, log, route
+// (gorilla/mux), authenticate (401), authorize (403), validate the request against
+// openapi.yaml (422), run the handler (404, 409, 400), and in strict mode check the answer
+// against openapi.yaml before it is written.
+package mockserver
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"github.com/mixpeekkit/mixpeekkit/internal/contract"
+	"github.com/mixpeekkit/mixpeekkit/internal/keyring"
+)
+
+// Options configures a Server. The zero value serves the default organization with the
+// development admin key, a random encryption key, the real clock and crypto/rand.
+// Each field maps onto a flag of cmd/mixpeek-mock.
+type Options struct {
+	// EncryptionKey is the Fernet key ring: url-safe base64 32-byte keys, comma-separated,
+	// newest first (ENCRYPTION_KEY). The first encrypts, all decrypt. Empty: a random key,
+	// with a warning in the log, so stored tokens cannot be read after the process ends.
+	EncryptionKey string
+	// AdminKey is the plaintext of the default organization's admin-key (DevAdminKey when
+	// empty). Ignored when Seed is set.
+	AdminKey string
+	// AdminEmail is the owner of the default organization (DefaultAdminEmail when empty).
+	// Ignored when Seed is set.
+	AdminEmail string
+	// Seed replaces the default organization.
+	Seed *Seed
+	// Clock gives the time of every timestamp and expiry decision (time.Now when nil).
+	Clock func() time.Time
+	// Rand is the source of IDs and key material (crypto/rand when nil). A seeded source
+	// makes IDs and keys repeatable.
+	Rand io.Reader
+	// Logger receives one line per request and the warnings (discarded when nil).
+	Logger *slog.Logger
+	// StrictResponses checks every answer of the 9 operations against openapi.yaml and turns
+	// a violation into a 500 that names it. On in every test of this project.
+	StrictResponses bool
+}
+
+// Server is the mock. It is an http.Handler and safe for concurrent use.
+type Server struct {
+	contract *contract.Contract
+	router   *mux.Router
+	store    *store
+	ring     *keyring.Ring
+	ids      *idGen
+	clock    func() time.Time
+	log      *slog.Logger
+	strict   bool
+}
+
+var loadContract = sync.OnceValues(func() (*contract.Contract, error) {
+	return contract.Load(context.Background())
+})
+
+// New builds a server from opts, or says why it cannot.
+func New(opts Options) (*Server, error) {
+	c, err := loadContract()
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{
+		contract: c,
+		ids:      &idGen{src: opts.Rand},
+		clock:    opts.Clock,
+		log:      opts.Logger,
+		strict:   opts.StrictResponses,
+	}
+	if s.ids.src == nil {
+		s.ids.src = rand.Reader
+	}
+	if s.clock == nil {
+		s.clock = time.Now
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if opts.EncryptionKey == "" {
+		if s.ring, _, err = keyring.Generate(); err != nil {
+			return nil, err
+		}
+		s.log.Warn("no encryption key given: secrets are encrypted with a random key that ends with this process; set ENCRYPTION_KEY to keep tokens readable")
+	} else if s.ring, err = keyring.Parse(opts.EncryptionKey); err != nil {
+		return nil, err
+	}
+	seed := opts.Seed
+	if seed == nil {
+		email, key := opts.AdminEmail, opts.AdminKey
+		if email == "" {
+			email = DefaultAdminEmail
+		}
+		if key == "" {
+			key = DevAdminKey
+		}
+		d := DefaultSeed(email, key)
+		seed = &d
+	}
+	initial, err := seed.build(s.ring, s.ids, s.now())
+	if err != nil {
+		return nil, err
+	}
+	s.store = newStore(initial)
+	if s.router, err = s.routes(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// now is the server's clock, in UTC at microsecond precision (what the timestamps show).
+func (s *Server) now() time.Time { return s.clock().UTC().Truncate(time.Microsecond) }
+
+// Reset returns every organization to the seed data.
+func (s *Server) Reset() { s.store.reset() }
+
+// ServeHTTP is the outer part of the request path: recover, log, route.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	rec := &statusRecorder{ResponseWriter: w}
+	defer func() {
+		if v := recover(); v != nil {
+			// The panic value may hold anything, a secret value included: log its type and
+			// the stack (which shows no string contents), never the value.
+			s.log.Error("panic while serving a request", "method", r.Method, "path", r.URL.Path,
+				"panic_type", fmt.Sprintf("%T", v), "stack", string(debug.Stack()))
+			if rec.status == 0 {
+				e := errInternal("the mock server failed while serving this request")
+				s.write(rec, e.status(), mustMarshal(e.body()), nil)
+			}
+		}
+		s.log.Info("request", "method", r.Method, "path", r.URL.Path, "status", rec.status,
+			"duration", time.Since(start))
+	}()
+	s.router.ServeHTTP(rec, r)
+}
+
+// serveOperation is the inner part of the request path for one of the 9 operations.
+func (s *Server) serveOperation(op *operation, w http.ResponseWriter, r *http.Request) {
+	status, body := s.answer(op, r)
+	header := http.Header{}
+	if status == http.StatusUnauthorized {
+		header.Set("WWW-Authenticate", "Bearer")
+	}
+	data, err := marshal(body)
+	if err == nil && s.strict {
+		header.Set("Content-Type", "application/json")
+		err = s.contract.CheckResponse(r.Context(), op.route, r, status, header, data)
+	}
+	if err != nil {
+		// The violation names places and keywords only, never values: safe to log and return.
+		s.log.Error("the mock's own answer breaks openapi.yaml", "operation", op.id, "error", err.Error())
+		e := errInternal("mock answer rejected by openapi.yaml: " + err.Error())
+		status, data = e.status(), mustMarshal(e.body())
+	}
+	s.write(w, status, data, header)
+}
+
+// answer runs the checks in the order of a FastAPI server whose authentication and
+// permission are dependencies, then the handler. It returns the status and the body.
+func (s *Server) answer(op *operation, r *http.Request) (int, any) {
+	c := &call{r: r, now: s.now()}
+	out, err := func() (any, error) {
+		var err error
+		if c.caller, err = s.authenticate(r, c.now); err != nil { // 401
+			return nil, err
+		}
+		if !c.caller.has(op.need) { // 403
+			return nil, errMissingPermission(op.need)
+		}
+		if c.vars, c.body, err = s.validateRequest(r, op); err != nil { // 422 (or 400: too large)
+			return nil, err
+		}
+		return op.handle(s, c) // 404, 409, 400, admin-key 403
+	}()
+	if err == nil {
+		return op.success, out
+	}
+	e, ok := err.(*apiError)
+	if !ok {
+		// Internal failures (random source, encryption) carry no request data.
+		s.log.Error("internal error", "operation", op.id, "error", err.Error())
+		e = errInternal("the mock server failed: " + err.Error())
+	}
+	return e.status(), e.body()
+}
+
+// call is one request on its way through a handler.
+type call struct {
+	r      *http.Request
+	now    time.Time
+	caller *principal
+	vars   map[string]string // path parameters, percent-decoded
+	body   []byte
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	if r.status == 0 {
+		r.status = code
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *statusRecorder) Write(b []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	return r.ResponseWriter.Write(b)
+}

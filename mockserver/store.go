@@ -1,0 +1,216 @@
+package mockserver
+
+import (
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+)
+
+// permission is one of the contract's Permission values.
+type permission string
+
+const (
+	permRead   permission = "read"
+	permWrite  permission = "write"
+	permDelete permission = "delete"
+	permAdmin  permission = "admin"
+)
+
+// adminKeyName is the protected key every organization has.
+const adminKeyName = "admin-key"
+
+// store is the in-memory state of every organization. One mutex guards it all: each request
+// does little work under it (encryption happens before the lock is taken).
+type store struct {
+	mu      sync.Mutex
+	st      *state
+	initial *state // what Reset returns to; never handed out
+}
+
+func newStore(initial *state) *store {
+	return &store{st: initial.clone(), initial: initial}
+}
+
+// do runs f with the state locked.
+func (s *store) do(f func(st *state) error) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return f(s.st)
+}
+
+func (s *store) reset() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.st = s.initial.clone()
+}
+
+// state is every organization, and the index that authenticates a key by its hash.
+type state struct {
+	orgs   []*organization
+	byHash map[string]*apiKey // keys whose current material can still be presented (revoked included)
+}
+
+type organization struct {
+	ID      string
+	Name    string
+	users   []*user
+	secrets map[string]*secret
+}
+
+type user struct {
+	ID    string
+	Email string
+	org   *organization
+	keys  []*apiKey // in creation order
+}
+
+// apiKey is everything kept about a key. The plaintext is not: only its hash and prefix.
+type apiKey struct {
+	KeyID             string
+	InternalID        string
+	Name              string
+	Description       *string
+	Hash              string
+	Prefix            string
+	Permissions       []permission
+	Scopes            []scope
+	RateLimitOverride *int
+	ExpiresAt         *time.Time
+	LastUsedAt        *time.Time
+	CreatedAt         time.Time
+	CreatedBy         *string
+	RevokedAt         *time.Time
+	RevokedBy         *string
+	user              *user
+}
+
+type scope struct {
+	ResourceType string   `json:"resource_type"`
+	ResourceID   string   `json:"resource_id"`
+	Operations   []string `json:"operations"`
+}
+
+// secret is a stored value: a Fernet token only.
+type secret struct {
+	Token     []byte
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Key status as the contract's KeyStatus enum.
+const (
+	statusActive  = "active"
+	statusRevoked = "revoked"
+	statusExpired = "expired"
+)
+
+func (k *apiKey) status(now time.Time) string {
+	switch {
+	case k.RevokedAt != nil:
+		return statusRevoked
+	case k.ExpiresAt != nil && !now.Before(*k.ExpiresAt):
+		return statusExpired
+	}
+	return statusActive
+}
+
+func (k *apiKey) has(need permission) bool {
+	return slices.Contains(k.Permissions, permAdmin) || slices.Contains(k.Permissions, need)
+}
+
+func (k *apiKey) revoke(now time.Time, by string) {
+	k.RevokedAt = &now
+	k.RevokedBy = &by
+}
+
+// user finds a user of the organization by email. Emails compare case-insensitively.
+func (o *organization) user(email string) *user {
+	for _, u := range o.users {
+		if strings.EqualFold(u.Email, email) {
+			return u
+		}
+	}
+	return nil
+}
+
+// sortedSecretNames lists the organization's secret names in byte order.
+func (o *organization) sortedSecretNames() []string {
+	names := make([]string, 0, len(o.secrets))
+	for n := range o.secrets {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// key finds the user's live (not revoked) key of that name.
+func (u *user) key(name string) *apiKey {
+	for _, k := range u.keys {
+		if k.Name == name && k.RevokedAt == nil {
+			return k
+		}
+	}
+	return nil
+}
+
+// revokedKey finds the user's most recently revoked key of that name.
+func (u *user) revokedKey(name string) *apiKey {
+	for i := len(u.keys) - 1; i >= 0; i-- {
+		if k := u.keys[i]; k.Name == name && k.RevokedAt != nil {
+			return k
+		}
+	}
+	return nil
+}
+
+// nameTaken reports whether a live key of the user already has the name. The admin-key's
+// name is reserved in the whole organization, so no second key can pass for it.
+func (u *user) nameTaken(name string) bool {
+	if name == adminKeyName {
+		for _, other := range u.org.users {
+			if other.key(adminKeyName) != nil {
+				return true
+			}
+		}
+	}
+	return u.key(name) != nil
+}
+
+// clone deep-copies the state, so Reset can return to the seed however the copy was changed.
+func (s *state) clone() *state {
+	out := &state{byHash: make(map[string]*apiKey, len(s.byHash))}
+	for _, o := range s.orgs {
+		no := &organization{ID: o.ID, Name: o.Name, secrets: make(map[string]*secret, len(o.secrets))}
+		for name, sec := range o.secrets {
+			c := *sec
+			c.Token = slices.Clone(sec.Token)
+			no.secrets[name] = &c
+		}
+		for _, u := range o.users {
+			nu := &user{ID: u.ID, Email: u.Email, org: no}
+			for _, k := range u.keys {
+				nk := k.clone()
+				nk.user = nu
+				nu.keys = append(nu.keys, nk)
+				if s.byHash[k.Hash] == k {
+					out.byHash[k.Hash] = nk
+				}
+			}
+			no.users = append(no.users, nu)
+		}
+		out.orgs = append(out.orgs, no)
+	}
+	return out
+}
+
+func (k *apiKey) clone() *apiKey {
+	c := *k
+	c.Permissions = slices.Clone(k.Permissions)
+	c.Scopes = make([]scope, len(k.Scopes))
+	for i, sc := range k.Scopes {
+		c.Scopes[i] = scope{sc.ResourceType, sc.ResourceID, slices.Clone(sc.Operations)}
+	}
+	return &c
+}

@@ -1,0 +1,194 @@
+package mockserver
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/gorilla/mux"
+
+	"github.com/mixpeekkit/mixpeekkit/internal/contract"
+)
+
+// maxBody bounds what a request body may hold; the contract's bodies are a few hundred bytes.
+const maxBody = 1 << 20
+
+// validateRequest checks the request against its operation in openapi.yaml. It returns the
+// percent-decoded path parameters and the body, or a 422 whose detail lists every violation.
+// Shape rules live only in openapi.yaml; nothing here repeats them.
+func (s *Server) validateRequest(r *http.Request, op *operation) (map[string]string, []byte, error) {
+	vars := map[string]string{}
+	for name, raw := range mux.Vars(r) {
+		v, err := url.PathUnescape(raw)
+		if err != nil {
+			return nil, nil, errValidation([]validationDetail{{
+				Loc: []any{"path", name}, Msg: "Input should be a valid percent-encoded string", Type: "string_type",
+			}})
+		}
+		vars[name] = v
+	}
+	if r.Body != nil {
+		r.Body = http.MaxBytesReader(nil, r.Body, maxBody)
+	}
+	input := &openapi3filter.RequestValidationInput{
+		Request:    r,
+		PathParams: vars,
+		Route:      op.route,
+		Options: &openapi3filter.Options{
+			MultiError:          true,
+			SkipSettingDefaults: true,
+			AuthenticationFunc:  openapi3filter.NoopAuthenticationFunc,
+		},
+	}
+	if err := openapi3filter.ValidateRequest(r.Context(), input); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return nil, nil, errBadRequest(fmt.Sprintf("the request body is larger than %d bytes", maxBody), nil)
+		}
+		return nil, nil, errValidation(validationDetails(err))
+	}
+	var body []byte
+	if r.Body != nil {
+		var err error
+		if body, err = io.ReadAll(r.Body); err != nil {
+			return nil, nil, errBadRequest("the request body could not be read", nil)
+		}
+	}
+	return vars, body, nil
+}
+
+// validationDetails renders kin-openapi's errors as FastAPI's HTTPValidationError entries,
+// in a stable order. Messages are built from the schema, never from the submitted value.
+func validationDetails(err error) []validationDetail {
+	var out []validationDetail
+	for _, e := range contract.Flatten(err) {
+		re, ok := e.(*openapi3filter.RequestError)
+		if !ok {
+			out = append(out, validationDetail{Loc: []any{"body"}, Msg: "Input is invalid", Type: "value_error"})
+			continue
+		}
+		loc := []any{"body"}
+		if re.Parameter != nil {
+			loc = []any{re.Parameter.In, re.Parameter.Name}
+		}
+		out = append(out, detailsOf(re, loc)...)
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		a, b := fmt.Sprint(out[i].Loc...), fmt.Sprint(out[j].Loc...)
+		if a != b {
+			return a < b
+		}
+		return out[i].Type < out[j].Type
+	})
+	return out
+}
+
+func detailsOf(re *openapi3filter.RequestError, loc []any) []validationDetail {
+	var syntax *json.SyntaxError
+	var parse *openapi3filter.ParseError
+	var out []validationDetail
+	switch {
+	case errors.Is(re.Err, openapi3filter.ErrInvalidRequired):
+		return []validationDetail{{Loc: loc, Msg: "Field required", Type: "missing"}}
+	case re.Err == nil && re.RequestBody != nil:
+		// The Content-Type is not JSON: FastAPI does not read such a body as an object.
+		return []validationDetail{{Loc: loc, Msg: "Input should be a valid dictionary or object to extract fields from", Type: "model_attributes_type"}}
+	case errors.As(re.Err, &syntax):
+		return []validationDetail{{Loc: append(loc, int(max(syntax.Offset-1, 0))), Msg: "JSON decode error", Type: "json_invalid"}}
+	case errors.As(re.Err, &parse) && re.RequestBody != nil:
+		return []validationDetail{{Loc: append(loc, 0), Msg: "JSON decode error", Type: "json_invalid"}}
+	case errors.As(re.Err, &parse):
+		return []validationDetail{schemaDetail(loc, re.Parameter.Schema.Value, "type")}
+	}
+	for _, leaf := range contract.Flatten(re.Err) {
+		var se *openapi3.SchemaError
+		if !errors.As(leaf, &se) {
+			out = append(out, validationDetail{Loc: loc, Msg: "Input is invalid", Type: "value_error"})
+			continue
+		}
+		l := contract.LeafOf(se)
+		at := append([]any{}, loc...)
+		if re.Parameter == nil { // a body pointer; parameters are single values
+			for _, seg := range l.Pointer {
+				if n, err := strconv.Atoi(seg); err == nil {
+					at = append(at, n)
+				} else {
+					at = append(at, seg)
+				}
+			}
+		}
+		out = append(out, schemaDetail(at, l.Schema, l.Field))
+	}
+	return out
+}
+
+// schemaDetail words one failed schema keyword as pydantic does.
+func schemaDetail(loc []any, sch *openapi3.Schema, field string) validationDetail {
+	d := validationDetail{Loc: loc}
+	switch field {
+	case "required":
+		d.Type, d.Msg = "missing", "Field required"
+	case "type", "nullable":
+		d.Type, d.Msg = typeError(sch)
+	case "minLength":
+		d.Type, d.Msg = "string_too_short", fmt.Sprintf("String should have at least %s", plural(sch.MinLength, "character"))
+	case "maxLength":
+		d.Type, d.Msg = "string_too_long", fmt.Sprintf("String should have at most %s", plural(*sch.MaxLength, "character"))
+	case "minimum":
+		d.Type, d.Msg = "greater_than_equal", fmt.Sprintf("Input should be greater than or equal to %v", *sch.Min)
+	case "enum":
+		d.Type, d.Msg = "enum", "Input should be "+enumList(sch.Enum)
+	case "format":
+		d.Type, d.Msg = "datetime_parsing", "Input should be a valid datetime in RFC 3339 format"
+	default:
+		d.Type, d.Msg = "value_error", fmt.Sprintf("Input fails the %q rule of openapi.yaml", field)
+	}
+	return d
+}
+
+func typeError(sch *openapi3.Schema) (string, string) {
+	switch {
+	case sch == nil || sch.Type == nil:
+		return "value_error", "Input has the wrong type"
+	case sch.Type.Is("string"):
+		return "string_type", "Input should be a valid string"
+	case sch.Type.Is("integer"):
+		return "int_type", "Input should be a valid integer"
+	case sch.Type.Is("number"):
+		return "float_type", "Input should be a valid number"
+	case sch.Type.Is("boolean"):
+		return "bool_parsing", "Input should be a valid boolean"
+	case sch.Type.Is("array"):
+		return "list_type", "Input should be a valid list"
+	case sch.Type.Is("object"):
+		return "model_attributes_type", "Input should be a valid dictionary or object to extract fields from"
+	}
+	return "value_error", "Input has the wrong type"
+}
+
+func plural(n uint64, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
+}
+
+// enumList words the allowed values as pydantic does: 'a', 'b' or 'c'.
+func enumList(values []any) string {
+	q := make([]string, len(values))
+	for i, v := range values {
+		q[i] = fmt.Sprintf("'%v'", v)
+	}
+	if len(q) == 1 {
+		return q[0]
+	}
+	return strings.Join(q[:len(q)-1], ", ") + " or " + q[len(q)-1]
+}
