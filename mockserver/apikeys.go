@@ -79,7 +79,7 @@ type apiKeyCreateResponse struct {
 
 type apiKeyListResponse struct {
 	Results []APIKey `json:"results"`
-	Total   int           `json:"total"`
+	Total   int      `json:"total"`
 }
 
 type genericSuccessResponse struct {

@@ -39,8 +39,8 @@ type OrganizationState struct {
 
 // UserState is a user with every key, revoked ones included, as APIKeyModel JSON.
 type UserState struct {
-	ID      string        `json:"user_id"`
-	Email   string        `json:"email"`
+	ID      string   `json:"user_id"`
+	Email   string   `json:"email"`
 	APIKeys []APIKey `json:"api_keys"`
 }
 
