@@ -1,0 +1,265 @@
+package mockserver_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"math/rand"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/fernet/fernet-go"
+	"github.com/getkin/kin-openapi/openapi3"
+
+	"github.com/mixpeekkit/mixpeekkit/internal/contract"
+	"github.com/mixpeekkit/mixpeekkit/internal/keyring"
+	"github.com/mixpeekkit/mixpeekkit/mockserver"
+)
+
+const (
+	adminKey   = mockserver.DevAdminKey
+	adminEmail = mockserver.DefaultAdminEmail
+	secretsURL = "/v1/organizations/secrets"
+	adminKeys  = "/v1/organizations/users/admin%40example.com/api-keys"
+)
+
+// fakeClock is the mock's clock in tests: fixed until advanced.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// lockedRand makes math/rand safe to share: the mock reads it from many goroutines.
+type lockedRand struct {
+	mu sync.Mutex
+	r  *rand.Rand
+}
+
+func (l *lockedRand) Read(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.r.Read(p)
+}
+
+// harness is one mock behind httptest, with a checker that validates every answer against
+// openapi.yaml with kin-openapi's own router, independently of the mock's strict mode.
+type harness struct {
+	t        *testing.T
+	srv      *mockserver.Server
+	url      string
+	clock    *fakeClock
+	encKey   string
+	contract *contract.Contract
+	logs     *syncBuffer
+}
+
+func newKey(t testing.TB) string {
+	t.Helper()
+	var k fernet.Key
+	if err := k.Generate(); err != nil {
+		t.Fatal(err)
+	}
+	return k.Encode()
+}
+
+// newHarness starts a strict mock. change may adjust the options before New.
+func newHarness(t *testing.T, change ...func(*mockserver.Options)) *harness {
+	t.Helper()
+	h := &harness{
+		t:      t,
+		clock:  &fakeClock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)},
+		encKey: newKey(t),
+		logs:   &syncBuffer{},
+	}
+	opts := mockserver.Options{
+		EncryptionKey:   h.encKey,
+		Clock:           h.clock.Now,
+		Rand:            &lockedRand{r: rand.New(rand.NewSource(1))},
+		StrictResponses: true,
+		Logger:          newJSONLogger(h.logs),
+	}
+	for _, f := range change {
+		f(&opts)
+	}
+	if opts.EncryptionKey != h.encKey {
+		h.encKey = opts.EncryptionKey
+	}
+	srv, err := mockserver.New(opts)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	h.srv = srv
+	ts := httptest.NewServer(srv)
+	t.Cleanup(ts.Close)
+	h.url = ts.URL
+	if h.contract, err = contract.Load(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+// reply is one answer of the mock.
+type reply struct {
+	status int
+	header http.Header
+	raw    []byte
+}
+
+func (r reply) json(t *testing.T) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(r.raw, &m); err != nil {
+		t.Fatalf("answer is not a JSON object: %v: %s", err, r.raw)
+	}
+	return m
+}
+
+// errorType is error.type of an ErrorResponse.
+func (r reply) errorType(t *testing.T) string {
+	t.Helper()
+	e, _ := r.json(t)["error"].(map[string]any)
+	typ, _ := e["type"].(string)
+	return typ
+}
+
+// send makes a request with an optional API key and body. A string body is sent as it is
+// (with a JSON Content-Type); anything else is encoded as JSON.
+func (h *harness) send(method, path, key string, body any) reply {
+	h.t.Helper()
+	var rd io.Reader
+	if body != nil {
+		if s, ok := body.(string); ok {
+			rd = strings.NewReader(s)
+		} else {
+			b, err := json.Marshal(body)
+			if err != nil {
+				h.t.Fatal(err)
+			}
+			rd = bytes.NewReader(b)
+		}
+	}
+	req, err := http.NewRequest(method, h.url+path, rd)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
+	return h.do(req)
+}
+
+// do sends req and validates the answer against openapi.yaml.
+func (h *harness) do(req *http.Request) reply {
+	h.t.Helper()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	r := reply{status: resp.StatusCode, header: resp.Header, raw: raw}
+	h.checkContract(req, r)
+	return r
+}
+
+// checkContract validates an answer: against its operation when the request addresses one,
+// else (unknown route, wrong method) against the ErrorResponse schema.
+func (h *harness) checkContract(req *http.Request, r reply) {
+	h.t.Helper()
+	if strings.HasPrefix(req.URL.Path, "/_mock/") {
+		return
+	}
+	if ct := r.header.Get("Content-Type"); ct != "application/json" {
+		h.t.Errorf("%s %s: Content-Type %q", req.Method, req.URL.Path, ct)
+	}
+	route, _, err := h.contract.FindRoute(req)
+	if err != nil {
+		var v any
+		if err := json.Unmarshal(r.raw, &v); err != nil {
+			h.t.Fatalf("answer is not JSON: %s", r.raw)
+		}
+		schema := h.contract.Doc.Components.Schemas["ErrorResponse"].Value
+		if err := schema.VisitJSON(v, openapi3.MultiErrors()); err != nil {
+			h.t.Errorf("%s %s: %d answer is not an ErrorResponse: %v", req.Method, req.URL.Path, r.status, err)
+		}
+		return
+	}
+	if err := h.contract.CheckResponse(context.Background(), route, req, r.status, r.header, r.raw); err != nil {
+		h.t.Errorf("%v\nbody: %s", err, r.raw)
+	}
+}
+
+// decryptSecret reads a stored secret's token from the state and opens it with the harness's
+// encryption key ring.
+func (h *harness) decryptSecret(orgIndex int, name string) (string, bool) {
+	h.t.Helper()
+	ring, err := keyring.Parse(h.encKey)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	for _, s := range h.srv.State().Organizations[orgIndex].Secrets {
+		if s.Name == name {
+			v, err := ring.Decrypt([]byte(s.Token))
+			if err != nil {
+				h.t.Fatalf("stored token of %q does not decrypt: %v", name, err)
+			}
+			return string(v), true
+		}
+	}
+	return "", false
+}
+
+// createKey makes an API key for the admin user and returns the create response.
+func (h *harness) createKey(body map[string]any) map[string]any {
+	h.t.Helper()
+	r := h.send("POST", adminKeys, adminKey, body)
+	if r.status != http.StatusOK {
+		h.t.Fatalf("create key: %d %s", r.status, r.raw)
+	}
+	return r.json(h.t)
+}
+
+func newJSONLogger(w io.Writer) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
