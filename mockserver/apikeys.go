@@ -133,7 +133,8 @@ func userOf(c *call) (*user, error) {
 	return u, nil
 }
 
-// liveKeyOf finds the user's live key named by the path.
+// liveKeyOf finds the user's live key named by the path. The user is returned whenever it
+// exists, so a caller can look further when the key does not.
 func liveKeyOf(c *call) (*user, *apiKey, error) {
 	u, err := userOf(c)
 	if err != nil {
@@ -141,7 +142,7 @@ func liveKeyOf(c *call) (*user, *apiKey, error) {
 	}
 	k := u.key(c.vars["key_name"])
 	if k == nil {
-		return nil, nil, errKeyNotFound(c.vars["user_email"], c.vars["key_name"])
+		return u, nil, errKeyNotFound(c.vars["user_email"], c.vars["key_name"])
 	}
 	return u, k, nil
 }
