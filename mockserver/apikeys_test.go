@@ -76,7 +76,7 @@ func TestCreateKey(t *testing.T) {
 		"rate_limit_override": float64(120), "expires_at": "2026-12-31T22:00:00Z", "status": "active",
 		"key_type": "standard", "created_at": "2026-01-02T03:04:05Z", "last_used_at": nil,
 		"revoked_at": nil, "revoked_by": nil, "subscription_id": nil, "allowed_origins": nil,
-		"scopes": []any{map[string]any{"resource_type": "namespace", "resource_id": "ns_1", "operations": []any{"read_data"}}},
+		"scopes":     []any{map[string]any{"resource_type": "namespace", "resource_id": "ns_1", "operations": []any{"read_data"}}},
 		"created_by": k["user_id"],
 	}
 	for f, w := range want {

@@ -1,0 +1,107 @@
+package mockserver
+
+import (
+	"bytes"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/gorilla/mux"
+)
+
+func newTestServer(t *testing.T, logs *bytes.Buffer) *Server {
+	t.Helper()
+	s, err := New(Options{StrictResponses: true, Logger: slog.New(slog.NewJSONHandler(logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// A panic becomes a 500 ErrorResponse, and neither the answer nor the log shows what the
+// panic value held.
+func TestPanicIsRecoveredWithoutLeaking(t *testing.T) {
+	var logs bytes.Buffer
+	s := newTestServer(t, &logs)
+	const secretValue = "PANIC-SECRET-VALUE"
+	r := mux.NewRouter()
+	r.Path("/boom").HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("leaked " + secretValue) })
+	s.router = r
+
+	rec := httptest.NewRecorder()
+	s.ServeHTTP(rec, httptest.NewRequest("GET", "/boom", nil))
+	if rec.Code != http.StatusInternalServerError {
+		t.Fatalf("status %d", rec.Code)
+	}
+	var body errorResponse
+	if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil || body.Error.Type != "InternalServerError" || body.Status != 500 {
+		t.Fatalf("body %s", rec.Body)
+	}
+	if strings.Contains(rec.Body.String()+logs.String(), secretValue) {
+		t.Error("the panic value reached the answer or the log")
+	}
+	if !strings.Contains(logs.String(), `"panic_type":"string"`) || !strings.Contains(logs.String(), `"status":500`) {
+		t.Errorf("the log does not record the panic and its 500:\n%s", logs.String())
+	}
+}
+
+// In strict mode an answer that breaks openapi.yaml becomes a 500 naming the violation,
+// and the echoed writeOnly value is not in it.
+func TestStrictModeRejectsTheMocksOwnBadAnswers(t *testing.T) {
+	var logs bytes.Buffer
+	s := newTestServer(t, &logs)
+	const echoed = "ECHOED-SECRET-VALUE"
+	broken := func(body any, success int) *operation {
+		for _, op := range operations() {
+			if op.id == "create_secret_v1_organizations_secrets_post" {
+				op.route = s.contract.Route(op.id)
+				op.success = success
+				op.handle = func(*Server, *call) (any, error) { return body, nil }
+				return op
+			}
+		}
+		t.Fatal("no create secret operation")
+		return nil
+	}
+	for name, op := range map[string]*operation{
+		"echoed secret_value": broken(map[string]any{"secret_name": "s", "created": true, "secret_value": echoed}, http.StatusCreated),
+		"missing field":       broken(map[string]any{"created": true}, http.StatusCreated),
+		"undeclared status":   broken(map[string]any{"secret_name": "s"}, http.StatusAccepted),
+	} {
+		t.Run(name, func(t *testing.T) {
+			rec := httptest.NewRecorder()
+			req := httptest.NewRequest("POST", "/v1/organizations/secrets", strings.NewReader(`{"secret_name":"s","secret_value":"`+echoed+`"}`))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Authorization", "Bearer "+DevAdminKey)
+			s.serveOperation(op, rec, req)
+			if rec.Code != http.StatusInternalServerError {
+				t.Fatalf("status %d %s", rec.Code, rec.Body)
+			}
+			if !strings.Contains(rec.Body.String(), "openapi.yaml") || !strings.Contains(rec.Body.String(), op.id) {
+				t.Errorf("the 500 does not name the violation: %s", rec.Body)
+			}
+			if strings.Contains(rec.Body.String()+logs.String(), echoed) {
+				t.Error("the echoed value reached the answer or the log")
+			}
+		})
+	}
+}
+
+func TestRouteTableMatchesTheContract(t *testing.T) {
+	s := newTestServer(t, &bytes.Buffer{})
+	served := map[string]bool{}
+	for _, op := range operations() {
+		served[op.id] = true
+	}
+	for _, id := range s.contract.OperationIDs() {
+		if !served[id] {
+			t.Errorf("openapi.yaml operation %s is not served", id)
+		}
+	}
+	if len(served) != 9 || len(s.contract.OperationIDs()) != 9 {
+		t.Errorf("%d served, %d in the contract", len(served), len(s.contract.OperationIDs()))
+	}
+}

@@ -1,0 +1,211 @@
+package mockserver_test
+
+import (
+	"fmt"
+	"math/rand"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/mixpeekkit/mixpeekkit/internal/keyring"
+	"github.com/mixpeekkit/mixpeekkit/mockserver"
+)
+
+// The log has one line per request and never a secret value, a plaintext key or the
+// Authorization header.
+func TestLogsShowNoSecretValueOrKey(t *testing.T) {
+	h := newHarness(t)
+	value := "LOGGED-SECRET-VALUE-77"
+	h.send("POST", secretsURL, adminKey, map[string]any{"secret_name": "s", "secret_value": value})
+	h.send("POST", secretsURL, adminKey, map[string]any{"secret_name": "s", "secret_value": value})
+	h.send("PUT", secretsURL+"/s", adminKey, map[string]any{"secret_value": value + "-2"})
+	h.send("POST", secretsURL, adminKey, `{"secret_name": "", "secret_value": "`+value+`"}`)
+	created := h.createKey(map[string]any{"name": "k"})
+	rotated := h.send("POST", adminKeys+"/k/rotate", adminKey, nil).json(t)
+	h.send("GET", secretsURL, rotated["key"].(string), nil)
+	h.send("GET", secretsURL, created["key"].(string), nil) // 401: rotated away
+
+	logs := h.logs.String()
+	for what, s := range map[string]string{
+		"secret value": value, "admin key": adminKey, "created key": created["key"].(string),
+		"rotated key": rotated["key"].(string), "Authorization header": "Bearer",
+	} {
+		if strings.Contains(logs, s) {
+			t.Errorf("the log shows the %s", what)
+		}
+	}
+	if n := strings.Count(logs, `"msg":"request"`); n != 8 {
+		t.Errorf("%d request lines for 8 requests:\n%s", n, logs)
+	}
+	for _, want := range []string{`"method":"POST"`, `"path":"/v1/organizations/secrets"`, `"status":201`, `"status":409`, `"status":422`, `"status":401`, `"duration":`} {
+		if !strings.Contains(logs, want) {
+			t.Errorf("the log lacks %s", want)
+		}
+	}
+}
+
+// Tokens made with one key still open after the ring is rotated (new key first), and new
+// tokens are made with the new key.
+func TestEncryptionKeyRotation(t *testing.T) {
+	oldKey, newKeyText := newKey(t), newKey(t)
+	seed := mockserver.DefaultSeed(adminEmail, adminKey)
+	seed.Organizations[0].Secrets = []mockserver.SeedSecret{{Name: "seeded", Value: "seeded-value"}}
+	h := newHarness(t, func(o *mockserver.Options) { o.EncryptionKey = oldKey; o.Seed = &seed })
+	h.send("POST", secretsURL, adminKey, map[string]any{"secret_name": "s", "secret_value": "before"})
+	tokens := map[string]string{}
+	for _, s := range h.srv.State().Organizations[0].Secrets {
+		tokens[s.Name] = s.Token
+	}
+
+	rotated, err := keyring.Parse(newKeyText + "," + oldKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]string{"seeded": "seeded-value", "s": "before"} {
+		got, err := rotated.Decrypt([]byte(tokens[name]))
+		if err != nil || string(got) != want {
+			t.Errorf("%s after rotation: %q, %v", name, got, err)
+		}
+	}
+
+	h2 := newHarness(t, func(o *mockserver.Options) { o.EncryptionKey = newKeyText + ", " + oldKey })
+	h2.send("POST", secretsURL, adminKey, map[string]any{"secret_name": "s", "secret_value": "after"})
+	onlyNew, _ := keyring.Parse(newKeyText)
+	onlyOld, _ := keyring.Parse(oldKey)
+	tok := []byte(h2.srv.State().Organizations[0].Secrets[0].Token)
+	if got, err := onlyNew.Decrypt(tok); err != nil || string(got) != "after" {
+		t.Errorf("new token with the new key: %q, %v", got, err)
+	}
+	if _, err := onlyOld.Decrypt(tok); err == nil {
+		t.Error("a new token opened with the old key: the first key of the ring must encrypt")
+	}
+}
+
+func TestConcurrentUse(t *testing.T) {
+	h := newHarness(t)
+	const workers, each = 8, 10
+	var wg sync.WaitGroup
+	errs := make(chan string, workers*each*4)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for i := 0; i < each; i++ {
+				name := fmt.Sprintf("s-%d-%d", w, i)
+				if r := h.send("POST", secretsURL, adminKey, map[string]any{"secret_name": name, "secret_value": "v"}); r.status != http.StatusCreated {
+					errs <- fmt.Sprintf("create %s: %d", name, r.status)
+				}
+				if r := h.send("POST", secretsURL, adminKey, map[string]any{"secret_name": "contended", "secret_value": "v"}); r.status != http.StatusCreated && r.status != http.StatusConflict {
+					errs <- fmt.Sprintf("contended create: %d", r.status)
+				}
+				kr := h.send("POST", adminKeys, adminKey, map[string]any{"name": name})
+				if kr.status != http.StatusOK {
+					errs <- fmt.Sprintf("create key %s: %d", name, kr.status)
+					continue
+				}
+				if r := h.send("POST", adminKeys+"/"+name+"/rotate", adminKey, nil); r.status != http.StatusOK {
+					errs <- fmt.Sprintf("rotate %s: %d", name, r.status)
+				}
+				if r := h.send("GET", secretsURL, adminKey, nil); r.status != http.StatusOK {
+					errs <- fmt.Sprintf("list: %d", r.status)
+				}
+			}
+		}(w)
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
+	r := h.send("GET", secretsURL, adminKey, nil)
+	if got := r.json(t)["count"]; got != float64(workers*each+1) {
+		t.Errorf("count %v, want %d", got, workers*each+1)
+	}
+	if got := len(listKeys(t, h, "")); got != workers*each+1 {
+		t.Errorf("%d keys, want %d", got, workers*each+1)
+	}
+}
+
+func TestResetReturnsToTheSeed(t *testing.T) {
+	h := newHarness(t)
+	before := h.srv.State()
+	h.send("POST", secretsURL, adminKey, map[string]any{"secret_name": "s", "secret_value": "v"})
+	h.createKey(map[string]any{"name": "k"})
+	h.clock.Advance(time.Hour)
+	r := h.send("POST", "/_mock/reset", "", nil)
+	if r.status != http.StatusOK {
+		t.Fatalf("reset: %d", r.status)
+	}
+	after := h.srv.State()
+	// last_used_at of the admin-key is part of the seed's state too: never used at start.
+	if diff := cmp.Diff(before, after); diff != "" {
+		t.Errorf("state after reset (-seed +after):\n%s", diff)
+	}
+	if r := h.send("GET", "/_mock/health", "", nil); r.status != http.StatusOK || !cmp.Equal(map[string]any{"status": "ok"}, r.json(t)) {
+		t.Errorf("health: %d %s", r.status, r.raw)
+	}
+}
+
+// With a fixed clock and a seeded random source, two servers answer byte for byte alike.
+func TestDeterministicAnswers(t *testing.T) {
+	run := func() []string {
+		h := newHarness(t, func(o *mockserver.Options) { o.Rand = &lockedRand{r: rand.New(rand.NewSource(7))} })
+		var out []string
+		for _, r := range []reply{
+			h.send("POST", adminKeys, adminKey, map[string]any{"name": "a"}),
+			h.send("POST", adminKeys+"/a/rotate", adminKey, nil),
+			h.send("GET", adminKeys+"?include_revoked=true", adminKey, nil),
+			h.send("POST", secretsURL, adminKey, map[string]any{"secret_name": "s", "secret_value": "v"}),
+		} {
+			out = append(out, string(r.raw))
+		}
+		return out
+	}
+	first, second := run(), run()
+	if diff := cmp.Diff(first, second); diff != "" {
+		t.Errorf("answers differ between identical runs (-first +second):\n%s", diff)
+	}
+}
+
+func TestNewRefusesBadOptions(t *testing.T) {
+	good := mockserver.DefaultSeed(adminEmail, adminKey)
+	edit := func(f func(*mockserver.Seed)) *mockserver.Seed {
+		s := mockserver.DefaultSeed(adminEmail, adminKey)
+		f(&s)
+		return &s
+	}
+	for _, tc := range []struct {
+		name string
+		opts mockserver.Options
+		want string
+	}{
+		{"bad encryption key", mockserver.Options{EncryptionKey: "not-a-key"}, "encryption key 1 of 1"},
+		{"bad admin key", mockserver.Options{AdminKey: "short"}, `key must be "sk_"`},
+		{"bad email", mockserver.Options{AdminEmail: "not-an-email"}, "not an email"},
+		{"no organization", mockserver.Options{Seed: &mockserver.Seed{}}, "no organization"},
+		{"no admin-key", mockserver.Options{Seed: edit(func(s *mockserver.Seed) { s.Organizations[0].Users[0].Keys[0].Name = "other" })}, `no live key named "admin-key"`},
+		{"admin-key without admin", mockserver.Options{Seed: edit(func(s *mockserver.Seed) { s.Organizations[0].Users[0].Keys[0].Permissions = []string{"read"} })}, "lacks the admin permission"},
+		{"unknown permission", mockserver.Options{Seed: edit(func(s *mockserver.Seed) { s.Organizations[0].Users[0].Keys[0].Permissions = []string{"root"} })}, `permission "root"`},
+		{"duplicate secret", mockserver.Options{Seed: edit(func(s *mockserver.Seed) {
+			s.Organizations[0].Secrets = []mockserver.SeedSecret{{Name: "a", Value: "1"}, {Name: "a", Value: "2"}}
+		})}, "used twice"},
+		{"same key twice", mockserver.Options{Seed: edit(func(s *mockserver.Seed) {
+			s.Organizations = append(s.Organizations, good.Organizations[0])
+		})}, "same plaintext"},
+		{"failing random source", mockserver.Options{Rand: strings.NewReader("")}, "random source"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := mockserver.New(tc.opts)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error %v, want it to contain %q", err, tc.want)
+			}
+			if tc.opts.AdminKey != "" && strings.Contains(err.Error(), tc.opts.AdminKey) {
+				t.Error("the error shows the key")
+			}
+		})
+	}
+}
