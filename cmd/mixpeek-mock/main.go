@@ -5,7 +5,7 @@
 //
 // Every flag has an environment mirror (MIXPEEK_MOCK_ADDR, ...); ENCRYPTION_KEY holds the
 // Fernet key ring. Exit codes: 0 after a clean shutdown, 1 when serving fails, 2 on bad
-// flags or a bad encryption key.
+// flags, a bad encryption key or an address it cannot listen on.
 package main
 
 import (

@@ -26,7 +26,9 @@ type config struct {
 
 func parse(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
 	fs := flag.NewFlagSet("mixpeek-mock", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	// flag's own error report would repeat the one line exitCode prints; usage goes out
+	// only for -help.
+	fs.SetOutput(io.Discard)
 	envOr := func(name, def string) string {
 		if v := getenv(name); v != "" {
 			return v
@@ -35,7 +37,8 @@ func parse(args []string, getenv func(string) string, stderr io.Writer) (config,
 	}
 	var c config
 	fs.StringVar(&c.addr, "addr", envOr("MIXPEEK_MOCK_ADDR", "127.0.0.1:8080"), "listen address; port 0 picks a free port (env MIXPEEK_MOCK_ADDR)")
-	fs.StringVar(&c.adminKey, "admin-key", envOr("MIXPEEK_MOCK_ADMIN_KEY", ""), "plaintext of the default organization's admin-key (env MIXPEEK_MOCK_ADMIN_KEY; default: the documented development key)")
+	// No environment default here: flag prints defaults in its usage, and a key must not be.
+	fs.StringVar(&c.adminKey, "admin-key", "", "plaintext of the default organization's admin-key (env MIXPEEK_MOCK_ADMIN_KEY; default: the documented development key)")
 	fs.StringVar(&c.adminEmail, "admin-email", envOr("MIXPEEK_MOCK_ADMIN_EMAIL", mockserver.DefaultAdminEmail), "owner of the default organization (env MIXPEEK_MOCK_ADMIN_EMAIL)")
 	fs.StringVar(&c.logFormat, "log-format", envOr("MIXPEEK_MOCK_LOG_FORMAT", "text"), "log format on stderr: text or json (env MIXPEEK_MOCK_LOG_FORMAT)")
 	fs.Usage = func() {
@@ -44,12 +47,20 @@ func parse(args []string, getenv func(string) string, stderr io.Writer) (config,
 	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(stderr)
+			fs.Usage()
 			return c, errHelp
 		}
-		return c, usageError{err}
+		return c, usageError{fmt.Errorf("%w (see -help)", err)}
 	}
 	if fs.NArg() > 0 {
-		return c, usageError{fmt.Errorf("unexpected argument %q", fs.Arg(0))}
+		// Not echoed: a stray argument is often a value meant for a flag, a key included.
+		return c, usageError{fmt.Errorf("unexpected positional argument (%d given): every setting is a flag, see -help", fs.NArg())}
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if !set["admin-key"] {
+		c.adminKey = getenv("MIXPEEK_MOCK_ADMIN_KEY")
 	}
 	if c.logFormat != "text" && c.logFormat != "json" {
 		return c, usageError{fmt.Errorf("-log-format must be text or json")}
