@@ -1,15 +1,17 @@
 module github.com/mixpeekkit/mixpeekkit
 
-go 1.26.8
-
-require github.com/getkin/kin-openapi v0.152.0
+go 1.25.0
 
 require (
-	github.com/fernet/fernet-go v0.0.0-20240119011108-303da6aec611 // indirect
+	github.com/fernet/fernet-go v0.0.0-20240119011108-303da6aec611
+	github.com/getkin/kin-openapi v0.152.0
+	github.com/google/go-cmp v0.7.0
+	github.com/gorilla/mux v1.8.1
+)
+
+require (
 	github.com/go-openapi/jsonpointer v0.22.5 // indirect
 	github.com/go-openapi/swag/jsonname v0.25.5 // indirect
-	github.com/google/go-cmp v0.7.0 // indirect
-	github.com/gorilla/mux v1.8.1 // indirect
 	github.com/kr/pretty v0.3.1 // indirect
 	github.com/oasdiff/yaml v0.1.1 // indirect
 	github.com/oasdiff/yaml3 v0.0.14 // indirect

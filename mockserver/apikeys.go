@@ -57,7 +57,7 @@ type APIKey struct {
 	OrganizationID    string       `json:"organization_id"`
 	UserID            string       `json:"user_id"`
 	Name              string       `json:"name"`
-	Description       *string      `json:"description"`
+	Description       string       `json:"description"`
 	Permissions       []permission `json:"permissions"`
 	Scopes            []scope      `json:"scopes"`
 	RateLimitOverride *int         `json:"rate_limit_override"`
@@ -157,7 +157,7 @@ func (s *Server) createKey(c *call) (any, error) {
 		return nil, err
 	}
 	k := &apiKey{
-		Name: req.Name, Description: req.Description, Hash: m.hash, Prefix: m.prefix,
+		Name: req.Name, Description: deref(req.Description), Hash: m.hash, Prefix: m.prefix,
 		Permissions: []permission{permRead}, Scopes: append([]scope{}, req.Scopes...),
 		RateLimitOverride: req.RateLimitOverride, CreatedAt: c.now, CreatedBy: &c.caller.userID,
 	}
@@ -246,10 +246,7 @@ func (s *Server) updateKey(c *call) (any, error) {
 			next.Name = name
 		}
 		if req.Description.set {
-			next.Description = nil
-			if d, ok := req.Description.value(); ok {
-				next.Description = &d
-			}
+			next.Description, _ = req.Description.value() // null: "", as upstream shows no description
 		}
 		if p, ok := req.Permissions.value(); ok {
 			next.Permissions = append([]permission{}, p...)
@@ -334,4 +331,11 @@ func (s *Server) rotateKey(c *call) (any, error) {
 		return nil, err
 	}
 	return out, nil
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
 }

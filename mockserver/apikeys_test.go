@@ -186,7 +186,7 @@ func TestUpdateKey(t *testing.T) {
 	t.Run("null clears a nullable field and leaves the others", func(t *testing.T) {
 		r := h.send("PATCH", adminKeys+"/svc", adminKey, `{"description": null, "expires_at": null, "rate_limit_override": null, "name": null, "status": null}`)
 		got := r.json(t)
-		if r.status != http.StatusOK || got["description"] != nil || got["expires_at"] != nil || got["rate_limit_override"] != nil || got["name"] != "svc" || got["status"] != "active" {
+		if r.status != http.StatusOK || got["description"] != "" || got["expires_at"] != nil || got["rate_limit_override"] != nil || got["name"] != "svc" || got["status"] != "active" {
 			t.Fatalf("%d %s", r.status, r.raw)
 		}
 	})
@@ -207,7 +207,7 @@ func TestUpdateKey(t *testing.T) {
 		if r.status != http.StatusBadRequest {
 			t.Fatalf("%d %s", r.status, r.raw)
 		}
-		if listKeys(t, h, "")["svc2"]["description"] != nil {
+		if listKeys(t, h, "")["svc2"]["description"] != "" {
 			t.Error("a refused PATCH changed the description")
 		}
 	})

@@ -190,12 +190,8 @@ func (sk SeedKey) build(st *state, u *user, ids *idGen, now time.Time, where str
 		return fmt.Errorf("%s: key is the same plaintext as another seeded key", where)
 	}
 	k := &apiKey{
-		Name: sk.Name, Hash: h, Prefix: keyPrefix(plaintext), Permissions: perms,
+		Name: sk.Name, Description: sk.Description, Hash: h, Prefix: keyPrefix(plaintext), Permissions: perms,
 		Scopes: []scope{}, CreatedAt: now, ExpiresAt: sk.ExpiresAt, user: u,
-	}
-	if sk.Description != "" {
-		d := sk.Description
-		k.Description = &d
 	}
 	if k.KeyID, err = ids.keyID(); err != nil {
 		return err

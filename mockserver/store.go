@@ -71,7 +71,7 @@ type apiKey struct {
 	KeyID             string
 	InternalID        string
 	Name              string
-	Description       *string
+	Description       string
 	Hash              string
 	Prefix            string
 	Permissions       []permission
