@@ -8,13 +8,11 @@ import (
 )
 
 // principal is who is calling: a snapshot taken at authentication, so that the permission
-// check needs no lock. key and org are only dereferenced under the store lock.
+// check needs no lock. org is only dereferenced under the store lock.
 type principal struct {
-	key     *apiKey
-	org     *organization
-	userID  string
-	keyName string
-	perms   []permission
+	org    *organization
+	userID string
+	perms  []permission
 }
 
 func (p *principal) has(need permission) bool {
@@ -49,7 +47,7 @@ func (s *Server) authenticate(r *http.Request, now time.Time) (*principal, error
 			return errUnauthorized("this API key has expired")
 		}
 		k.LastUsedAt = &now
-		p = &principal{key: k, org: k.user.org, userID: k.user.ID, keyName: k.Name, perms: slices.Clone(k.Permissions)}
+		p = &principal{org: k.user.org, userID: k.user.ID, perms: slices.Clone(k.Permissions)}
 		return nil
 	})
 	return p, err

@@ -2,6 +2,7 @@ package mockserver
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"log/slog"
 	"net/http"
@@ -39,6 +40,11 @@ func TestPanicIsRecoveredWithoutLeaking(t *testing.T) {
 	var body errorResponse
 	if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil || body.Error.Type != "InternalServerError" || body.Status != 500 {
 		t.Fatalf("body %s", rec.Body)
+	}
+	var v any
+	_ = json.Unmarshal(rec.Body.Bytes(), &v)
+	if err := s.contract.Doc.Components.Schemas["ErrorResponse"].Value.VisitJSON(v); err != nil {
+		t.Errorf("the 500 is not an ErrorResponse: %v", err)
 	}
 	if strings.Contains(rec.Body.String()+logs.String(), secretValue) {
 		t.Error("the panic value reached the answer or the log")
@@ -79,6 +85,9 @@ func TestStrictModeRejectsTheMocksOwnBadAnswers(t *testing.T) {
 			s.serveOperation(op, rec, req)
 			if rec.Code != http.StatusInternalServerError {
 				t.Fatalf("status %d %s", rec.Code, rec.Body)
+			}
+			if err := s.contract.CheckResponse(context.Background(), op.route, req, rec.Code, rec.Header(), rec.Body.Bytes()); err != nil {
+				t.Errorf("the 500 itself breaks the contract: %v", err)
 			}
 			if !strings.Contains(rec.Body.String(), "openapi.yaml") || !strings.Contains(rec.Body.String(), op.id) {
 				t.Errorf("the 500 does not name the violation: %s", rec.Body)

@@ -116,10 +116,6 @@ func (k *apiKey) status(now time.Time) string {
 	return statusActive
 }
 
-func (k *apiKey) has(need permission) bool {
-	return slices.Contains(k.Permissions, permAdmin) || slices.Contains(k.Permissions, need)
-}
-
 func (k *apiKey) revoke(now time.Time, by string) {
 	k.RevokedAt = &now
 	k.RevokedBy = &by
