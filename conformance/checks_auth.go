@@ -1,0 +1,100 @@
+package conformance
+
+import (
+	"net/http"
+	"strings"
+)
+
+// unauthorized checks a request answered 401 UnauthorizedError.
+func (t *T) unauthorized(r request) {
+	t.errorAnswer(t.do(r), http.StatusUnauthorized, "UnauthorizedError")
+}
+
+var authChecks = []Check{
+	{ID: "auth/missing-header-401", Category: "auth",
+		Description: "a request without Authorization answers 401 UnauthorizedError",
+		run:         func(t *T) { t.unauthorized(request{method: "GET", path: secretsPath}) }},
+	{ID: "auth/wrong-scheme-401", Category: "auth",
+		Description: "Authorization with a scheme other than Bearer answers 401",
+		run: func(t *T) {
+			t.unauthorized(request{method: "GET", path: secretsPath, auth: "Basic " + t.s.cfg.APIKey})
+		}},
+	{ID: "auth/unknown-key-401", Category: "auth",
+		Description: "an unknown API key answers 401",
+		run: func(t *T) {
+			t.unauthorized(request{method: "GET", path: secretsPath, auth: bearer("sk_" + strings.Repeat("0", 43))})
+		}},
+	{ID: "auth/revoked-key-401", Category: "auth",
+		Description: "a revoked key answers 401 at once",
+		run: func(t *T) {
+			k := t.newKey("read")
+			t.mustStatus(t.call("DELETE", t.keyPath(k.str("name")), nil), http.StatusOK)
+			t.unauthorized(request{method: "GET", path: secretsPath, auth: bearer(k.str("key"))})
+		}},
+	{ID: "auth/rotated-key-401", Category: "auth",
+		Description: "the old plaintext of a rotated key answers 401 at once (no grace period)",
+		run: func(t *T) {
+			k := t.newKey("read")
+			t.mustStatus(t.call("POST", t.keyPath(k.str("name"))+"/rotate", nil), http.StatusOK)
+			t.unauthorized(request{method: "GET", path: secretsPath, auth: bearer(k.str("key"))})
+		}},
+	{ID: "auth/before-validation", Category: "auth",
+		Description: "no key and a bad body answers 401, not 422: authentication comes first",
+		run: func(t *T) {
+			t.unauthorized(request{method: "POST", path: secretsPath, body: `{"secret_name": ""}`})
+		}},
+}
+
+var permissionChecks = []Check{
+	{ID: "permissions/read-key-lists-secrets", Category: "permissions",
+		Description: "a key with only read may list secrets (200)",
+		run: func(t *T) {
+			t.works(t.newKey("read").str("key"), "a read key")
+		}},
+	{ID: "permissions/read-key-cannot-write-secrets", Category: "permissions",
+		Description: "a read key gets 403 ForbiddenError on create, update and delete of secrets, and nothing changes",
+		run: func(t *T) {
+			key := bearer(t.newKey("read").str("key"))
+			name, _ := t.newSecret(bearer(t.s.cfg.APIKey))
+			fresh := t.name("secret")
+			t.trackSecret(fresh, bearer(t.s.cfg.APIKey))
+			for _, r := range []request{
+				{method: "POST", path: secretsPath, auth: key, body: map[string]any{"secret_name": fresh, "secret_value": t.secretValue()}},
+				{method: "PUT", path: secretPath(name), auth: key, body: map[string]any{"secret_value": t.secretValue()}},
+				{method: "DELETE", path: secretPath(name), auth: key},
+			} {
+				t.errorAnswer(t.do(r), http.StatusForbidden, "ForbiddenError")
+			}
+			names, ex := t.listedSecrets(bearer(t.s.cfg.APIKey))
+			if !has(names, name) {
+				t.Errorf(ex, "a read key deleted a secret")
+			}
+			if has(names, fresh) {
+				t.Errorf(ex, "a read key created a secret")
+			}
+		}},
+	{ID: "permissions/read-key-cannot-manage-keys", Category: "permissions",
+		Description: "a read key gets 403 ForbiddenError on every API-key operation",
+		run: func(t *T) {
+			reader := t.newKey("read")
+			victim := t.newKey("read").str("name")
+			key := bearer(reader.str("key"))
+			fresh := t.name("key")
+			t.trackKey(fresh)
+			for _, r := range []request{
+				{method: "GET", path: t.keysPath(), auth: key},
+				{method: "POST", path: t.keysPath(), auth: key, body: map[string]any{"name": fresh}},
+				{method: "PATCH", path: t.keyPath(victim), auth: key, body: map[string]any{"rate_limit_override": 3}},
+				{method: "POST", path: t.keyPath(victim) + "/rotate", auth: key},
+				{method: "DELETE", path: t.keyPath(victim), auth: key},
+			} {
+				t.errorAnswer(t.do(r), http.StatusForbidden, "ForbiddenError")
+			}
+		}},
+	{ID: "permissions/before-validation", Category: "permissions",
+		Description: "a read key with a bad body gets 403, not 422: permission comes before the contract check",
+		run: func(t *T) {
+			key := bearer(t.newKey("read").str("key"))
+			t.errorAnswer(t.do(request{method: "POST", path: secretsPath, auth: key, body: `{"secret_name": ""}`}), http.StatusForbidden, "ForbiddenError")
+		}},
+}

@@ -1,0 +1,99 @@
+package conformance
+
+import (
+	"fmt"
+	"net/http"
+	"reflect"
+	"strings"
+)
+
+// invalid checks a 422 HTTPValidationError with a detail entry at loc (its first elements).
+func (t *T) invalid(ex *Exchange, loc ...any) {
+	if !t.status(ex, http.StatusUnprocessableEntity) {
+		return
+	}
+	detail, ok := ex.field("detail").([]any)
+	if !ok || len(detail) == 0 {
+		t.Errorf(ex, "a 422 must carry detail: a list of {loc, msg, type}")
+		return
+	}
+	for _, d := range detail {
+		entry, _ := d.(map[string]any)
+		got, _ := entry["loc"].([]any)
+		if len(got) >= len(loc) && reflect.DeepEqual(got[:len(loc)], loc) {
+			if msg, _ := entry["msg"].(string); msg == "" {
+				t.Errorf(ex, "the detail entry at %v has no msg", loc)
+			}
+			return
+		}
+	}
+	t.Errorf(ex, "no detail entry has loc starting with %v", loc)
+}
+
+// invalidSecret sends a bad create-secret body and checks the 422 names the field and that
+// nothing was created.
+func (t *T) invalidSecret(name string, body string, loc ...any) {
+	if name != "" {
+		t.trackSecret(name, bearer(t.s.cfg.APIKey))
+	}
+	t.invalid(t.call("POST", secretsPath, body), loc...)
+	if names, ex := t.listedSecrets(bearer(t.s.cfg.APIKey)); name != "" && has(names, name) {
+		t.Errorf(ex, "the refused request created %q", name)
+	}
+}
+
+var validationChecks = []Check{
+	{ID: "validation/empty-secret-name", Category: "validation",
+		Description: "an empty secret_name answers 422 with loc [body, secret_name]",
+		run: func(t *T) {
+			t.invalidSecret("", fmt.Sprintf(`{"secret_name": "", "secret_value": %q}`, t.secretValue()), "body", "secret_name")
+		}},
+	{ID: "validation/too-long-secret-name", Category: "validation",
+		Description: "a secret_name over 100 characters answers 422 with loc [body, secret_name]",
+		run: func(t *T) {
+			name := t.name("long") + strings.Repeat("x", 101)
+			t.invalidSecret(name, fmt.Sprintf(`{"secret_name": %q, "secret_value": %q}`, name, t.secretValue()), "body", "secret_name")
+		}},
+	{ID: "validation/wrong-type-secret-value", Category: "validation",
+		Description: "a secret_value that is not a string answers 422 with loc [body, secret_value]",
+		run: func(t *T) {
+			name := t.name("secret")
+			t.invalidSecret(name, fmt.Sprintf(`{"secret_name": %q, "secret_value": 12345}`, name), "body", "secret_value")
+		}},
+	{ID: "validation/missing-secret-value", Category: "validation",
+		Description: "a create without secret_value answers 422 with loc [body, secret_value]",
+		run: func(t *T) {
+			name := t.name("secret")
+			t.invalidSecret(name, fmt.Sprintf(`{"secret_name": %q}`, name), "body", "secret_value")
+		}},
+	{ID: "validation/malformed-json", Category: "validation",
+		Description: "a body that is not JSON answers 422 with loc starting with body",
+		run: func(t *T) {
+			t.invalidSecret("", `{"secret_name": "x", `, "body")
+		}},
+	{ID: "validation/empty-update-value", Category: "validation",
+		Description: "an empty secret_value on update answers 422 with loc [body, secret_value]",
+		run: func(t *T) {
+			name, _ := t.newSecret(bearer(t.s.cfg.APIKey))
+			t.invalid(t.call("PUT", secretPath(name), `{"secret_value": ""}`), "body", "secret_value")
+		}},
+	{ID: "validation/bad-permission-enum", Category: "validation",
+		Description: "a permission outside read/write/delete/admin answers 422 with loc [body, permissions, ...]",
+		run: func(t *T) {
+			name := t.name("key")
+			t.trackKey(name)
+			t.invalid(t.call("POST", t.keysPath(), map[string]any{"name": name, "permissions": []string{"root"}}), "body", "permissions")
+		}},
+	{ID: "validation/key-name-too-long", Category: "validation",
+		Description: "an API-key name over 100 characters answers 422 with loc [body, name]",
+		run: func(t *T) {
+			name := t.name("key") + strings.Repeat("k", 101)
+			t.trackKey(name)
+			t.invalid(t.call("POST", t.keysPath(), map[string]any{"name": name}), "body", "name")
+		}},
+	{ID: "validation/bad-include-revoked", Category: "validation",
+		Description: "include_revoked that is not a boolean answers 422 with loc [query, include_revoked]",
+		run: func(t *T) {
+			t.invalid(t.call("GET", t.keysPath()+"?include_revoked=perhaps", nil), "query", "include_revoked")
+		}},
+}

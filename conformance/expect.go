@@ -1,0 +1,118 @@
+package conformance
+
+import (
+	"fmt"
+	"net/http"
+)
+
+// status checks the answer's status code; false (and a failure) when it differs.
+func (t *T) status(ex *Exchange, want int) bool {
+	if ex.Status != want {
+		t.Errorf(ex, "want %d %s, got %d", want, http.StatusText(want), ex.Status)
+		return false
+	}
+	return true
+}
+
+// mustStatus is status that ends the check on a mismatch.
+func (t *T) mustStatus(ex *Exchange, want int) {
+	if !t.status(ex, want) {
+		panic(stopCheck{})
+	}
+}
+
+// errorAnswer checks an ErrorResponse: the status, error.type, and that the body's status
+// field agrees with the HTTP status.
+func (t *T) errorAnswer(ex *Exchange, want int, typ string) bool {
+	if !t.status(ex, want) {
+		return false
+	}
+	ok := true
+	if got := ex.errorType(); got != typ {
+		t.Errorf(ex, "want error.type %q, got %q", typ, got)
+		ok = false
+	}
+	if got, _ := ex.field("status").(float64); int(got) != want {
+		t.Errorf(ex, "ErrorResponse.status is %v, the HTTP status %d", ex.field("status"), want)
+		ok = false
+	}
+	if ex.field("success") == true {
+		t.Errorf(ex, "ErrorResponse.success is true")
+		ok = false
+	}
+	return ok
+}
+
+// eitherStatus accepts any of the statuses (for requirements the contract leaves open).
+func (t *T) eitherStatus(ex *Exchange, want ...int) bool {
+	for _, w := range want {
+		if ex.Status == w {
+			return true
+		}
+	}
+	t.Errorf(ex, "want one of %v, got %d", want, ex.Status)
+	return false
+}
+
+// works checks that a key still authenticates (listing secrets: 200 for read and admin keys).
+func (t *T) works(key, what string) bool {
+	ex := t.do(request{method: "GET", path: secretsPath, auth: bearer(key)})
+	if ex.Status != http.StatusOK {
+		t.Errorf(ex, "%s should still authenticate: want 200, got %d", what, ex.Status)
+		return false
+	}
+	return true
+}
+
+// refused checks that a key no longer authenticates (401 UnauthorizedError).
+func (t *T) refused(key, what string) bool {
+	ex := t.do(request{method: "GET", path: secretsPath, auth: bearer(key)})
+	return t.errorAnswerNamed(ex, http.StatusUnauthorized, "UnauthorizedError", what)
+}
+
+func (t *T) errorAnswerNamed(ex *Exchange, want int, typ, what string) bool {
+	if ex.Status != want {
+		t.Errorf(ex, "%s: want %d, got %d", what, want, ex.Status)
+		return false
+	}
+	return t.errorAnswer(ex, want, typ)
+}
+
+// listedSecrets returns the secret names the key lists.
+func (t *T) listedSecrets(auth string) ([]string, *Exchange) {
+	ex := t.do(request{method: "GET", path: secretsPath, auth: auth})
+	t.mustStatus(ex, http.StatusOK)
+	raw, _ := ex.field("secrets").([]any)
+	names := make([]string, 0, len(raw))
+	for _, n := range raw {
+		s, _ := n.(string)
+		names = append(names, s)
+	}
+	if c, _ := ex.field("count").(float64); int(c) != len(names) {
+		t.Errorf(ex, "count is %v for %d secrets", ex.field("count"), len(names))
+	}
+	return names, ex
+}
+
+// listedKeys returns the run user's keys by name, and checks none shows a plaintext key.
+func (t *T) listedKeys(includeRevoked bool) (map[string]map[string]any, *Exchange) {
+	ex := t.call("GET", t.keysPath()+fmt.Sprintf("?include_revoked=%v", includeRevoked), nil)
+	t.mustStatus(ex, http.StatusOK)
+	results, _ := ex.field("results").([]any)
+	out := map[string]map[string]any{}
+	for _, r := range results {
+		k, _ := r.(map[string]any)
+		name, _ := k["name"].(string)
+		out[name] = k
+	}
+	return out, ex
+}
+
+func has(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
