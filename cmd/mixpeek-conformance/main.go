@@ -1,0 +1,22 @@
+// Command mixpeek-conformance checks a server of the Mixpeek organization secrets and API-key
+// endpoints (staging, production, or a fake) against the contract, check by check.
+//
+//	mixpeek-conformance -base-url https://staging.example -api-key sk_... -user-email you@example.com
+//
+// Every flag has an environment mirror (MIXPEEK_BASE_URL, MIXPEEK_API_KEY, ...). Exit codes: 0
+// when every check passes, 1 when any fails (or something could not be cleaned up), 2 on usage
+// or connection errors.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
+}

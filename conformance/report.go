@@ -1,0 +1,124 @@
+package conformance
+
+import (
+	"encoding/json"
+	"encoding/xml"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+)
+
+// ProgressLine is the one line a text report shows for a finished check.
+func ProgressLine(r Result) string {
+	switch r.Status {
+	case Skip:
+		return fmt.Sprintf("SKIP %s (%s)", r.ID, r.SkipReason)
+	case Fail:
+		return fmt.Sprintf("FAIL %s (%s)", r.ID, r.Duration.Round(time.Millisecond))
+	}
+	return fmt.Sprintf("PASS %s (%s)", r.ID, r.Duration.Round(time.Millisecond))
+}
+
+// Summary is the closing line: "N passed, M failed, K skipped".
+func (r *Report) Summary() string {
+	return fmt.Sprintf("%d passed, %d failed, %d skipped", r.Passed, r.Failed, r.Skipped)
+}
+
+// WriteFailures writes each failed check with its description, its failures and the
+// exchanges that proved them, then the leftovers and the summary line.
+func (r *Report) WriteFailures(w io.Writer) error {
+	var b strings.Builder
+	for _, res := range r.Results {
+		if res.Status != Fail {
+			continue
+		}
+		fmt.Fprintf(&b, "\n--- FAIL %s [%s]\n    requires: %s\n", res.ID, res.Category, res.Description)
+		for _, f := range res.Failures {
+			fmt.Fprintf(&b, "    %s\n", strings.ReplaceAll(f.String(), "\n", "\n    "))
+		}
+	}
+	if len(r.Leftovers) > 0 {
+		fmt.Fprintf(&b, "\ncould not clean up (prefix %s):\n", r.Prefix)
+		for _, l := range r.Leftovers {
+			fmt.Fprintf(&b, "    %s\n", l)
+		}
+	}
+	fmt.Fprintf(&b, "\n%s\n", r.Summary())
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// WriteJSON writes the report as indented JSON.
+func (r *Report) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r)
+}
+
+type junitSuites struct {
+	XMLName xml.Name   `xml:"testsuites"`
+	Suites  []junitSet `xml:"testsuite"`
+}
+
+type junitSet struct {
+	Name     string      `xml:"name,attr"`
+	Tests    int         `xml:"tests,attr"`
+	Failures int         `xml:"failures,attr"`
+	Skipped  int         `xml:"skipped,attr"`
+	Time     string      `xml:"time,attr"`
+	Cases    []junitCase `xml:"testcase"`
+}
+
+type junitCase struct {
+	Class   string        `xml:"classname,attr"`
+	Name    string        `xml:"name,attr"`
+	Time    string        `xml:"time,attr"`
+	Failure *junitFailure `xml:"failure,omitempty"`
+	Skipped *junitFailure `xml:"skipped,omitempty"`
+}
+
+type junitFailure struct {
+	Message string `xml:"message,attr"`
+	Text    string `xml:",chardata"`
+}
+
+// WriteJUnit writes the report as JUnit XML, one testcase per check, for CI systems.
+func (r *Report) WriteJUnit(w io.Writer) error {
+	set := junitSet{Name: "mixpeek-conformance", Tests: len(r.Results), Failures: r.Failed, Skipped: r.Skipped}
+	var total time.Duration
+	for _, res := range r.Results {
+		total += res.Duration
+		c := junitCase{Class: res.Category, Name: res.ID, Time: seconds(res.Duration)}
+		switch res.Status {
+		case Fail:
+			var text []string
+			for _, f := range res.Failures {
+				text = append(text, f.String())
+			}
+			c.Failure = &junitFailure{Message: res.Description, Text: strings.Join(text, "\n\n")}
+		case Skip:
+			c.Skipped = &junitFailure{Message: res.SkipReason}
+		}
+		set.Cases = append(set.Cases, c)
+	}
+	if len(r.Leftovers) > 0 {
+		set.Tests++
+		set.Failures++
+		set.Cases = append(set.Cases, junitCase{Class: "cleanup", Name: "cleanup/leftovers", Time: "0",
+			Failure: &junitFailure{Message: "resources the run could not clean up", Text: strings.Join(r.Leftovers, "\n")}})
+	}
+	set.Time = seconds(total)
+	if _, err := io.WriteString(w, xml.Header); err != nil {
+		return err
+	}
+	enc := xml.NewEncoder(w)
+	enc.Indent("", "  ")
+	if err := enc.Encode(junitSuites{Suites: []junitSet{set}}); err != nil {
+		return err
+	}
+	_, err := io.WriteString(w, "\n")
+	return err
+}
+
+func seconds(d time.Duration) string { return fmt.Sprintf("%.3f", d.Seconds()) }
