@@ -8,12 +8,12 @@ import (
 )
 
 type apiKeyCreateRequest struct {
-	Name              string        `json:"name"`
-	Description       *string       `json:"description"`
-	Permissions       *[]permission `json:"permissions"` // absent: ["read"]
-	Scopes            []scope       `json:"scopes"`
-	RateLimitOverride *int          `json:"rate_limit_override"`
-	ExpiresAt         *time.Time    `json:"expires_at"`
+	Name              string       `json:"name"`
+	Description       *string      `json:"description"`
+	Permissions       []permission `json:"permissions"` // absent: openapi.yaml's default, ["read"]
+	Scopes            []scope      `json:"scopes"`
+	RateLimitOverride *integer     `json:"rate_limit_override"`
+	ExpiresAt         *time.Time   `json:"expires_at"`
 }
 
 // apiKeyUpdateRequest tells a field that is absent from one that is null.
@@ -22,7 +22,7 @@ type apiKeyUpdateRequest struct {
 	Description       optional[string]       `json:"description"`
 	Permissions       optional[[]permission] `json:"permissions"`
 	Scopes            optional[[]scope]      `json:"scopes"`
-	RateLimitOverride optional[int]          `json:"rate_limit_override"`
+	RateLimitOverride optional[integer]      `json:"rate_limit_override"`
 	ExpiresAt         optional[time.Time]    `json:"expires_at"`
 	Status            optional[string]       `json:"status"`
 }
@@ -110,7 +110,8 @@ func (k *apiKey) model(now time.Time) APIKey {
 	}
 }
 
-// material is new key material, made before the store is locked.
+// material is new key material. It is drawn only once a request has passed every check, so
+// a refused request does not shift the IDs and keys of a seeded random source.
 type material struct {
 	plaintext, hash, prefix string
 }
@@ -124,9 +125,9 @@ func (s *Server) newMaterial() (material, error) {
 }
 
 // userOf finds the user named by the path in the caller's organization.
-func userOf(c *call) (*user, error) {
+func userOf(org *organization, c *call) (*user, error) {
 	email := c.vars["user_email"]
-	u := c.caller.org.user(email)
+	u := org.user(email)
 	if u == nil {
 		return nil, errUserNotFound(email)
 	}
@@ -135,8 +136,8 @@ func userOf(c *call) (*user, error) {
 
 // liveKeyOf finds the user's live key named by the path. The user is returned whenever it
 // exists, so a caller can look further when the key does not.
-func liveKeyOf(c *call) (*user, *apiKey, error) {
-	u, err := userOf(c)
+func liveKeyOf(org *organization, c *call) (*user, *apiKey, error) {
+	u, err := userOf(org, c)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -152,55 +153,49 @@ func (s *Server) createKey(c *call) (any, error) {
 	if err := decodeBody(c, &req); err != nil {
 		return nil, err
 	}
-	m, err := s.newMaterial()
-	if err != nil {
-		return nil, err
-	}
 	k := &apiKey{
-		Name: req.Name, Description: deref(req.Description), Hash: m.hash, Prefix: m.prefix,
-		Permissions: []permission{permRead}, Scopes: append([]scope{}, req.Scopes...),
-		RateLimitOverride: req.RateLimitOverride, CreatedAt: c.now, CreatedBy: &c.caller.userID,
-	}
-	if req.Permissions != nil {
-		k.Permissions = append([]permission{}, (*req.Permissions)...)
+		Name: req.Name, Description: deref(req.Description), Permissions: append([]permission{}, req.Permissions...),
+		Scopes: append([]scope{}, req.Scopes...), RateLimitOverride: intOrNil(req.RateLimitOverride),
+		CreatedAt: c.now, CreatedBy: &c.caller.userID,
 	}
 	if req.ExpiresAt != nil {
 		t := req.ExpiresAt.UTC().Truncate(time.Microsecond)
 		k.ExpiresAt = &t
 	}
-	if k.KeyID, err = s.ids.keyID(); err != nil {
-		return nil, err
-	}
-	if k.InternalID, err = s.ids.internalID(); err != nil {
-		return nil, err
-	}
 	var out apiKeyCreateResponse
-	err = s.store.do(func(st *state) error {
-		u, err := userOf(c)
+	err := s.store.inOrg(c.caller.orgID, func(st *state, org *organization) error {
+		u, err := userOf(org, c)
 		if err != nil {
 			return err
 		}
 		if u.nameTaken(k.Name) {
 			return errKeyExists(u.Email, k.Name)
 		}
-		k.user = u
+		m, err := s.newMaterial()
+		if err != nil {
+			return err
+		}
+		k.Hash, k.Prefix, k.user = m.hash, m.prefix, u
+		if k.KeyID, err = s.ids.keyID(); err != nil {
+			return err
+		}
+		if k.InternalID, err = s.ids.internalID(); err != nil {
+			return err
+		}
 		u.keys = append(u.keys, k)
 		st.byHash[k.Hash] = k
 		out = apiKeyCreateResponse{APIKey: k.model(c.now), Key: m.plaintext}
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
+	return out, err
 }
 
 func (s *Server) listKeys(c *call) (any, error) {
 	// openapi.yaml has checked that the value is a boolean, as strconv reads booleans.
 	includeRevoked, _ := strconv.ParseBool(c.r.URL.Query().Get("include_revoked"))
 	out := apiKeyListResponse{Results: []APIKey{}}
-	err := s.store.do(func(*state) error {
-		u, err := userOf(c)
+	err := s.store.inOrg(c.caller.orgID, func(_ *state, org *organization) error {
+		u, err := userOf(org, c)
 		if err != nil {
 			return err
 		}
@@ -212,10 +207,7 @@ func (s *Server) listKeys(c *call) (any, error) {
 		return nil
 	})
 	out.Total = len(out.Results)
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
+	return out, err
 }
 
 func (s *Server) updateKey(c *call) (any, error) {
@@ -224,12 +216,11 @@ func (s *Server) updateKey(c *call) (any, error) {
 		return nil, err
 	}
 	var out APIKey
-	err := s.store.do(func(*state) error {
-		u, k, err := liveKeyOf(c)
+	err := s.store.inOrg(c.caller.orgID, func(_ *state, org *organization) error {
+		u, k, err := liveKeyOf(org, c)
 		if err != nil {
 			if status, ok := req.Status.value(); ok && status == statusActive && u != nil && u.revokedKey(c.vars["key_name"]) != nil {
-				return errBadRequest("a revoked API key cannot be reactivated; create a new key",
-					map[string]any{"key_name": c.vars["key_name"], "status": statusRevoked})
+				return errKeyRevokedForGood(c.vars["key_name"])
 			}
 			return err
 		}
@@ -240,8 +231,7 @@ func (s *Server) updateKey(c *call) (any, error) {
 		next := k.clone()
 		if name, ok := req.Name.value(); ok && name != k.Name {
 			if u.nameTaken(name) {
-				return errBadRequest(fmt.Sprintf("the name %q is already used by another API key of this user", name),
-					map[string]any{"key_name": name})
+				return errKeyNameTaken(name)
 			}
 			next.Name = name
 		}
@@ -256,9 +246,10 @@ func (s *Server) updateKey(c *call) (any, error) {
 			next.Scopes = append([]scope{}, sc...)
 		}
 		if req.RateLimitOverride.set {
+			n, ok := req.RateLimitOverride.value()
 			next.RateLimitOverride = nil
-			if n, ok := req.RateLimitOverride.value(); ok {
-				next.RateLimitOverride = &n
+			if ok {
+				next.RateLimitOverride = intOrNil(&n)
 			}
 		}
 		if req.ExpiresAt.set {
@@ -273,24 +264,21 @@ func (s *Server) updateKey(c *call) (any, error) {
 			case status == statusRevoked:
 				next.revoke(c.now, c.caller.userID)
 			case status == statusExpired:
-				return errBadRequest("status expired cannot be set: it follows from expires_at", map[string]any{"status": status})
+				return errStatusNotSettable(status)
 			case next.status(c.now) == statusExpired:
-				return errBadRequest("the key stays expired: set a later expires_at to make it active", map[string]any{"status": status})
+				return errKeyStaysExpired(k.Name)
 			}
 		}
 		*k = *next
 		out = k.model(c.now)
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
+	return out, err
 }
 
 func (s *Server) deleteKey(c *call) (any, error) {
-	err := s.store.do(func(*state) error {
-		_, k, err := liveKeyOf(c)
+	err := s.store.inOrg(c.caller.orgID, func(_ *state, org *organization) error {
+		_, k, err := liveKeyOf(org, c)
 		if err != nil {
 			return err
 		}
@@ -300,25 +288,22 @@ func (s *Server) deleteKey(c *call) (any, error) {
 		k.revoke(c.now, c.caller.userID)
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return genericSuccessResponse{Success: true, Message: fmt.Sprintf("API key %q revoked", c.vars["key_name"])}, nil
+	return genericSuccessResponse{Success: true, Message: fmt.Sprintf("API key %q revoked", c.vars["key_name"])}, err
 }
 
 func (s *Server) rotateKey(c *call) (any, error) {
-	m, err := s.newMaterial()
-	if err != nil {
-		return nil, err
-	}
 	var out apiKeyCreateResponse
-	err = s.store.do(func(st *state) error {
-		_, k, err := liveKeyOf(c)
+	err := s.store.inOrg(c.caller.orgID, func(st *state, org *organization) error {
+		_, k, err := liveKeyOf(org, c)
 		if err != nil {
 			return err
 		}
 		if k.Name == adminKeyName {
 			return errAdminKeyProtected("rotated")
+		}
+		m, err := s.newMaterial()
+		if err != nil {
+			return err
 		}
 		// No grace period: the old plaintext stops authenticating now.
 		delete(st.byHash, k.Hash)
@@ -327,10 +312,7 @@ func (s *Server) rotateKey(c *call) (any, error) {
 		out = apiKeyCreateResponse{APIKey: k.model(c.now), Key: m.plaintext}
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
+	return out, err
 }
 
 func deref(s *string) string {
@@ -338,4 +320,12 @@ func deref(s *string) string {
 		return ""
 	}
 	return *s
+}
+
+func intOrNil(n *integer) *int {
+	if n == nil {
+		return nil
+	}
+	i := int(*n)
+	return &i
 }

@@ -8,9 +8,9 @@ import (
 )
 
 // principal is who is calling: a snapshot taken at authentication, so that the permission
-// check needs no lock. org is only dereferenced under the store lock.
+// check needs no lock. Handlers find the organization by ID under the lock (store.inOrg).
 type principal struct {
-	org    *organization
+	orgID  string
 	userID string
 	perms  []permission
 }
@@ -47,7 +47,7 @@ func (s *Server) authenticate(r *http.Request, now time.Time) (*principal, error
 			return errUnauthorized("this API key has expired")
 		}
 		k.LastUsedAt = &now
-		p = &principal{org: k.user.org, userID: k.user.ID, perms: slices.Clone(k.Permissions)}
+		p = &principal{orgID: k.user.org.ID, userID: k.user.ID, perms: slices.Clone(k.Permissions)}
 		return nil
 	})
 	return p, err

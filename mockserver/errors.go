@@ -104,6 +104,34 @@ func errBadRequest(msg string, details map[string]any) *apiError {
 	return &apiError{kind: kindBadRequest, message: msg, details: details}
 }
 
+func errKeyRevokedForGood(name string) *apiError {
+	return errBadRequest("a revoked API key cannot be reactivated; create a new key",
+		map[string]any{"key_name": name, "status": statusRevoked})
+}
+
+func errStatusNotSettable(status string) *apiError {
+	return errBadRequest(fmt.Sprintf("status %s cannot be set: it follows from expires_at", status),
+		map[string]any{"status": status})
+}
+
+func errKeyStaysExpired(name string) *apiError {
+	return errBadRequest("the key stays expired: set a later expires_at to make it active",
+		map[string]any{"key_name": name, "status": statusExpired})
+}
+
+// errKeyNameTaken refuses a rename onto a live key's name (PATCH declares no 409). The
+// admin-key's name is reserved in the whole organization.
+func errKeyNameTaken(name string) *apiError {
+	return errBadRequest(fmt.Sprintf("the name %q is already taken by a live API key", name),
+		map[string]any{"key_name": name})
+}
+
+func errBodyTooLarge(limit int) *apiError {
+	return errBadRequest(fmt.Sprintf("the request body is larger than %d bytes", limit), nil)
+}
+
+func errBodyUnreadable() *apiError { return errBadRequest("the request body could not be read", nil) }
+
 func errSecretNotFound(name string) *apiError {
 	return &apiError{kind: kindNotFound, message: fmt.Sprintf("secret %q not found", name),
 		details: map[string]any{"resource": "secret", "secret_name": name}}

@@ -46,8 +46,10 @@ func operations() []*operation {
 // routes builds the router: the 9 operations, checked against openapi.yaml, and the control
 // API under /_mock/.
 func (s *Server) routes() (*mux.Router, error) {
-	// Encoded paths: a %2F inside a secret name must not split the path.
-	r := mux.NewRouter().UseEncodedPath()
+	// Encoded paths: a %2F inside a secret name must not split the path. No cleaning: mux
+	// would answer "//v1/..." or ".../secrets/." with a bodiless 301 that clients follow as
+	// a GET, and a secret named "." could not be reached.
+	r := mux.NewRouter().UseEncodedPath().SkipClean(true)
 	for _, op := range operations() {
 		op.route = s.contract.Route(op.id)
 		if op.route == nil || op.route.Path != op.path || op.route.Method != op.method {

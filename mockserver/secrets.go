@@ -1,7 +1,5 @@
 package mockserver
 
-import "encoding/json"
-
 type createSecretRequest struct {
 	SecretName  string `json:"secret_name"`
 	SecretValue string `json:"secret_value"`
@@ -26,15 +24,6 @@ type secretsListResponse struct {
 
 var yes = func() *bool { t := true; return &t }()
 
-// decodeBody reads a body that openapi.yaml has already accepted into v. A failure here is a
-// value the schema allows but Go cannot hold (a leap second, an integer beyond int64).
-func decodeBody(c *call, v any) error {
-	if err := json.Unmarshal(c.body, v); err != nil {
-		return errValidation([]validationDetail{{Loc: []any{"body"}, Msg: "Input could not be decoded", Type: "value_error"}})
-	}
-	return nil
-}
-
 func (s *Server) createSecret(c *call) (any, error) {
 	var req createSecretRequest
 	if err := decodeBody(c, &req); err != nil {
@@ -44,8 +33,7 @@ func (s *Server) createSecret(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	err = s.store.do(func(*state) error {
-		org := c.caller.org
+	err = s.store.inOrg(c.caller.orgID, func(_ *state, org *organization) error {
 		if org.secrets[req.SecretName] != nil {
 			return errSecretExists(req.SecretName) // the stored value stays as it was
 		}
@@ -60,12 +48,12 @@ func (s *Server) createSecret(c *call) (any, error) {
 
 func (s *Server) listSecrets(c *call) (any, error) {
 	var out secretsListResponse
-	_ = s.store.do(func(*state) error {
-		out.Secrets = c.caller.org.sortedSecretNames()
+	err := s.store.inOrg(c.caller.orgID, func(_ *state, org *organization) error {
+		out.Secrets = org.sortedSecretNames()
 		return nil
 	})
 	out.Count = len(out.Secrets)
-	return out, nil
+	return out, err
 }
 
 func (s *Server) updateSecret(c *call) (any, error) {
@@ -78,12 +66,12 @@ func (s *Server) updateSecret(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	err = s.store.do(func(*state) error {
-		sec := c.caller.org.secrets[name]
+	err = s.store.inOrg(c.caller.orgID, func(_ *state, org *organization) error {
+		sec := org.secrets[name]
 		if sec == nil {
 			return errSecretNotFound(name)
 		}
-		c.caller.org.secrets[name] = &secret{Token: tok, CreatedAt: sec.CreatedAt, UpdatedAt: c.now}
+		org.secrets[name] = &secret{Token: tok, CreatedAt: sec.CreatedAt, UpdatedAt: c.now}
 		return nil
 	})
 	if err != nil {
@@ -94,11 +82,11 @@ func (s *Server) updateSecret(c *call) (any, error) {
 
 func (s *Server) deleteSecret(c *call) (any, error) {
 	name := c.vars["secret_name"]
-	err := s.store.do(func(*state) error {
-		if c.caller.org.secrets[name] == nil {
+	err := s.store.inOrg(c.caller.orgID, func(_ *state, org *organization) error {
+		if org.secrets[name] == nil {
 			return errSecretNotFound(name)
 		}
-		delete(c.caller.org.secrets, name)
+		delete(org.secrets, name)
 		return nil
 	})
 	if err != nil {

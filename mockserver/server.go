@@ -173,7 +173,7 @@ func (s *Server) serveOperation(op *operation, w http.ResponseWriter, r *http.Re
 // answer runs the checks in the order of a FastAPI server whose authentication and
 // permission are dependencies, then the handler. It returns the status and the body.
 func (s *Server) answer(op *operation, r *http.Request) (int, any) {
-	c := &call{r: r, now: s.now()}
+	c := &call{r: r, op: op, now: s.now()}
 	out, err := func() (any, error) {
 		var err error
 		if c.caller, err = s.authenticate(r, c.now); err != nil { // 401
@@ -202,6 +202,7 @@ func (s *Server) answer(op *operation, r *http.Request) (int, any) {
 // call is one request on its way through a handler.
 type call struct {
 	r      *http.Request
+	op     *operation
 	now    time.Time
 	caller *principal
 	vars   map[string]string // path parameters, percent-decoded

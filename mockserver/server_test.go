@@ -171,6 +171,25 @@ func TestDeterministicAnswers(t *testing.T) {
 	}
 }
 
+// A refused request draws no randomness: the next key is the same as without it.
+func TestRefusedRequestsDoNotShiftIDs(t *testing.T) {
+	next := func(refusedFirst bool) map[string]any {
+		h := newHarness(t, func(o *mockserver.Options) { o.Rand = &lockedRand{r: rand.New(rand.NewSource(9))} })
+		if refusedFirst {
+			h.send("POST", adminKeys, adminKey, map[string]any{"name": "admin-key"})                          // 409
+			h.send("POST", "/v1/organizations/users/x%40y.z/api-keys", adminKey, map[string]any{"name": "k"}) // 404
+			h.send("POST", adminKeys+"/nope/rotate", adminKey, nil)                                           // 404
+		}
+		return h.createKey(map[string]any{"name": "k"})
+	}
+	a, b := next(false), next(true)
+	for _, f := range []string{"key", "key_id", "internal_id"} {
+		if a[f] != b[f] {
+			t.Errorf("%s differs after refused requests: %v vs %v", f, a[f], b[f])
+		}
+	}
+}
+
 func TestNewRefusesBadOptions(t *testing.T) {
 	good := mockserver.DefaultSeed(adminEmail, adminKey)
 	edit := func(f func(*mockserver.Seed)) *mockserver.Seed {

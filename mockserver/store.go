@@ -40,6 +40,20 @@ func (s *store) do(f func(st *state) error) error {
 	return f(s.st)
 }
 
+// inOrg runs f with the state locked and the organization of that ID. The organization is
+// looked up under the lock, so a request that authenticated just before a reset acts on the
+// state as it is now, never on a discarded copy.
+func (s *store) inOrg(id string, f func(st *state, org *organization) error) error {
+	return s.do(func(st *state) error {
+		for _, o := range st.orgs {
+			if o.ID == id {
+				return f(st, o)
+			}
+		}
+		return errUnauthorized("the organization of this API key no longer exists")
+	})
+}
+
 func (s *store) reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -1,0 +1,798 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"encoding/xml"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/mixpeekkit/mixpeekkit/conformance"
+	"github.com/mixpeekkit/mixpeekkit/mockserver"
+)
+
+const (
+	ownerEmail = "owner@org-a.test"
+	peerEmail  = "owner@org-b.test"
+)
+
+// Recognisable keys, so a test can tell when one leaks into the output.
+var (
+	ownerKey = "sk_OWNERKEY_must_never_be_printed_" + strings.Repeat("o", 20)
+	peerKey  = "sk_PEERKEY_must_never_be_printed_" + strings.Repeat("p", 20)
+)
+
+// twoOrgs seeds two organizations, so the isolation checks can run.
+func twoOrgs() *mockserver.Seed {
+	org := func(name, email, key string) mockserver.SeedOrganization {
+		return mockserver.SeedOrganization{Name: name, Users: []mockserver.SeedUser{{Email: email,
+			Keys: []mockserver.SeedKey{{Name: "admin-key", Key: key, Permissions: []string{"admin"}}}}}}
+	}
+	return &mockserver.Seed{Organizations: []mockserver.SeedOrganization{
+		org("A", ownerEmail, ownerKey), org("B", peerEmail, peerKey),
+	}}
+}
+
+// newMock starts the mock behind an httptest server. wrap, when not nil, builds the handler
+// the server uses from the mock (to inject a bug or watch the requests).
+func newMock(t *testing.T, wrap func(srv *mockserver.Server) http.Handler) (*mockserver.Server, *httptest.Server) {
+	t.Helper()
+	srv, err := mockserver.New(mockserver.Options{Seed: twoOrgs(), StrictResponses: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var h http.Handler = srv
+	if wrap != nil {
+		h = wrap(srv)
+	}
+	ts := httptest.NewServer(h)
+	t.Cleanup(ts.Close)
+	return srv, ts
+}
+
+// fullArgs are the flags of a complete run against url: every check enabled.
+func fullArgs(url string, extra ...string) []string {
+	return append([]string{"-base-url", url, "-api-key", ownerKey, "-user-email", ownerEmail,
+		"-peer-api-key", peerKey, "-destructive"}, extra...)
+}
+
+func envOf(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+// runCmd runs the command and returns its exit code and outputs.
+func runCmd(ctx context.Context, args []string, env map[string]string) (code int, stdout, stderr string) {
+	var out, errb bytes.Buffer
+	code = run(ctx, args, envOf(env), &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+// noKeys fails when a key of the run appears in any of the texts.
+func noKeys(t *testing.T, texts ...string) {
+	t.Helper()
+	for _, text := range texts {
+		for _, k := range []string{ownerKey, peerKey} {
+			if strings.Contains(text, k) {
+				t.Errorf("output shows the API key %s:\n%s", k, text)
+			}
+		}
+	}
+}
+
+func lines(s string) []string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.TrimSpace(l) != "" {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+func lastLine(s string) string {
+	ls := lines(s)
+	if len(ls) == 0 {
+		return ""
+	}
+	return ls[len(ls)-1]
+}
+
+// leftovers lists what a run with prefix left in the mock: secrets, and keys not revoked.
+func leftovers(srv *mockserver.Server, prefix string) []string {
+	var left []string
+	for _, o := range srv.State().Organizations {
+		for _, s := range o.Secrets {
+			if strings.HasPrefix(s.Name, prefix) {
+				left = append(left, "secret "+s.Name+" in "+o.Name)
+			}
+		}
+		for _, u := range o.Users {
+			for _, k := range u.APIKeys {
+				if strings.HasPrefix(k.Name, prefix) && k.Status != "revoked" {
+					left = append(left, "key "+k.Name+" "+k.Status)
+				}
+			}
+		}
+	}
+	return left
+}
+
+func checkIDs() []string {
+	var ids []string
+	for _, c := range conformance.Checks() {
+		ids = append(ids, c.ID)
+	}
+	return ids
+}
+
+// --- 1. flags and their environment mirrors ---
+
+func TestParseEnvMirrorsAndFlagsWin(t *testing.T) {
+	required := map[string]string{
+		"MIXPEEK_BASE_URL":   "http://required.example",
+		"MIXPEEK_API_KEY":    ownerKey,
+		"MIXPEEK_USER_EMAIL": ownerEmail,
+	}
+	cases := []struct {
+		flag, env         string
+		envVal, flagVal   string
+		wantEnv, wantFlag string // when empty, envVal and flagVal
+		get               func(options) string
+	}{
+		{flag: "base-url", env: "MIXPEEK_BASE_URL", envVal: "http://env.example", flagVal: "http://flag.example",
+			get: func(o options) string { return o.cfg.BaseURL }},
+		{flag: "api-key", env: "MIXPEEK_API_KEY", envVal: "sk_env", flagVal: "sk_flag",
+			get: func(o options) string { return o.cfg.APIKey }},
+		{flag: "user-email", env: "MIXPEEK_USER_EMAIL", envVal: "env@x.test", flagVal: "flag@x.test",
+			get: func(o options) string { return o.cfg.UserEmail }},
+		{flag: "peer-api-key", env: "MIXPEEK_PEER_API_KEY", envVal: "sk_peer_env", flagVal: "sk_peer_flag",
+			get: func(o options) string { return o.cfg.PeerAPIKey }},
+		{flag: "destructive", env: "MIXPEEK_CONFORMANCE_DESTRUCTIVE", envVal: "true", flagVal: "false",
+			get: func(o options) string { return fmt.Sprint(o.cfg.Destructive) }},
+		{flag: "run", env: "MIXPEEK_CONFORMANCE_RUN", envVal: "^secrets/", flagVal: "^auth/",
+			get: func(o options) string { return o.cfg.Run }},
+		{flag: "prefix", env: "MIXPEEK_CONFORMANCE_PREFIX", envVal: "envpfx", flagVal: "flagpfx",
+			get: func(o options) string { return o.cfg.Prefix }},
+		{flag: "timeout", env: "MIXPEEK_CONFORMANCE_TIMEOUT", envVal: "3s", flagVal: "1m30s",
+			get: func(o options) string { return o.cfg.RequestTimeout.String() }},
+		{flag: "format", env: "MIXPEEK_CONFORMANCE_FORMAT", envVal: "json", flagVal: "junit",
+			get: func(o options) string { return o.format }},
+		{flag: "out", env: "MIXPEEK_CONFORMANCE_OUT", envVal: "/tmp/env-report", flagVal: "/tmp/flag-report",
+			get: func(o options) string { return o.out }},
+	}
+	// Every mirror the command declares is covered here, and as declared.
+	covered := map[string]string{}
+	for _, c := range cases {
+		covered[c.flag] = c.env
+	}
+	for _, m := range mirrors {
+		if covered[m[0]] != m[1] {
+			t.Errorf("mirror -%s/%s is not tested (or is tested as %q)", m[0], m[1], covered[m[0]])
+		}
+	}
+	if len(mirrors) != len(cases) {
+		t.Errorf("%d mirrors, %d tested", len(mirrors), len(cases))
+	}
+
+	for _, c := range cases {
+		t.Run(c.flag, func(t *testing.T) {
+			env := map[string]string{}
+			for k, v := range required {
+				env[k] = v
+			}
+			env[c.env] = c.envVal
+			var stderr bytes.Buffer
+			o, err := parse(nil, envOf(env), &stderr)
+			if err != nil {
+				t.Fatalf("env only: %v", err)
+			}
+			if got := c.get(o); got != c.envVal {
+				t.Errorf("env only: %s=%q gives %q", c.env, c.envVal, got)
+			}
+			o, err = parse([]string{"-" + c.flag + "=" + c.flagVal}, envOf(env), &stderr)
+			if err != nil {
+				t.Fatalf("flag and env: %v", err)
+			}
+			if got := c.get(o); got != c.flagVal {
+				t.Errorf("flag -%s=%q and %s=%q give %q, want the flag's", c.flag, c.flagVal, c.env, c.envVal, got)
+			}
+			if stderr.Len() != 0 {
+				t.Errorf("parse wrote to stderr: %q", stderr.String())
+			}
+		})
+	}
+
+	t.Run("defaults", func(t *testing.T) {
+		o, err := parse(nil, envOf(required), io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if o.format != "text" || o.cfg.RequestTimeout != 10*time.Second || o.cfg.Destructive || o.list ||
+			o.out != "" || o.cfg.PeerAPIKey != "" || o.cfg.Run != "" || o.cfg.Prefix != "" {
+			t.Errorf("defaults: %+v", o)
+		}
+		if o.cfg.BaseURL != required["MIXPEEK_BASE_URL"] || o.cfg.APIKey != ownerKey || o.cfg.UserEmail != ownerEmail {
+			t.Errorf("required settings from the environment: %+v", o.cfg)
+		}
+	})
+
+	t.Run("bare -destructive", func(t *testing.T) {
+		for _, envVal := range []string{"", "false", "0"} {
+			env := map[string]string{"MIXPEEK_CONFORMANCE_DESTRUCTIVE": envVal}
+			for k, v := range required {
+				env[k] = v
+			}
+			// Followed by another flag, so a bare boolean must not swallow it.
+			o, err := parse([]string{"-destructive", "-prefix", "p1"}, envOf(env), io.Discard)
+			if err != nil {
+				t.Fatalf("env %q: %v", envVal, err)
+			}
+			if !o.cfg.Destructive || o.cfg.Prefix != "p1" {
+				t.Errorf("-destructive -prefix p1 with env %q: destructive %v, prefix %q", envVal, o.cfg.Destructive, o.cfg.Prefix)
+			}
+		}
+		for _, envVal := range []string{"1", "TRUE", "true"} {
+			env := map[string]string{"MIXPEEK_CONFORMANCE_DESTRUCTIVE": envVal}
+			for k, v := range required {
+				env[k] = v
+			}
+			o, err := parse(nil, envOf(env), io.Discard)
+			if err != nil || !o.cfg.Destructive {
+				t.Errorf("MIXPEEK_CONFORMANCE_DESTRUCTIVE=%s: destructive %v, err %v", envVal, o.cfg.Destructive, err)
+			}
+		}
+	})
+
+	t.Run("list needs no server", func(t *testing.T) {
+		o, err := parse([]string{"-list"}, envOf(nil), io.Discard)
+		if err != nil || !o.list {
+			t.Errorf("-list alone: list %v, err %v", o.list, err)
+		}
+	})
+}
+
+// --- 2. usage errors ---
+
+func TestUsageErrorsExit2WithOneLine(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closedURL := "http://" + ln.Addr().String()
+	ln.Close()
+
+	ok := []string{"-base-url", "http://127.0.0.1:1", "-api-key", ownerKey, "-user-email", ownerEmail}
+	with := func(extra ...string) []string { return append(append([]string{}, ok...), extra...) }
+	cases := []struct {
+		name   string
+		args   []string
+		env    map[string]string
+		hidden string // text the error line must not show
+	}{
+		{name: "nothing given", args: nil},
+		{name: "missing base-url and user-email", args: []string{"-api-key", ownerKey}},
+		{name: "missing user-email", args: []string{"-api-key", ownerKey, "-base-url", "http://127.0.0.1:1"}},
+		{name: "only the key in the environment", env: map[string]string{"MIXPEEK_API_KEY": ownerKey}},
+		{name: "bad -format", args: with("-format", "yaml")},
+		{name: "bad format mirror", args: ok, env: map[string]string{"MIXPEEK_CONFORMANCE_FORMAT": "xml"}},
+		{name: "unparsable -timeout", args: with("-timeout", "soon")},
+		{name: "zero -timeout", args: with("-timeout", "0s")},
+		{name: "negative -timeout", args: with("-timeout", "-5s")},
+		{name: "bad timeout mirror", args: ok, env: map[string]string{"MIXPEEK_CONFORMANCE_TIMEOUT": "forever"}},
+		{name: "bad destructive mirror", args: ok, env: map[string]string{"MIXPEEK_CONFORMANCE_DESTRUCTIVE": "yes-please"}},
+		{name: "unknown flag", args: with("-no-such-flag")},
+		{name: "flag without its value", args: append([]string{"-user-email", ownerEmail, "-base-url", "http://x", "-api-key", ownerKey}, "-prefix")},
+		{name: "stray positional argument", args: with("stray-ARGUMENT-text"), hidden: "stray-ARGUMENT-text"},
+		{name: "a value after a bare boolean", args: with("-destructive", "sk_STRAY_value_meant_for_a_flag"), hidden: "sk_STRAY_value_meant_for_a_flag"},
+		{name: "bad -run expression", args: with("-run", "(unclosed")},
+		{name: "base-url not http", args: []string{"-base-url", "ftp://example.test", "-api-key", ownerKey, "-user-email", ownerEmail}},
+		{name: "unreachable server", args: []string{"-base-url", closedURL, "-api-key", ownerKey, "-user-email", ownerEmail, "-peer-api-key", peerKey}},
+		{name: "unwritable -out", args: with("-out", filepath.Join(t.TempDir(), "missing-dir", "report.txt"))},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			code, stdout, stderr := runCmd(context.Background(), c.args, c.env)
+			if code != 2 {
+				t.Errorf("exit %d, want 2 (stderr %q)", code, stderr)
+			}
+			if stdout != "" {
+				t.Errorf("stdout: %q", stdout)
+			}
+			if !strings.HasPrefix(stderr, "mixpeek-conformance:") || !strings.HasSuffix(stderr, "\n") || strings.Count(stderr, "\n") != 1 {
+				t.Errorf("stderr is not one line starting with mixpeek-conformance: %q", stderr)
+			}
+			if c.hidden != "" && strings.Contains(stderr, c.hidden) {
+				t.Errorf("stderr echoes %q: %q", c.hidden, stderr)
+			}
+			noKeys(t, stdout, stderr)
+		})
+	}
+}
+
+// --- 3. -help and -list ---
+
+func TestHelpListsEveryMirror(t *testing.T) {
+	for _, arg := range []string{"-help", "-h", "--help"} {
+		t.Run(arg, func(t *testing.T) {
+			// A key in the environment must not show up as a default in the usage.
+			code, stdout, stderr := runCmd(context.Background(), []string{arg}, map[string]string{
+				"MIXPEEK_API_KEY": ownerKey, "MIXPEEK_PEER_API_KEY": peerKey})
+			if code != 0 {
+				t.Errorf("exit %d, want 0", code)
+			}
+			if stdout != "" {
+				t.Errorf("stdout: %q", stdout)
+			}
+			if !strings.Contains(stderr, "Usage:") {
+				t.Errorf("no usage on stderr: %q", stderr)
+			}
+			envs := []string{"MIXPEEK_BASE_URL", "MIXPEEK_API_KEY", "MIXPEEK_USER_EMAIL", "MIXPEEK_PEER_API_KEY",
+				"MIXPEEK_CONFORMANCE_DESTRUCTIVE", "MIXPEEK_CONFORMANCE_RUN", "MIXPEEK_CONFORMANCE_PREFIX",
+				"MIXPEEK_CONFORMANCE_TIMEOUT", "MIXPEEK_CONFORMANCE_FORMAT", "MIXPEEK_CONFORMANCE_OUT"}
+			for _, e := range envs {
+				if !strings.Contains(stderr, e) {
+					t.Errorf("usage does not list %s", e)
+				}
+			}
+			for _, f := range []string{"-base-url", "-api-key", "-user-email", "-peer-api-key", "-destructive", "-list", "-format", "-out", "-timeout", "-run", "-prefix"} {
+				if !strings.Contains(stderr, f) {
+					t.Errorf("usage does not list %s", f)
+				}
+			}
+			noKeys(t, stdout, stderr)
+		})
+	}
+}
+
+func TestListShowsEveryCheck(t *testing.T) {
+	code, stdout, stderr := runCmd(context.Background(), []string{"-list"}, nil)
+	if code != 0 || stderr != "" {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+	checks := conformance.Checks()
+	got := lines(stdout)
+	if len(got) != len(checks) {
+		t.Fatalf("%d lines for %d checks:\n%s", len(got), len(checks), stdout)
+	}
+	destructive := 0
+	for i, c := range checks {
+		fields := strings.Fields(got[i])
+		if len(fields) < 3 || fields[0] != c.ID || fields[1] != c.Category {
+			t.Errorf("line %d: %q, want ID %s and category %s first", i, got[i], c.ID, c.Category)
+		}
+		if strings.Contains(got[i], "[destructive]") != c.Destructive {
+			t.Errorf("line %q: destructive mark, want %v", got[i], c.Destructive)
+		}
+		if strings.Contains(got[i], "[needs peer]") != c.NeedsPeer {
+			t.Errorf("line %q: needs-peer mark, want %v", got[i], c.NeedsPeer)
+		}
+		if c.Destructive {
+			destructive++
+		}
+	}
+	if destructive == 0 {
+		t.Error("no destructive check listed")
+	}
+}
+
+// --- 4. a conforming server ---
+
+func TestConformingMockPasses(t *testing.T) {
+	srv, ts := newMock(t, nil)
+	code, stdout, stderr := runCmd(context.Background(), fullArgs(ts.URL, "-prefix", "clipass"), nil)
+	if code != 0 {
+		t.Errorf("exit %d, want 0\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	if stderr != "" {
+		t.Errorf("stderr: %q", stderr)
+	}
+	ids := checkIDs()
+	got := lines(stdout)
+	if len(got) != len(ids)+1 {
+		t.Fatalf("%d lines, want one per check (%d) and the summary:\n%s", len(got), len(ids), stdout)
+	}
+	for i, id := range ids {
+		if !strings.HasPrefix(got[i], "PASS "+id+" ") {
+			t.Errorf("line %d: %q, want PASS %s", i, got[i], id)
+		}
+	}
+	if want := fmt.Sprintf("%d passed, 0 failed, 0 skipped", len(ids)); lastLine(stdout) != want {
+		t.Errorf("last line %q, want %q", lastLine(stdout), want)
+	}
+	noKeys(t, stdout, stderr)
+	if left := leftovers(srv, "clipass"); len(left) > 0 {
+		t.Errorf("left in the mock: %v", left)
+	}
+}
+
+// --- 5. a broken server ---
+
+// secretCreate200 wraps the mock so that creating a secret answers 200 instead of 201. It
+// records every secret value the run sent.
+type secretCreate200 struct {
+	next   http.Handler
+	mu     sync.Mutex
+	values []string
+}
+
+func (b *secretCreate200) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	var req struct {
+		Value any `json:"secret_value"`
+	}
+	if json.Unmarshal(body, &req) == nil {
+		if v, ok := req.Value.(string); ok && len(v) >= 8 {
+			b.mu.Lock()
+			b.values = append(b.values, v)
+			b.mu.Unlock()
+		}
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	rec := httptest.NewRecorder()
+	b.next.ServeHTTP(rec, r)
+	status := rec.Code
+	if r.Method == http.MethodPost && r.URL.Path == "/v1/organizations/secrets" && status == http.StatusCreated {
+		status = http.StatusOK
+	}
+	for k, v := range rec.Header() {
+		w.Header()[k] = v
+	}
+	w.Header().Del("Content-Length")
+	w.WriteHeader(status)
+	_, _ = w.Write(rec.Body.Bytes())
+}
+
+func (b *secretCreate200) sent() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]string(nil), b.values...)
+}
+
+func newBrokenMock(t *testing.T) (*mockserver.Server, *httptest.Server, *secretCreate200) {
+	var b *secretCreate200
+	srv, ts := newMock(t, func(srv *mockserver.Server) http.Handler {
+		b = &secretCreate200{next: srv}
+		return b
+	})
+	return srv, ts, b
+}
+
+// noSecretValues fails when a secret value the run sent appears in text.
+func noSecretValues(t *testing.T, b *secretCreate200, texts ...string) {
+	t.Helper()
+	values := b.sent()
+	if len(values) == 0 {
+		t.Error("the run sent no secret value")
+	}
+	for _, text := range texts {
+		for _, v := range values {
+			if strings.Contains(text, v) {
+				t.Errorf("output shows the secret value %q", v)
+			}
+		}
+	}
+}
+
+func TestBrokenServerFails(t *testing.T) {
+	srv, ts, b := newBrokenMock(t)
+	code, stdout, stderr := runCmd(context.Background(), fullArgs(ts.URL, "-prefix", "clibroken"), nil)
+	if code != 1 {
+		t.Errorf("exit %d, want 1\nstderr: %s", code, stderr)
+	}
+	if stderr != "" {
+		t.Errorf("stderr: %q", stderr)
+	}
+	if !strings.Contains(stdout, "\nFAIL secrets/create-returns-201 ") && !strings.HasPrefix(stdout, "FAIL secrets/create-returns-201 ") {
+		t.Errorf("no FAIL line for secrets/create-returns-201:\n%s", stdout)
+	}
+	i := strings.Index(stdout, "--- FAIL secrets/create-returns-201")
+	if i < 0 {
+		t.Fatalf("no --- FAIL section for secrets/create-returns-201:\n%s", stdout)
+	}
+	section := stdout[i:]
+	if j := strings.Index(section[1:], "\n--- FAIL"); j >= 0 {
+		section = section[:j+1]
+	}
+	for _, want := range []string{
+		"> POST " + ts.URL + "/v1/organizations/secrets",
+		"< 200",
+		`"secret_value":"[REDACTED]"`,
+	} {
+		if !strings.Contains(section, want) {
+			t.Errorf("the failure section lacks %q:\n%s", want, section)
+		}
+	}
+	if strings.Contains(section, "< 201") {
+		t.Errorf("the failure section shows a 201:\n%s", section)
+	}
+	var passed, failed, skipped int
+	if _, err := fmt.Sscanf(lastLine(stdout), "%d passed, %d failed, %d skipped", &passed, &failed, &skipped); err != nil {
+		t.Fatalf("last line %q: %v", lastLine(stdout), err)
+	}
+	if failed < 1 || skipped != 0 || passed+failed != len(conformance.Checks()) {
+		t.Errorf("summary %q for %d checks", lastLine(stdout), len(conformance.Checks()))
+	}
+	if n := strings.Count(stdout, "\n--- FAIL "); n != failed {
+		t.Errorf("%d --- FAIL sections, summary says %d failed", n, failed)
+	}
+	noKeys(t, stdout, stderr)
+	noSecretValues(t, b, stdout, stderr)
+	if left := leftovers(srv, "clibroken"); len(left) > 0 {
+		t.Errorf("left in the mock: %v", left)
+	}
+}
+
+// --- 6. JSON and JUnit ---
+
+type junitDoc struct {
+	XMLName xml.Name `xml:"testsuites"`
+	Suites  []struct {
+		Name     string `xml:"name,attr"`
+		Tests    int    `xml:"tests,attr"`
+		Failures int    `xml:"failures,attr"`
+		Skipped  int    `xml:"skipped,attr"`
+		Cases    []struct {
+			Class   string `xml:"classname,attr"`
+			Name    string `xml:"name,attr"`
+			Failure *struct {
+				Message string `xml:"message,attr"`
+				Text    string `xml:",chardata"`
+			} `xml:"failure"`
+			Skipped *struct{} `xml:"skipped"`
+		} `xml:"testcase"`
+	} `xml:"testsuite"`
+}
+
+func TestJSONToFile(t *testing.T) {
+	srv, ts := newMock(t, nil)
+	path := filepath.Join(t.TempDir(), "report.json")
+	code, stdout, stderr := runCmd(context.Background(), fullArgs(ts.URL, "-format", "json", "-out", path, "-prefix", "clijson"), nil)
+	if code != 0 {
+		t.Errorf("exit %d, want 0: %s", code, stderr)
+	}
+	if stdout != "" {
+		t.Errorf("stdout not empty: %q", stdout)
+	}
+	n := len(conformance.Checks())
+	if want := fmt.Sprintf("%d passed, 0 failed, 0 skipped\n", n); stderr != want {
+		t.Errorf("stderr %q, want the summary %q", stderr, want)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep conformance.Report
+	if err := json.Unmarshal(data, &rep); err != nil {
+		t.Fatalf("report is not JSON: %v\n%s", err, data)
+	}
+	if len(rep.Results) != n || rep.Passed != len(rep.Results) || rep.Failed != 0 || rep.Skipped != 0 {
+		t.Errorf("%d results, %d passed, %d failed, %d skipped; %d checks", len(rep.Results), rep.Passed, rep.Failed, rep.Skipped, n)
+	}
+	if rep.Prefix != "clijson" || rep.BaseURL != ts.URL || len(rep.Leftovers) != 0 {
+		t.Errorf("prefix %q, base URL %q, leftovers %v", rep.Prefix, rep.BaseURL, rep.Leftovers)
+	}
+	for i, id := range checkIDs() {
+		if i < len(rep.Results) && (rep.Results[i].ID != id || rep.Results[i].Status != conformance.Pass) {
+			t.Errorf("result %d: %s %s, want %s pass", i, rep.Results[i].ID, rep.Results[i].Status, id)
+		}
+	}
+	noKeys(t, stdout, stderr, string(data))
+	if left := leftovers(srv, "clijson"); len(left) > 0 {
+		t.Errorf("left in the mock: %v", left)
+	}
+}
+
+func TestTextToFile(t *testing.T) {
+	_, ts := newMock(t, nil)
+	path := filepath.Join(t.TempDir(), "report.txt")
+	code, stdout, stderr := runCmd(context.Background(), fullArgs(ts.URL, "-out", path, "-run", "^secrets/"), nil)
+	if code != 0 || stdout != "" {
+		t.Errorf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	for _, c := range conformance.Checks() {
+		if strings.HasPrefix(c.ID, "secrets/") {
+			n++
+			if !strings.Contains(string(data), "PASS "+c.ID+" ") {
+				t.Errorf("file lacks PASS %s:\n%s", c.ID, data)
+			}
+		}
+	}
+	want := fmt.Sprintf("%d passed, 0 failed, 0 skipped", n)
+	if lastLine(string(data)) != want || strings.TrimSpace(stderr) != want {
+		t.Errorf("file ends %q, stderr %q, want %q", lastLine(string(data)), stderr, want)
+	}
+}
+
+func parseJUnit(t *testing.T, out string) junitDoc {
+	t.Helper()
+	var doc junitDoc
+	if err := xml.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatalf("not XML: %v\n%s", err, out)
+	}
+	if len(doc.Suites) != 1 {
+		t.Fatalf("%d testsuites, want 1", len(doc.Suites))
+	}
+	return doc
+}
+
+func TestJUnit(t *testing.T) {
+	t.Run("conforming", func(t *testing.T) {
+		_, ts := newMock(t, nil)
+		code, stdout, stderr := runCmd(context.Background(), fullArgs(ts.URL, "-format", "junit"), nil)
+		if code != 0 {
+			t.Errorf("exit %d, want 0: %s", code, stderr)
+		}
+		doc := parseJUnit(t, stdout)
+		s := doc.Suites[0]
+		ids := checkIDs()
+		if s.Tests != len(ids) || len(s.Cases) != len(ids) || s.Failures != 0 || s.Skipped != 0 {
+			t.Fatalf("tests=%d, %d testcases, failures=%d, skipped=%d; %d checks", s.Tests, len(s.Cases), s.Failures, s.Skipped, len(ids))
+		}
+		for i, id := range ids {
+			if s.Cases[i].Name != id || s.Cases[i].Failure != nil || s.Cases[i].Skipped != nil {
+				t.Errorf("testcase %d: %+v, want %s passed", i, s.Cases[i], id)
+			}
+		}
+		if want := fmt.Sprintf("%d passed, 0 failed, 0 skipped\n", len(ids)); stderr != want {
+			t.Errorf("stderr %q, want %q", stderr, want)
+		}
+		noKeys(t, stdout, stderr)
+	})
+	t.Run("broken", func(t *testing.T) {
+		_, ts, b := newBrokenMock(t)
+		code, stdout, stderr := runCmd(context.Background(), fullArgs(ts.URL, "-format", "junit"), nil)
+		if code != 1 {
+			t.Errorf("exit %d, want 1: %s", code, stderr)
+		}
+		doc := parseJUnit(t, stdout)
+		s := doc.Suites[0]
+		if s.Tests != len(conformance.Checks()) || len(s.Cases) != s.Tests || s.Failures < 1 {
+			t.Errorf("tests=%d, %d testcases, failures=%d", s.Tests, len(s.Cases), s.Failures)
+		}
+		found, failures := false, 0
+		for _, c := range s.Cases {
+			if c.Failure != nil {
+				failures++
+			}
+			if c.Name == "secrets/create-returns-201" {
+				found = true
+				if c.Failure == nil {
+					t.Errorf("secrets/create-returns-201 has no <failure>")
+				} else if !strings.Contains(c.Failure.Text, "/v1/organizations/secrets") || !strings.Contains(c.Failure.Text, "< 200") {
+					t.Errorf("failure text lacks the exchange: %q", c.Failure.Text)
+				}
+			}
+		}
+		if !found {
+			t.Error("no testcase secrets/create-returns-201")
+		}
+		if failures != s.Failures {
+			t.Errorf("%d testcases with <failure>, failures=%d", failures, s.Failures)
+		}
+		noKeys(t, stdout, stderr)
+		noSecretValues(t, b, stdout, stderr)
+	})
+}
+
+// --- 7. skipped checks ---
+
+func TestWithoutPeerAndDestructiveSkips(t *testing.T) {
+	_, ts := newMock(t, nil)
+	args := []string{"-base-url", ts.URL, "-api-key", ownerKey, "-user-email", ownerEmail}
+	code, stdout, stderr := runCmd(context.Background(), args, nil)
+	if code != 0 {
+		t.Errorf("exit %d, want 0\n%s\n%s", code, stdout, stderr)
+	}
+	skipped, passed := 0, 0
+	for _, c := range conformance.Checks() {
+		want := "PASS " + c.ID + " "
+		if c.Destructive || c.NeedsPeer {
+			want = "SKIP " + c.ID + " "
+			skipped++
+		} else {
+			passed++
+		}
+		if !strings.Contains(stdout, "\n"+want) && !strings.HasPrefix(stdout, want) {
+			t.Errorf("no line %q", want)
+		}
+	}
+	if skipped == 0 {
+		t.Fatal("no check needs a peer or -destructive")
+	}
+	if n := strings.Count(stdout, "SKIP "); n != skipped {
+		t.Errorf("%d SKIP lines, want %d", n, skipped)
+	}
+	if want := fmt.Sprintf("%d passed, 0 failed, %d skipped", passed, skipped); lastLine(stdout) != want {
+		t.Errorf("last line %q, want %q", lastLine(stdout), want)
+	}
+	noKeys(t, stdout, stderr)
+}
+
+// --- 8. cancellation ---
+
+func TestCancelledBeforeRun(t *testing.T) {
+	var posts atomic.Int32
+	srv, ts := newMock(t, func(srv *mockserver.Server) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method == http.MethodPost {
+				posts.Add(1)
+			}
+			srv.ServeHTTP(w, r)
+		})
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	code, stdout, stderr := runCmd(ctx, fullArgs(ts.URL, "-prefix", "clipre"), nil)
+	if code != 2 {
+		t.Errorf("exit %d, want 2", code)
+	}
+	if !strings.HasPrefix(lastLine(stderr), "mixpeek-conformance:") {
+		t.Errorf("stderr: %q", stderr)
+	}
+	if strings.Contains(stdout, "PASS ") || strings.Contains(stdout, "FAIL ") {
+		t.Errorf("checks ran after the context was cancelled:\n%s", stdout)
+	}
+	if n := posts.Load(); n != 0 {
+		t.Errorf("%d POST requests after the context was cancelled", n)
+	}
+	if left := leftovers(srv, "clipre"); len(left) > 0 {
+		t.Errorf("left in the mock: %v", left)
+	}
+	noKeys(t, stdout, stderr)
+}
+
+func TestCancelledMidRunCleansUp(t *testing.T) {
+	const prefix = "clicancel"
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var posts atomic.Int32
+	var hadSecret atomic.Bool
+	srv, ts := newMock(t, func(srv *mockserver.Server) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			srv.ServeHTTP(w, r)
+			// The second secret create: the run has created something, cancel it now.
+			if r.Method == http.MethodPost && r.URL.Path == "/v1/organizations/secrets" && posts.Add(1) == 2 {
+				hadSecret.Store(len(leftovers(srv, prefix)) > 0)
+				cancel()
+			}
+		})
+	})
+	code, stdout, stderr := runCmd(ctx, fullArgs(ts.URL, "-prefix", prefix), nil)
+	if code != 2 {
+		t.Errorf("exit %d, want 2\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	if !hadSecret.Load() {
+		t.Error("no secret of the run existed when the context was cancelled: the test proves nothing")
+	}
+	if last := lastLine(stderr); !strings.HasPrefix(last, "mixpeek-conformance:") || !strings.Contains(last, "interrupted") {
+		t.Errorf("stderr: %q", stderr)
+	}
+	// The run stopped early, and still wrote its report.
+	results := strings.Count(stdout, "PASS ") + strings.Count(stdout, "FAIL ") + strings.Count(stdout, "SKIP ")
+	if results == 0 || results >= len(conformance.Checks()) {
+		t.Errorf("%d results shown, want some but fewer than %d:\n%s", results, len(conformance.Checks()), stdout)
+	}
+	if !strings.HasSuffix(lastLine(stdout), " skipped") {
+		t.Errorf("no summary line on stdout:\n%s", stdout)
+	}
+	if left := leftovers(srv, prefix); len(left) > 0 {
+		t.Errorf("left in the mock after cancellation: %v", left)
+	}
+	noKeys(t, stdout, stderr)
+}

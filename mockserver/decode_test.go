@@ -1,0 +1,100 @@
+package mockserver_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// Members the contract check never saw (another case of a property name) are never read, and
+// of duplicate members the last wins, as in Python.
+func TestBodiesAreReadAsTheContractSeesThem(t *testing.T) {
+	h := newHarness(t)
+	for _, tc := range []struct {
+		name, body, wantName, wantValue string
+	}{
+		{"case variant of the name", `{"secret_name": "ok", "Secret_Name": "", "secret_value": "v"}`, "ok", "v"},
+		{"case variant past maxLength", `{"secret_name": "ok2", "SECRET_NAME": "` + strings.Repeat("x", 300) + `", "secret_value": "v"}`, "ok2", "v"},
+		{"case variant of the value", `{"secret_name": "ok3", "secret_value": "v", "Secret_Value": ""}`, "ok3", "v"},
+		{"duplicate members: the last wins", `{"secret_name": "ok4", "secret_value": 5, "secret_value": "last"}`, "ok4", "last"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := h.send("POST", secretsURL, adminKey, tc.body)
+			if r.status != http.StatusCreated || r.json(t)["secret_name"] != tc.wantName {
+				t.Fatalf("%d %s", r.status, r.raw)
+			}
+			if v, _ := h.decryptSecret(0, tc.wantName); v != tc.wantValue {
+				t.Errorf("stored value %q, want %q", v, tc.wantValue)
+			}
+		})
+	}
+	t.Run("case variant of permissions is ignored", func(t *testing.T) {
+		r := h.send("POST", adminKeys, adminKey, `{"name": "k", "Permissions": ["superuser"], "Rate_Limit_Override": 0}`)
+		if r.status != http.StatusOK || !cmp.Equal([]any{"read"}, r.json(t)["permissions"]) || r.json(t)["rate_limit_override"] != nil {
+			t.Fatalf("%d %s", r.status, r.raw)
+		}
+		if r := h.send("GET", adminKeys, adminKey, nil); r.status != http.StatusOK {
+			t.Errorf("the list broke: %d %s", r.status, r.raw)
+		}
+	})
+}
+
+func TestBodiesPydanticAcceptsOrRefuses(t *testing.T) {
+	h := newHarness(t)
+	t.Run("integral floats are integers", func(t *testing.T) {
+		for i, v := range []string{"5.0", "5e0"} {
+			r := h.send("POST", adminKeys, adminKey, `{"name": "int`+string(rune('a'+i))+`", "rate_limit_override": `+v+`}`)
+			if r.status != http.StatusOK || r.json(t)["rate_limit_override"] != float64(5) {
+				t.Errorf("%s: %d %s", v, r.status, r.raw)
+			}
+		}
+	})
+	t.Run("trailing data is not JSON", func(t *testing.T) {
+		// Python: "Extra data: line 1 column 43 (char 42)".
+		r := h.send("POST", secretsURL, adminKey, `{"secret_name": "t", "secret_value": "v"} xyz`)
+		want := []any{map[string]any{"loc": []any{"body", float64(42)}, "msg": "JSON decode error", "type": "json_invalid"}}
+		if r.status != http.StatusUnprocessableEntity || !cmp.Equal(want, r.json(t)["detail"]) {
+			t.Errorf("%d %s", r.status, r.raw)
+		}
+	})
+	t.Run("a value the schema allows but Go cannot hold names its field", func(t *testing.T) {
+		r := h.send("POST", adminKeys, adminKey, `{"name": "leap", "expires_at": "2030-06-30T23:59:60Z"}`)
+		detail, _ := r.json(t)["detail"].([]any)
+		if r.status != http.StatusUnprocessableEntity || len(detail) != 1 || !cmp.Equal([]any{"body", "expires_at"}, detail[0].(map[string]any)["loc"]) {
+			t.Errorf("%d %s", r.status, r.raw)
+		}
+	})
+	t.Run("no Content-Type is read as JSON", func(t *testing.T) {
+		req, _ := http.NewRequest("POST", h.url+secretsURL, strings.NewReader(`{"secret_name": "noct", "secret_value": "v"}`))
+		req.Header.Set("Authorization", "Bearer "+adminKey)
+		if r := h.do(req); r.status != http.StatusCreated {
+			t.Errorf("%d %s", r.status, r.raw)
+		}
+	})
+	t.Run("a body on GET is ignored", func(t *testing.T) {
+		req, _ := http.NewRequest("GET", h.url+secretsURL, strings.NewReader(strings.Repeat("x", 2<<20)))
+		req.Header.Set("Authorization", "Bearer "+adminKey)
+		if r := h.do(req); r.status != http.StatusOK {
+			t.Errorf("%d %.200s", r.status, r.raw)
+		}
+	})
+}
+
+// Paths are not cleaned: no bodiless 301 that a client would follow as a GET.
+func TestPathsAreTakenAsTheyAre(t *testing.T) {
+	h := newHarness(t)
+	if r := h.send("POST", secretsURL, adminKey, map[string]any{"secret_name": ".", "secret_value": "v"}); r.status != http.StatusCreated {
+		t.Fatalf("create %q: %d", ".", r.status)
+	}
+	if r := h.send("DELETE", secretsURL+"/.", adminKey, nil); r.status != http.StatusOK || r.json(t)["secret_name"] != "." {
+		t.Errorf("delete %q: %d %s", ".", r.status, r.raw)
+	}
+	for _, p := range []string{"//v1/organizations/secrets", "/v1/organizations/./secrets", "/v1/organizations/secrets/"} {
+		r := h.send("POST", p, adminKey, map[string]any{"secret_name": "x", "secret_value": "v"})
+		if r.status != http.StatusNotFound || r.errorType(t) != "NotFoundError" {
+			t.Errorf("%s: %d %s", p, r.status, r.raw)
+		}
+	}
+}
