@@ -132,6 +132,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 			break
 		}
 		res := s.run(ctx, c)
+		if ctx.Err() != nil && res.Status == Fail {
+			break // interrupted mid-check: an incomplete result, not a finding
+		}
 		rep.add(res)
 		if cfg.OnResult != nil {
 			cfg.OnResult(res)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -383,6 +384,9 @@ func (s *suite) preflight(ctx context.Context) error {
 		req.Header.Set("Authorization", bearer(key))
 		resp, err := s.client.Do(req)
 		if err != nil {
+			if outer := context.Cause(ctx); outer != nil && !errors.Is(outer, context.DeadlineExceeded) {
+				return 0, fmt.Errorf("conformance: interrupted: %w", outer)
+			}
 			return 0, fmt.Errorf("conformance: cannot reach %s: %s", s.base, s.redact(err.Error()))
 		}
 		_, _ = io.Copy(io.Discard, resp.Body)

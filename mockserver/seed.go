@@ -1,12 +1,16 @@
 package mockserver
 
 import (
+	"encoding/json"
 	"fmt"
 	"regexp"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/getkin/kin-openapi/openapi3"
+
+	"github.com/mixpeekkit/mixpeekkit/internal/contract"
 	"github.com/mixpeekkit/mixpeekkit/internal/keyring"
 )
 
@@ -80,34 +84,58 @@ var (
 // 40 url-safe characters.
 func ValidKeyMaterial(s string) bool { return keyMaterialRE.MatchString(s) }
 
+// builder turns a seed into a state. Shape rules (lengths, enums, the email format of the
+// contract's requests) are checked against openapi.yaml's request schemas; the rules a schema
+// cannot express (uniqueness, the admin-key) are checked here.
+type builder struct {
+	st       *state
+	ring     *keyring.Ring
+	ids      *idGen
+	now      time.Time
+	contract *contract.Contract
+}
+
 // build turns the seed into a state, or says which entry breaks which rule. It encrypts every
 // secret value with the ring and keeps only the token.
-func (seed Seed) build(ring *keyring.Ring, ids *idGen, now time.Time) (*state, error) {
-	st := &state{byHash: map[string]*apiKey{}}
+func (seed Seed) build(c *contract.Contract, ring *keyring.Ring, ids *idGen, now time.Time) (*state, error) {
+	b := &builder{st: &state{byHash: map[string]*apiKey{}}, ring: ring, ids: ids, now: now, contract: c}
 	if len(seed.Organizations) == 0 {
 		return nil, fmt.Errorf("seed: no organization")
 	}
 	for oi, so := range seed.Organizations {
 		where := fmt.Sprintf("seed: organization %d (%q)", oi+1, so.Name)
-		o, err := so.build(st, ring, ids, now, where)
+		o, err := b.organization(so, where)
 		if err != nil {
 			return nil, err
 		}
-		for _, other := range st.orgs {
+		for _, other := range b.st.orgs {
 			if other.ID == o.ID {
 				return nil, fmt.Errorf("%s: organization_id %q is used twice", where, o.ID)
 			}
 		}
-		st.orgs = append(st.orgs, o)
+		b.st.orgs = append(b.st.orgs, o)
 	}
-	return st, nil
+	return b.st, nil
 }
 
-func (so SeedOrganization) build(st *state, ring *keyring.Ring, ids *idGen, now time.Time, where string) (*organization, error) {
+// conforms checks a seed entry against a request schema of openapi.yaml, naming the places
+// that fail and never the values.
+func (b *builder) conforms(schema string, v map[string]any, where string) error {
+	var generic any
+	raw, _ := json.Marshal(v)
+	_ = json.Unmarshal(raw, &generic)
+	err := b.contract.Doc.Components.Schemas[schema].Value.VisitJSON(generic, openapi3.MultiErrors(), openapi3.VisitAsRequest())
+	if err != nil {
+		return fmt.Errorf("%s: breaks %s of openapi.yaml: %s", where, schema, strings.Join(contract.Describe(err, ""), "; "))
+	}
+	return nil
+}
+
+func (b *builder) organization(so SeedOrganization, where string) (*organization, error) {
 	o := &organization{ID: so.ID, Name: so.Name, secrets: map[string]*secret{}}
 	var err error
 	if o.ID == "" {
-		if o.ID, err = ids.orgID(); err != nil {
+		if o.ID, err = b.ids.orgID(); err != nil {
 			return nil, err
 		}
 	}
@@ -124,14 +152,13 @@ func (so SeedOrganization) build(st *state, ring *keyring.Ring, ids *idGen, now 
 		}
 		u := &user{ID: su.ID, Email: su.Email, org: o}
 		if u.ID == "" {
-			if u.ID, err = ids.userID(); err != nil {
+			if u.ID, err = b.ids.userID(); err != nil {
 				return nil, err
 			}
 		}
 		o.users = append(o.users, u)
 		for ki, sk := range su.Keys {
-			kwhere := fmt.Sprintf("%s: api key %d (%q)", uwhere, ki+1, sk.Name)
-			if err := sk.build(st, u, ids, now, kwhere); err != nil {
+			if err := b.key(sk, u, fmt.Sprintf("%s: api key %d (%q)", uwhere, ki+1, sk.Name)); err != nil {
 				return nil, err
 			}
 		}
@@ -145,40 +172,36 @@ func (so SeedOrganization) build(st *state, ring *keyring.Ring, ids *idGen, now 
 	}
 	for si, ss := range so.Secrets {
 		swhere := fmt.Sprintf("%s: secret %d (%q)", where, si+1, ss.Name)
-		switch {
-		case ss.Name == "" || len([]rune(ss.Name)) > 100:
-			return nil, fmt.Errorf("%s: name must have 1 to 100 characters", swhere)
-		case ss.Value == "":
-			return nil, fmt.Errorf("%s: value is empty", swhere)
-		case o.secrets[ss.Name] != nil:
+		if err := b.conforms("CreateSecretRequest", map[string]any{"secret_name": ss.Name, "secret_value": ss.Value}, swhere); err != nil {
+			return nil, err
+		}
+		if o.secrets[ss.Name] != nil {
 			return nil, fmt.Errorf("%s: name is used twice in the organization", swhere)
 		}
-		tok, err := ring.Encrypt([]byte(ss.Value), now)
+		tok, err := b.ring.Encrypt([]byte(ss.Value), b.now)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", swhere, err)
 		}
-		o.secrets[ss.Name] = &secret{Token: tok, CreatedAt: now, UpdatedAt: now}
+		o.secrets[ss.Name] = &secret{Token: tok, CreatedAt: b.now, UpdatedAt: b.now}
 	}
 	return o, nil
 }
 
-func (sk SeedKey) build(st *state, u *user, ids *idGen, now time.Time, where string) error {
-	if sk.Name == "" || len([]rune(sk.Name)) > 100 {
-		return fmt.Errorf("%s: name must have 1 to 100 characters", where)
+func (b *builder) key(sk SeedKey, u *user, where string) error {
+	req := map[string]any{"name": sk.Name, "description": sk.Description, "permissions": append([]string{}, sk.Permissions...)}
+	if sk.ExpiresAt != nil {
+		req["expires_at"] = sk.ExpiresAt.UTC().Format(time.RFC3339Nano)
 	}
-	if len([]rune(sk.Description)) > 500 {
-		return fmt.Errorf("%s: description is longer than 500 characters", where)
+	if err := b.conforms("APIKeyCreateRequest", req, where); err != nil {
+		return err
 	}
 	if !sk.Revoked && u.nameTaken(sk.Name) {
 		return fmt.Errorf("%s: name is already used by a live key", where)
 	}
-	perms, err := parsePermissions(sk.Permissions)
-	if err != nil {
-		return fmt.Errorf("%s: %w", where, err)
-	}
 	plaintext := sk.Key
+	var err error
 	if plaintext == "" {
-		if plaintext, err = ids.apiKeyMaterial(); err != nil {
+		if plaintext, err = b.ids.apiKeyMaterial(); err != nil {
 			return err
 		}
 	} else if !ValidKeyMaterial(plaintext) {
@@ -186,38 +209,31 @@ func (sk SeedKey) build(st *state, u *user, ids *idGen, now time.Time, where str
 		return fmt.Errorf(`%s: key must be "sk_" followed by at least 40 characters of A-Z a-z 0-9 _ -`, where)
 	}
 	h := hashKey(plaintext)
-	if st.byHash[h] != nil {
+	if b.st.byHash[h] != nil {
 		return fmt.Errorf("%s: key is the same plaintext as another seeded key", where)
 	}
 	k := &apiKey{
-		Name: sk.Name, Description: sk.Description, Hash: h, Prefix: keyPrefix(plaintext), Permissions: perms,
-		Scopes: []scope{}, CreatedAt: now, ExpiresAt: sk.ExpiresAt, user: u,
+		Name: sk.Name, Description: sk.Description, Hash: h, Prefix: keyPrefix(plaintext),
+		Scopes: []scope{}, CreatedAt: b.now, ExpiresAt: sk.ExpiresAt, user: u,
 	}
-	if k.KeyID, err = ids.keyID(); err != nil {
+	for _, p := range sk.Permissions {
+		k.Permissions = append(k.Permissions, permission(p))
+	}
+	if k.Permissions == nil {
+		k.Permissions = []permission{}
+	}
+	if k.KeyID, err = b.ids.keyID(); err != nil {
 		return err
 	}
-	if k.InternalID, err = ids.internalID(); err != nil {
+	if k.InternalID, err = b.ids.internalID(); err != nil {
 		return err
 	}
 	if sk.Revoked {
-		k.revoke(now, u.ID)
+		k.revoke(b.now, u.ID)
 	}
 	u.keys = append(u.keys, k)
-	st.byHash[h] = k
+	b.st.byHash[h] = k
 	return nil
-}
-
-func parsePermissions(in []string) ([]permission, error) {
-	out := make([]permission, 0, len(in))
-	for _, p := range in {
-		switch pp := permission(p); pp {
-		case permRead, permWrite, permDelete, permAdmin:
-			out = append(out, pp)
-		default:
-			return nil, fmt.Errorf("permission %q is not one of read, write, delete, admin", p)
-		}
-	}
-	return out, nil
 }
 
 // adminKeyOf finds the organization's live admin-key, whoever owns it.

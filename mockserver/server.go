@@ -27,7 +27,8 @@ import (
 
 // Options configures a Server. The zero value serves the default organization with the
 // development admin key, a random encryption key, the real clock and crypto/rand.
-// Each field maps onto a flag of cmd/mixpeek-mock.
+// EncryptionKey, AdminKey and AdminEmail are the command's ENCRYPTION_KEY, -admin-key and
+// -admin-email; the command always sets StrictResponses and a Logger (-log-format).
 type Options struct {
 	// EncryptionKey is the Fernet key ring: url-safe base64 32-byte keys, comma-separated,
 	// newest first (ENCRYPTION_KEY). The first encrypts, all decrypt. Empty: a random key,
@@ -111,7 +112,7 @@ func New(opts Options) (*Server, error) {
 		d := DefaultSeed(email, key)
 		seed = &d
 	}
-	initial, err := seed.build(s.ring, s.ids, s.now())
+	initial, err := seed.build(s.contract, s.ring, s.ids, s.now())
 	if err != nil {
 		return nil, err
 	}

@@ -208,7 +208,13 @@ func TestNewRefusesBadOptions(t *testing.T) {
 		{"no organization", mockserver.Options{Seed: &mockserver.Seed{}}, "no organization"},
 		{"no admin-key", mockserver.Options{Seed: edit(func(s *mockserver.Seed) { s.Organizations[0].Users[0].Keys[0].Name = "other" })}, `no live key named "admin-key"`},
 		{"admin-key without admin", mockserver.Options{Seed: edit(func(s *mockserver.Seed) { s.Organizations[0].Users[0].Keys[0].Permissions = []string{"read"} })}, "lacks the admin permission"},
-		{"unknown permission", mockserver.Options{Seed: edit(func(s *mockserver.Seed) { s.Organizations[0].Users[0].Keys[0].Permissions = []string{"root"} })}, `permission "root"`},
+		{"unknown permission", mockserver.Options{Seed: edit(func(s *mockserver.Seed) { s.Organizations[0].Users[0].Keys[0].Permissions = []string{"root"} })}, `breaks APIKeyCreateRequest of openapi.yaml: /permissions/0: fails "enum"`},
+		{"key name too long", mockserver.Options{Seed: edit(func(s *mockserver.Seed) {
+			s.Organizations[0].Users[0].Keys = append(s.Organizations[0].Users[0].Keys, mockserver.SeedKey{Name: strings.Repeat("k", 101)})
+		})}, `/name: fails "maxLength"`},
+		{"empty secret value", mockserver.Options{Seed: edit(func(s *mockserver.Seed) {
+			s.Organizations[0].Secrets = []mockserver.SeedSecret{{Name: "a", Value: ""}}
+		})}, `secret 1 ("a"): breaks CreateSecretRequest of openapi.yaml: /secret_value: fails "minLength"`},
 		{"duplicate secret", mockserver.Options{Seed: edit(func(s *mockserver.Seed) {
 			s.Organizations[0].Secrets = []mockserver.SeedSecret{{Name: "a", Value: "1"}, {Name: "a", Value: "2"}}
 		})}, "used twice"},

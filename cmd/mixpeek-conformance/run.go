@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"text/tabwriter"
 	"time"
 
@@ -19,6 +20,8 @@ type options struct {
 	format string
 	out    string
 }
+
+var invalidValue = regexp.MustCompile(`^invalid (?:boolean )?value .* for (?:flag )?(-[^:\s]+)`)
 
 // mirrors pairs each flag with its environment variable.
 var mirrors = [][2]string{
@@ -65,6 +68,10 @@ func parse(args []string, getenv func(string) string, stderr io.Writer) (options
 			fs.Usage()
 			return o, err
 		}
+		// flag's own message repeats the bad value, which may be a key: name the flag only.
+		if m := invalidValue.FindStringSubmatch(err.Error()); m != nil {
+			return o, fmt.Errorf("not a valid value for %s (see -help)", m[1])
+		}
 		return o, fmt.Errorf("%w (see -help)", err)
 	}
 	if fs.NArg() > 0 {
@@ -92,7 +99,7 @@ func parse(args []string, getenv func(string) string, stderr io.Writer) (options
 }
 
 // run is the command: it returns the exit code.
-func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) (code int) {
 	o, err := parse(args, getenv, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
@@ -111,7 +118,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			fmt.Fprintln(stderr, "mixpeek-conformance:", err)
 			return 2
 		}
-		defer f.Close()
+		defer func() {
+			if err := f.Close(); err != nil {
+				fmt.Fprintln(stderr, "mixpeek-conformance:", err)
+				code = max(code, 2)
+			}
+		}()
 		out = f
 	}
 	if o.format == "text" {

@@ -276,8 +276,8 @@ func TestPortInUse(t *testing.T) {
 		t.Fatalf("run on the busy address %s = nil, want an error", ln.Addr())
 	}
 	var line bytes.Buffer
-	if code := exitCode(err, &line); code == 0 {
-		t.Errorf("exitCode(%v) = 0, want non-zero", err)
+	if code := exitCode(err, &line); code != 2 {
+		t.Errorf("exitCode(%v) = %d, want 2 (an address it cannot listen on)", err, code)
 	}
 	if !strings.HasPrefix(line.String(), "mixpeek-mock: ") || !strings.Contains(line.String(), "listen") {
 		t.Errorf("exitCode printed %q, want a line naming the listen failure", line.String())

@@ -123,9 +123,9 @@ func printBanner(w io.Writer, base string, c config) {
 	key := mockserver.DevAdminKey
 	if c.adminKey != "" {
 		fmt.Fprintln(w, "admin key: the one given with -admin-key / MIXPEEK_MOCK_ADMIN_KEY (not printed)")
-		key = "$MIXPEEK_API_KEY"
+		key = "$MIXPEEK_MOCK_ADMIN_KEY"
 	} else {
 		fmt.Fprintf(w, "admin key (development only, documented): %s\n", key)
 	}
-	fmt.Fprintf(w, "try: curl -s -H 'Authorization: Bearer %s' %s/v1/organizations/secrets\n", key, base)
+	fmt.Fprintf(w, "try: curl -s -H \"Authorization: Bearer %s\" %s/v1/organizations/secrets\n", key, base)
 }

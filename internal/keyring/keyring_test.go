@@ -71,6 +71,19 @@ func TestTokensAreStandardFernet(t *testing.T) {
 	}
 }
 
+// The test vector of the Fernet specification (github.com/fernet/spec, verify.json): a token
+// made by another implementation opens here.
+func TestFernetSpecVector(t *testing.T) {
+	r, err := Parse("cw_0x689RpI-jtRR7oE8h_eQsKImvJapLeSbXpwF4e4=")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := r.Decrypt([]byte("gAAAAAAdwJ6wAAECAwQFBgcICQoLDA0ODy021cpGVWKZ_eEwCGM4BLLF_5CV9dOPmrhuVUPgJobwOz7JcbmrR64jVmpU4IwqDA=="))
+	if err != nil || string(got) != "hello" {
+		t.Fatalf("spec token: %q, %v", got, err)
+	}
+}
+
 func TestEmptyPlaintextRoundTrips(t *testing.T) {
 	r, _, err := Generate()
 	if err != nil {
