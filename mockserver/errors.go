@@ -157,6 +157,16 @@ func errKeyExists(email, name string) *apiError {
 		details: map[string]any{"resource": "api_key", "user_email": email, "key_name": name}}
 }
 
+func errOrgExists(id string) *apiError {
+	return &apiError{kind: kindConflict, message: fmt.Sprintf("organization %q already exists", id),
+		details: map[string]any{"resource": "organization", "organization_id": id}}
+}
+
+func errOrgNotFound(id string) *apiError {
+	return &apiError{kind: kindNotFound, message: fmt.Sprintf("organization %q not found", id),
+		details: map[string]any{"resource": "organization", "organization_id": id}}
+}
+
 func errRouteNotFound() *apiError {
 	return &apiError{kind: kindNotFound, message: "no such endpoint", details: map[string]any{"resource": "endpoint"}}
 }

@@ -43,14 +43,15 @@ type SeedUser struct {
 }
 
 // SeedKey is an API key. Key is its plaintext, so tests can authenticate with it; it is hashed
-// on load and not kept. Generated when empty (and then unknown to everyone).
+// on load and not kept. Generated when empty (and then unknown to everyone). Status is
+// "active" (the default) or "revoked"; a key is expired when ExpiresAt has passed.
 type SeedKey struct {
 	Name        string     `json:"name"`
 	Key         string     `json:"key,omitempty"`
 	Description string     `json:"description,omitempty"`
 	Permissions []string   `json:"permissions"`
+	Status      string     `json:"status,omitempty"`
 	ExpiresAt   *time.Time `json:"expires_at,omitempty"`
-	Revoked     bool       `json:"revoked,omitempty"`
 }
 
 // SeedSecret is a secret whose plaintext value is encrypted on load and not kept.
@@ -195,7 +196,11 @@ func (b *builder) key(sk SeedKey, u *user, where string) error {
 	if err := b.conforms("APIKeyCreateRequest", req, where); err != nil {
 		return err
 	}
-	if !sk.Revoked && u.nameTaken(sk.Name) {
+	revoked := sk.Status == statusRevoked
+	if sk.Status != "" && sk.Status != statusActive && !revoked {
+		return fmt.Errorf("%s: status must be active or revoked (a key expires through expires_at)", where)
+	}
+	if !revoked && u.nameTaken(sk.Name) {
 		return fmt.Errorf("%s: name is already used by a live key", where)
 	}
 	plaintext := sk.Key
@@ -228,7 +233,7 @@ func (b *builder) key(sk SeedKey, u *user, where string) error {
 	if k.InternalID, err = b.ids.internalID(); err != nil {
 		return err
 	}
-	if sk.Revoked {
+	if revoked {
 		k.revoke(b.now, u.ID)
 	}
 	u.keys = append(u.keys, k)

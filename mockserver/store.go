@@ -26,11 +26,19 @@ const adminKeyName = "admin-key"
 type store struct {
 	mu      sync.Mutex
 	st      *state
-	initial *state // what Reset returns to; never handed out
+	initial map[string]*organization // each organization as it was seeded or created; never handed out
+	seedIDs []string                 // the seeded organizations, in order: what Reset returns to
 }
 
-func newStore(initial *state) *store {
-	return &store{st: initial.clone(), initial: initial}
+func newStore(seeded *state) *store {
+	s := &store{st: &state{}, initial: map[string]*organization{}}
+	for _, o := range seeded.orgs {
+		s.initial[o.ID] = o.clone()
+		s.seedIDs = append(s.seedIDs, o.ID)
+		s.st.orgs = append(s.st.orgs, o.clone())
+	}
+	s.st.reindex()
+	return s
 }
 
 // do runs f with the state locked.
@@ -45,19 +53,73 @@ func (s *store) do(f func(st *state) error) error {
 // state as it is now, never on a discarded copy.
 func (s *store) inOrg(id string, f func(st *state, org *organization) error) error {
 	return s.do(func(st *state) error {
-		for _, o := range st.orgs {
-			if o.ID == id {
-				return f(st, o)
-			}
+		if o := st.org(id); o != nil {
+			return f(st, o)
 		}
 		return errUnauthorized("the organization of this API key no longer exists")
 	})
 }
 
+// reset returns to the seed: every seeded organization as it was, created ones gone.
 func (s *store) reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.st = s.initial.clone()
+	s.st.orgs = nil
+	for _, id := range s.seedIDs {
+		s.st.orgs = append(s.st.orgs, s.initial[id].clone())
+	}
+	s.st.reindex()
+}
+
+// resetOrg returns one organization to how it was seeded or created.
+func (s *store) resetOrg(id string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, o := range s.st.orgs {
+		if o.ID == id {
+			s.st.orgs[i] = s.initial[id].clone()
+			s.st.reindex()
+			return true
+		}
+	}
+	return false
+}
+
+// addOrg adds a new organization, unless its ID or a key of it is already in use.
+func (s *store) addOrg(o *organization) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.st.org(o.ID) != nil {
+		return errOrgExists(o.ID)
+	}
+	for _, u := range o.users {
+		for _, k := range u.keys {
+			if s.st.byHash[k.Hash] != nil {
+				return errBadRequest("an API key of the new organization is already in use", nil)
+			}
+		}
+	}
+	s.initial[o.ID] = o.clone()
+	s.st.orgs = append(s.st.orgs, o.clone())
+	s.st.reindex()
+	return nil
+}
+
+// deleteOrg removes an organization that was created through the control API.
+func (s *store) deleteOrg(id string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, o := range s.st.orgs {
+		if o.ID == id {
+			s.st.orgs = slices.Delete(s.st.orgs, i, i+1)
+			if !slices.Contains(s.seedIDs, id) {
+				delete(s.initial, id)
+			}
+			s.st.reindex()
+			return true
+		}
+	}
+	return false
 }
 
 // state is every organization, and the index that authenticates a key by its hash.
@@ -188,31 +250,49 @@ func (u *user) nameTaken(name string) bool {
 	return u.key(name) != nil
 }
 
-// clone deep-copies the state, so Reset can return to the seed however the copy was changed.
-func (s *state) clone() *state {
-	out := &state{byHash: make(map[string]*apiKey, len(s.byHash))}
+// org finds an organization by ID.
+func (s *state) org(id string) *organization {
 	for _, o := range s.orgs {
-		no := &organization{ID: o.ID, Name: o.Name, secrets: make(map[string]*secret, len(o.secrets))}
-		for name, sec := range o.secrets {
-			c := *sec
-			c.Token = slices.Clone(sec.Token)
-			no.secrets[name] = &c
+		if o.ID == id {
+			return o
 		}
-		for _, u := range o.users {
-			nu := &user{ID: u.ID, Email: u.Email, org: no}
-			for _, k := range u.keys {
-				nk := k.clone()
-				nk.user = nu
-				nu.keys = append(nu.keys, nk)
-				if s.byHash[k.Hash] == k {
-					out.byHash[k.Hash] = nk
-				}
-			}
-			no.users = append(no.users, nu)
-		}
-		out.orgs = append(out.orgs, no)
 	}
-	return out
+	return nil
+}
+
+// reindex rebuilds the index that authenticates keys: the current hash of every key, revoked
+// ones included (so they can be told apart from unknown ones). A rotated-away hash is in no
+// key, so it is in no index.
+func (s *state) reindex() {
+	s.byHash = map[string]*apiKey{}
+	for _, o := range s.orgs {
+		for _, u := range o.users {
+			for _, k := range u.keys {
+				s.byHash[k.Hash] = k
+			}
+		}
+	}
+}
+
+// clone deep-copies an organization, so a reset can return to it however the copy changed.
+// Pointer fields of a key (times, strings) are shared: they are replaced, never written through.
+func (o *organization) clone() *organization {
+	no := &organization{ID: o.ID, Name: o.Name, secrets: make(map[string]*secret, len(o.secrets))}
+	for name, sec := range o.secrets {
+		c := *sec
+		c.Token = slices.Clone(sec.Token)
+		no.secrets[name] = &c
+	}
+	for _, u := range o.users {
+		nu := &user{ID: u.ID, Email: u.Email, org: no}
+		for _, k := range u.keys {
+			nk := k.clone()
+			nk.user = nu
+			nu.keys = append(nu.keys, nk)
+		}
+		no.users = append(no.users, nu)
+	}
+	return no
 }
 
 func (k *apiKey) clone() *apiKey {
