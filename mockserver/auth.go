@@ -10,9 +10,10 @@ import (
 // principal is who is calling: a snapshot taken at authentication, so that the permission
 // check needs no lock. Handlers find the organization by ID under the lock (store.inOrg).
 type principal struct {
-	orgID  string
-	userID string
-	perms  []permission
+	orgID   string
+	userID  string
+	keyName string
+	perms   []permission
 }
 
 func (p *principal) has(need permission) bool {
@@ -47,7 +48,7 @@ func (s *Server) authenticate(r *http.Request, now time.Time) (*principal, error
 			return errUnauthorized("this API key has expired")
 		}
 		k.LastUsedAt = &now
-		p = &principal{orgID: k.user.org.ID, userID: k.user.ID, perms: slices.Clone(k.Permissions)}
+		p = &principal{orgID: k.user.org.ID, userID: k.user.ID, keyName: k.Name, perms: slices.Clone(k.Permissions)}
 		return nil
 	})
 	return p, err

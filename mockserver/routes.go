@@ -8,17 +8,23 @@ import (
 
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/gorilla/mux"
+
+	"github.com/mixpeekkit/mixpeekkit/internal/contract"
 )
 
-// operation is one of the 9 operations of openapi.yaml, as this server serves it.
+// operation is one operation of an OpenAPI document, as this server serves it: one of the 9
+// of openapi.yaml, or one of the control API's.
 type operation struct {
-	id      string // operationId in openapi.yaml
+	id      string // operationId in the document
 	method  string
-	path    string     // the same template as openapi.yaml
-	need    permission // what the calling key must grant
-	success int        // the one success status the contract declares
+	path    string     // the same template as the document
+	need    permission // what the calling key must grant (contract operations)
+	success int        // the one success status the document declares
 	handle  func(*Server, *call) (any, error)
+	control bool // a control API operation: the control token, not an API key
+	open    bool // a control operation that needs no control token
 	route   *routers.Route
+	doc     *contract.Contract
 }
 
 // operations is the table of the contract's operations: the only place a success status is
@@ -31,39 +37,49 @@ func operations() []*operation {
 		key     = keys + "/{key_name}"
 	)
 	return []*operation{
-		{"create_secret_v1_organizations_secrets_post", http.MethodPost, secrets, permAdmin, http.StatusCreated, (*Server).createSecret, nil},
-		{"list_secrets_v1_organizations_secrets_get", http.MethodGet, secrets, permRead, http.StatusOK, (*Server).listSecrets, nil},
-		{"update_secret_v1_organizations_secrets__secret_name__put", http.MethodPut, secret, permAdmin, http.StatusOK, (*Server).updateSecret, nil},
-		{"delete_secret_v1_organizations_secrets__secret_name__delete", http.MethodDelete, secret, permAdmin, http.StatusOK, (*Server).deleteSecret, nil},
-		{"create_api_key_v1_organizations_users__user_email__api_keys_post", http.MethodPost, keys, permAdmin, http.StatusOK, (*Server).createKey, nil},
-		{"list_api_keys_v1_organizations_users__user_email__api_keys_get", http.MethodGet, keys, permAdmin, http.StatusOK, (*Server).listKeys, nil},
-		{"update_api_key_v1_organizations_users__user_email__api_keys__key_name__patch", http.MethodPatch, key, permAdmin, http.StatusOK, (*Server).updateKey, nil},
-		{"delete_api_key_v1_organizations_users__user_email__api_keys__key_name__delete", http.MethodDelete, key, permAdmin, http.StatusOK, (*Server).deleteKey, nil},
-		{"rotate_api_key_v1_organizations_users__user_email__api_keys__key_name__rotate_post", http.MethodPost, key + "/rotate", permAdmin, http.StatusOK, (*Server).rotateKey, nil},
+		{id: "create_secret_v1_organizations_secrets_post", method: http.MethodPost, path: secrets, need: permAdmin, success: http.StatusCreated, handle: (*Server).createSecret},
+		{id: "list_secrets_v1_organizations_secrets_get", method: http.MethodGet, path: secrets, need: permRead, success: http.StatusOK, handle: (*Server).listSecrets},
+		{id: "update_secret_v1_organizations_secrets__secret_name__put", method: http.MethodPut, path: secret, need: permAdmin, success: http.StatusOK, handle: (*Server).updateSecret},
+		{id: "delete_secret_v1_organizations_secrets__secret_name__delete", method: http.MethodDelete, path: secret, need: permAdmin, success: http.StatusOK, handle: (*Server).deleteSecret},
+		{id: "create_api_key_v1_organizations_users__user_email__api_keys_post", method: http.MethodPost, path: keys, need: permAdmin, success: http.StatusOK, handle: (*Server).createKey},
+		{id: "list_api_keys_v1_organizations_users__user_email__api_keys_get", method: http.MethodGet, path: keys, need: permAdmin, success: http.StatusOK, handle: (*Server).listKeys},
+		{id: "update_api_key_v1_organizations_users__user_email__api_keys__key_name__patch", method: http.MethodPatch, path: key, need: permAdmin, success: http.StatusOK, handle: (*Server).updateKey},
+		{id: "delete_api_key_v1_organizations_users__user_email__api_keys__key_name__delete", method: http.MethodDelete, path: key, need: permAdmin, success: http.StatusOK, handle: (*Server).deleteKey},
+		{id: "rotate_api_key_v1_organizations_users__user_email__api_keys__key_name__rotate_post", method: http.MethodPost, path: key + "/rotate", need: permAdmin, success: http.StatusOK, handle: (*Server).rotateKey},
 	}
 }
 
-// routes builds the router: the 9 operations, checked against openapi.yaml, and the control
-// API under /_mock/.
+// routes builds the router: the 9 operations and the control API, each checked against its
+// document.
 func (s *Server) routes() (*mux.Router, error) {
 	// Encoded paths: a %2F inside a secret name must not split the path. No cleaning: mux
 	// would answer "//v1/..." or ".../secrets/." with a bodiless 301 that clients follow as
 	// a GET, and a secret named "." could not be reached.
 	r := mux.NewRouter().UseEncodedPath().SkipClean(true)
-	for _, op := range operations() {
-		op.route = s.contract.Route(op.id)
+	add := func(op *operation, doc *contract.Contract) error {
+		op.doc, op.route = doc, doc.Route(op.id)
 		if op.route == nil || op.route.Path != op.path || op.route.Method != op.method {
-			return nil, fmt.Errorf("mockserver: operation %s is not %s %s in openapi.yaml", op.id, op.method, op.path)
+			return fmt.Errorf("mockserver: operation %s is not %s %s in its OpenAPI document", op.id, op.method, op.path)
 		}
 		if op.route.Operation.Responses.Status(op.success) == nil {
-			return nil, fmt.Errorf("mockserver: openapi.yaml does not declare %d for %s", op.success, op.id)
+			return fmt.Errorf("mockserver: the document does not declare %d for %s", op.success, op.id)
 		}
 		// Path before method: gorilla/mux v1.8.1 loses a 405 when a method matcher runs first.
 		r.Path(op.path).Methods(op.method).Handler(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 			s.serveOperation(op, w, req)
 		}))
+		return nil
 	}
-	s.controlRoutes(r)
+	for _, op := range operations() {
+		if err := add(op, s.contract); err != nil {
+			return nil, err
+		}
+	}
+	for _, op := range controlOperations() {
+		if err := add(op, s.control); err != nil {
+			return nil, err
+		}
+	}
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		s.writeError(w, errRouteNotFound())
 	})
@@ -83,7 +99,9 @@ func (s *Server) write(w http.ResponseWriter, status int, data []byte, header ht
 	for k, v := range header {
 		w.Header()[k] = v
 	}
-	w.Header().Set("Content-Type", "application/json")
+	if w.Header().Get("Content-Type") == "" {
+		w.Header().Set("Content-Type", "application/json")
+	}
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	_, _ = w.Write(data)

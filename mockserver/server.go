@@ -11,11 +11,14 @@ package mockserver
 import (
 	"context"
 	"crypto/rand"
+	"crypto/subtle"
+	_ "embed"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"strings"
 	"sync"
 	"time"
 
@@ -49,26 +52,48 @@ type Options struct {
 	Rand io.Reader
 	// Logger receives one line per request and the warnings (discarded when nil).
 	Logger *slog.Logger
-	// StrictResponses checks every answer of the 9 operations against openapi.yaml and turns
-	// a violation into a 500 that names it. On in every test of this project.
+	// StrictResponses checks every answer against openapi.yaml (the control API's against
+	// its own document) and turns a violation into a 500 that names it. On in every test of
+	// this project.
 	StrictResponses bool
+	// JournalSize is how many requests the journal keeps (DefaultJournalSize when 0).
+	JournalSize int
+	// ControlToken, when set, protects the control API: every /_mock/ operation but health
+	// and its OpenAPI document needs "Authorization: Bearer <ControlToken>".
+	ControlToken string
 }
 
 // Server is the mock. It is an http.Handler and safe for concurrent use.
 type Server struct {
-	contract *contract.Contract
-	router   *mux.Router
-	store    *store
-	ring     *keyring.Ring
-	ids      *idGen
-	clock    func() time.Time
-	log      *slog.Logger
-	strict   bool
+	contract     *contract.Contract
+	control      *contract.Contract
+	router       *mux.Router
+	store        *store
+	ring         *keyring.Ring
+	ids          *idGen
+	clock        func() time.Time
+	log          *slog.Logger
+	strict       bool
+	journal      *journal
+	faults       *faults
+	controlToken string
+
+	clockMu     sync.Mutex
+	clockOffset time.Duration // moved by the control API
 }
 
-var loadContract = sync.OnceValues(func() (*contract.Contract, error) {
-	return contract.Load(context.Background())
-})
+//go:embed control.yaml
+var controlDocument []byte
+
+// The documents are read-only once loaded: every server shares them.
+var (
+	loadContract = sync.OnceValues(func() (*contract.Contract, error) {
+		return contract.Load(context.Background())
+	})
+	loadControl = sync.OnceValues(func() (*contract.Contract, error) {
+		return contract.Parse(context.Background(), "control.yaml", controlDocument)
+	})
+)
 
 // New builds a server from opts, or says why it cannot.
 func New(opts Options) (*Server, error) {
@@ -76,12 +101,20 @@ func New(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	ctl, err := loadControl()
+	if err != nil {
+		return nil, err
+	}
 	s := &Server{
-		contract: c,
-		ids:      &idGen{src: opts.Rand},
-		clock:    opts.Clock,
-		log:      opts.Logger,
-		strict:   opts.StrictResponses,
+		contract:     c,
+		control:      ctl,
+		ids:          &idGen{src: opts.Rand},
+		clock:        opts.Clock,
+		log:          opts.Logger,
+		strict:       opts.StrictResponses,
+		journal:      newJournal(opts.JournalSize),
+		faults:       &faults{},
+		controlToken: opts.ControlToken,
 	}
 	if s.ids.src == nil {
 		s.ids.src = rand.Reader
@@ -123,18 +156,45 @@ func New(opts Options) (*Server, error) {
 	return s, nil
 }
 
-// now is the server's clock, in UTC at microsecond precision (what the timestamps show).
-func (s *Server) now() time.Time { return s.clock().UTC().Truncate(time.Microsecond) }
+// now is the server's clock, moved by the control API, in UTC at microsecond precision (what
+// the timestamps show).
+func (s *Server) now() time.Time {
+	s.clockMu.Lock()
+	off := s.clockOffset
+	s.clockMu.Unlock()
+	return s.clock().Add(off).UTC().Truncate(time.Microsecond)
+}
+
+// AdvanceClock moves the server's clock forward by d (expiry, last_used_at and every
+// timestamp follow it).
+func (s *Server) AdvanceClock(d time.Duration) {
+	s.clockMu.Lock()
+	defer s.clockMu.Unlock()
+	s.clockOffset += d
+}
+
+// SetClock makes the server's clock show t now, and run on from there.
+func (s *Server) SetClock(t time.Time) {
+	s.clockMu.Lock()
+	defer s.clockMu.Unlock()
+	s.clockOffset = t.Sub(s.clock())
+}
 
 // Reset returns every organization to the seed data.
 func (s *Server) Reset() { s.store.reset() }
 
-// ServeHTTP is the outer part of the request path: recover, log, route.
+// ServeHTTP is the outer part of the request path: recover, log, journal, route.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	rec := &statusRecorder{ResponseWriter: w}
+	p := &pending{record: !strings.HasPrefix(r.URL.Path, controlPrefix+"/")}
+	p.entry = JournalEntry{Time: timestamp(s.now()), Method: r.Method, Path: r.URL.EscapedPath(), Query: r.URL.RawQuery}
+	r = r.WithContext(context.WithValue(r.Context(), pendingKey{}, p))
 	defer func() {
 		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler { // a close_connection fault: let net/http drop it
+				panic(v)
+			}
 			// The panic value may hold anything, a secret value included: log its type and
 			// the stack (which shows no string contents), never the value.
 			s.log.Error("panic while serving a request", "method", r.Method, "path", r.URL.Path,
@@ -144,15 +204,29 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				s.write(rec, e.status(), mustMarshal(e.body()), nil)
 			}
 		}
-		s.log.Info("request", "method", r.Method, "path", r.URL.Path, "status", rec.status,
-			"duration", time.Since(start))
+		d := time.Since(start)
+		s.log.Info("request", "method", r.Method, "path", r.URL.Path, "status", rec.status, "duration", d)
+		if p.record {
+			p.entry.Status, p.entry.DurationMS = rec.status, millis(d)
+			s.journal.add(p.entry)
+		}
 	}()
 	s.router.ServeHTTP(rec, r)
 }
 
-// serveOperation is the inner part of the request path for one of the 9 operations.
+// serveOperation is the inner part of the request path, for the 9 operations of the contract
+// and those of the control API alike.
 func (s *Server) serveOperation(op *operation, w http.ResponseWriter, r *http.Request) {
-	status, body := s.answer(op, r)
+	p := pendingOf(r.Context())
+	p.entry.OperationID = op.id
+	status, body, f := s.applyFault(op, r)
+	if f == nil {
+		status, body = s.answer(op, r)
+	}
+	if raw, ok := body.(rawAnswer); ok { // the control API's own YAML document
+		s.write(w, status, raw.data, http.Header{"Content-Type": {raw.contentType}})
+		return
+	}
 	header := http.Header{}
 	if status == http.StatusUnauthorized {
 		header.Set("WWW-Authenticate", "Bearer")
@@ -160,30 +234,68 @@ func (s *Server) serveOperation(op *operation, w http.ResponseWriter, r *http.Re
 	data, err := marshal(body)
 	if err == nil && s.strict {
 		header.Set("Content-Type", "application/json")
-		err = s.contract.CheckResponse(r.Context(), op.route, r, status, header, data)
+		err = op.doc.CheckResponse(r.Context(), op.route, r, status, header, data)
 	}
 	if err != nil {
 		// The violation names places and keywords only, never values: safe to log and return.
-		s.log.Error("the mock's own answer breaks openapi.yaml", "operation", op.id, "error", err.Error())
+		s.log.Error("the mock's own answer breaks its OpenAPI document", "operation", op.id, "error", err.Error())
 		e := errInternal("mock answer rejected by openapi.yaml: " + err.Error())
 		status, data = e.status(), mustMarshal(e.body())
 	}
 	s.write(w, status, data, header)
 }
 
+// applyFault runs the first fault that matches the call: latency first, then a closed
+// connection or an error status instead of the operation. f is nil when no fault answers.
+func (s *Server) applyFault(op *operation, r *http.Request) (status int, body any, f *Fault) {
+	if op.control {
+		return 0, nil, nil
+	}
+	f = s.faults.take(op, r, s.chance)
+	if f == nil {
+		return 0, nil, nil
+	}
+	pendingOf(r.Context()).entry.FaultID = f.ID
+	if d := s.delay(f); d > 0 {
+		select {
+		case <-time.After(d):
+		case <-r.Context().Done():
+		}
+	}
+	switch {
+	case f.CloseConnection:
+		panic(http.ErrAbortHandler)
+	case f.Status != 0:
+		e := errFault(f)
+		return e.status(), e.body(), f
+	}
+	return 0, nil, nil // latency only: the operation runs as usual
+}
+
 // answer runs the checks in the order of a FastAPI server whose authentication and
 // permission are dependencies, then the handler. It returns the status and the body.
 func (s *Server) answer(op *operation, r *http.Request) (int, any) {
 	c := &call{r: r, op: op, now: s.now()}
+	p := pendingOf(r.Context())
 	out, err := func() (any, error) {
+		if op.control {
+			if err := s.checkControlToken(r, op); err != nil { // 401
+				return nil, err
+			}
+		} else {
+			var err error
+			if c.caller, err = s.authenticate(r, c.now); err != nil { // 401
+				return nil, err
+			}
+			p.entry.OrganizationID, p.entry.KeyName = c.caller.orgID, c.caller.keyName
+			if !c.caller.has(op.need) { // 403
+				return nil, errMissingPermission(op.need)
+			}
+		}
 		var err error
-		if c.caller, err = s.authenticate(r, c.now); err != nil { // 401
-			return nil, err
-		}
-		if !c.caller.has(op.need) { // 403
-			return nil, errMissingPermission(op.need)
-		}
-		if c.vars, c.body, err = s.validateRequest(r, op); err != nil { // 422 (or 400: too large)
+		c.vars, c.body, err = s.validateRequest(r, op) // 422 (or 400: too large)
+		p.entry.RequestBody = redactBody(c.body)
+		if err != nil {
 			return nil, err
 		}
 		return op.handle(s, c) // 404, 409, 400, admin-key 403
@@ -198,6 +310,18 @@ func (s *Server) answer(op *operation, r *http.Request) (int, any) {
 		e = errInternal("the mock server failed: " + err.Error())
 	}
 	return e.status(), e.body()
+}
+
+// checkControlToken guards the control API when the server has a control token.
+func (s *Server) checkControlToken(r *http.Request, op *operation) error {
+	if s.controlToken == "" || op.open {
+		return nil
+	}
+	want := "Bearer " + s.controlToken
+	if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), []byte(want)) != 1 {
+		return errUnauthorized("the control API needs Authorization: Bearer <control token>")
+	}
+	return nil
 }
 
 // call is one request on its way through a handler.

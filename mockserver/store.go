@@ -85,6 +85,9 @@ func (s *store) resetOrg(id string) bool {
 	return false
 }
 
+// seeded reports whether an organization came from the seed.
+func (s *store) seeded(id string) bool { return slices.Contains(s.seedIDs, id) }
+
 // addOrg adds a new organization, unless its ID or a key of it is already in use.
 func (s *store) addOrg(o *organization) error {
 	s.mu.Lock()

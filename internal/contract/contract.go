@@ -36,9 +36,29 @@ func Load(ctx context.Context) (*Contract, error) {
 	if err != nil {
 		return nil, err
 	}
+	return fromDoc(doc)
+}
+
+// Parse loads another OpenAPI 3.0 document the same way (the mock's control API): validated,
+// servers cleared, with a router.
+func Parse(ctx context.Context, name string, data []byte) (*Contract, error) {
+	loader := openapi3.NewLoader()
+	loader.Context = ctx
+	doc, err := loader.LoadFromData(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: parse: %w", name, err)
+	}
+	if err := doc.Validate(ctx); err != nil {
+		return nil, fmt.Errorf("%s: invalid: %w", name, err)
+	}
+	doc.Servers = nil
+	return fromDoc(doc)
+}
+
+func fromDoc(doc *openapi3.T) (*Contract, error) {
 	router, err := gorillamux.NewRouter(doc)
 	if err != nil {
-		return nil, fmt.Errorf("openapi.yaml: router: %w", err)
+		return nil, fmt.Errorf("openapi router: %w", err)
 	}
 	c := &Contract{Doc: doc, router: router, byID: map[string]*routers.Route{}}
 	for path, item := range doc.Paths.Map() {

@@ -1,0 +1,178 @@
+package mockserver
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+)
+
+// DefaultJournalSize is how many requests the journal keeps when Options.JournalSize is 0.
+const DefaultJournalSize = 1000
+
+// JournalEntry is one request to the API (the control API is not journaled). RequestBody is
+// the JSON body with every secret_value and anything shaped like a plaintext key replaced by
+// [REDACTED]; the Authorization header is never kept.
+type JournalEntry struct {
+	Seq            int64   `json:"seq"`
+	Time           string  `json:"time"`
+	Method         string  `json:"method"`
+	Path           string  `json:"path"`
+	Query          string  `json:"query,omitempty"`
+	OperationID    string  `json:"operation_id,omitempty"`
+	Status         int     `json:"status"`
+	DurationMS     float64 `json:"duration_ms"`
+	OrganizationID string  `json:"organization_id,omitempty"`
+	KeyName        string  `json:"key_name,omitempty"`
+	FaultID        string  `json:"fault_id,omitempty"`
+	RequestBody    any     `json:"request_body,omitempty"`
+}
+
+// JournalFilter selects entries; zero fields match everything.
+type JournalFilter struct {
+	Method, OperationID, OrganizationID, KeyName, PathPrefix string
+	Status                                                   int
+	// Limit keeps the newest N matching entries (all when 0).
+	Limit int
+}
+
+func (f JournalFilter) match(e *JournalEntry) bool {
+	return (f.Method == "" || strings.EqualFold(f.Method, e.Method)) &&
+		(f.OperationID == "" || f.OperationID == e.OperationID) &&
+		(f.OrganizationID == "" || f.OrganizationID == e.OrganizationID) &&
+		(f.KeyName == "" || f.KeyName == e.KeyName) &&
+		(f.PathPrefix == "" || strings.HasPrefix(e.Path, f.PathPrefix)) &&
+		(f.Status == 0 || f.Status == e.Status)
+}
+
+// journal is a ring buffer of entries, so it cannot grow without bound.
+type journal struct {
+	mu      sync.Mutex
+	ring    []JournalEntry
+	next    int // where the next entry goes
+	full    bool
+	seq     int64
+	dropped int
+}
+
+func newJournal(size int) *journal {
+	if size <= 0 {
+		size = DefaultJournalSize
+	}
+	return &journal{ring: make([]JournalEntry, size)}
+}
+
+func (j *journal) add(e JournalEntry) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.seq++
+	e.Seq = j.seq
+	if j.full {
+		j.dropped++
+	}
+	j.ring[j.next] = e
+	j.next = (j.next + 1) % len(j.ring)
+	if j.next == 0 {
+		j.full = true
+	}
+}
+
+// list returns the matching entries, oldest first, how many matched, and how many the ring
+// has dropped.
+func (j *journal) list(f JournalFilter) (entries []JournalEntry, total, dropped int) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	var all []JournalEntry
+	if j.full {
+		all = append(all, j.ring[j.next:]...)
+	}
+	all = append(all, j.ring[:j.next]...)
+	entries = []JournalEntry{}
+	for i := range all {
+		if f.match(&all[i]) {
+			entries = append(entries, all[i])
+		}
+	}
+	total = len(entries)
+	if f.Limit > 0 && len(entries) > f.Limit {
+		entries = entries[len(entries)-f.Limit:]
+	}
+	return entries, total, j.dropped
+}
+
+func (j *journal) clear() int {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	n := j.next
+	if j.full {
+		n = len(j.ring)
+	}
+	j.ring = make([]JournalEntry, len(j.ring))
+	j.next, j.full, j.dropped = 0, false, 0
+	return n
+}
+
+// pending is the journal entry of a request on its way, filled in by the steps that learn
+// something (the route, the caller, the body, a fault).
+type pending struct {
+	record bool // API requests only
+	entry  JournalEntry
+}
+
+type pendingKey struct{}
+
+func pendingOf(ctx context.Context) *pending {
+	p, _ := ctx.Value(pendingKey{}).(*pending)
+	if p == nil {
+		return &pending{} // a request that did not come through ServeHTTP: nothing is recorded
+	}
+	return p
+}
+
+// redactBody is what the journal keeps of a request body: the JSON with every secret_value
+// and every string shaped like a plaintext key replaced. A body that is not JSON is not kept,
+// since nothing in it could be found to redact.
+func redactBody(body []byte) any {
+	if len(body) == 0 {
+		return nil
+	}
+	var v any
+	if err := json.Unmarshal(body, &v); err != nil {
+		return fmt.Sprintf("[not JSON: %d bytes, not kept]", len(body))
+	}
+	return redactValue(v, "")
+}
+
+const redacted = "[REDACTED]"
+
+// keyInTextRE finds something shaped like a plaintext key anywhere in a string.
+var keyInTextRE = regexp.MustCompile(`sk_[A-Za-z0-9_-]{40,}`)
+
+func redactValue(v any, key string) any {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			x[k] = redactValue(e, k)
+		}
+		return x
+	case []any:
+		for i, e := range x {
+			x[i] = redactValue(e, key)
+		}
+		return x
+	case string:
+		if key == "secret_value" || key == "key" || key == "admin_key" || keyInTextRE.MatchString(x) {
+			return redacted
+		}
+		return x
+	}
+	if key == "secret_value" {
+		return redacted
+	}
+	return v
+}
+
+func millis(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
