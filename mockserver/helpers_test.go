@@ -68,7 +68,9 @@ type harness struct {
 	clock    *fakeClock
 	encKey   string
 	contract *contract.Contract
+	control  *contract.Contract // the control API's document, as the mock serves it
 	logs     *syncBuffer
+	token    string // the control token, when the options set one
 }
 
 func newKey(t testing.TB) string {
@@ -113,7 +115,30 @@ func newHarness(t *testing.T, change ...func(*mockserver.Options)) *harness {
 	if h.contract, err = contract.Load(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+	h.token = opts.ControlToken
+	resp, err := http.Get(h.url + "/_mock/openapi.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "application/yaml" {
+		t.Fatalf("GET /_mock/openapi.yaml: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	if h.control, err = contract.Parse(context.Background(), "control.yaml", doc); err != nil {
+		t.Fatal(err)
+	}
 	return h
+}
+
+// ctl calls the control API (with the control token when there is one).
+func (h *harness) ctl(method, path string, body any) reply {
+	h.t.Helper()
+	auth := ""
+	if h.token != "" {
+		auth = h.token
+	}
+	return h.send(method, path, auth, body)
 }
 
 // reply is one answer of the mock.
@@ -190,13 +215,17 @@ func (h *harness) do(req *http.Request) reply {
 // else (unknown route, wrong method) against the ErrorResponse schema.
 func (h *harness) checkContract(req *http.Request, r reply) {
 	h.t.Helper()
+	doc := h.contract
 	if strings.HasPrefix(req.URL.Path, "/_mock/") {
-		return
+		doc = h.control
+		if req.URL.Path == "/_mock/openapi.yaml" {
+			return
+		}
 	}
 	if ct := r.header.Get("Content-Type"); ct != "application/json" {
 		h.t.Errorf("%s %s: Content-Type %q", req.Method, req.URL.Path, ct)
 	}
-	route, _, err := h.contract.FindRoute(req)
+	route, _, err := doc.FindRoute(req)
 	if err != nil {
 		var v any
 		if err := json.Unmarshal(r.raw, &v); err != nil {
@@ -208,7 +237,7 @@ func (h *harness) checkContract(req *http.Request, r reply) {
 		}
 		return
 	}
-	if err := h.contract.CheckResponse(context.Background(), route, req, r.status, r.header, r.raw); err != nil {
+	if err := doc.CheckResponse(context.Background(), route, req, r.status, r.header, r.raw); err != nil {
 		h.t.Errorf("%v\nbody: %s", err, r.raw)
 	}
 }
