@@ -103,6 +103,9 @@ func TestParseFlagsAndEnvironment(t *testing.T) {
 			if err != nil {
 				t.Fatalf("parse(%q): %v", tt.args, err)
 			}
+			if tt.want.journalSize == 0 {
+				tt.want.journalSize = mockserver.DefaultJournalSize
+			}
 			if got != tt.want {
 				t.Errorf("parse(%q) = %+v, want %+v", tt.args, got, tt.want)
 			}

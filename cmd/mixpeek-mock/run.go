@@ -9,8 +9,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"regexp"
 	"time"
 
+	"github.com/mixpeekkit/mixpeekkit/fixtures"
 	"github.com/mixpeekkit/mixpeekkit/mockserver"
 )
 
@@ -21,7 +23,19 @@ var errHelp = flag.ErrHelp
 
 // config is what the flags and their environment mirrors set.
 type config struct {
-	addr, adminKey, adminEmail, logFormat string
+	addr, adminKey, adminEmail, logFormat, fixtures, controlToken string
+	journalSize                                                   int
+}
+
+// mirrors pairs each flag with its environment variable.
+var mirrors = [][2]string{
+	{"addr", "MIXPEEK_MOCK_ADDR"},
+	{"admin-key", "MIXPEEK_MOCK_ADMIN_KEY"},
+	{"admin-email", "MIXPEEK_MOCK_ADMIN_EMAIL"},
+	{"log-format", "MIXPEEK_MOCK_LOG_FORMAT"},
+	{"fixtures", "MIXPEEK_MOCK_FIXTURES"},
+	{"journal-size", "MIXPEEK_MOCK_JOURNAL_SIZE"},
+	{"control-token", "MIXPEEK_MOCK_CONTROL_TOKEN"},
 }
 
 func parse(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
@@ -29,20 +43,21 @@ func parse(args []string, getenv func(string) string, stderr io.Writer) (config,
 	// flag's own error report would repeat the one line exitCode prints; usage goes out
 	// only for -help.
 	fs.SetOutput(io.Discard)
-	envOr := func(name, def string) string {
-		if v := getenv(name); v != "" {
-			return v
-		}
-		return def
-	}
-	var c config
-	fs.StringVar(&c.addr, "addr", envOr("MIXPEEK_MOCK_ADDR", "127.0.0.1:8080"), "listen address; port 0 picks a free port (env MIXPEEK_MOCK_ADDR)")
-	// No environment default here: flag prints defaults in its usage, and a key must not be.
-	fs.StringVar(&c.adminKey, "admin-key", "", "plaintext of the default organization's admin-key (env MIXPEEK_MOCK_ADMIN_KEY; default: the documented development key)")
-	fs.StringVar(&c.adminEmail, "admin-email", envOr("MIXPEEK_MOCK_ADMIN_EMAIL", mockserver.DefaultAdminEmail), "owner of the default organization (env MIXPEEK_MOCK_ADMIN_EMAIL)")
-	fs.StringVar(&c.logFormat, "log-format", envOr("MIXPEEK_MOCK_LOG_FORMAT", "text"), "log format on stderr: text or json (env MIXPEEK_MOCK_LOG_FORMAT)")
+	c := config{addr: "127.0.0.1:8080", adminEmail: mockserver.DefaultAdminEmail, logFormat: "text", journalSize: mockserver.DefaultJournalSize}
+	// No environment value becomes a flag default: flag prints defaults, and keys must not be.
+	fs.StringVar(&c.addr, "addr", c.addr, "listen address; port 0 picks a free port")
+	fs.StringVar(&c.adminKey, "admin-key", "", "plaintext of the default organization's admin-key (default: the documented development key)")
+	fs.StringVar(&c.adminEmail, "admin-email", c.adminEmail, "owner of the default organization")
+	fs.StringVar(&c.logFormat, "log-format", c.logFormat, "log format on stderr: text or json")
+	fs.StringVar(&c.fixtures, "fixtures", "", "seed data file (JSON or YAML) instead of the default organization")
+	fs.IntVar(&c.journalSize, "journal-size", c.journalSize, "how many requests the journal (/_mock/requests) keeps")
+	fs.StringVar(&c.controlToken, "control-token", "", "protect the control API: /_mock/ then needs Authorization: Bearer <token>")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "Usage: mixpeek-mock [flags]\n\nServes the Mixpeek organization secrets and API-key endpoints from memory.\nENCRYPTION_KEY: Fernet keys (url-safe base64, 32 bytes), comma-separated, newest first.\n\nFlags:")
+		fmt.Fprintln(fs.Output(), "Usage: mixpeek-mock [flags]\n\nServes the Mixpeek organization secrets and API-key endpoints from memory.\nENCRYPTION_KEY: Fernet keys (url-safe base64, 32 bytes), comma-separated, newest first.\nEvery flag has an environment mirror:")
+		for _, m := range mirrors {
+			fmt.Fprintf(fs.Output(), "  -%s\t%s\n", m[0], m[1])
+		}
+		fmt.Fprintln(fs.Output(), "\nFlags:")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -50,6 +65,10 @@ func parse(args []string, getenv func(string) string, stderr io.Writer) (config,
 			fs.SetOutput(stderr)
 			fs.Usage()
 			return c, errHelp
+		}
+		// flag's own message repeats the bad value: name the flag only.
+		if m := invalidValue.FindStringSubmatch(err.Error()); m != nil {
+			return c, usageError{fmt.Errorf("not a valid value for %s (see -help)", m[1])}
 		}
 		return c, usageError{fmt.Errorf("%w (see -help)", err)}
 	}
@@ -59,16 +78,42 @@ func parse(args []string, getenv func(string) string, stderr io.Writer) (config,
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	if !set["admin-key"] {
-		c.adminKey = getenv("MIXPEEK_MOCK_ADMIN_KEY")
+	for _, m := range mirrors {
+		if v := getenv(m[1]); v != "" && !set[m[0]] {
+			if err := fs.Set(m[0], v); err != nil {
+				return c, usageError{fmt.Errorf("%s: not a valid value for -%s", m[1], m[0])}
+			}
+			set[m[0]] = true
+		}
 	}
-	if c.logFormat != "text" && c.logFormat != "json" {
+	switch {
+	case c.logFormat != "text" && c.logFormat != "json":
 		return c, usageError{fmt.Errorf("-log-format must be text or json")}
-	}
-	if c.adminKey != "" && !mockserver.ValidKeyMaterial(c.adminKey) {
+	case c.adminKey != "" && !mockserver.ValidKeyMaterial(c.adminKey):
 		return c, usageError{errors.New(`-admin-key must be "sk_" followed by at least 40 characters of A-Z a-z 0-9 _ -`)}
+	case c.fixtures != "" && (set["admin-key"] || set["admin-email"]):
+		return c, usageError{errors.New("-admin-key and -admin-email set the default organization: with -fixtures, put them in the file")}
+	case c.journalSize < 1:
+		return c, usageError{errors.New("-journal-size must be at least 1")}
 	}
 	return c, nil
+}
+
+var invalidValue = regexp.MustCompile(`^invalid (?:boolean )?value .* for (?:flag )?(-[^:\s]+)`)
+
+// seed is the data the command serves: the fixture file, or the embedded default data set
+// with -admin-key and -admin-email applied.
+func seed(c config) (mockserver.Seed, error) {
+	if c.fixtures != "" {
+		return fixtures.Load(c.fixtures)
+	}
+	s := fixtures.Default()
+	owner := &s.Organizations[0].Users[0]
+	owner.Email = c.adminEmail
+	if c.adminKey != "" {
+		owner.Keys[0].Key = c.adminKey
+	}
+	return s, nil
 }
 
 // run serves until ctx ends, then shuts down gracefully.
@@ -81,14 +126,22 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if c.logFormat == "json" {
 		handler = slog.NewJSONHandler(stderr, nil)
 	}
+	data, err := seed(c)
+	if err != nil {
+		return usageError{err}
+	}
 	srv, err := mockserver.New(mockserver.Options{
 		EncryptionKey:   getenv("ENCRYPTION_KEY"),
-		AdminKey:        c.adminKey,
-		AdminEmail:      c.adminEmail,
+		Seed:            &data,
 		Logger:          slog.New(handler),
 		StrictResponses: true,
+		JournalSize:     c.journalSize,
+		ControlToken:    c.controlToken,
 	})
 	if err != nil {
+		if c.fixtures != "" {
+			err = fmt.Errorf("%s: %w", c.fixtures, err)
+		}
 		return usageError{err}
 	}
 	ln, err := net.Listen("tcp", c.addr)
@@ -96,7 +149,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return usageError{fmt.Errorf("listen: %w", err)}
 	}
 	base := "http://" + ln.Addr().String()
-	printBanner(stdout, base, c)
+	printBanner(stdout, base, c, data, srv.Organizations())
 
 	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
 	served := make(chan error, 1)
@@ -115,17 +168,38 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	return nil
 }
 
-// printBanner tells how to authenticate. It shows the development key, which is public; a key
-// given with -admin-key is the user's own and is not printed.
-func printBanner(w io.Writer, base string, c config) {
+// printBanner tells how to authenticate. It shows the development key, which is public; any
+// other key (given with -admin-key or in a fixture file) is the user's own and is not printed.
+func printBanner(w io.Writer, base string, c config, data mockserver.Seed, orgs []mockserver.OrganizationSummary) {
 	fmt.Fprintf(w, "listening on %s\n", base)
-	fmt.Fprintf(w, "organization owner: %s\n", c.adminEmail)
-	key := mockserver.DevAdminKey
-	if c.adminKey != "" {
+	shown := ""
+	for i, o := range orgs {
+		if i == 0 {
+			fmt.Fprintf(w, "organization owner: %s\n", o.OwnerEmail)
+		} else {
+			fmt.Fprintf(w, "organization %q (%s) owner: %s\n", o.Name, o.ID, o.OwnerEmail)
+		}
+		for _, u := range data.Organizations[i].Users {
+			for _, k := range u.Keys {
+				if k.Key == mockserver.DevAdminKey && shown == "" {
+					shown = k.Key
+				}
+			}
+		}
+	}
+	key := shown
+	switch {
+	case shown != "":
+		fmt.Fprintf(w, "admin key (development only, documented): %s\n", shown)
+	case c.fixtures != "":
+		fmt.Fprintln(w, "admin keys: those of the fixture file (not printed)")
+		key = "$MIXPEEK_API_KEY"
+	default:
 		fmt.Fprintln(w, "admin key: the one given with -admin-key / MIXPEEK_MOCK_ADMIN_KEY (not printed)")
 		key = "$MIXPEEK_MOCK_ADMIN_KEY"
-	} else {
-		fmt.Fprintf(w, "admin key (development only, documented): %s\n", key)
 	}
 	fmt.Fprintf(w, "try: curl -s -H \"Authorization: Bearer %s\" %s/v1/organizations/secrets\n", key, base)
+	if c.controlToken != "" {
+		fmt.Fprintln(w, "control API: /_mock/ needs the control token (not printed); /_mock/health is open")
+	}
 }

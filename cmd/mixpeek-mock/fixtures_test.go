@@ -1,0 +1,99 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/mixpeekkit/mixpeekkit/mockserver"
+)
+
+const tenantKey = "sk_fixture_key_for_acme_0000000000000000000000"
+
+func writeFile(t *testing.T, name, text string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestFixturesFile(t *testing.T) {
+	path := writeFile(t, "acme.yaml", `
+organizations:
+  - name: Acme
+    users:
+      - email: owner@acme.test
+        api_keys:
+          - {name: admin-key, key: `+tenantKey+`, permissions: [admin]}
+    secrets:
+      - {name: stripe_api_key, value: sk_test_fixture}
+`)
+	in := start(t, []string{"-addr", "127.0.0.1:0", "-fixtures", path}, nil)
+	banner := strings.Join(in.banner, "\n")
+	if !strings.Contains(banner, "owner@acme.test") || strings.Contains(banner, tenantKey) {
+		t.Errorf("banner:\n%s", banner)
+	}
+	code, body := in.get(t, "/v1/organizations/secrets", tenantKey)
+	if code != 200 || !strings.Contains(string(body), `"stripe_api_key"`) {
+		t.Errorf("fixture secret: %d %s", code, body)
+	}
+	if code, _ := in.get(t, "/v1/organizations/secrets", mockserver.DevAdminKey); code != 401 {
+		t.Errorf("the development key works with a fixture file: %d", code)
+	}
+}
+
+func TestBadFixturesAreRefused(t *testing.T) {
+	dup := writeFile(t, "dup.json", `{"organizations": [{"name": "A", "users": [{"email": "a@a.test", "api_keys": [
+		{"name": "admin-key", "permissions": ["admin"]}, {"name": "admin-key", "permissions": ["read"]}]}]}]}`)
+	typo := writeFile(t, "typo.json", `{"organisations": []}`)
+	for _, tc := range []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"duplicate key name", []string{"-fixtures", dup}, []string{dup, `api key 2 ("admin-key")`, "already used"}},
+		{"unknown field", []string{"-fixtures", typo}, []string{typo, "organisations"}},
+		{"missing file", []string{"-fixtures", "/nonexistent/fixtures.json"}, []string{"/nonexistent/fixtures.json"}},
+		{"fixtures and admin key", []string{"-fixtures", dup, "-admin-key", "sk_" + strings.Repeat("a", 40)}, []string{"with -fixtures"}},
+		{"journal size", []string{"-journal-size", "0"}, []string{"-journal-size"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			cancel()
+			var stdout, stderr, line bytes.Buffer
+			err := run(ctx, append([]string{"-addr", "127.0.0.1:0"}, tc.args...), envMap(nil), &stdout, &stderr)
+			if code := exitCode(err, &line); code != 2 {
+				t.Fatalf("exit %d (%v), want 2", code, err)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(line.String(), w) {
+					t.Errorf("%q does not name %q", line.String(), w)
+				}
+			}
+			if strings.Count(line.String(), "\n") != 1 {
+				t.Errorf("not one line: %q", line.String())
+			}
+		})
+	}
+}
+
+func TestControlTokenFlag(t *testing.T) {
+	in := start(t, []string{"-addr", "127.0.0.1:0"}, map[string]string{"MIXPEEK_MOCK_CONTROL_TOKEN": "tok-123"})
+	if code, _ := in.get(t, "/_mock/state", ""); code != 401 {
+		t.Errorf("state without the token: %d", code)
+	}
+	if code, _ := in.get(t, "/_mock/state", "tok-123"); code != 200 {
+		t.Errorf("state with the token: %d", code)
+	}
+	if code, _ := in.get(t, "/_mock/health", ""); code != 200 {
+		t.Errorf("health without the token: %d", code)
+	}
+	if strings.Contains(strings.Join(in.banner, "\n")+in.stderr.String(), "tok-123") {
+		t.Error("the control token was printed")
+	}
+}
