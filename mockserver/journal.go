@@ -48,11 +48,13 @@ func (f JournalFilter) match(e *JournalEntry) bool {
 		(f.Status == 0 || f.Status == e.Status)
 }
 
-// journal is a ring buffer of entries, so it cannot grow without bound.
+// journal is a ring buffer of entries, so it cannot grow without bound. It fills up to size
+// before it wraps (a new server allocates nothing for it).
 type journal struct {
 	mu      sync.Mutex
+	size    int
 	ring    []JournalEntry
-	next    int // where the next entry goes
+	next    int // where the next entry goes, once the ring is full
 	full    bool
 	seq     int64
 	dropped int
@@ -62,7 +64,7 @@ func newJournal(size int) *journal {
 	if size <= 0 {
 		size = DefaultJournalSize
 	}
-	return &journal{ring: make([]JournalEntry, size)}
+	return &journal{size: size}
 }
 
 func (j *journal) add(e JournalEntry) {
@@ -70,14 +72,14 @@ func (j *journal) add(e JournalEntry) {
 	defer j.mu.Unlock()
 	j.seq++
 	e.Seq = j.seq
-	if j.full {
-		j.dropped++
+	if !j.full {
+		j.ring = append(j.ring, e)
+		j.full = len(j.ring) == j.size
+		return
 	}
+	j.dropped++
 	j.ring[j.next] = e
-	j.next = (j.next + 1) % len(j.ring)
-	if j.next == 0 {
-		j.full = true
-	}
+	j.next = (j.next + 1) % j.size
 }
 
 // list returns the matching entries, oldest first, how many matched, and how many the ring
@@ -85,11 +87,7 @@ func (j *journal) add(e JournalEntry) {
 func (j *journal) list(f JournalFilter) (entries []JournalEntry, total, dropped int) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	var all []JournalEntry
-	if j.full {
-		all = append(all, j.ring[j.next:]...)
-	}
-	all = append(all, j.ring[:j.next]...)
+	all := append(append([]JournalEntry{}, j.ring[j.next:]...), j.ring[:j.next]...)
 	entries = []JournalEntry{}
 	for i := range all {
 		if f.match(&all[i]) {
@@ -106,11 +104,8 @@ func (j *journal) list(f JournalFilter) (entries []JournalEntry, total, dropped 
 func (j *journal) clear() int {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	n := j.next
-	if j.full {
-		n = len(j.ring)
-	}
-	j.ring = make([]JournalEntry, len(j.ring))
+	n := len(j.ring)
+	j.ring = nil
 	j.next, j.full, j.dropped = 0, false, 0
 	return n
 }

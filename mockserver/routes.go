@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"sync"
 
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/gorilla/mux"
@@ -50,8 +51,17 @@ func operations() []*operation {
 }
 
 // routes builds the router: the 9 operations and the control API, each checked against its
-// document.
-func (s *Server) routes() (*mux.Router, error) {
+// document. Every server shares it (compiling its patterns is most of what New costs): a
+// handler finds its server in the request's context.
+var routes = sync.OnceValues(func() (*mux.Router, error) {
+	c, err := loadContract()
+	if err != nil {
+		return nil, err
+	}
+	ctl, err := loadControl()
+	if err != nil {
+		return nil, err
+	}
 	// Encoded paths: a %2F inside a secret name must not split the path. No cleaning: mux
 	// would answer "//v1/..." or ".../secrets/." with a bodiless 301 that clients follow as
 	// a GET, and a secret named "." could not be reached.
@@ -66,28 +76,33 @@ func (s *Server) routes() (*mux.Router, error) {
 		}
 		// Path before method: gorilla/mux v1.8.1 loses a 405 when a method matcher runs first.
 		r.Path(op.path).Methods(op.method).Handler(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-			s.serveOperation(op, w, req)
+			serverOf(req).serveOperation(op, w, req)
 		}))
 		return nil
 	}
 	for _, op := range operations() {
-		if err := add(op, s.contract); err != nil {
+		if err := add(op, c); err != nil {
 			return nil, err
 		}
 	}
 	for _, op := range controlOperations() {
-		if err := add(op, s.control); err != nil {
+		if err := add(op, ctl); err != nil {
 			return nil, err
 		}
 	}
-	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		s.writeError(w, errRouteNotFound())
+	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		serverOf(req).writeError(w, errRouteNotFound())
 	})
 	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		s.writeError(w, errMethodNotAllowed(req.Method))
+		serverOf(req).writeError(w, errMethodNotAllowed(req.Method))
 	})
 	return r, nil
-}
+})
+
+type serverKey struct{}
+
+// serverOf is the server a request came through (ServeHTTP puts it in the context).
+func serverOf(r *http.Request) *Server { return r.Context().Value(serverKey{}).(*Server) }
 
 // writeError answers with an error outside the contract's operations.
 func (s *Server) writeError(w http.ResponseWriter, e *apiError) {

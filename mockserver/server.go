@@ -150,7 +150,7 @@ func New(opts Options) (*Server, error) {
 		return nil, err
 	}
 	s.store = newStore(initial)
-	if s.router, err = s.routes(); err != nil {
+	if s.router, err = routes(); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -189,7 +189,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rec := &statusRecorder{ResponseWriter: w}
 	p := &pending{record: !strings.HasPrefix(r.URL.Path, controlPrefix+"/")}
 	p.entry = JournalEntry{Time: timestamp(s.now()), Method: r.Method, Path: r.URL.EscapedPath(), Query: r.URL.RawQuery}
-	r = r.WithContext(context.WithValue(r.Context(), pendingKey{}, p))
+	ctx := context.WithValue(context.WithValue(r.Context(), pendingKey{}, p), serverKey{}, s)
+	r = r.WithContext(ctx)
 	defer func() {
 		if v := recover(); v != nil {
 			if v == http.ErrAbortHandler { // a close_connection fault: let net/http drop it
