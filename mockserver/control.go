@@ -115,7 +115,7 @@ func (s *Server) CreateOrganization(req NewOrganization) (CreatedOrganization, e
 		req.Name = "Tenant " + id[len(id)-6:]
 	}
 	if req.OwnerEmail == "" {
-		req.OwnerEmail = "owner@" + strings.ToLower(id) + ".example.com"
+		req.OwnerEmail = "owner@" + strings.ToLower(strings.TrimPrefix(id, "org_")) + ".example.com"
 	}
 	if req.AdminKey == "" {
 		if req.AdminKey, err = s.ids.apiKeyMaterial(); err != nil {

@@ -58,6 +58,8 @@ type Options struct {
 	StrictResponses bool
 	// JournalSize is how many requests the journal keeps (DefaultJournalSize when 0).
 	JournalSize int
+	// Faults are installed at start, as if posted to /_mock/faults.
+	Faults []FaultSpec
 	// ControlToken, when set, protects the control API: every /_mock/ operation but health
 	// and its OpenAPI document needs "Authorization: Bearer <ControlToken>".
 	ControlToken string
@@ -152,6 +154,11 @@ func New(opts Options) (*Server, error) {
 	s.store = newStore(initial)
 	if s.router, err = routes(); err != nil {
 		return nil, err
+	}
+	for i, f := range opts.Faults {
+		if _, err := s.AddFault(f); err != nil {
+			return nil, fmt.Errorf("fault %d: %w", i+1, err)
+		}
 	}
 	return s, nil
 }

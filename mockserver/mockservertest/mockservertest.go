@@ -75,6 +75,11 @@ func Deterministic(seed int64) Option {
 	}
 }
 
+// WithFaults installs faults from the start (see mockserver.FaultSpec); AddFault adds more.
+func WithFaults(specs ...mockserver.FaultSpec) Option {
+	return func(o *mockserver.Options) { o.Faults = append(o.Faults, specs...) }
+}
+
 // WithOptions changes any option of the mock (journal size, logger, encryption key...).
 func WithOptions(change func(*mockserver.Options)) Option { return Option(change) }
 

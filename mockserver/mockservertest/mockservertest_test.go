@@ -75,6 +75,23 @@ func TestStartRefusesASeedWithoutAKnownAdminKey(t *testing.T) {
 	}
 }
 
+func TestWithFaults(t *testing.T) {
+	s := NewServer(t, WithFaults(mockserver.FaultSpec{OperationID: "list_secrets_v1_organizations_secrets_get", Status: 500, Times: 1}))
+	for _, want := range []int{500, 200} {
+		resp, err := s.Client().Get(s.URL + "/v1/organizations/secrets")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("got %d, want %d", resp.StatusCode, want)
+		}
+	}
+	if _, err := Start(WithFaults(mockserver.FaultSpec{OperationID: "nope", Status: 500})); err == nil || !strings.Contains(err.Error(), "fault 1") {
+		t.Errorf("a bad fault: %v", err)
+	}
+}
+
 // BenchmarkNewServer measures what a test pays for its own mock: building it from the default
 // seed and starting the httptest server, then closing it.
 func BenchmarkNewServer(b *testing.B) {
