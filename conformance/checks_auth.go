@@ -10,20 +10,45 @@ func (t *T) unauthorized(r request) {
 	t.errorAnswer(t.do(r), http.StatusUnauthorized, "UnauthorizedError")
 }
 
+// everyOperation is one request to each of the 9 operations, for the probes that must be
+// refused before anything else happens. Names carry the prefix and are tracked, so a server
+// that wrongly carries one out leaves nothing behind.
+func (t *T) everyOperation() []request {
+	secret, key := t.name("secret"), t.name("key")
+	t.trackSecret(secret, bearer(t.s.cfg.APIKey))
+	t.trackKey(key)
+	return []request{
+		{method: "POST", path: secretsPath, body: map[string]any{"secret_name": secret, "secret_value": t.secretValue()}},
+		{method: "GET", path: secretsPath},
+		{method: "PUT", path: secretPath(secret), body: map[string]any{"secret_value": t.secretValue()}},
+		{method: "DELETE", path: secretPath(secret)},
+		{method: "POST", path: t.keysPath(), body: map[string]any{"name": key}},
+		{method: "GET", path: t.keysPath()},
+		{method: "PATCH", path: t.keyPath(key), body: map[string]any{"rate_limit_override": 7}},
+		{method: "POST", path: t.keyPath(key) + "/rotate"},
+		{method: "DELETE", path: t.keyPath(key)},
+	}
+}
+
+// unauthorizedEverywhere sends one request to every operation with the given Authorization
+// header and expects 401 UnauthorizedError from each.
+func (t *T) unauthorizedEverywhere(auth string) {
+	for _, r := range t.everyOperation() {
+		r.auth = auth
+		t.unauthorized(r)
+	}
+}
+
 var authChecks = []Check{
 	{ID: "auth/missing-header-401", Category: "auth",
-		Description: "a request without Authorization answers 401 UnauthorizedError",
-		run:         func(t *T) { t.unauthorized(request{method: "GET", path: secretsPath}) }},
+		Description: "a request without Authorization answers 401 UnauthorizedError, on every operation",
+		run:         func(t *T) { t.unauthorizedEverywhere("") }},
 	{ID: "auth/wrong-scheme-401", Category: "auth",
-		Description: "Authorization with a scheme other than Bearer answers 401",
-		run: func(t *T) {
-			t.unauthorized(request{method: "GET", path: secretsPath, auth: "Basic " + t.s.cfg.APIKey})
-		}},
+		Description: "Authorization with a scheme other than Bearer answers 401, on every operation",
+		run:         func(t *T) { t.unauthorizedEverywhere("Basic " + t.s.cfg.APIKey) }},
 	{ID: "auth/unknown-key-401", Category: "auth",
-		Description: "an unknown API key answers 401",
-		run: func(t *T) {
-			t.unauthorized(request{method: "GET", path: secretsPath, auth: bearer("sk_" + strings.Repeat("0", 43))})
-		}},
+		Description: "an unknown API key answers 401, on every operation",
+		run:         func(t *T) { t.unauthorizedEverywhere(bearer("sk_" + strings.Repeat("0", 43))) }},
 	{ID: "auth/revoked-key-401", Category: "auth",
 		Description: "a revoked key answers 401 at once",
 		run: func(t *T) {
@@ -86,6 +111,22 @@ var permissionChecks = []Check{
 				{method: "POST", path: t.keysPath(), auth: key, body: map[string]any{"name": fresh}},
 				{method: "PATCH", path: t.keyPath(victim), auth: key, body: map[string]any{"rate_limit_override": 3}},
 				{method: "POST", path: t.keyPath(victim) + "/rotate", auth: key},
+				{method: "DELETE", path: t.keyPath(victim), auth: key},
+			} {
+				t.errorAnswer(t.do(r), http.StatusForbidden, "ForbiddenError")
+			}
+		}},
+	{ID: "permissions/write-delete-key-is-not-admin", Category: "permissions",
+		Description: "a key with read, write and delete but not admin gets 403 on writing secrets and on key management",
+		run: func(t *T) {
+			key := bearer(t.newKey("read", "write", "delete").str("key"))
+			victim := t.newKey("read").str("name")
+			fresh, freshKey := t.name("secret"), t.name("key")
+			t.trackSecret(fresh, bearer(t.s.cfg.APIKey))
+			t.trackKey(freshKey)
+			for _, r := range []request{
+				{method: "POST", path: secretsPath, auth: key, body: map[string]any{"secret_name": fresh, "secret_value": t.secretValue()}},
+				{method: "POST", path: t.keysPath(), auth: key, body: map[string]any{"name": freshKey}},
 				{method: "DELETE", path: t.keyPath(victim), auth: key},
 			} {
 				t.errorAnswer(t.do(r), http.StatusForbidden, "ForbiddenError")

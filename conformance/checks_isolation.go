@@ -1,6 +1,9 @@
 package conformance
 
-import "net/http"
+import (
+	"net/http"
+	"strings"
+)
 
 // hidden checks that a request of the other organization is refused with 404 or 403.
 func (t *T) hidden(r request, what string) {
@@ -47,7 +50,20 @@ var isolationChecks = []Check{
 			peer := bearer(t.s.cfg.PeerAPIKey)
 			k := t.newKey("read")
 			name := k.str("name")
-			t.hidden(request{method: "GET", path: t.keysPath(), auth: peer}, "peer list")
+			// The peer may have a user of the same email: then it lists its own keys, never ours.
+			if ex := t.do(request{method: "GET", path: t.keysPath(), auth: peer}); ex.Status == http.StatusOK {
+				if strings.Contains(string(ex.raw), k.str("key_id")) {
+					t.Errorf(ex, "the peer organization lists this organization's key")
+				}
+			} else if ex.Status != http.StatusNotFound && ex.Status != http.StatusForbidden {
+				t.Errorf(ex, "peer list: want 404, 403, or 200 without this organization's keys; got %d", ex.Status)
+			}
+			intruder := t.name("key")
+			t.trackKey(intruder)
+			t.hidden(request{method: "POST", path: t.keysPath(), auth: peer, body: map[string]any{"name": intruder}}, "peer create")
+			if keys, ex := t.listedKeys(true); keys[intruder] != nil {
+				t.Errorf(ex, "the peer organization created a key for this organization's user")
+			}
 			t.hidden(request{method: "PATCH", path: t.keyPath(name), auth: peer, body: map[string]any{"rate_limit_override": 9}}, "peer update")
 			t.hidden(request{method: "POST", path: t.keyPath(name) + "/rotate", auth: peer}, "peer rotate")
 			t.hidden(request{method: "DELETE", path: t.keyPath(name), auth: peer}, "peer delete")

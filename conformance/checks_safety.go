@@ -1,31 +1,52 @@
 package conformance
 
 import (
-	"bytes"
 	"net/http"
+	"reflect"
+	"strings"
 )
 
 // adminKeyPath is the protected key of the run's user (the owner of the run's admin key).
 func (t *T) adminKeyPath() string { return t.keyPath("admin-key") }
 
+// adminKeyEntry is the admin-key as the list shows it.
+func (t *T) adminKeyEntry() (map[string]any, *Exchange) {
+	keys, ex := t.listedKeys(false)
+	k := keys["admin-key"]
+	if k == nil {
+		t.Fatalf(ex, "the user's keys do not include the admin-key")
+	}
+	return k, ex
+}
+
+// adminStillWorks checks that the admin-key is unchanged (hash, status, permissions) and
+// still does what only an admin key may (list API keys).
+func (t *T) adminStillWorks(before map[string]any) {
+	after, ex := t.adminKeyEntry()
+	for _, f := range []string{"key_hash", "status", "permissions", "name"} {
+		if !reflect.DeepEqual(before[f], after[f]) {
+			t.Errorf(ex, "the admin-key's %s changed", f)
+		}
+	}
+	if ex.Status != http.StatusOK {
+		t.Errorf(ex, "the admin key can no longer list API keys")
+	}
+}
+
 var safetyChecks = []Check{
 	{ID: "safety/admin-key-patch-403", Category: "safety",
-		Description: "PATCH of the admin-key (a no-op change) answers 403 ForbiddenError and the key keeps working",
+		Description: "PATCH of the admin-key answers 403 ForbiddenError; the key is unchanged and keeps its admin rights",
 		run: func(t *T) {
-			t.errorAnswer(t.call("PATCH", t.adminKeyPath(), map[string]any{}), http.StatusForbidden, "ForbiddenError")
-			t.works(t.s.cfg.APIKey, "the admin key")
-		}},
-	{ID: "safety/admin-key-rotate-403", Category: "safety", Destructive: true,
-		Description: "rotating the admin-key answers 403 ForbiddenError and the key keeps working",
-		run: func(t *T) {
-			t.errorAnswer(t.call("POST", t.adminKeyPath()+"/rotate", nil), http.StatusForbidden, "ForbiddenError")
-			t.works(t.s.cfg.APIKey, "the admin key")
-		}},
-	{ID: "safety/admin-key-delete-403", Category: "safety", Destructive: true,
-		Description: "deleting the admin-key answers 403 ForbiddenError and the key keeps working",
-		run: func(t *T) {
-			t.errorAnswer(t.call("DELETE", t.adminKeyPath(), nil), http.StatusForbidden, "ForbiddenError")
-			t.works(t.s.cfg.APIKey, "the admin key")
+			before, _ := t.adminKeyEntry()
+			// The key's own values: a no-op under any PATCH semantics, should the server not refuse.
+			same := map[string]any{}
+			for _, f := range []string{"name", "description", "permissions", "scopes", "rate_limit_override", "expires_at"} {
+				if v, ok := before[f]; ok {
+					same[f] = v
+				}
+			}
+			t.errorAnswer(t.call("PATCH", t.adminKeyPath(), same), http.StatusForbidden, "ForbiddenError")
+			t.adminStillWorks(before)
 		}},
 	{ID: "safety/no-secret-value-echoed", Category: "safety",
 		Description: "no secret value the run sent appears in any answer of the run",
@@ -35,14 +56,25 @@ var safetyChecks = []Check{
 			t.call("POST", secretsPath, map[string]any{"secret_name": name, "secret_value": t.secretValue()})
 			t.call("PUT", secretPath(name), map[string]any{"secret_value": t.secretValue()})
 			t.call("GET", secretsPath, nil)
-			values := t.s.sentSecretValues()
-			for _, body := range t.s.allBodies() {
-				for _, v := range values {
-					if bytes.Contains(body, []byte(v)) {
-						t.Errorf(nil, "an answer of the run contains a secret value the run sent: [REDACTED]")
-						return
-					}
-				}
+			if echoes := t.s.echoesSoFar(); len(echoes) > 0 {
+				t.Errorf(nil, "%d answers contained a secret value the run sent, e.g. %s", len(echoes), strings.Join(echoes[:min(3, len(echoes))], "; "))
 			}
+		}},
+	{ID: "safety/admin-key-rotate-403", Category: "safety", Destructive: true,
+		Description: "rotating the admin-key answers 403 ForbiddenError; the key is unchanged and keeps working",
+		run: func(t *T) {
+			before, _ := t.adminKeyEntry()
+			ex := t.call("POST", t.adminKeyPath()+"/rotate", nil)
+			if !t.errorAnswer(ex, http.StatusForbidden, "ForbiddenError") && ex.Status < 300 {
+				t.Fatalf(ex, "the server rotated the admin-key: the run's key is dead, and the new one is not shown")
+			}
+			t.adminStillWorks(before)
+		}},
+	{ID: "safety/admin-key-delete-403", Category: "safety", Destructive: true,
+		Description: "deleting the admin-key answers 403 ForbiddenError; the key is unchanged and keeps working",
+		run: func(t *T) {
+			before, _ := t.adminKeyEntry()
+			t.errorAnswer(t.call("DELETE", t.adminKeyPath(), nil), http.StatusForbidden, "ForbiddenError")
+			t.adminStillWorks(before)
 		}},
 }

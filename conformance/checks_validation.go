@@ -69,7 +69,8 @@ var validationChecks = []Check{
 	{ID: "validation/malformed-json", Category: "validation",
 		Description: "a body that is not JSON answers 422 with loc starting with body",
 		run: func(t *T) {
-			t.invalidSecret("", `{"secret_name": "x", `, "body")
+			name := t.name("secret")
+			t.invalidSecret(name, `{"secret_name": "`+name+`", `, "body")
 		}},
 	{ID: "validation/empty-update-value", Category: "validation",
 		Description: "an empty secret_value on update answers 422 with loc [body, secret_value]",

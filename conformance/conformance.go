@@ -126,21 +126,27 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	rep := &Report{BaseURL: cfg.BaseURL, Prefix: s.prefix}
-	for _, c := range checks {
-		if ctx.Err() != nil {
-			break
-		}
-		res := s.run(ctx, c)
-		if ctx.Err() != nil && res.Status == Fail {
-			break // interrupted mid-check: an incomplete result, not a finding
-		}
-		rep.add(res)
-		if cfg.OnResult != nil {
-			cfg.OnResult(res)
+	rep := &Report{BaseURL: s.base.Redacted(), Prefix: s.prefix}
+	runAll := func(checks []Check) {
+		for _, c := range checks {
+			if ctx.Err() != nil {
+				return
+			}
+			res := s.run(ctx, c)
+			if ctx.Err() != nil && res.Status == Fail {
+				return // interrupted mid-check: an incomplete result, not a finding
+			}
+			rep.add(res)
+			if cfg.OnResult != nil {
+				cfg.OnResult(res)
+			}
 		}
 	}
+	safe, destructive := split(checks)
+	runAll(safe)
 	rep.Leftovers = s.cleanup()
+	// The probes that could cost the admin-key run after cleanup, which needs that key.
+	runAll(destructive)
 	if err := ctx.Err(); err != nil {
 		return rep, fmt.Errorf("conformance: interrupted after %d checks (cleanup done): %w", len(rep.Results), err)
 	}
@@ -168,12 +174,20 @@ func Test(t *testing.T, cfg Config) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
+	cleaned := false
+	cleanup := func() {
+		if cleaned {
+			return
+		}
+		cleaned = true
 		for _, l := range s.cleanup() {
 			t.Errorf("conformance: could not clean up %s", l)
 		}
-	})
-	for _, c := range checks {
+	}
+	// Also when the test stops early. An interrupted go test (Ctrl-C) ends without it: the
+	// run's prefix names what to remove.
+	t.Cleanup(cleanup)
+	run := func(c Check) {
 		t.Run(c.ID, func(t *testing.T) {
 			res := s.run(ctx, c)
 			switch res.Status {
@@ -185,6 +199,15 @@ func Test(t *testing.T, cfg Config) {
 				}
 			}
 		})
+	}
+	safe, destructive := split(checks)
+	for _, c := range safe {
+		run(c)
+	}
+	cleanup()
+	// The probes that could cost the admin-key run after cleanup, which needs that key.
+	for _, c := range destructive {
+		run(c)
 	}
 }
 
@@ -214,8 +237,15 @@ func start(ctx context.Context, cfg Config) (*suite, []Check, error) {
 	if s.cfg.RequestTimeout == 0 {
 		s.cfg.RequestTimeout = 10 * time.Second
 	}
-	if s.prefix == "" {
+	// A run ID always follows the prefix, so a run never takes another run's names (nor an
+	// older resource's) for its own.
+	switch {
+	case s.prefix == "":
 		s.prefix = "ct" + randomSuffix(6)
+	case !prefixRE.MatchString(s.prefix):
+		return nil, nil, errors.New("conformance: Prefix must be 1 to 40 of A-Z a-z 0-9 _ -")
+	default:
+		s.prefix += "-" + randomSuffix(6)
 	}
 	if err := s.preflight(ctx); err != nil {
 		return nil, nil, err
@@ -227,6 +257,20 @@ func start(ctx context.Context, cfg Config) (*suite, []Check, error) {
 		}
 	}
 	return s, checks, nil
+}
+
+var prefixRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,40}$`)
+
+// split separates the destructive checks, which run last.
+func split(checks []Check) (safe, destructive []Check) {
+	for _, c := range checks {
+		if c.Destructive {
+			destructive = append(destructive, c)
+		} else {
+			safe = append(safe, c)
+		}
+	}
+	return safe, destructive
 }
 
 // randomSuffix is n lowercase letters and digits from crypto/rand.

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -27,12 +28,12 @@ type suite struct {
 
 	mu          sync.Mutex
 	counter     int
-	secrets     map[string]string   // name → the key that created it (the peer's or ours)
-	keys        map[string]bool     // names of keys created for cfg.UserEmail
-	sensitive   []string            // secret values sent and plaintext keys received
-	values      []string            // secret values sent
-	peerSecrets []string            // names the peer created (a copy of one of ours)
-	bodies      map[string][][]byte // every response body the run received, by check ID
+	secrets     map[string]string // name → the key that created it (the peer's or ours)
+	keys        map[string]bool   // names of keys created for cfg.UserEmail
+	sensitive   []string          // secret values sent and plaintext keys received
+	values      []string          // secret values sent
+	peerSecrets []string          // names the peer created (a copy of one of ours)
+	echoes      []string          // where an answer contained a secret value the run sent
 }
 
 // T is one check on its way: it makes requests and records failures.
@@ -90,6 +91,7 @@ type Exchange struct {
 	Operation    string          `json:"operation,omitempty"`
 	Method       string          `json:"method"`
 	URL          string          `json:"url"`
+	Auth         string          `json:"authorization"` // the scheme only: "Bearer [REDACTED]", or "(none)"
 	RequestBody  string          `json:"request_body,omitempty"`
 	Status       int             `json:"status"`
 	ContentType  string          `json:"content_type,omitempty"`
@@ -101,7 +103,7 @@ type Exchange struct {
 
 func (e *Exchange) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "  > %s %s", e.Method, e.URL)
+	fmt.Fprintf(&b, "  > %s %s\n  > Authorization: %s", e.Method, e.URL, e.Auth)
 	if e.RequestBody != "" {
 		fmt.Fprintf(&b, "\n  > %s", e.RequestBody)
 	}
@@ -146,8 +148,8 @@ func (t *T) call(method, path string, body any) *Exchange {
 }
 
 // do sends a request, checks the answer against openapi.yaml (a violation fails this check
-// and names the operation), and records the body for the safety checks. A transport error
-// ends the check.
+// and names the operation), and looks for echoed secret values. A transport error ends the
+// check.
 func (t *T) do(r request) *Exchange {
 	s := t.s
 	var body []byte
@@ -162,12 +164,12 @@ func (t *T) do(r request) *Exchange {
 		}
 	}
 	u := s.base.String() + r.path
-	ex := &Exchange{Method: r.method, URL: u, RequestBody: s.redact(string(body))}
+	ex := &Exchange{Method: r.method, URL: s.base.Redacted() + r.path, Auth: authShown(r.auth), RequestBody: s.show(body)}
 	ctx, cancel := context.WithTimeout(t.ctx, s.cfg.RequestTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, r.method, u, bytes.NewReader(body))
 	if err != nil {
-		t.Fatalf(ex, "build request: %v", err)
+		t.Fatalf(ex, "build request: %v", s.redact(err.Error()))
 	}
 	if body != nil {
 		ct := r.contentType
@@ -184,22 +186,63 @@ func (t *T) do(r request) *Exchange {
 		ex.Error = s.redact(err.Error())
 		t.Fatalf(ex, "request failed")
 	}
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer+1))
 	resp.Body.Close()
 	if err != nil {
 		ex.Error = s.redact(err.Error())
 		t.Fatalf(ex, "reading the answer failed")
 	}
+	if len(raw) > maxAnswer {
+		ex.Status, ex.ContentType = resp.StatusCode, resp.Header.Get("Content-Type")
+		t.Fatalf(ex, "the answer is larger than %d bytes", maxAnswer)
+	}
 	ex.Status, ex.ContentType, ex.raw = resp.StatusCode, resp.Header.Get("Content-Type"), raw
 	_ = json.Unmarshal(raw, &ex.json)
-	s.record(t.check.ID, raw)
 	// Learn plaintext keys before anything is shown, so they are redacted everywhere.
 	if k, ok := ex.json["key"].(string); ok && k != "" {
 		s.addSensitive(k)
 	}
-	ex.ResponseBody = s.redact(string(raw))
+	s.lookForEchoes(t.check.ID, ex, raw)
+	ex.ResponseBody = s.show(raw)
 	t.checkContract(ex, r, resp.Header)
 	return ex
+}
+
+// maxAnswer bounds what the suite reads of one answer; maxShown what a report shows of a body.
+const (
+	maxAnswer = 4 << 20
+	maxShown  = 8 << 10
+)
+
+// show is a body as a report may show it: redacted, and cut at maxShown.
+func (s *suite) show(body []byte) string {
+	text := s.redactBody(body)
+	if len(text) > maxShown {
+		text = text[:maxShown] + fmt.Sprintf("… [cut: %d bytes in all]", len(body))
+	}
+	return text
+}
+
+// authShown is what a report says of an Authorization header: its scheme, never its value.
+func authShown(h string) string {
+	if h == "" {
+		return "(none)"
+	}
+	scheme, _, _ := strings.Cut(h, " ")
+	return scheme + " [REDACTED]"
+}
+
+// lookForEchoes notes an answer that contains a secret value the run sent (the safety check
+// reports them), as each answer arrives, so no body needs keeping.
+func (s *suite) lookForEchoes(checkID string, ex *Exchange, raw []byte) {
+	for _, v := range s.sentSecretValues() {
+		if bytes.Contains(raw, []byte(v)) {
+			s.mu.Lock()
+			s.echoes = append(s.echoes, fmt.Sprintf("%s: %s %s answered %d", checkID, ex.Method, ex.URL, ex.Status))
+			s.mu.Unlock()
+			return
+		}
+	}
 }
 
 // checkContract validates the answer against the operation the request addresses.
@@ -222,29 +265,11 @@ func (t *T) checkContract(ex *Exchange, r request, header http.Header) {
 	}
 }
 
-func (s *suite) record(checkID string, raw []byte) {
+// echoesSoFar lists the answers that contained a secret value the run sent.
+func (s *suite) echoesSoFar() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.bodies == nil {
-		s.bodies = map[string][][]byte{}
-	}
-	s.bodies[checkID] = append(s.bodies[checkID], raw)
-}
-
-// allBodies returns every response body received so far.
-func (s *suite) allBodies() [][]byte {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out [][]byte
-	ids := make([]string, 0, len(s.bodies))
-	for id := range s.bodies {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	for _, id := range ids {
-		out = append(out, s.bodies[id]...)
-	}
-	return out
+	return append([]string(nil), s.echoes...)
 }
 
 func (s *suite) addSensitive(v string) {
@@ -259,7 +284,8 @@ func (s *suite) sentSecretValues() []string {
 	return append([]string(nil), s.values...)
 }
 
-// redact replaces every secret value and plaintext key the run knows, and the run's own keys.
+// redact replaces every secret value and plaintext key the run knows (its own keys
+// included), and anything shaped like a plaintext key.
 func (s *suite) redact(text string) string {
 	s.mu.Lock()
 	words := append([]string{s.cfg.APIKey, s.cfg.PeerAPIKey}, s.sensitive...)
@@ -268,10 +294,48 @@ func (s *suite) redact(text string) string {
 	sort.Slice(words, func(i, j int) bool { return len(words[i]) > len(words[j]) })
 	for _, w := range words {
 		if w != "" {
-			text = strings.ReplaceAll(text, w, "[REDACTED]")
+			text = strings.ReplaceAll(text, w, redacted)
 		}
 	}
-	return text
+	return keyShapeRE.ReplaceAllString(text, redacted)
+}
+
+// redactBody is redact for a body, and for JSON also by structure: any string under a member
+// that holds secrets (key, secret_value, value, api_key, admin_key, plaintext), at any depth,
+// is replaced, whoever sent it.
+func (s *suite) redactBody(body []byte) string {
+	var v any
+	if json.Unmarshal(body, &v) == nil {
+		if out, err := json.Marshal(redactTree(v, "")); err == nil {
+			body = out
+		}
+	}
+	return s.redact(string(body))
+}
+
+const redacted = "[REDACTED]"
+
+// keyShapeRE finds plaintext keys the run never saw (a key_prefix, "sk_abc1234...", is shorter).
+var keyShapeRE = regexp.MustCompile(`sk_[A-Za-z0-9_-]{20,}`)
+
+var secretMembers = map[string]bool{"key": true, "secret_value": true, "value": true, "api_key": true, "admin_key": true, "plaintext": true}
+
+func redactTree(v any, member string) any {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			x[k] = redactTree(e, k)
+		}
+	case []any:
+		for i, e := range x {
+			x[i] = redactTree(e, member)
+		}
+	case string:
+		if secretMembers[member] {
+			return redacted
+		}
+	}
+	return v
 }
 
 // name makes a new resource name: the run's prefix, the check's short name, a counter.
@@ -364,8 +428,9 @@ const secretsPath = "/v1/organizations/secrets"
 
 func secretPath(name string) string { return secretsPath + "/" + url.PathEscape(name) }
 
+// usersKeysPath percent-encodes the whole email ("a+b@c" is "a%2Bb%40c"), as the SDK does.
 func usersKeysPath(email string) string {
-	return "/v1/organizations/users/" + url.PathEscape(email) + "/api-keys"
+	return "/v1/organizations/users/" + url.QueryEscape(email) + "/api-keys"
 }
 
 func (t *T) keysPath() string { return usersKeysPath(t.s.cfg.UserEmail) }
@@ -387,7 +452,7 @@ func (s *suite) preflight(ctx context.Context) error {
 			if outer := context.Cause(ctx); outer != nil && !errors.Is(outer, context.DeadlineExceeded) {
 				return 0, fmt.Errorf("conformance: interrupted: %w", outer)
 			}
-			return 0, fmt.Errorf("conformance: cannot reach %s: %s", s.base, s.redact(err.Error()))
+			return 0, fmt.Errorf("conformance: cannot reach %s: %s", s.base.Redacted(), s.redact(err.Error()))
 		}
 		_, _ = io.Copy(io.Discard, resp.Body)
 		resp.Body.Close()
@@ -414,45 +479,150 @@ func (s *suite) preflight(ctx context.Context) error {
 		if code != http.StatusOK {
 			return fmt.Errorf("conformance: the peer API key cannot list secrets (%d)", code)
 		}
+		// An admin key gets 422 for a bad body; a read key 403, which would make every
+		// isolation probe pass for the wrong reason. The bad body creates nothing.
+		code, err = probeWrite(ctx, s, s.cfg.PeerAPIKey)
+		if err != nil {
+			return err
+		}
+		if code != http.StatusUnprocessableEntity {
+			return fmt.Errorf("conformance: the peer API key is not an admin key (a bad create answered %d, want 422)", code)
+		}
 	}
 	return nil
 }
 
-// cleanup deletes the secrets and revokes the keys the run created and still has. It uses a
-// context of its own, so it also runs after the run's context was cancelled. It returns what
-// it could not clean up.
-func (s *suite) cleanup() []string {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+// probeWrite posts a create-secret body that breaks the contract: it tells an admin key (422)
+// from a read key (403) and stores nothing on a conforming server.
+func probeWrite(ctx context.Context, s *suite, key string) (int, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.RequestTimeout)
 	defer cancel()
-	t := &T{ctx: ctx, s: s, check: Check{ID: "cleanup"}, res: &Result{}}
-	var left []string
+	req, err := http.NewRequestWithContext(ctx, "POST", s.base.String()+secretsPath, strings.NewReader(`{"secret_name": ""}`))
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", bearer(key))
+	resp, err := s.client.Do(req)
+	if err != nil {
+		return 0, fmt.Errorf("conformance: cannot reach %s: %s", s.base.Redacted(), s.redact(err.Error()))
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode, nil
+}
+
+// cleanup revokes the keys and deletes the secrets the run created, then lists what is left
+// and sweeps anything with the run's prefix (also what a broken server created unasked), and
+// returns what is still there. It uses a context of its own, with each request bounded by
+// RequestTimeout, so it also runs after the run's context was cancelled.
+func (s *suite) cleanup() []string {
+	t := &T{ctx: context.Background(), s: s, check: Check{ID: "cleanup"}, res: &Result{}}
 	s.mu.Lock()
 	secrets, keys, peerSecrets := s.secrets, s.keys, s.peerSecrets
 	s.secrets, s.keys, s.peerSecrets = nil, nil, nil
 	s.mu.Unlock()
-	attempt := func(what string, r request, ok ...int) {
+	admin, peer := bearer(s.cfg.APIKey), bearer(s.cfg.PeerAPIKey)
+	try := func(r request) *Exchange {
 		var ex *Exchange
 		func() {
 			defer func() { _ = recover() }()
 			ex = t.do(r)
 		}()
-		if ex == nil || !contains(ok, ex.Status) {
-			left = append(left, what)
-		}
+		return ex
+	}
+	// Live credentials first.
+	for _, name := range sortedKeys(keys) {
+		try(request{method: "DELETE", path: t.keyPath(name), auth: admin})
 	}
 	for _, name := range sortedKeys(secrets) {
-		if strings.HasPrefix(name, s.prefix) {
-			attempt("secret "+name, request{method: "DELETE", path: secretPath(name), auth: secrets[name]}, 200, 404)
-		}
+		try(request{method: "DELETE", path: secretPath(name), auth: secrets[name]})
 	}
 	for _, name := range peerSecrets {
-		if strings.HasPrefix(name, s.prefix) {
-			attempt("peer secret "+name, request{method: "DELETE", path: secretPath(name), auth: bearer(s.cfg.PeerAPIKey)}, 200, 404)
+		try(request{method: "DELETE", path: secretPath(name), auth: peer})
+	}
+	// Then what is left, as the server lists it: the answers are not taken on trust.
+	var left []string
+	sweepSecrets := func(auth, whose string) {
+		ex := try(request{method: "GET", path: secretsPath, auth: auth})
+		if ex == nil || ex.Status != http.StatusOK {
+			left = append(left, whose+"secrets: could not list them to check")
+			return
+		}
+		names, _ := ex.field("secrets").([]any)
+		for _, n := range names {
+			name, _ := n.(string)
+			if !strings.HasPrefix(name, s.prefix+"-") {
+				continue
+			}
+			try(request{method: "DELETE", path: secretPath(name), auth: auth})
+			left = append(left, whose+"secret "+name)
 		}
 	}
-	for _, name := range sortedKeys(keys) {
-		if strings.HasPrefix(name, s.prefix) {
-			attempt("api key "+name, request{method: "DELETE", path: usersKeysPath(s.cfg.UserEmail) + "/" + url.PathEscape(name), auth: bearer(s.cfg.APIKey)}, 200, 404)
+	sweepSecrets(admin, "")
+	if s.cfg.PeerAPIKey != "" {
+		sweepSecrets(peer, "peer organization: ")
+	}
+	ex := try(request{method: "GET", path: t.keysPath() + "?include_revoked=true", auth: admin})
+	if ex == nil || ex.Status != http.StatusOK {
+		return append(left, "api keys: could not list them to check")
+	}
+	results, _ := ex.field("results").([]any)
+	for _, r := range results {
+		k, _ := r.(map[string]any)
+		name, _ := k["name"].(string)
+		if strings.HasPrefix(name, s.prefix+"-") && k["status"] != "revoked" {
+			try(request{method: "DELETE", path: t.keyPath(name), auth: admin})
+			left = append(left, "api key "+name+" (not revoked)")
+		}
+	}
+	// A sweep that worked leaves nothing; report only what a second look still finds.
+	return s.stillThere(t, left)
+}
+
+// stillThere keeps, of what the first look found, what is still there.
+func (s *suite) stillThere(t *T, found []string) []string {
+	if len(found) == 0 {
+		return nil
+	}
+	present := map[string]bool{}
+	look := func(auth, whose string) {
+		var ex *Exchange
+		func() {
+			defer func() { _ = recover() }()
+			ex = t.do(request{method: "GET", path: secretsPath, auth: auth})
+		}()
+		if ex == nil {
+			return
+		}
+		names, _ := ex.field("secrets").([]any)
+		for _, n := range names {
+			name, _ := n.(string)
+			present[whose+"secret "+name] = true
+		}
+	}
+	look(bearer(s.cfg.APIKey), "")
+	if s.cfg.PeerAPIKey != "" {
+		look(bearer(s.cfg.PeerAPIKey), "peer organization: ")
+	}
+	var ex *Exchange
+	func() {
+		defer func() { _ = recover() }()
+		ex = t.do(request{method: "GET", path: t.keysPath() + "?include_revoked=true", auth: bearer(s.cfg.APIKey)})
+	}()
+	if ex != nil {
+		results, _ := ex.field("results").([]any)
+		for _, r := range results {
+			k, _ := r.(map[string]any)
+			if name, _ := k["name"].(string); k["status"] != "revoked" {
+				present["api key "+name+" (not revoked)"] = true
+			}
+		}
+	}
+	var left []string
+	for _, f := range found {
+		if present[f] || strings.Contains(f, "could not") {
+			left = append(left, f)
 		}
 	}
 	return left

@@ -89,6 +89,13 @@ func variants() []struct {
 	var mu sync.Mutex
 	plaintexts := map[string]string{} // key name → plaintext, learned from create answers
 	rotatedTo := map[string]string{}  // old plaintext → new plaintext
+	writers := map[string]bool{}      // plaintexts of keys created with write or delete
+	asOwner := func(next http.Handler, r *http.Request, b []byte) *answer {
+		r.Header.Set("Authorization", "Bearer "+ownerKey)
+		return forward(next, r, b)
+	}
+	isKeys := func(r *http.Request) bool { return strings.Contains(r.URL.Path, "/api-keys") }
+	isPeer := func(r *http.Request) bool { return r.Header.Get("Authorization") == "Bearer "+peerKey }
 	return []struct {
 		name, check string
 		wrap        func(http.Handler) http.Handler
@@ -234,7 +241,12 @@ func variants() []struct {
 			if r.Method == "PATCH" {
 				var req map[string]any
 				_ = json.Unmarshal(b, &req)
-				req["permissions"] = []string{"read", "write"}
+				// What a server that builds the key afresh from the body would do.
+				for k, d := range map[string]any{"permissions": []string{"read"}, "description": nil, "expires_at": nil, "scopes": nil} {
+					if _, sent := req[k]; !sent {
+						req[k] = d
+					}
+				}
 				b, _ = json.Marshal(req)
 			}
 			return pass(next, r, b)
@@ -268,6 +280,131 @@ func variants() []struct {
 			}
 			return pass(next, r, b)
 		})},
+		{"echo under an undeclared field", "safety/no-secret-value-echoed", bug(func(next http.Handler, r *http.Request, b []byte) (int, http.Header, any) {
+			a := forward(next, r, b)
+			if r.Method == "PUT" && a.status == 200 {
+				var req map[string]any
+				_ = json.Unmarshal(b, &req)
+				m := a.json()
+				m["value"] = req["secret_value"]
+				return a.status, a.header, m
+			}
+			return a.status, a.header, a.body
+		})},
+		{"admin-key PATCH accepted", "safety/admin-key-patch-403", bug(func(next http.Handler, r *http.Request, b []byte) (int, http.Header, any) {
+			if r.Method == "PATCH" && strings.HasSuffix(r.URL.Path, "/api-keys/admin-key") {
+				return 200, nil, map[string]any{"key_hash": "x", "internal_id": "int_x", "user_id": "usr_x", "name": "admin-key"}
+			}
+			return pass(next, r, b)
+		})},
+		{"update of a missing secret creates it", "secrets/update-missing-404", bug(func(next http.Handler, r *http.Request, b []byte) (int, http.Header, any) {
+			a := forward(next, r, b)
+			if r.Method == "PUT" && a.status == 404 {
+				name := r.URL.Path[strings.LastIndex(r.URL.Path, "/")+1:]
+				var req map[string]any
+				_ = json.Unmarshal(b, &req)
+				post := r.Clone(r.Context())
+				post.Method, post.URL.Path = "POST", "/v1/organizations/secrets"
+				body, _ := json.Marshal(map[string]any{"secret_name": name, "secret_value": req["secret_value"]})
+				forward(next, post, body)
+				return 200, nil, map[string]any{"secret_name": name, "updated": true}
+			}
+			return a.status, a.header, a.body
+		})},
+		{"unknown key name answered 200", "api-keys/unknown-key-404", bug(func(next http.Handler, r *http.Request, b []byte) (int, http.Header, any) {
+			a := forward(next, r, b)
+			if r.Method == "DELETE" && isKeys(r) && a.status == 404 {
+				return 200, nil, map[string]any{"success": true, "message": "revoked"}
+			}
+			return a.status, a.header, a.body
+		})},
+		{"a read key manages keys", "permissions/read-key-cannot-manage-keys", bug(func(next http.Handler, r *http.Request, b []byte) (int, http.Header, any) {
+			a := forward(next, r, b)
+			if a.status == 403 && isKeys(r) && !isPeer(r) {
+				a = asOwner(next, r, b)
+			}
+			return a.status, a.header, a.body
+		})},
+		{"validation before permission", "permissions/before-validation", bug(func(next http.Handler, r *http.Request, b []byte) (int, http.Header, any) {
+			a := forward(next, r, b)
+			if a.status == 403 && r.Method == "POST" && isSecrets(r) {
+				if v := asOwner(next, r, b); v.status == 422 {
+					return v.status, v.header, v.body
+				}
+			}
+			return a.status, a.header, a.body
+		})},
+		{"a write-delete key is an admin", "permissions/write-delete-key-is-not-admin", bug(func(next http.Handler, r *http.Request, b []byte) (int, http.Header, any) {
+			a := forward(next, r, b)
+			m := a.json()
+			if k, ok := m["key"].(string); ok && a.status == 200 {
+				if p, _ := m["permissions"].([]any); len(p) == 3 {
+					mu.Lock()
+					writers[k] = true
+					mu.Unlock()
+				}
+			}
+			mu.Lock()
+			writer := writers[strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")]
+			mu.Unlock()
+			if a.status == 403 && writer {
+				a = asOwner(next, r, b)
+			}
+			return a.status, a.header, a.body
+		})},
+		{"the peer sees this organization's keys", "isolation/keys-invisible", bug(func(next http.Handler, r *http.Request, b []byte) (int, http.Header, any) {
+			if isPeer(r) && isKeys(r) {
+				a := asOwner(next, r, b)
+				return a.status, a.header, a.body
+			}
+			return pass(next, r, b)
+		})},
+		{"the peer creates keys for this organization's user", "isolation/keys-invisible", bug(func(next http.Handler, r *http.Request, b []byte) (int, http.Header, any) {
+			if isPeer(r) && isKeys(r) && r.Method == "POST" {
+				a := asOwner(next, r, b)
+				return a.status, a.header, a.body
+			}
+			return pass(next, r, b)
+		})},
+		{"secret names are global", "isolation/same-name-independent", bug(func(next http.Handler, r *http.Request, b []byte) (int, http.Header, any) {
+			if isPeer(r) && r.Method == "POST" && isSecrets(r) {
+				var req map[string]any
+				_ = json.Unmarshal(b, &req)
+				list := r.Clone(r.Context())
+				list.Method = "GET"
+				if l := asOwner(next, list, nil); strings.Contains(string(l.body), `"`+req["secret_name"].(string)+`"`) {
+					return 409, nil, map[string]any{"success": false, "status": 409, "error": map[string]any{"type": "AlreadyExistsError", "message": "exists"}}
+				}
+			}
+			return pass(next, r, b)
+		})},
+		{"rotate keeps the old key_prefix", "api-keys/rotate-replaces-key", bug(func(next http.Handler, r *http.Request, b []byte) (int, http.Header, any) {
+			a := forward(next, r, b)
+			if strings.HasSuffix(r.URL.Path, "/rotate") && a.status == 200 {
+				m := a.json()
+				m["key_prefix"] = "sk_0000000..."
+				return a.status, a.header, m
+			}
+			return a.status, a.header, a.body
+		})},
+		{"a bad include_revoked is accepted", "validation/bad-include-revoked", bug(func(next http.Handler, r *http.Request, b []byte) (int, http.Header, any) {
+			if isKeyList(r) && r.URL.Query().Get("include_revoked") == "perhaps" {
+				r.URL.RawQuery = ""
+			}
+			return pass(next, r, b)
+		})},
+		{"key routes accept no auth", "auth/missing-header-401", bug(func(next http.Handler, r *http.Request, b []byte) (int, http.Header, any) {
+			if r.Header.Get("Authorization") == "" && isKeys(r) {
+				r.Header.Set("Authorization", "Bearer "+ownerKey)
+			}
+			return pass(next, r, b)
+		})},
+		{"revoked keys listed when include_revoked is absent", "api-keys/list-hides-revoked", bug(func(next http.Handler, r *http.Request, b []byte) (int, http.Header, any) {
+			if isKeyList(r) && r.URL.Query().Get("include_revoked") == "" {
+				r.URL.RawQuery = "include_revoked=true"
+			}
+			return pass(next, r, b)
+		})},
 		{"unknown user lists nothing", "api-keys/unknown-user-404", bug(func(next http.Handler, r *http.Request, b []byte) (int, http.Header, any) {
 			a := forward(next, r, b)
 			if isKeyList(r) && a.status == 404 {
@@ -276,6 +413,26 @@ func variants() []struct {
 			return a.status, a.header, a.body
 		})},
 	}
+}
+
+// liveLeftovers is every secret, and every key not revoked, whose name has the prefix.
+func liveLeftovers(srv *mockserver.Server, prefix string) []string {
+	var out []string
+	for _, o := range srv.State().Organizations {
+		for _, s := range o.Secrets {
+			if strings.HasPrefix(s.Name, prefix) {
+				out = append(out, s.Name)
+			}
+		}
+		for _, u := range o.Users {
+			for _, k := range u.APIKeys {
+				if strings.HasPrefix(k.Name, prefix) && k.Status != "revoked" {
+					out = append(out, k.Name)
+				}
+			}
+		}
+	}
+	return out
 }
 
 // Each broken variant of the mock fails, in the check that names its bug.
@@ -302,6 +459,16 @@ func TestEveryInjectedBugIsCaught(t *testing.T) {
 			}
 			if !caught {
 				t.Errorf("%s did not fail; failed: %v", v.check, failed)
+			}
+			// Whatever the bug, the run leaves nothing behind that it does not report.
+			for _, left := range liveLeftovers(srv, rep.Prefix) {
+				reported := false
+				for _, l := range rep.Leftovers {
+					reported = reported || strings.Contains(l, left)
+				}
+				if !reported {
+					t.Errorf("%s is left and not reported (leftovers: %v)", left, rep.Leftovers)
+				}
 			}
 		})
 	}

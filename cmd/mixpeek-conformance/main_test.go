@@ -579,7 +579,8 @@ func TestJSONToFile(t *testing.T) {
 	if len(rep.Results) != n || rep.Passed != len(rep.Results) || rep.Failed != 0 || rep.Skipped != 0 {
 		t.Errorf("%d results, %d passed, %d failed, %d skipped; %d checks", len(rep.Results), rep.Passed, rep.Failed, rep.Skipped, n)
 	}
-	if rep.Prefix != "clijson" || rep.BaseURL != ts.URL || len(rep.Leftovers) != 0 {
+	// The run ID follows the given prefix.
+	if !strings.HasPrefix(rep.Prefix, "clijson-") || len(rep.Prefix) != len("clijson-")+6 || rep.BaseURL != ts.URL || len(rep.Leftovers) != 0 {
 		t.Errorf("prefix %q, base URL %q, leftovers %v", rep.Prefix, rep.BaseURL, rep.Leftovers)
 	}
 	for i, id := range checkIDs() {
