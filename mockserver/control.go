@@ -107,6 +107,16 @@ type CreatedOrganization struct {
 // so that parallel test jobs can share one mock without seeing each other. A reset of all
 // removes it; a reset of it returns it to how it was created.
 func (s *Server) CreateOrganization(req NewOrganization) (CreatedOrganization, error) {
+	// Checked before anything is drawn from the random source, so a refused request shifts
+	// no later ID.
+	switch {
+	case req.OwnerEmail != "" && !emailRE.MatchString(req.OwnerEmail):
+		return CreatedOrganization{}, errBadRequest("owner_email is not an email address", nil)
+	case req.AdminKey != "" && !ValidKeyMaterial(req.AdminKey):
+		return CreatedOrganization{}, errBadRequest(`admin_key must be "sk_" followed by at least 40 characters of A-Z a-z 0-9 _ -`, nil)
+	case req.AdminKey != "" && s.store.hashTaken(hashKey(req.AdminKey)):
+		return CreatedOrganization{}, errBadRequest("admin_key is already a key of another organization (now or after a reset)", nil)
+	}
 	id, err := s.ids.orgID()
 	if err != nil {
 		return CreatedOrganization{}, err
@@ -153,12 +163,7 @@ func (s *Server) ctlDeleteOrg(c *call) (any, error) {
 }
 
 // ResetOrganization returns one organization to how it was seeded or created.
-func (s *Server) ResetOrganization(id string) error {
-	if !s.store.resetOrg(id) {
-		return errOrgNotFound(id)
-	}
-	return nil
-}
+func (s *Server) ResetOrganization(id string) error { return s.store.resetOrg(id) }
 
 func (s *Server) ctlResetOrg(c *call) (any, error) {
 	if err := s.ResetOrganization(c.vars["organization_id"]); err != nil {
@@ -184,19 +189,15 @@ func (s *Server) ctlListRequests(c *call) (any, error) {
 	f.Status, _ = strconv.Atoi(q.Get("status"))
 	f.Limit, _ = strconv.Atoi(q.Get("limit"))
 	entries, total, dropped := s.journal.list(f)
-	return map[string]any{"entries": entries, "total": total, "dropped": dropped}, nil
+	return struct {
+		Entries []JournalEntry `json:"entries"`
+		Total   int            `json:"total"`
+		Dropped int            `json:"dropped"`
+	}{entries, total, dropped}, nil
 }
 
 func (s *Server) ctlClearRequests(*call) (any, error) {
 	return map[string]int{"cleared": s.journal.clear()}, nil
-}
-
-// AddFault installs a fault (see Fault).
-func (s *Server) AddFault(spec FaultSpec) (Fault, error) {
-	if spec.Probability == 0 {
-		spec.Probability = 1
-	}
-	return s.faults.add(spec, func(id string) bool { return s.contract.Route(id) != nil })
 }
 
 // Faults lists the installed faults; ClearFaults removes them all.
@@ -214,7 +215,7 @@ func (s *Server) ctlCreateFault(c *call) (any, error) {
 	if err := decodeBody(c, &req); err != nil {
 		return nil, err
 	}
-	return s.faults.add(req, func(id string) bool { return s.contract.Route(id) != nil })
+	return s.AddFault(req)
 }
 
 func (s *Server) ctlClearFaults(*call) (any, error) {
@@ -248,13 +249,17 @@ func (s *Server) ctlSetClock(c *call) (any, error) {
 	case (req.Advance == "") == (req.Set == nil):
 		return nil, errBadRequest("give exactly one of advance and set", nil)
 	case req.Set != nil:
-		s.SetClock(*req.Set)
+		if err := s.SetClock(*req.Set); err != nil {
+			return nil, err
+		}
 	default:
 		d, err := time.ParseDuration(req.Advance)
 		if err != nil || d < 0 {
 			return nil, errBadRequest("advance must be a non-negative Go duration such as 90m or 24h", nil)
 		}
-		s.AdvanceClock(d)
+		if err := s.AdvanceClock(d); err != nil {
+			return nil, err
+		}
 	}
 	return map[string]string{"now": timestamp(s.now())}, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"regexp"
 	"strings"
 	"sync"
@@ -17,18 +18,18 @@ const DefaultJournalSize = 1000
 // the JSON body with every secret_value and anything shaped like a plaintext key replaced by
 // [REDACTED]; the Authorization header is never kept.
 type JournalEntry struct {
-	Seq            int64   `json:"seq"`
-	Time           string  `json:"time"`
-	Method         string  `json:"method"`
-	Path           string  `json:"path"`
-	Query          string  `json:"query,omitempty"`
-	OperationID    string  `json:"operation_id,omitempty"`
-	Status         int     `json:"status"`
-	DurationMS     float64 `json:"duration_ms"`
-	OrganizationID string  `json:"organization_id,omitempty"`
-	KeyName        string  `json:"key_name,omitempty"`
-	FaultID        string  `json:"fault_id,omitempty"`
-	RequestBody    any     `json:"request_body,omitempty"`
+	Seq            int64           `json:"seq"`
+	Time           string          `json:"time"`
+	Method         string          `json:"method"`
+	Path           string          `json:"path"`
+	Query          string          `json:"query,omitempty"`
+	OperationID    string          `json:"operation_id,omitempty"`
+	Status         int             `json:"status"`
+	DurationMS     float64         `json:"duration_ms"`
+	OrganizationID string          `json:"organization_id,omitempty"`
+	KeyName        string          `json:"key_name,omitempty"`
+	FaultID        string          `json:"fault_id,omitempty"`
+	RequestBody    json.RawMessage `json:"request_body,omitempty"`
 }
 
 // JournalFilter selects entries; zero fields match everything.
@@ -127,47 +128,101 @@ func pendingOf(ctx context.Context) *pending {
 	return p
 }
 
-// redactBody is what the journal keeps of a request body: the JSON with every secret_value
-// and every string shaped like a plaintext key replaced. A body that is not JSON is not kept,
-// since nothing in it could be found to redact.
-func redactBody(body []byte) any {
+// maxJournalBody is how much of a body an entry keeps: a journal of big bodies would
+// otherwise hold gigabytes.
+const maxJournalBody = 8 << 10
+
+// redactBody is what the journal keeps of a request body: the JSON with every secret-holding
+// member (secret_value, key, admin_key, api_key, token, password, plaintext, in any case, with
+// all beneath it) and everything shaped like a plaintext key replaced, cut at maxJournalBody.
+// A body that is not JSON is not kept, since nothing in it could be found to redact.
+func redactBody(body []byte) json.RawMessage {
 	if len(body) == 0 {
 		return nil
 	}
 	var v any
 	if err := json.Unmarshal(body, &v); err != nil {
-		return fmt.Sprintf("[not JSON: %d bytes, not kept]", len(body))
+		return quoted(fmt.Sprintf("[not JSON: %d bytes, not kept]", len(body)))
 	}
-	return redactValue(v, "")
+	out, _ := json.Marshal(redactValue(v))
+	if len(out) > maxJournalBody {
+		return quoted(string(out[:maxJournalBody]) + fmt.Sprintf("… [cut: %d bytes in all]", len(out)))
+	}
+	return out
+}
+
+func quoted(s string) json.RawMessage {
+	b, _ := json.Marshal(s)
+	return b
 }
 
 const redacted = "[REDACTED]"
 
 // keyInTextRE finds something shaped like a plaintext key anywhere in a string.
-var keyInTextRE = regexp.MustCompile(`sk_[A-Za-z0-9_-]{40,}`)
+var keyInTextRE = regexp.MustCompile(`sk_[A-Za-z0-9_-]{20,}`)
 
-func redactValue(v any, key string) any {
+// secretName reports a member or parameter name that holds secrets.
+func secretName(name string) bool {
+	for _, s := range []string{"secret_value", "key", "admin_key", "api_key", "token", "password", "plaintext", "authorization"} {
+		if strings.EqualFold(name, s) {
+			return true
+		}
+	}
+	return false
+}
+
+func redactValue(v any) any {
 	switch x := v.(type) {
 	case map[string]any:
+		out := make(map[string]any, len(x))
 		for k, e := range x {
-			x[k] = redactValue(e, k)
+			switch {
+			case secretName(k):
+				out[k] = redacted
+			case keyInTextRE.MatchString(k):
+				out[redacted] = redacted
+			default:
+				out[k] = redactValue(e)
+			}
 		}
-		return x
+		return out
 	case []any:
 		for i, e := range x {
-			x[i] = redactValue(e, key)
+			x[i] = redactValue(e)
 		}
 		return x
 	case string:
-		if key == "secret_value" || key == "key" || key == "admin_key" || keyInTextRE.MatchString(x) {
+		if keyInTextRE.MatchString(x) {
 			return redacted
 		}
-		return x
-	}
-	if key == "secret_value" {
-		return redacted
 	}
 	return v
+}
+
+// redactQuery is what the journal keeps of a query: secret-holding parameters and anything
+// shaped like a key replaced.
+func redactQuery(raw string) string {
+	if raw == "" {
+		return ""
+	}
+	q, err := url.ParseQuery(raw)
+	if err != nil {
+		return "[unparseable query, not kept]"
+	}
+	out := url.Values{}
+	for k, vs := range q {
+		name := k
+		if keyInTextRE.MatchString(k) {
+			name = redacted
+		}
+		for _, v := range vs {
+			if secretName(k) || keyInTextRE.MatchString(v) {
+				v = redacted
+			}
+			out.Add(name, v)
+		}
+	}
+	return out.Encode()
 }
 
 func millis(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

@@ -9,10 +9,12 @@
 package mockserver
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	_ "embed"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -115,7 +117,7 @@ func New(opts Options) (*Server, error) {
 		log:          opts.Logger,
 		strict:       opts.StrictResponses,
 		journal:      newJournal(opts.JournalSize),
-		faults:       &faults{},
+		faults:       newFaults(),
 		controlToken: opts.ControlToken,
 	}
 	if s.ids.src == nil {
@@ -172,19 +174,34 @@ func (s *Server) now() time.Time {
 	return s.clock().Add(off).UTC().Truncate(time.Microsecond)
 }
 
+// maxClockShift bounds how far the clock may be moved from its source: a time.Duration holds
+// about 292 years, and timestamps past that would wrap.
+const maxClockShift = 200 * 365 * 24 * time.Hour
+
 // AdvanceClock moves the server's clock forward by d (expiry, last_used_at and every
-// timestamp follow it).
-func (s *Server) AdvanceClock(d time.Duration) {
+// timestamp follow it). It refuses a move that would take the clock more than 200 years from
+// its source.
+func (s *Server) AdvanceClock(d time.Duration) error {
 	s.clockMu.Lock()
 	defer s.clockMu.Unlock()
+	if d < 0 || d > maxClockShift || s.clockOffset > maxClockShift-d {
+		return errBadRequest("the clock cannot be moved more than 200 years from its source", nil)
+	}
 	s.clockOffset += d
+	return nil
 }
 
-// SetClock makes the server's clock show t now, and run on from there.
-func (s *Server) SetClock(t time.Time) {
+// SetClock makes the server's clock show t now, and run on from there. t must be within 200
+// years of the clock's source.
+func (s *Server) SetClock(t time.Time) error {
 	s.clockMu.Lock()
 	defer s.clockMu.Unlock()
-	s.clockOffset = t.Sub(s.clock())
+	base := s.clock()
+	if t.Before(base.Add(-maxClockShift)) || t.After(base.Add(maxClockShift)) {
+		return errBadRequest("the clock cannot be set more than 200 years from its source", nil)
+	}
+	s.clockOffset = t.Sub(base)
+	return nil
 }
 
 // Reset returns every organization to the seed data.
@@ -195,12 +212,18 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	rec := &statusRecorder{ResponseWriter: w}
 	p := &pending{record: !strings.HasPrefix(r.URL.Path, controlPrefix+"/")}
-	p.entry = JournalEntry{Time: timestamp(s.now()), Method: r.Method, Path: r.URL.EscapedPath(), Query: r.URL.RawQuery}
+	p.entry = JournalEntry{Time: timestamp(s.now()), Method: r.Method,
+		Path: keyInTextRE.ReplaceAllString(r.URL.EscapedPath(), redacted), Query: redactQuery(r.URL.RawQuery)}
 	ctx := context.WithValue(context.WithValue(r.Context(), pendingKey{}, p), serverKey{}, s)
 	r = r.WithContext(ctx)
 	defer func() {
 		if v := recover(); v != nil {
-			if v == http.ErrAbortHandler { // a close_connection fault: let net/http drop it
+			if v == http.ErrAbortHandler { // a close_connection fault: record it, then let net/http drop it
+				s.log.Info("request", "method", r.Method, "path", r.URL.Path, "status", 0, "closed", true, "duration", time.Since(start))
+				if p.record {
+					p.entry.DurationMS = millis(time.Since(start))
+					s.journal.add(p.entry)
+				}
 				panic(v)
 			}
 			// The panic value may hold anything, a secret value included: log its type and
@@ -227,10 +250,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (s *Server) serveOperation(op *operation, w http.ResponseWriter, r *http.Request) {
 	p := pendingOf(r.Context())
 	p.entry.OperationID = op.id
-	status, body, f := s.applyFault(op, r)
-	if f == nil {
-		status, body = s.answer(op, r)
+	if !op.control {
+		p.entry.RequestBody = s.captureBody(r, op)
 	}
+	status, body := s.answer(op, r)
 	if raw, ok := body.(rawAnswer); ok { // the control API's own YAML document
 		s.write(w, status, raw.data, http.Header{"Content-Type": {raw.contentType}})
 		return
@@ -253,35 +276,45 @@ func (s *Server) serveOperation(op *operation, w http.ResponseWriter, r *http.Re
 	s.write(w, status, data, header)
 }
 
-// applyFault runs the first fault that matches the call: latency first, then a closed
-// connection or an error status instead of the operation. f is nil when no fault answers.
-func (s *Server) applyFault(op *operation, r *http.Request) (status int, body any, f *Fault) {
-	if op.control {
-		return 0, nil, nil
+// captureBody reads the request body for the journal, whatever becomes of the request, and
+// puts it back for the steps that follow. It reads one byte past the limit, so the contract
+// step still sees a body that is too large.
+func (s *Server) captureBody(r *http.Request, op *operation) json.RawMessage {
+	if op.route.Operation.RequestBody == nil || r.Body == nil {
+		return nil
 	}
-	f = s.faults.take(op, r, s.chance)
-	if f == nil {
-		return 0, nil, nil
+	data, _ := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	r.Body.Close()
+	r.Body = io.NopCloser(bytes.NewReader(data))
+	return redactBody(data)
+}
+
+// applyFault runs the faults that match an authenticated call: their latency first, then a
+// closed connection or an error status instead of the operation (nil when none answers).
+func (s *Server) applyFault(op *operation, r *http.Request, caller *principal) *apiError {
+	hit := s.faults.take(op, r, caller)
+	if hit == nil {
+		return nil
 	}
-	pendingOf(r.Context()).entry.FaultID = f.ID
-	if d := s.delay(f); d > 0 {
+	pendingOf(r.Context()).entry.FaultID = hit.ID
+	if d := hit.latency(); d > 0 {
 		select {
 		case <-time.After(d):
 		case <-r.Context().Done():
 		}
 	}
 	switch {
-	case f.CloseConnection:
+	case hit.CloseConnection:
 		panic(http.ErrAbortHandler)
-	case f.Status != 0:
-		e := errFault(f)
-		return e.status(), e.body(), f
+	case hit.Status != 0:
+		return errFault(hit)
 	}
-	return 0, nil, nil // latency only: the operation runs as usual
+	return nil // latency only: the operation runs as usual
 }
 
 // answer runs the checks in the order of a FastAPI server whose authentication and
-// permission are dependencies, then the handler. It returns the status and the body.
+// permission are dependencies, then the handler. Faults apply once the caller is known. It
+// returns the status and the body.
 func (s *Server) answer(op *operation, r *http.Request) (int, any) {
 	c := &call{r: r, op: op, now: s.now()}
 	p := pendingOf(r.Context())
@@ -296,14 +329,15 @@ func (s *Server) answer(op *operation, r *http.Request) (int, any) {
 				return nil, err
 			}
 			p.entry.OrganizationID, p.entry.KeyName = c.caller.orgID, c.caller.keyName
+			if e := s.applyFault(op, r, c.caller); e != nil { // a fault's status
+				return nil, e
+			}
 			if !c.caller.has(op.need) { // 403
 				return nil, errMissingPermission(op.need)
 			}
 		}
 		var err error
-		c.vars, c.body, err = s.validateRequest(r, op) // 422 (or 400: too large)
-		p.entry.RequestBody = redactBody(c.body)
-		if err != nil {
+		if c.vars, c.body, err = s.validateRequest(r, op); err != nil { // 422 (or 400: too large)
 			return nil, err
 		}
 		return op.handle(s, c) // 404, 409, 400, admin-key 403
@@ -325,8 +359,8 @@ func (s *Server) checkControlToken(r *http.Request, op *operation) error {
 	if s.controlToken == "" || op.open {
 		return nil
 	}
-	want := "Bearer " + s.controlToken
-	if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), []byte(want)) != 1 {
+	scheme, token, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !strings.EqualFold(scheme, "Bearer") || subtle.ConstantTimeCompare([]byte(strings.TrimSpace(token)), []byte(s.controlToken)) != 1 {
 		return errUnauthorized("the control API needs Authorization: Bearer <control token>")
 	}
 	return nil

@@ -65,24 +65,62 @@ func (s *store) reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.st.orgs = nil
+	for id := range s.initial {
+		if !slices.Contains(s.seedIDs, id) {
+			delete(s.initial, id)
+		}
+	}
 	for _, id := range s.seedIDs {
 		s.st.orgs = append(s.st.orgs, s.initial[id].clone())
 	}
 	s.st.reindex()
 }
 
-// resetOrg returns one organization to how it was seeded or created.
-func (s *store) resetOrg(id string) bool {
+// resetOrg returns one organization to how it was seeded or created (a deleted seeded one
+// comes back). It refuses when a key it would restore is now a key of another organization.
+func (s *store) resetOrg(id string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for i, o := range s.st.orgs {
-		if o.ID == id {
-			s.st.orgs[i] = s.initial[id].clone()
-			s.st.reindex()
-			return true
+	init := s.initial[id]
+	if init == nil {
+		return errOrgNotFound(id)
+	}
+	for _, u := range init.users {
+		for _, k := range u.keys {
+			if other := s.st.byHash[k.Hash]; other != nil && other.user.org.ID != id {
+				return errBadRequest("a key this reset would restore is now a key of another organization", map[string]any{"organization_id": other.user.org.ID})
+			}
+		}
+	}
+	fresh := init.clone()
+	if i := slices.IndexFunc(s.st.orgs, func(o *organization) bool { return o.ID == id }); i >= 0 {
+		s.st.orgs[i] = fresh
+	} else {
+		s.st.orgs = append(s.st.orgs, fresh)
+	}
+	s.st.reindex()
+	return nil
+}
+
+func (s *store) hashInInitial(h string) bool {
+	for _, o := range s.initial {
+		for _, u := range o.users {
+			for _, k := range u.keys {
+				if k.Hash == h {
+					return true
+				}
+			}
 		}
 	}
 	return false
+}
+
+// hashTaken reports whether a key hash is in use, now or in any organization's initial
+// state (which a reset would bring back).
+func (s *store) hashTaken(h string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.st.byHash[h] != nil || s.hashInInitial(h)
 }
 
 // seeded reports whether an organization came from the seed.
@@ -97,8 +135,8 @@ func (s *store) addOrg(o *organization) error {
 	}
 	for _, u := range o.users {
 		for _, k := range u.keys {
-			if s.st.byHash[k.Hash] != nil {
-				return errBadRequest("an API key of the new organization is already in use", nil)
+			if s.st.byHash[k.Hash] != nil || s.hashInInitial(k.Hash) {
+				return errBadRequest("an API key of the new organization is already in use (now or after a reset)", nil)
 			}
 		}
 	}

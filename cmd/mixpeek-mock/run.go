@@ -107,7 +107,10 @@ func seed(c config) (mockserver.Seed, error) {
 	if c.fixtures != "" {
 		return fixtures.Load(c.fixtures)
 	}
-	s := fixtures.Default()
+	s, err := fixtures.Default()
+	if err != nil {
+		return s, err
+	}
 	owner := &s.Organizations[0].Users[0]
 	owner.Email = c.adminEmail
 	if c.adminKey != "" {

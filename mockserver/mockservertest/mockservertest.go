@@ -20,6 +20,7 @@ import (
 	"math/rand"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -116,7 +117,7 @@ func Start(opts ...Option) (*Server, error) {
 		s.AdminKey = ""
 		for _, u := range o.Seed.Organizations[0].Users {
 			for _, k := range u.Keys {
-				if k.Name == "admin-key" {
+				if k.Name == "admin-key" && k.Status != "revoked" && s.AdminKey == "" {
 					s.AdminKey = k.Key
 				}
 			}
@@ -177,7 +178,7 @@ func (s *Server) Keys(email string) []mockserver.APIKey {
 			continue
 		}
 		for _, u := range o.Users {
-			if u.Email == email {
+			if strings.EqualFold(u.Email, email) {
 				return u.APIKeys
 			}
 		}
