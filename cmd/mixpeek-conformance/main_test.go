@@ -177,8 +177,8 @@ func TestParseEnvMirrorsAndFlagsWin(t *testing.T) {
 		covered[c.flag] = c.env
 	}
 	for _, m := range mirrors {
-		if covered[m[0]] != m[1] {
-			t.Errorf("mirror -%s/%s is not tested (or is tested as %q)", m[0], m[1], covered[m[0]])
+		if covered[m.Flag] != m.Env {
+			t.Errorf("mirror -%s/%s is not tested (or is tested as %q)", m.Flag, m.Env, covered[m.Flag])
 		}
 	}
 	if len(mirrors) != len(cases) {

@@ -5,9 +5,9 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/mixpeekkit/mixpeekkit/internal/cli"
 	"io"
 	"os"
-	"regexp"
 	"text/tabwriter"
 	"time"
 
@@ -21,25 +21,22 @@ type options struct {
 	out    string
 }
 
-var invalidValue = regexp.MustCompile(`^invalid (?:boolean )?value .* for (?:flag )?(-[^:\s]+)`)
-
 // mirrors pairs each flag with its environment variable.
-var mirrors = [][2]string{
-	{"base-url", "MIXPEEK_BASE_URL"},
-	{"api-key", "MIXPEEK_API_KEY"},
-	{"user-email", "MIXPEEK_USER_EMAIL"},
-	{"peer-api-key", "MIXPEEK_PEER_API_KEY"},
-	{"destructive", "MIXPEEK_CONFORMANCE_DESTRUCTIVE"},
-	{"run", "MIXPEEK_CONFORMANCE_RUN"},
-	{"prefix", "MIXPEEK_CONFORMANCE_PREFIX"},
-	{"timeout", "MIXPEEK_CONFORMANCE_TIMEOUT"},
-	{"format", "MIXPEEK_CONFORMANCE_FORMAT"},
-	{"out", "MIXPEEK_CONFORMANCE_OUT"},
+var mirrors = []cli.Mirror{
+	{Flag: "base-url", Env: "MIXPEEK_BASE_URL"},
+	{Flag: "api-key", Env: "MIXPEEK_API_KEY"},
+	{Flag: "user-email", Env: "MIXPEEK_USER_EMAIL"},
+	{Flag: "peer-api-key", Env: "MIXPEEK_PEER_API_KEY"},
+	{Flag: "destructive", Env: "MIXPEEK_CONFORMANCE_DESTRUCTIVE"},
+	{Flag: "run", Env: "MIXPEEK_CONFORMANCE_RUN"},
+	{Flag: "prefix", Env: "MIXPEEK_CONFORMANCE_PREFIX"},
+	{Flag: "timeout", Env: "MIXPEEK_CONFORMANCE_TIMEOUT"},
+	{Flag: "format", Env: "MIXPEEK_CONFORMANCE_FORMAT"},
+	{Flag: "out", Env: "MIXPEEK_CONFORMANCE_OUT"},
 }
 
 func parse(args []string, getenv func(string) string, stderr io.Writer) (options, error) {
 	fs := flag.NewFlagSet("mixpeek-conformance", flag.ContinueOnError)
-	fs.SetOutput(io.Discard) // the one error line is printed by run; usage only for -help
 	o := options{format: "text"}
 	o.cfg.RequestTimeout = 10 * time.Second
 	// No environment value becomes a flag default: flag prints defaults, and keys must not be.
@@ -54,38 +51,9 @@ func parse(args []string, getenv func(string) string, stderr io.Writer) (options
 	fs.StringVar(&o.format, "format", o.format, "report format: text, json or junit")
 	fs.StringVar(&o.out, "out", "", "write the report to this file instead of stdout")
 	fs.BoolVar(&o.list, "list", false, "list the checks and exit")
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "Usage: mixpeek-conformance -base-url URL -api-key KEY -user-email EMAIL [flags]\n\nChecks a server of the Mixpeek secrets and API-key endpoints against the contract.\nEvery flag has an environment mirror:")
-		for _, m := range mirrors {
-			fmt.Fprintf(fs.Output(), "  -%s\t%s\n", m[0], m[1])
-		}
-		fmt.Fprintln(fs.Output(), "\nFlags:")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fs.SetOutput(stderr)
-			fs.Usage()
-			return o, err
-		}
-		// flag's own message repeats the bad value, which may be a key: name the flag only.
-		if m := invalidValue.FindStringSubmatch(err.Error()); m != nil {
-			return o, fmt.Errorf("not a valid value for %s (see -help)", m[1])
-		}
-		return o, fmt.Errorf("%w (see -help)", err)
-	}
-	if fs.NArg() > 0 {
-		// Not echoed: a stray argument is often a value meant for a flag, a key included.
-		return o, fmt.Errorf("unexpected positional argument (%d given): every setting is a flag, see -help", fs.NArg())
-	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	for _, m := range mirrors {
-		if v := getenv(m[1]); v != "" && !set[m[0]] {
-			if err := fs.Set(m[0], v); err != nil {
-				return o, fmt.Errorf("%s: not a valid value for -%s", m[1], m[0])
-			}
-		}
+	intro := "Usage: mixpeek-conformance -base-url URL -api-key KEY -user-email EMAIL [flags]\n\nChecks a server of the Mixpeek secrets and API-key endpoints against the contract."
+	if _, err := cli.Parse(fs, intro, mirrors, args, getenv, stderr); err != nil {
+		return o, err
 	}
 	switch {
 	case o.format != "text" && o.format != "json" && o.format != "junit":

@@ -5,11 +5,11 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/mixpeekkit/mixpeekkit/internal/cli"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
-	"regexp"
 	"time"
 
 	"github.com/mixpeekkit/mixpeekkit/fixtures"
@@ -28,21 +28,18 @@ type config struct {
 }
 
 // mirrors pairs each flag with its environment variable.
-var mirrors = [][2]string{
-	{"addr", "MIXPEEK_MOCK_ADDR"},
-	{"admin-key", "MIXPEEK_MOCK_ADMIN_KEY"},
-	{"admin-email", "MIXPEEK_MOCK_ADMIN_EMAIL"},
-	{"log-format", "MIXPEEK_MOCK_LOG_FORMAT"},
-	{"fixtures", "MIXPEEK_MOCK_FIXTURES"},
-	{"journal-size", "MIXPEEK_MOCK_JOURNAL_SIZE"},
-	{"control-token", "MIXPEEK_MOCK_CONTROL_TOKEN"},
+var mirrors = []cli.Mirror{
+	{Flag: "addr", Env: "MIXPEEK_MOCK_ADDR"},
+	{Flag: "admin-key", Env: "MIXPEEK_MOCK_ADMIN_KEY"},
+	{Flag: "admin-email", Env: "MIXPEEK_MOCK_ADMIN_EMAIL"},
+	{Flag: "log-format", Env: "MIXPEEK_MOCK_LOG_FORMAT"},
+	{Flag: "fixtures", Env: "MIXPEEK_MOCK_FIXTURES"},
+	{Flag: "journal-size", Env: "MIXPEEK_MOCK_JOURNAL_SIZE"},
+	{Flag: "control-token", Env: "MIXPEEK_MOCK_CONTROL_TOKEN"},
 }
 
 func parse(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
 	fs := flag.NewFlagSet("mixpeek-mock", flag.ContinueOnError)
-	// flag's own error report would repeat the one line exitCode prints; usage goes out
-	// only for -help.
-	fs.SetOutput(io.Discard)
 	c := config{addr: "127.0.0.1:8080", adminEmail: mockserver.DefaultAdminEmail, logFormat: "text", journalSize: mockserver.DefaultJournalSize}
 	// No environment value becomes a flag default: flag prints defaults, and keys must not be.
 	fs.StringVar(&c.addr, "addr", c.addr, "listen address; port 0 picks a free port")
@@ -52,39 +49,13 @@ func parse(args []string, getenv func(string) string, stderr io.Writer) (config,
 	fs.StringVar(&c.fixtures, "fixtures", "", "seed data file (JSON or YAML) instead of the default organization")
 	fs.IntVar(&c.journalSize, "journal-size", c.journalSize, "how many requests the journal (/_mock/requests) keeps")
 	fs.StringVar(&c.controlToken, "control-token", "", "protect the control API: /_mock/ then needs Authorization: Bearer <token>")
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "Usage: mixpeek-mock [flags]\n\nServes the Mixpeek organization secrets and API-key endpoints from memory.\nENCRYPTION_KEY: Fernet keys (url-safe base64, 32 bytes), comma-separated, newest first.\nEvery flag has an environment mirror:")
-		for _, m := range mirrors {
-			fmt.Fprintf(fs.Output(), "  -%s\t%s\n", m[0], m[1])
-		}
-		fmt.Fprintln(fs.Output(), "\nFlags:")
-		fs.PrintDefaults()
+	intro := "Usage: mixpeek-mock [flags]\n\nServes the Mixpeek organization secrets and API-key endpoints from memory.\nENCRYPTION_KEY: Fernet keys (url-safe base64, 32 bytes), comma-separated, newest first."
+	set, err := cli.Parse(fs, intro, mirrors, args, getenv, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return c, errHelp
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fs.SetOutput(stderr)
-			fs.Usage()
-			return c, errHelp
-		}
-		// flag's own message repeats the bad value: name the flag only.
-		if m := invalidValue.FindStringSubmatch(err.Error()); m != nil {
-			return c, usageError{fmt.Errorf("not a valid value for %s (see -help)", m[1])}
-		}
-		return c, usageError{fmt.Errorf("%w (see -help)", err)}
-	}
-	if fs.NArg() > 0 {
-		// Not echoed: a stray argument is often a value meant for a flag, a key included.
-		return c, usageError{fmt.Errorf("unexpected positional argument (%d given): every setting is a flag, see -help", fs.NArg())}
-	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	for _, m := range mirrors {
-		if v := getenv(m[1]); v != "" && !set[m[0]] {
-			if err := fs.Set(m[0], v); err != nil {
-				return c, usageError{fmt.Errorf("%s: not a valid value for -%s", m[1], m[0])}
-			}
-			set[m[0]] = true
-		}
+	if err != nil {
+		return c, usageError{err}
 	}
 	switch {
 	case c.logFormat != "text" && c.logFormat != "json":
@@ -98,8 +69,6 @@ func parse(args []string, getenv func(string) string, stderr io.Writer) (config,
 	}
 	return c, nil
 }
-
-var invalidValue = regexp.MustCompile(`^invalid (?:boolean )?value .* for (?:flag )?(-[^:\s]+)`)
 
 // seed is the data the command serves: the fixture file, or the embedded default data set
 // with -admin-key and -admin-email applied.
