@@ -43,17 +43,6 @@ func (t *T) errorAnswer(ex *Exchange, want int, typ string) bool {
 	return ok
 }
 
-// eitherStatus accepts any of the statuses (for requirements the contract leaves open).
-func (t *T) eitherStatus(ex *Exchange, want ...int) bool {
-	for _, w := range want {
-		if ex.Status == w {
-			return true
-		}
-	}
-	t.Errorf(ex, "want one of %v, got %d", want, ex.Status)
-	return false
-}
-
 // works checks that a key still authenticates (listing secrets: 200 for read and admin keys).
 func (t *T) works(key, what string) bool {
 	ex := t.do(request{method: "GET", path: secretsPath, auth: bearer(key)})

@@ -514,8 +514,8 @@ func probeWrite(ctx context.Context, s *suite, key string) (int, error) {
 
 // cleanup revokes the keys and deletes the secrets the run created, then lists what is left
 // and sweeps anything with the run's prefix (also what a broken server created unasked), and
-// returns what is still there. It uses a context of its own, with each request bounded by
-// RequestTimeout, so it also runs after the run's context was cancelled.
+// returns what a second look still finds. It uses a context of its own, with each request
+// bounded by RequestTimeout, so it also runs after the run's context was cancelled.
 func (s *suite) cleanup() []string {
 	t := &T{ctx: context.Background(), s: s, check: Check{ID: "cleanup"}, res: &Result{}}
 	s.mu.Lock()
@@ -523,118 +523,83 @@ func (s *suite) cleanup() []string {
 	s.secrets, s.keys, s.peerSecrets = nil, nil, nil
 	s.mu.Unlock()
 	admin, peer := bearer(s.cfg.APIKey), bearer(s.cfg.PeerAPIKey)
-	try := func(r request) *Exchange {
-		var ex *Exchange
-		func() {
-			defer func() { _ = recover() }()
-			ex = t.do(r)
-		}()
-		return ex
-	}
 	// Live credentials first.
 	for _, name := range sortedKeys(keys) {
-		try(request{method: "DELETE", path: t.keyPath(name), auth: admin})
+		t.try(request{method: "DELETE", path: t.keyPath(name), auth: admin})
 	}
 	for _, name := range sortedKeys(secrets) {
-		try(request{method: "DELETE", path: secretPath(name), auth: secrets[name]})
+		t.try(request{method: "DELETE", path: secretPath(name), auth: secrets[name]})
 	}
 	for _, name := range peerSecrets {
-		try(request{method: "DELETE", path: secretPath(name), auth: peer})
+		t.try(request{method: "DELETE", path: secretPath(name), auth: peer})
 	}
 	// Then what is left, as the server lists it: the answers are not taken on trust.
+	found, problems := t.leftovers()
+	if len(found) == 0 && len(problems) == 0 {
+		return nil
+	}
+	for _, l := range found {
+		t.try(l.remove)
+	}
+	still, more := t.leftovers()
 	var left []string
-	sweepSecrets := func(auth, whose string) {
-		ex := try(request{method: "GET", path: secretsPath, auth: auth})
+	for _, l := range still {
+		left = append(left, l.label)
+	}
+	return append(append(left, problems...), more...)
+}
+
+// leftover is a resource with the run's name that the server still lists, and the request
+// that removes it.
+type leftover struct {
+	label  string
+	remove request
+}
+
+// leftovers lists the secrets (the run's organization's and the peer's) and the live keys that
+// carry the run's name, and says what could not be listed.
+func (t *T) leftovers() (found []leftover, problems []string) {
+	s := t.s
+	mine := func(name string) bool { return strings.HasPrefix(name, s.prefix+"-") }
+	secretsOf := func(auth, whose string) {
+		ex := t.try(request{method: "GET", path: secretsPath, auth: auth})
 		if ex == nil || ex.Status != http.StatusOK {
-			left = append(left, whose+"secrets: could not list them to check")
+			problems = append(problems, whose+"secrets: could not list them to check")
 			return
 		}
 		names, _ := ex.field("secrets").([]any)
 		for _, n := range names {
-			name, _ := n.(string)
-			if !strings.HasPrefix(name, s.prefix+"-") {
-				continue
+			if name, _ := n.(string); mine(name) {
+				found = append(found, leftover{whose + "secret " + name, request{method: "DELETE", path: secretPath(name), auth: auth}})
 			}
-			try(request{method: "DELETE", path: secretPath(name), auth: auth})
-			left = append(left, whose+"secret "+name)
 		}
 	}
-	sweepSecrets(admin, "")
+	secretsOf(bearer(s.cfg.APIKey), "")
 	if s.cfg.PeerAPIKey != "" {
-		sweepSecrets(peer, "peer organization: ")
+		secretsOf(bearer(s.cfg.PeerAPIKey), "peer organization: ")
 	}
-	ex := try(request{method: "GET", path: t.keysPath() + "?include_revoked=true", auth: admin})
+	ex := t.try(request{method: "GET", path: t.keysPath() + "?include_revoked=true", auth: bearer(s.cfg.APIKey)})
 	if ex == nil || ex.Status != http.StatusOK {
-		return append(left, "api keys: could not list them to check")
+		return found, append(problems, "api keys: could not list them to check")
 	}
 	results, _ := ex.field("results").([]any)
 	for _, r := range results {
 		k, _ := r.(map[string]any)
-		name, _ := k["name"].(string)
-		if strings.HasPrefix(name, s.prefix+"-") && k["status"] != "revoked" {
-			try(request{method: "DELETE", path: t.keyPath(name), auth: admin})
-			left = append(left, "api key "+name+" (not revoked)")
+		if name, _ := k["name"].(string); mine(name) && k["status"] != "revoked" {
+			found = append(found, leftover{"api key " + name + " (not revoked)", request{method: "DELETE", path: t.keyPath(name), auth: bearer(s.cfg.APIKey)}})
 		}
 	}
-	// A sweep that worked leaves nothing; report only what a second look still finds.
-	return s.stillThere(t, left)
+	return found, problems
 }
 
-// stillThere keeps, of what the first look found, what is still there.
-func (s *suite) stillThere(t *T, found []string) []string {
-	if len(found) == 0 {
-		return nil
-	}
-	present := map[string]bool{}
-	look := func(auth, whose string) {
-		var ex *Exchange
-		func() {
-			defer func() { _ = recover() }()
-			ex = t.do(request{method: "GET", path: secretsPath, auth: auth})
-		}()
-		if ex == nil {
-			return
+// try is do for cleanup: a failed request is nil, never the end of the run.
+func (t *T) try(r request) (ex *Exchange) {
+	defer func() {
+		if recover() != nil {
+			ex = nil
 		}
-		names, _ := ex.field("secrets").([]any)
-		for _, n := range names {
-			name, _ := n.(string)
-			present[whose+"secret "+name] = true
-		}
-	}
-	look(bearer(s.cfg.APIKey), "")
-	if s.cfg.PeerAPIKey != "" {
-		look(bearer(s.cfg.PeerAPIKey), "peer organization: ")
-	}
-	var ex *Exchange
-	func() {
-		defer func() { _ = recover() }()
-		ex = t.do(request{method: "GET", path: t.keysPath() + "?include_revoked=true", auth: bearer(s.cfg.APIKey)})
 	}()
-	if ex != nil {
-		results, _ := ex.field("results").([]any)
-		for _, r := range results {
-			k, _ := r.(map[string]any)
-			if name, _ := k["name"].(string); k["status"] != "revoked" {
-				present["api key "+name+" (not revoked)"] = true
-			}
-		}
-	}
-	var left []string
-	for _, f := range found {
-		if present[f] || strings.Contains(f, "could not") {
-			left = append(left, f)
-		}
-	}
-	return left
-}
-
-func contains(list []int, v int) bool {
-	for _, x := range list {
-		if x == v {
-			return true
-		}
-	}
-	return false
+	return t.do(r)
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -102,7 +102,12 @@ func (s *store) resetOrg(id string) error {
 	return nil
 }
 
-func (s *store) hashInInitial(h string) bool {
+// taken reports, with the lock held, whether a key hash is in use now or in any
+// organization's initial state (which a reset would bring back).
+func (s *store) taken(h string) bool {
+	if s.st.byHash[h] != nil {
+		return true
+	}
 	for _, o := range s.initial {
 		for _, u := range o.users {
 			for _, k := range u.keys {
@@ -120,7 +125,7 @@ func (s *store) hashInInitial(h string) bool {
 func (s *store) hashTaken(h string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.st.byHash[h] != nil || s.hashInInitial(h)
+	return s.taken(h)
 }
 
 // seeded reports whether an organization came from the seed.
@@ -135,7 +140,7 @@ func (s *store) addOrg(o *organization) error {
 	}
 	for _, u := range o.users {
 		for _, k := range u.keys {
-			if s.st.byHash[k.Hash] != nil || s.hashInInitial(k.Hash) {
+			if s.taken(k.Hash) {
 				return errBadRequest("an API key of the new organization is already in use (now or after a reset)", nil)
 			}
 		}
