@@ -1,37 +1,39 @@
-// Package mixpeekkit is the root of the Mixpeek secrets and API-key contract-test kit.
+// Package mixpeekkit is the contract of the Mixpeek organization secrets and API-key
+// endpoints: openapi.yaml, embedded, and the IDs of its 9 operations.
 //
-// It holds the contract, openapi.yaml, as embedded bytes, so the mock server, the tests, the
-// conformance suite and users all load the same document.
+// The mock server (package mockserver), the conformance suite (package conformance) and the
+// tests all read this one document. Load it with any OpenAPI 3.0 library; with kin-openapi:
+//
+//	doc, err := openapi3.NewLoader().LoadFromData(mixpeekkit.OpenAPI())
 package mixpeekkit
 
-import (
-	"context"
-	_ "embed"
-	"fmt"
+import _ "embed"
 
-	"github.com/getkin/kin-openapi/openapi3"
+//go:embed openapi.yaml
+var openAPI []byte
+
+// OpenAPI returns the bytes of openapi.yaml (a copy: the caller may change it).
+func OpenAPI() []byte { return append([]byte(nil), openAPI...) }
+
+// OperationID is the operationId of one of the contract's operations. The mock's journal and
+// faults, and the conformance suite's reports, name operations with it.
+type OperationID string
+
+// The 9 operations of openapi.yaml, with the IDs the upstream document gives them.
+const (
+	OpCreateSecret OperationID = "create_secret_v1_organizations_secrets_post"
+	OpListSecrets  OperationID = "list_secrets_v1_organizations_secrets_get"
+	OpUpdateSecret OperationID = "update_secret_v1_organizations_secrets__secret_name__put"
+	OpDeleteSecret OperationID = "delete_secret_v1_organizations_secrets__secret_name__delete"
+	OpCreateAPIKey OperationID = "create_api_key_v1_organizations_users__user_email__api_keys_post"
+	OpListAPIKeys  OperationID = "list_api_keys_v1_organizations_users__user_email__api_keys_get"
+	OpUpdateAPIKey OperationID = "update_api_key_v1_organizations_users__user_email__api_keys__key_name__patch"
+	OpDeleteAPIKey OperationID = "delete_api_key_v1_organizations_users__user_email__api_keys__key_name__delete"
+	OpRotateAPIKey OperationID = "rotate_api_key_v1_organizations_users__user_email__api_keys__key_name__rotate_post"
 )
 
-// OpenAPI is the contract: the bytes of openapi.yaml at the root of this module.
-//
-//go:embed openapi.yaml
-var OpenAPI []byte
-
-// LoadContract parses and validates openapi.yaml and returns a fresh document.
-//
-// The document's `servers` are cleared: kin-openapi matches a request against the server
-// URLs, and an absolute URL would stop routing on 127.0.0.1 or any other host.
-// Every call returns a new document, so callers may change theirs freely.
-func LoadContract(ctx context.Context) (*openapi3.T, error) {
-	loader := openapi3.NewLoader()
-	loader.Context = ctx
-	doc, err := loader.LoadFromData(OpenAPI)
-	if err != nil {
-		return nil, fmt.Errorf("openapi.yaml: parse: %w", err)
-	}
-	if err := doc.Validate(ctx); err != nil {
-		return nil, fmt.Errorf("openapi.yaml: invalid: %w", err)
-	}
-	doc.Servers = nil
-	return doc, nil
+// Operations lists the 9 operations: the secrets ones, then the API-key ones.
+func Operations() []OperationID {
+	return []OperationID{OpCreateSecret, OpListSecrets, OpUpdateSecret, OpDeleteSecret,
+		OpCreateAPIKey, OpListAPIKeys, OpUpdateAPIKey, OpDeleteAPIKey, OpRotateAPIKey}
 }

@@ -12,39 +12,40 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/mixpeekkit/mixpeekkit/internal/contract"
 )
 
-// The operation IDs of the upstream document (Mixpeek API 0.81), one per operation.
-const (
-	opCreateAPIKey = "create_api_key_v1_organizations_users__user_email__api_keys_post"
-	opListAPIKeys  = "list_api_keys_v1_organizations_users__user_email__api_keys_get"
-	opUpdateAPIKey = "update_api_key_v1_organizations_users__user_email__api_keys__key_name__patch"
-	opDeleteAPIKey = "delete_api_key_v1_organizations_users__user_email__api_keys__key_name__delete"
-	opRotateAPIKey = "rotate_api_key_v1_organizations_users__user_email__api_keys__key_name__rotate_post"
-	opCreateSecret = "create_secret_v1_organizations_secrets_post"
-	opListSecrets  = "list_secrets_v1_organizations_secrets_get"
-	opUpdateSecret = "update_secret_v1_organizations_secrets__secret_name__put"
-	opDeleteSecret = "delete_secret_v1_organizations_secrets__secret_name__delete"
+// The operation IDs, as strings: the document's keys are strings.
+var (
+	opListAPIKeys  = string(OpListAPIKeys)
+	opRotateAPIKey = string(OpRotateAPIKey)
+	opCreateSecret = string(OpCreateSecret)
+	opListSecrets  = string(OpListSecrets)
+	opUpdateSecret = string(OpUpdateSecret)
 )
 
-var upstreamOperationIDs = []string{
-	opCreateAPIKey, opListAPIKeys, opUpdateAPIKey, opDeleteAPIKey, opRotateAPIKey,
-	opCreateSecret, opListSecrets, opUpdateSecret, opDeleteSecret,
-}
+// The operation IDs of the upstream document (Mixpeek API 0.81), one per operation: the
+// constants of this package.
+var upstreamOperationIDs = func() []string {
+	var out []string
+	for _, id := range Operations() {
+		out = append(out, string(id))
+	}
+	return out
+}()
 
 // createOperations are the two operations that declare 409 (a divergence from upstream).
-var createOperations = map[string]bool{opCreateAPIKey: true, opCreateSecret: true}
+var createOperations = map[string]bool{string(OpCreateAPIKey): true, opCreateSecret: true}
 
+// loadTestContract parses the embedded openapi.yaml as the mock and the suite do.
 func loadTestContract(t *testing.T) *openapi3.T {
 	t.Helper()
-	doc, err := LoadContract(context.Background())
+	c, err := contract.Parse(context.Background(), "openapi.yaml", OpenAPI())
 	if err != nil {
-		t.Fatalf("LoadContract: %v", err)
+		t.Fatalf("parse openapi.yaml: %v", err)
 	}
-	if doc == nil {
-		t.Fatal("LoadContract returned a nil document and no error")
-	}
-	return doc
+	return c.Doc
 }
 
 // operationsByID maps each operation ID of doc to its operation; it fails the test on an
@@ -99,7 +100,7 @@ func jsonSchemaOf(t *testing.T, where string, resp *openapi3.ResponseRef) *opena
 	return mt.Schema
 }
 
-func TestLoadContract(t *testing.T) {
+func TestContractDocument(t *testing.T) {
 	doc := loadTestContract(t)
 	if doc.OpenAPI != "3.0.3" {
 		t.Errorf("openapi = %q, want 3.0.3", doc.OpenAPI)
@@ -115,7 +116,7 @@ func TestLoadContract(t *testing.T) {
 	}
 }
 
-func TestLoadContractReturnsFreshDocuments(t *testing.T) {
+func TestContractParseReturnsFreshDocuments(t *testing.T) {
 	a := loadTestContract(t)
 	b := loadTestContract(t)
 	if a == b {
@@ -131,6 +132,7 @@ func TestLoadContractReturnsFreshDocuments(t *testing.T) {
 	}
 }
 
+// The exported constants are exactly the document's operation IDs, each once.
 func TestContractOperationIDs(t *testing.T) {
 	doc := loadTestContract(t)
 	var got []string
@@ -141,7 +143,18 @@ func TestContractOperationIDs(t *testing.T) {
 	want := append([]string(nil), upstreamOperationIDs...)
 	sort.Strings(want)
 	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("operation IDs (-want +got):\n%s", diff)
+		t.Errorf("operation IDs (-constants +openapi.yaml):\n%s", diff)
+	}
+	if len(want) != 9 {
+		t.Errorf("Operations() lists %d operations, want 9", len(want))
+	}
+}
+
+func TestOpenAPIReturnsACopy(t *testing.T) {
+	a := OpenAPI()
+	a[0] = 'X'
+	if b := OpenAPI(); b[0] == 'X' || len(b) == 0 {
+		t.Error("changing the returned bytes changed the embedded document")
 	}
 }
 
@@ -351,7 +364,7 @@ func TestRouterOnLocalhost(t *testing.T) {
 	}
 }
 
-// TestRouterWithServersFailsOnLocalhost shows why LoadContract clears the servers: with an
+// TestRouterWithServersFailsOnLocalhost shows why the contract loader clears the servers: with an
 // absolute server URL the same request finds no route.
 func TestRouterWithServersFailsOnLocalhost(t *testing.T) {
 	doc := loadTestContract(t)
@@ -363,7 +376,7 @@ func TestRouterWithServersFailsOnLocalhost(t *testing.T) {
 	req := httptest.NewRequest(http.MethodGet, "http://127.0.0.1:8080/v1/organizations/secrets", nil)
 	if _, _, err := router.FindRoute(req); err == nil {
 		t.Error("with an absolute server URL, a request to 127.0.0.1 still found a route; " +
-			"the premise of clearing servers in LoadContract no longer holds")
+			"the premise of clearing servers when the contract is parsed no longer holds")
 	}
 }
 

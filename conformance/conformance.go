@@ -24,6 +24,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mixpeekkit/mixpeekkit"
 	"github.com/mixpeekkit/mixpeekkit/internal/contract"
 )
 
@@ -226,7 +227,7 @@ func start(ctx context.Context, cfg Config) (*suite, []Check, error) {
 			return nil, nil, fmt.Errorf("conformance: Run: %w", err)
 		}
 	}
-	c, err := contract.Load(ctx)
+	c, err := contract.Parse(ctx, "openapi.yaml", mixpeekkit.OpenAPI())
 	if err != nil {
 		return nil, nil, err
 	}

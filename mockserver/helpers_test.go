@@ -17,6 +17,7 @@ import (
 	"github.com/fernet/fernet-go"
 	"github.com/getkin/kin-openapi/openapi3"
 
+	"github.com/mixpeekkit/mixpeekkit"
 	"github.com/mixpeekkit/mixpeekkit/internal/contract"
 	"github.com/mixpeekkit/mixpeekkit/internal/keyring"
 	"github.com/mixpeekkit/mixpeekkit/mockserver"
@@ -112,7 +113,7 @@ func newHarness(t *testing.T, change ...func(*mockserver.Options)) *harness {
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
 	h.url = ts.URL
-	if h.contract, err = contract.Load(context.Background()); err != nil {
+	if h.contract, err = contract.Parse(context.Background(), "openapi.yaml", mixpeekkit.OpenAPI()); err != nil {
 		t.Fatal(err)
 	}
 	h.token = opts.ControlToken

@@ -26,6 +26,7 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"github.com/mixpeekkit/mixpeekkit"
 	"github.com/mixpeekkit/mixpeekkit/internal/contract"
 	"github.com/mixpeekkit/mixpeekkit/internal/keyring"
 )
@@ -92,7 +93,7 @@ var controlDocument []byte
 // The documents are read-only once loaded: every server shares them.
 var (
 	loadContract = sync.OnceValues(func() (*contract.Contract, error) {
-		return contract.Load(context.Background())
+		return contract.Parse(context.Background(), "openapi.yaml", mixpeekkit.OpenAPI())
 	})
 	loadControl = sync.OnceValues(func() (*contract.Contract, error) {
 		return contract.Parse(context.Background(), "control.yaml", controlDocument)

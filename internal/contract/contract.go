@@ -19,28 +19,19 @@ import (
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
-
-	"github.com/mixpeekkit/mixpeekkit"
 )
 
-// Contract is a loaded, validated openapi.yaml with a router over its operations.
+// Contract is a loaded, validated OpenAPI 3.0 document with a router over its operations.
 type Contract struct {
 	Doc    *openapi3.T
 	router routers.Router
 	byID   map[string]*routers.Route
 }
 
-// Load parses and validates the embedded openapi.yaml.
-func Load(ctx context.Context) (*Contract, error) {
-	doc, err := mixpeekkit.LoadContract(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return fromDoc(doc)
-}
-
-// Parse loads another OpenAPI 3.0 document the same way (the mock's control API): validated,
-// servers cleared, with a router.
+// Parse loads an OpenAPI 3.0 document (openapi.yaml, or the mock's control.yaml) and
+// validates it. Its servers are cleared: kin-openapi matches a request against the server
+// URLs, and an absolute URL would stop routing on 127.0.0.1 or any other host. Every call
+// returns a new document, so a caller may change its own freely.
 func Parse(ctx context.Context, name string, data []byte) (*Contract, error) {
 	loader := openapi3.NewLoader()
 	loader.Context = ctx

@@ -15,12 +15,14 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/mixpeekkit/mixpeekkit"
 )
 
 const (
-	opCreateSecret = "create_secret_v1_organizations_secrets_post"
-	opListSecrets  = "list_secrets_v1_organizations_secrets_get"
-	opUpdateAPIKey = "update_api_key_v1_organizations_users__user_email__api_keys__key_name__patch"
+	opCreateSecret = string(mixpeekkit.OpCreateSecret)
+	opListSecrets  = string(mixpeekkit.OpListSecrets)
+	opUpdateAPIKey = string(mixpeekkit.OpUpdateAPIKey)
 
 	secretsURL = "http://127.0.0.1:8080/v1/organizations/secrets"
 	apiKeyURL  = "http://127.0.0.1:8080/v1/organizations/users/a%40b.com/api-keys/k1"
@@ -40,9 +42,9 @@ var (
 // it, so the tests share it.
 func testContract(t *testing.T) *Contract {
 	t.Helper()
-	loadOnce.Do(func() { loaded, loadErr = Load(context.Background()) })
+	loadOnce.Do(func() { loaded, loadErr = Parse(context.Background(), "openapi.yaml", mixpeekkit.OpenAPI()) })
 	if loadErr != nil {
-		t.Fatalf("Load: %v", loadErr)
+		t.Fatalf("Parse: %v", loadErr)
 	}
 	return loaded
 }
