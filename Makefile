@@ -1,6 +1,8 @@
 # The two commands a new user needs: `make run` and `make test`. Only Go is required.
 GO ?= go
 ADDR ?= 127.0.0.1:8080
+# UPSTREAM is the path of an upstream OpenAPI document for check-upstream.
+UPSTREAM ?=
 
 .PHONY: run test build fmt vet check-upstream bench
 
@@ -18,9 +20,14 @@ test:
 build:
 	$(GO) build -o bin/ ./cmd/...
 
-## check-upstream: compare openapi.yaml with the upstream document (needs ../shared/reference)
+## check-upstream: compare openapi.yaml, and the mock's answers, with an upstream OpenAPI document (UPSTREAM=path)
 check-upstream:
-	$(GO) test -tags upstream -run Upstream -count=1 .
+	@if [ -z "$(UPSTREAM)" ]; then \
+		echo "check-upstream: no upstream document given, nothing compared (make check-upstream UPSTREAM=path/to/openapi.json)"; \
+	else \
+		echo "MIXPEEK_UPSTREAM_SPEC=$(abspath $(UPSTREAM)) $(GO) test -tags upstream -run Upstream -count=1 ."; \
+		MIXPEEK_UPSTREAM_SPEC="$(abspath $(UPSTREAM))" $(GO) test -tags upstream -run Upstream -count=1 .; \
+	fi
 
 ## bench: benchmarks of the request path
 bench:

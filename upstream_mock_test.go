@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
@@ -17,7 +16,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 
-	"github.com/mixpeekkit/mixpeekkit/mockserver"
+	"github.com/mixpeekkit/mixpeekkit/mockserver/mockservertest"
 )
 
 // TestUpstreamAcceptsEveryMockAnswer drives all 9 operations and their error paths through
@@ -27,7 +26,7 @@ import (
 func TestUpstreamAcceptsEveryMockAnswer(t *testing.T) {
 	path := os.Getenv("MIXPEEK_UPSTREAM_SPEC")
 	if path == "" {
-		path = "../shared/reference/mixpeek-upstream-openapi-subset.json"
+		t.Fatal("no upstream document: set MIXPEEK_UPSTREAM_SPEC (make check-upstream UPSTREAM=path)")
 	}
 	loader := openapi3.NewLoader()
 	up, err := loader.LoadFromFile(path)
@@ -42,15 +41,10 @@ func TestUpstreamAcceptsEveryMockAnswer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := mockserver.New(mockserver.Options{StrictResponses: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(srv)
-	defer ts.Close()
+	ts := mockservertest.NewServer(t)
 
+	admin := "Bearer " + ts.AdminKey
 	const (
-		admin   = "Bearer " + mockserver.DevAdminKey
 		secrets = "/v1/organizations/secrets"
 		keys    = "/v1/organizations/users/admin%40example.com/api-keys"
 	)

@@ -2,13 +2,14 @@
 
 package mixpeekkit
 
-// Compares openapi.yaml with the published upstream document (OpenAPI 3.1). The upstream
-// JSON is read into plain maps with encoding/json, not through kin-openapi's 3.1 support.
+// Compares openapi.yaml with the published upstream document (OpenAPI 3.1), whose path is
+// MIXPEEK_UPSTREAM_SPEC. The upstream JSON is read into plain maps with encoding/json, not
+// through kin-openapi's 3.1 support.
 //
-//	go test -tags upstream -run Upstream -count=1 .
+//	make check-upstream UPSTREAM=path/to/upstream.json
 //
-// MIXPEEK_UPSTREAM_SPEC overrides the path of the upstream JSON. With this build tag a
-// missing file fails the test.
+// With this build tag a missing path or file fails the test; make check-upstream without
+// UPSTREAM says so and runs nothing.
 
 import (
 	"encoding/json"
@@ -21,8 +22,6 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/google/go-cmp/cmp"
 )
-
-const defaultUpstreamSpec = "../shared/reference/mixpeek-upstream-openapi-subset.json"
 
 // upstreamExtraProperties are the properties openapi.yaml may declare beyond upstream: the
 // optional fields of the official SDK (v0.81.1), which is newer than the upstream JSON.
@@ -46,11 +45,11 @@ func loadUpstream(t *testing.T) map[string]any {
 	t.Helper()
 	path := os.Getenv("MIXPEEK_UPSTREAM_SPEC")
 	if path == "" {
-		path = defaultUpstreamSpec
+		t.Fatal("no upstream document: set MIXPEEK_UPSTREAM_SPEC (make check-upstream UPSTREAM=path)")
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {
-		t.Fatalf("upstream document (set MIXPEEK_UPSTREAM_SPEC to its path): %v", err)
+		t.Fatalf("upstream document: %v", err)
 	}
 	var doc map[string]any
 	if err := json.Unmarshal(data, &doc); err != nil {

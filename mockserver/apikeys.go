@@ -3,15 +3,18 @@ package mockserver
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
+
+	"github.com/mixpeekkit/mixpeekkit/internal/sensitive"
 )
 
 type apiKeyCreateRequest struct {
 	Name              string       `json:"name"`
 	Description       *string      `json:"description"`
 	Permissions       []permission `json:"permissions"` // absent: openapi.yaml's default, ["read"]
-	Scopes            []scope      `json:"scopes"`
+	Scopes            []Scope      `json:"scopes"`
 	RateLimitOverride *integer     `json:"rate_limit_override"`
 	ExpiresAt         *time.Time   `json:"expires_at"`
 }
@@ -21,7 +24,7 @@ type apiKeyUpdateRequest struct {
 	Name              optional[string]       `json:"name"`
 	Description       optional[string]       `json:"description"`
 	Permissions       optional[[]permission] `json:"permissions"`
-	Scopes            optional[[]scope]      `json:"scopes"`
+	Scopes            optional[[]Scope]      `json:"scopes"`
 	RateLimitOverride optional[integer]      `json:"rate_limit_override"`
 	ExpiresAt         optional[time.Time]    `json:"expires_at"`
 	Status            optional[string]       `json:"status"`
@@ -45,30 +48,38 @@ func (o *optional[T]) UnmarshalJSON(b []byte) error {
 // value reports the field's value when it is present and not null.
 func (o optional[T]) value() (T, bool) { return o.v, o.set && !o.null }
 
-// APIKey is an API key as openapi.yaml's APIKeyModel shows it: never with its plaintext.
-// Nullable fields are written as null, as a FastAPI server writes them.
+// APIKey is an API key as the contract's APIKeyModel shows it, never with its plaintext: the
+// answers of the API-key operations, and what Server.APIKeys returns. Nullable fields are
+// written as null, as a FastAPI server writes them; times are UTC.
 type APIKey struct {
-	KeyID             string       `json:"key_id"`
-	KeyHash           string       `json:"key_hash"`
-	KeyPrefix         string       `json:"key_prefix"`
-	KeyType           string       `json:"key_type"`
-	SubscriptionID    *string      `json:"subscription_id"`
-	InternalID        string       `json:"internal_id"`
-	OrganizationID    string       `json:"organization_id"`
-	UserID            string       `json:"user_id"`
-	Name              string       `json:"name"`
-	Description       string       `json:"description"`
-	Permissions       []permission `json:"permissions"`
-	Scopes            []scope      `json:"scopes"`
-	RateLimitOverride *int         `json:"rate_limit_override"`
-	Status            string       `json:"status"`
-	ExpiresAt         *string      `json:"expires_at"`
-	LastUsedAt        *string      `json:"last_used_at"`
-	CreatedAt         string       `json:"created_at"`
-	CreatedBy         *string      `json:"created_by"`
-	RevokedAt         *string      `json:"revoked_at"`
-	RevokedBy         *string      `json:"revoked_by"`
-	AllowedOrigins    []string     `json:"allowed_origins"`
+	KeyID             string     `json:"key_id"`
+	KeyHash           string     `json:"key_hash"`
+	KeyPrefix         string     `json:"key_prefix"`
+	KeyType           string     `json:"key_type"`
+	SubscriptionID    *string    `json:"subscription_id"`
+	InternalID        string     `json:"internal_id"`
+	OrganizationID    string     `json:"organization_id"`
+	UserID            string     `json:"user_id"`
+	Name              string     `json:"name"`
+	Description       string     `json:"description"`
+	Permissions       []string   `json:"permissions"`
+	Scopes            []Scope    `json:"scopes"`
+	RateLimitOverride *int       `json:"rate_limit_override"`
+	Status            string     `json:"status"` // active, revoked or expired
+	ExpiresAt         *time.Time `json:"expires_at"`
+	LastUsedAt        *time.Time `json:"last_used_at"`
+	CreatedAt         time.Time  `json:"created_at"`
+	CreatedBy         *string    `json:"created_by"`
+	RevokedAt         *time.Time `json:"revoked_at"`
+	RevokedBy         *string    `json:"revoked_by"`
+	AllowedOrigins    []string   `json:"allowed_origins"`
+}
+
+// Scope limits a key to one resource, as the contract's APIKeyScope.
+type Scope struct {
+	ResourceType string   `json:"resource_type"`
+	ResourceID   string   `json:"resource_id"`
+	Operations   []string `json:"operations"`
 }
 
 // apiKeyCreateResponse is APIKeyCreateResponse: the model and, this once, the plaintext.
@@ -87,41 +98,32 @@ type genericSuccessResponse struct {
 	Message string `json:"message"`
 }
 
-func timestamp(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
-
-func timestampOrNil(t *time.Time) *string {
-	if t == nil {
-		return nil
-	}
-	s := timestamp(*t)
-	return &s
-}
-
 func (k *apiKey) model(now time.Time) APIKey {
-	return APIKey{
+	m := APIKey{
 		KeyID: k.KeyID, KeyHash: k.Hash, KeyPrefix: k.Prefix, KeyType: "standard",
 		InternalID: k.InternalID, OrganizationID: k.user.org.ID, UserID: k.user.ID,
-		Name: k.Name, Description: k.Description,
-		Permissions: append([]permission{}, k.Permissions...), Scopes: append([]scope{}, k.Scopes...),
-		RateLimitOverride: k.RateLimitOverride, Status: k.status(now),
-		ExpiresAt: timestampOrNil(k.ExpiresAt), LastUsedAt: timestampOrNil(k.LastUsedAt),
-		CreatedAt: timestamp(k.CreatedAt), CreatedBy: k.CreatedBy,
-		RevokedAt: timestampOrNil(k.RevokedAt), RevokedBy: k.RevokedBy,
+		Name: k.Name, Description: k.Description, Permissions: make([]string, len(k.Permissions)),
+		Scopes: make([]Scope, len(k.Scopes)), RateLimitOverride: k.RateLimitOverride, Status: k.status(now),
+		ExpiresAt: k.ExpiresAt, LastUsedAt: k.LastUsedAt, CreatedAt: k.CreatedAt, CreatedBy: k.CreatedBy,
+		RevokedAt: k.RevokedAt, RevokedBy: k.RevokedBy,
 	}
+	for i, p := range k.Permissions {
+		m.Permissions[i] = string(p)
+	}
+	for i, sc := range k.Scopes {
+		m.Scopes[i] = Scope{sc.ResourceType, sc.ResourceID, slices.Clone(sc.Operations)}
+	}
+	return m
 }
 
-// material is new key material. It is drawn only once a request has passed every check, so
-// a refused request does not shift the IDs and keys of a seeded random source.
-type material struct {
-	plaintext, hash, prefix string
-}
-
-func (s *Server) newMaterial() (material, error) {
-	p, err := s.ids.apiKeyMaterial()
-	if err != nil {
-		return material{}, err
+// newMaterial is new key material: a plaintext, and what is kept of it. It is drawn only once
+// a request has passed every check, so a refused request does not shift the IDs and keys of a
+// seeded random source.
+func (s *Server) newMaterial() (plaintext, hash, prefix string, err error) {
+	if plaintext, err = sensitive.NewKey(s.ids); err != nil {
+		return "", "", "", err
 	}
-	return material{plaintext: p, hash: hashKey(p), prefix: keyPrefix(p)}, nil
+	return plaintext, sensitive.Hash(plaintext), sensitive.Prefix(plaintext), nil
 }
 
 // userOf finds the user named by the path in the caller's organization.
@@ -155,7 +157,7 @@ func (s *Server) createKey(c *call) (any, error) {
 	}
 	k := &apiKey{
 		Name: req.Name, Description: deref(req.Description), Permissions: append([]permission{}, req.Permissions...),
-		Scopes: append([]scope{}, req.Scopes...), RateLimitOverride: intOrNil(req.RateLimitOverride),
+		Scopes: append([]Scope{}, req.Scopes...), RateLimitOverride: intOrNil(req.RateLimitOverride),
 		CreatedAt: c.now, CreatedBy: &c.caller.userID,
 	}
 	if req.ExpiresAt != nil {
@@ -163,7 +165,7 @@ func (s *Server) createKey(c *call) (any, error) {
 		k.ExpiresAt = &t
 	}
 	var out apiKeyCreateResponse
-	err := s.store.inOrg(c.caller.orgID, func(st *state, org *organization) error {
+	err := s.inCallerOrg(c, func(st *state, org *organization) error {
 		u, err := userOf(org, c)
 		if err != nil {
 			return err
@@ -171,11 +173,11 @@ func (s *Server) createKey(c *call) (any, error) {
 		if u.nameTaken(k.Name) {
 			return errKeyExists(u.Email, k.Name)
 		}
-		m, err := s.newMaterial()
+		plaintext, hash, prefix, err := s.newMaterial()
 		if err != nil {
 			return err
 		}
-		k.Hash, k.Prefix, k.user = m.hash, m.prefix, u
+		k.Hash, k.Prefix, k.user = hash, prefix, u
 		if k.KeyID, err = s.ids.keyID(); err != nil {
 			return err
 		}
@@ -184,7 +186,7 @@ func (s *Server) createKey(c *call) (any, error) {
 		}
 		u.keys = append(u.keys, k)
 		st.byHash[k.Hash] = k
-		out = apiKeyCreateResponse{APIKey: k.model(c.now), Key: m.plaintext}
+		out = apiKeyCreateResponse{APIKey: k.model(c.now), Key: plaintext}
 		return nil
 	})
 	return out, err
@@ -194,7 +196,7 @@ func (s *Server) listKeys(c *call) (any, error) {
 	// openapi.yaml has checked that the value is a boolean, as strconv reads booleans.
 	includeRevoked, _ := strconv.ParseBool(c.r.URL.Query().Get("include_revoked"))
 	out := apiKeyListResponse{Results: []APIKey{}}
-	err := s.store.inOrg(c.caller.orgID, func(_ *state, org *organization) error {
+	err := s.inCallerOrg(c, func(_ *state, org *organization) error {
 		u, err := userOf(org, c)
 		if err != nil {
 			return err
@@ -216,7 +218,7 @@ func (s *Server) updateKey(c *call) (any, error) {
 		return nil, err
 	}
 	var out APIKey
-	err := s.store.inOrg(c.caller.orgID, func(_ *state, org *organization) error {
+	err := s.inCallerOrg(c, func(_ *state, org *organization) error {
 		u, k, err := liveKeyOf(org, c)
 		if err != nil {
 			if status, ok := req.Status.value(); ok && status == statusActive && u != nil && u.revokedKey(c.vars["key_name"]) != nil {
@@ -243,7 +245,7 @@ func (s *Server) updateKey(c *call) (any, error) {
 		}
 		if req.Scopes.set {
 			sc, _ := req.Scopes.value()
-			next.Scopes = append([]scope{}, sc...)
+			next.Scopes = append([]Scope{}, sc...)
 		}
 		if req.RateLimitOverride.set {
 			n, ok := req.RateLimitOverride.value()
@@ -277,7 +279,7 @@ func (s *Server) updateKey(c *call) (any, error) {
 }
 
 func (s *Server) deleteKey(c *call) (any, error) {
-	err := s.store.inOrg(c.caller.orgID, func(_ *state, org *organization) error {
+	err := s.inCallerOrg(c, func(_ *state, org *organization) error {
 		_, k, err := liveKeyOf(org, c)
 		if err != nil {
 			return err
@@ -293,7 +295,7 @@ func (s *Server) deleteKey(c *call) (any, error) {
 
 func (s *Server) rotateKey(c *call) (any, error) {
 	var out apiKeyCreateResponse
-	err := s.store.inOrg(c.caller.orgID, func(st *state, org *organization) error {
+	err := s.inCallerOrg(c, func(st *state, org *organization) error {
 		_, k, err := liveKeyOf(org, c)
 		if err != nil {
 			return err
@@ -301,15 +303,15 @@ func (s *Server) rotateKey(c *call) (any, error) {
 		if k.Name == adminKeyName {
 			return errAdminKeyProtected("rotated")
 		}
-		m, err := s.newMaterial()
+		plaintext, hash, prefix, err := s.newMaterial()
 		if err != nil {
 			return err
 		}
 		// No grace period: the old plaintext stops authenticating now.
 		delete(st.byHash, k.Hash)
-		k.Hash, k.Prefix, k.LastUsedAt = m.hash, m.prefix, nil
+		k.Hash, k.Prefix, k.LastUsedAt = hash, prefix, nil
 		st.byHash[k.Hash] = k
-		out = apiKeyCreateResponse{APIKey: k.model(c.now), Key: m.plaintext}
+		out = apiKeyCreateResponse{APIKey: k.model(c.now), Key: plaintext}
 		return nil
 	})
 	return out, err

@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
+	"github.com/mixpeekkit/mixpeekkit/fixtures"
 	"github.com/mixpeekkit/mixpeekkit/mockserver"
 )
 
@@ -340,12 +341,8 @@ func TestLastUsedAtFollowsAuthentication(t *testing.T) {
 
 func TestOrganizationsAreIsolated(t *testing.T) {
 	keyA, keyB := "sk_"+strings.Repeat("a", 43), "sk_"+strings.Repeat("b", 43)
-	seed := mockserver.Seed{Organizations: []mockserver.SeedOrganization{
-		{Name: "A", Users: []mockserver.SeedUser{{Email: "a@a.test", Keys: []mockserver.SeedKey{{Name: "admin-key", Key: keyA, Permissions: []string{"admin"}}}}},
-			Secrets: []mockserver.SeedSecret{{Name: "shared_name", Value: "value-a"}}},
-		{Name: "B", Users: []mockserver.SeedUser{{Email: "b@b.test", Keys: []mockserver.SeedKey{{Name: "admin-key", Key: keyB, Permissions: []string{"admin"}}}}}},
-	}}
-	h := newHarness(t, func(o *mockserver.Options) { o.Seed = &seed })
+	seed := fixtures.SeedOf(fixtures.Org("A", "a@a.test", keyA).WithSecret("shared_name", "value-a"), fixtures.Org("B", "b@b.test", keyB))
+	h := newHarness(t, func(o *mockserver.Options) { o.Seed = seed })
 
 	if r := h.send("GET", secretsURL, keyB, nil); !cmp.Equal(float64(0), r.json(t)["count"]) {
 		t.Errorf("B sees A's secrets: %s", r.raw)

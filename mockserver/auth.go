@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/mixpeekkit/mixpeekkit/internal/sensitive"
 )
 
 // principal is who is calling: a snapshot taken at authentication, so that the permission
@@ -35,7 +37,7 @@ func (s *Server) authenticate(r *http.Request, now time.Time) (*principal, error
 	if token == "" {
 		return nil, errUnauthorized("the Authorization header carries no API key")
 	}
-	hash := hashKey(token)
+	hash := sensitive.Hash(token)
 	var p *principal
 	err := s.store.do(func(st *state) error {
 		k := st.byHash[hash]
@@ -52,4 +54,16 @@ func (s *Server) authenticate(r *http.Request, now time.Time) (*principal, error
 		return nil
 	})
 	return p, err
+}
+
+// inCallerOrg runs f with the state locked and the caller's organization. An organization
+// removed since the call authenticated took the key with it: 401.
+func (s *Server) inCallerOrg(c *call, f func(st *state, org *organization) error) error {
+	return s.store.do(func(st *state) error {
+		o := st.org(c.caller.orgID)
+		if o == nil {
+			return errUnauthorized("the organization of this API key no longer exists")
+		}
+		return f(st, o)
+	})
 }

@@ -1,43 +1,67 @@
 package mockserver
 
 import (
-	"errors"
-	"fmt"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
+
+	"github.com/mixpeekkit/mixpeekkit"
 )
 
 // controlPrefix is where the control API lives, outside the contract.
 const controlPrefix = "/_mock"
 
-// controlOperations is the table of the control API (control.yaml): the only place a success
-// status of it is chosen.
+// ControlOperation is the operationId of an operation of the control API (control.yaml,
+// served at /_mock/openapi.yaml). Each has a Server method that does the same in Go.
+type ControlOperation string
+
+// The operations of the control API.
+const (
+	ControlHealth             ControlOperation = "mock_health"
+	ControlOpenAPI            ControlOperation = "mock_openapi"
+	ControlReset              ControlOperation = "mock_reset"
+	ControlState              ControlOperation = "mock_state"
+	ControlListOrganizations  ControlOperation = "mock_list_orgs"
+	ControlCreateOrganization ControlOperation = "mock_create_org"
+	ControlDeleteOrganization ControlOperation = "mock_delete_org"
+	ControlResetOrganization  ControlOperation = "mock_reset_org"
+	ControlListRequests       ControlOperation = "mock_list_requests"
+	ControlClearRequests      ControlOperation = "mock_clear_requests"
+	ControlListFaults         ControlOperation = "mock_list_faults"
+	ControlCreateFault        ControlOperation = "mock_create_fault"
+	ControlClearFaults        ControlOperation = "mock_clear_faults"
+	ControlDeleteFault        ControlOperation = "mock_delete_fault"
+	ControlGetClock           ControlOperation = "mock_get_clock"
+	ControlSetClock           ControlOperation = "mock_set_clock"
+)
+
+// controlOperations is the table of the control API: the only place a success status of it
+// is chosen. Each handler reads the request and calls the Server method of the same name.
 func controlOperations() []*operation {
 	const p = controlPrefix
 	ok, created := http.StatusOK, http.StatusCreated
+	op := func(id ControlOperation, method, path string, success int, handle func(*Server, *call) (any, error)) *operation {
+		return &operation{id: string(id), method: method, path: p + path, success: success, handle: handle, control: true}
+	}
 	ops := []*operation{
-		{id: "mock_health", method: http.MethodGet, path: p + "/health", success: ok, handle: (*Server).ctlHealth, open: true},
-		{id: "mock_openapi", method: http.MethodGet, path: p + "/openapi.yaml", success: ok, handle: (*Server).ctlOpenAPI, open: true},
-		{id: "mock_reset", method: http.MethodPost, path: p + "/reset", success: ok, handle: (*Server).ctlReset},
-		{id: "mock_state", method: http.MethodGet, path: p + "/state", success: ok, handle: (*Server).ctlState},
-		{id: "mock_list_orgs", method: http.MethodGet, path: p + "/orgs", success: ok, handle: (*Server).ctlListOrgs},
-		{id: "mock_create_org", method: http.MethodPost, path: p + "/orgs", success: created, handle: (*Server).ctlCreateOrg},
-		{id: "mock_delete_org", method: http.MethodDelete, path: p + "/orgs/{organization_id}", success: ok, handle: (*Server).ctlDeleteOrg},
-		{id: "mock_reset_org", method: http.MethodPost, path: p + "/orgs/{organization_id}/reset", success: ok, handle: (*Server).ctlResetOrg},
-		{id: "mock_list_requests", method: http.MethodGet, path: p + "/requests", success: ok, handle: (*Server).ctlListRequests},
-		{id: "mock_clear_requests", method: http.MethodDelete, path: p + "/requests", success: ok, handle: (*Server).ctlClearRequests},
-		{id: "mock_list_faults", method: http.MethodGet, path: p + "/faults", success: ok, handle: (*Server).ctlListFaults},
-		{id: "mock_create_fault", method: http.MethodPost, path: p + "/faults", success: created, handle: (*Server).ctlCreateFault},
-		{id: "mock_clear_faults", method: http.MethodDelete, path: p + "/faults", success: ok, handle: (*Server).ctlClearFaults},
-		{id: "mock_delete_fault", method: http.MethodDelete, path: p + "/faults/{fault_id}", success: ok, handle: (*Server).ctlDeleteFault},
-		{id: "mock_get_clock", method: http.MethodGet, path: p + "/clock", success: ok, handle: (*Server).ctlGetClock},
-		{id: "mock_set_clock", method: http.MethodPost, path: p + "/clock", success: ok, handle: (*Server).ctlSetClock},
+		op(ControlHealth, http.MethodGet, "/health", ok, (*Server).ctlHealth),
+		op(ControlOpenAPI, http.MethodGet, "/openapi.yaml", ok, (*Server).ctlOpenAPI),
+		op(ControlReset, http.MethodPost, "/reset", ok, (*Server).ctlReset),
+		op(ControlState, http.MethodGet, "/state", ok, (*Server).ctlState),
+		op(ControlListOrganizations, http.MethodGet, "/orgs", ok, (*Server).ctlListOrgs),
+		op(ControlCreateOrganization, http.MethodPost, "/orgs", created, (*Server).ctlCreateOrg),
+		op(ControlDeleteOrganization, http.MethodDelete, "/orgs/{organization_id}", ok, (*Server).ctlDeleteOrg),
+		op(ControlResetOrganization, http.MethodPost, "/orgs/{organization_id}/reset", ok, (*Server).ctlResetOrg),
+		op(ControlListRequests, http.MethodGet, "/requests", ok, (*Server).ctlListRequests),
+		op(ControlClearRequests, http.MethodDelete, "/requests", ok, (*Server).ctlClearRequests),
+		op(ControlListFaults, http.MethodGet, "/faults", ok, (*Server).ctlListFaults),
+		op(ControlCreateFault, http.MethodPost, "/faults", created, (*Server).ctlCreateFault),
+		op(ControlClearFaults, http.MethodDelete, "/faults", ok, (*Server).ctlClearFaults),
+		op(ControlDeleteFault, http.MethodDelete, "/faults/{fault_id}", ok, (*Server).ctlDeleteFault),
+		op(ControlGetClock, http.MethodGet, "/clock", ok, (*Server).ctlGetClock),
+		op(ControlSetClock, http.MethodPost, "/clock", ok, (*Server).ctlSetClock),
 	}
-	for _, op := range ops {
-		op.control = true
-	}
+	ops[0].open, ops[1].open = true, true // health and the document need no control token
 	return ops
 }
 
@@ -58,112 +82,38 @@ func (s *Server) ctlReset(*call) (any, error) {
 	return map[string]bool{"reset": true}, nil
 }
 
-func (s *Server) ctlState(*call) (any, error) { return s.State(), nil }
-
-// OrganizationSummary is an organization as the control API lists it.
-type OrganizationSummary struct {
-	ID         string `json:"organization_id"`
-	Name       string `json:"name"`
-	OwnerEmail string `json:"owner_email"`
-	Seeded     bool   `json:"seeded"`
-}
-
-// Organizations lists the organizations, seeded ones first.
-func (s *Server) Organizations() []OrganizationSummary {
-	out := []OrganizationSummary{}
-	_ = s.store.do(func(st *state) error {
-		for _, o := range st.orgs {
-			sum := OrganizationSummary{ID: o.ID, Name: o.Name, Seeded: s.store.seeded(o.ID)}
-			if k := adminKeyOf(o); k != nil {
-				sum.OwnerEmail = k.user.Email
-			}
-			out = append(out, sum)
-		}
-		return nil
-	})
-	return out
-}
+func (s *Server) ctlState(*call) (any, error) { return s.snapshot(), nil }
 
 func (s *Server) ctlListOrgs(*call) (any, error) {
 	return map[string]any{"organizations": s.Organizations()}, nil
 }
 
-// NewOrganization is what CreateOrganization needs; every field is optional.
-type NewOrganization struct {
-	Name       string `json:"name"`
-	OwnerEmail string `json:"owner_email"`
-	AdminKey   string `json:"admin_key"`
-}
-
-// CreatedOrganization is a new organization and the plaintext of its admin-key, shown once.
-type CreatedOrganization struct {
-	ID         string `json:"organization_id"`
-	Name       string `json:"name"`
-	OwnerEmail string `json:"owner_email"`
-	AdminKey   string `json:"admin_key"`
-}
-
-// CreateOrganization adds an isolated organization (a tenant) with an owner and an admin-key,
-// so that parallel test jobs can share one mock without seeing each other. A reset of all
-// removes it; a reset of it returns it to how it was created.
-func (s *Server) CreateOrganization(req NewOrganization) (CreatedOrganization, error) {
-	// Checked before anything is drawn from the random source, so a refused request shifts
-	// no later ID.
-	switch {
-	case req.OwnerEmail != "" && !emailRE.MatchString(req.OwnerEmail):
-		return CreatedOrganization{}, errBadRequest("owner_email is not an email address", nil)
-	case req.AdminKey != "" && !ValidKeyMaterial(req.AdminKey):
-		return CreatedOrganization{}, errBadRequest(`admin_key must be "sk_" followed by at least 40 characters of A-Z a-z 0-9 _ -`, nil)
-	case req.AdminKey != "" && s.store.hashTaken(hashKey(req.AdminKey)):
-		return CreatedOrganization{}, errBadRequest("admin_key is already a key of another organization (now or after a reset)", nil)
-	}
-	id, err := s.ids.orgID()
-	if err != nil {
-		return CreatedOrganization{}, err
-	}
-	if req.Name == "" {
-		req.Name = "Tenant " + id[len(id)-6:]
-	}
-	if req.OwnerEmail == "" {
-		req.OwnerEmail = "owner@" + strings.ToLower(strings.TrimPrefix(id, "org_")) + ".example.com"
-	}
-	if req.AdminKey == "" {
-		if req.AdminKey, err = s.ids.apiKeyMaterial(); err != nil {
-			return CreatedOrganization{}, err
-		}
-	}
-	seed := Seed{Organizations: []SeedOrganization{{ID: id, Name: req.Name, Users: []SeedUser{{Email: req.OwnerEmail,
-		Keys: []SeedKey{{Name: adminKeyName, Key: req.AdminKey, Description: "Protected administrator key of the organization", Permissions: []string{string(permAdmin)}}}}}}}}
-	built, err := seed.build(s.contract, s.ring, s.ids, s.now())
-	if err != nil {
-		return CreatedOrganization{}, errBadRequest(strings.TrimPrefix(err.Error(), "seed: "), nil)
-	}
-	if err := s.store.addOrg(built.orgs[0]); err != nil {
-		return CreatedOrganization{}, err
-	}
-	return CreatedOrganization{ID: id, Name: req.Name, OwnerEmail: req.OwnerEmail, AdminKey: req.AdminKey}, nil
-}
-
 func (s *Server) ctlCreateOrg(c *call) (any, error) {
-	var req NewOrganization
+	var req Organization
 	if len(c.body) > 0 {
 		if err := decodeBody(c, &req); err != nil {
 			return nil, err
 		}
 	}
-	return s.CreateOrganization(req)
+	o, err := s.CreateOrganization(req)
+	if err != nil {
+		return nil, err
+	}
+	// control.yaml's CreatedOrganization: no "seeded" (a created organization never is).
+	return struct {
+		ID         string `json:"organization_id"`
+		Name       string `json:"name"`
+		OwnerEmail string `json:"owner_email"`
+		AdminKey   string `json:"admin_key"`
+	}{o.ID, o.Name, o.OwnerEmail, o.AdminKey}, nil
 }
 
 func (s *Server) ctlDeleteOrg(c *call) (any, error) {
-	id := c.vars["organization_id"]
-	if !s.store.deleteOrg(id) {
-		return nil, errOrgNotFound(id)
+	if err := s.DeleteOrganization(c.vars["organization_id"]); err != nil {
+		return nil, err
 	}
 	return map[string]bool{"deleted": true}, nil
 }
-
-// ResetOrganization returns one organization to how it was seeded or created.
-func (s *Server) ResetOrganization(id string) error { return s.store.resetOrg(id) }
 
 func (s *Server) ctlResetOrg(c *call) (any, error) {
 	if err := s.ResetOrganization(c.vars["organization_id"]); err != nil {
@@ -172,19 +122,10 @@ func (s *Server) ctlResetOrg(c *call) (any, error) {
 	return map[string]bool{"reset": true}, nil
 }
 
-// Requests returns the journal's entries that match f, oldest first.
-func (s *Server) Requests(f JournalFilter) []JournalEntry {
-	entries, _, _ := s.journal.list(f)
-	return entries
-}
-
-// ClearRequests empties the journal.
-func (s *Server) ClearRequests() { s.journal.clear() }
-
 func (s *Server) ctlListRequests(c *call) (any, error) {
 	q := c.r.URL.Query()
-	f := JournalFilter{Method: q.Get("method"), OperationID: q.Get("operation_id"), OrganizationID: q.Get("organization_id"),
-		KeyName: q.Get("key_name"), PathPrefix: q.Get("path_prefix")}
+	f := JournalFilter{Method: q.Get("method"), OperationID: mixpeekkit.OperationID(q.Get("operation_id")),
+		OrganizationID: q.Get("organization_id"), KeyName: q.Get("key_name"), PathPrefix: q.Get("path_prefix")}
 	// control.yaml has checked that these are integers.
 	f.Status, _ = strconv.Atoi(q.Get("status"))
 	f.Limit, _ = strconv.Atoi(q.Get("limit"))
@@ -197,21 +138,15 @@ func (s *Server) ctlListRequests(c *call) (any, error) {
 }
 
 func (s *Server) ctlClearRequests(*call) (any, error) {
-	return map[string]int{"cleared": s.journal.clear()}, nil
+	return map[string]int{"cleared": s.ClearRequests()}, nil
 }
 
-// Faults lists the installed faults; ClearFaults removes them all.
-func (s *Server) Faults() []Fault { return s.faults.list() }
-
-// ClearFaults removes every fault.
-func (s *Server) ClearFaults() { s.faults.clear() }
-
 func (s *Server) ctlListFaults(*call) (any, error) {
-	return map[string]any{"faults": s.faults.list()}, nil
+	return map[string]any{"faults": s.Faults()}, nil
 }
 
 func (s *Server) ctlCreateFault(c *call) (any, error) {
-	var req FaultSpec
+	var req Fault
 	if err := decodeBody(c, &req); err != nil {
 		return nil, err
 	}
@@ -219,29 +154,25 @@ func (s *Server) ctlCreateFault(c *call) (any, error) {
 }
 
 func (s *Server) ctlClearFaults(*call) (any, error) {
-	return map[string]int{"cleared": s.faults.clear()}, nil
+	return map[string]int{"cleared": s.ClearFaults()}, nil
 }
 
 func (s *Server) ctlDeleteFault(c *call) (any, error) {
-	id := c.vars["fault_id"]
-	if !s.faults.remove(id) {
-		return nil, &apiError{kind: kindNotFound, message: fmt.Sprintf("fault %q not found", id),
-			details: map[string]any{"resource": "fault", "fault_id": id}}
+	if err := s.RemoveFault(c.vars["fault_id"]); err != nil {
+		return nil, err
 	}
 	return map[string]bool{"deleted": true}, nil
 }
 
 func (s *Server) ctlGetClock(*call) (any, error) {
-	return map[string]string{"now": timestamp(s.now())}, nil
-}
-
-type clockRequest struct {
-	Advance string     `json:"advance"`
-	Set     *time.Time `json:"set"`
+	return map[string]time.Time{"now": s.Now()}, nil
 }
 
 func (s *Server) ctlSetClock(c *call) (any, error) {
-	var req clockRequest
+	var req struct {
+		Advance string     `json:"advance"`
+		Set     *time.Time `json:"set"`
+	}
 	if err := decodeBody(c, &req); err != nil {
 		return nil, err
 	}
@@ -261,71 +192,36 @@ func (s *Server) ctlSetClock(c *call) (any, error) {
 			return nil, err
 		}
 	}
-	return map[string]string{"now": timestamp(s.now())}, nil
+	return map[string]time.Time{"now": s.Now()}, nil
 }
 
-// SecretValue decrypts a stored secret of an organization: the only place a plaintext value
-// can be read, and only in-process (no endpoint shows one).
-func (s *Server) SecretValue(orgID, name string) (string, error) {
-	var tok []byte
-	err := s.store.inOrg(orgID, func(_ *state, org *organization) error {
-		if sec := org.secrets[name]; sec != nil {
-			tok = sec.Token
-			return nil
-		}
-		return errSecretNotFound(name)
-	})
-	if err != nil {
-		var e *apiError
-		if errors.As(err, &e) && e.kind == kindUnauthorized {
-			return "", errOrgNotFound(orgID)
-		}
-		return "", err
+// snapshot is what GET /_mock/state shows: everything the store keeps, which is never a
+// plaintext (keys as APIKeyModel, secrets as Fernet tokens).
+func (s *Server) snapshot() any {
+	type secretState struct {
+		Name      string    `json:"secret_name"`
+		Token     string    `json:"token"`
+		CreatedAt time.Time `json:"created_at"`
+		UpdatedAt time.Time `json:"updated_at"`
 	}
-	v, err := s.ring.Decrypt(tok)
-	if err != nil {
-		return "", err
+	type userState struct {
+		ID      string   `json:"user_id"`
+		Email   string   `json:"email"`
+		APIKeys []APIKey `json:"api_keys"`
 	}
-	return string(v), nil
-}
-
-// State is what /_mock/state shows: everything the store keeps, which is never a plaintext.
-type State struct {
-	Organizations []OrganizationState `json:"organizations"`
-}
-
-// OrganizationState is one organization: its users with their keys, and its secrets.
-type OrganizationState struct {
-	ID      string        `json:"organization_id"`
-	Name    string        `json:"name"`
-	Users   []UserState   `json:"users"`
-	Secrets []SecretState `json:"secrets"`
-}
-
-// UserState is a user with every key, revoked ones included, as APIKeyModel JSON.
-type UserState struct {
-	ID      string   `json:"user_id"`
-	Email   string   `json:"email"`
-	APIKeys []APIKey `json:"api_keys"`
-}
-
-// SecretState is a stored secret: its name and Fernet token.
-type SecretState struct {
-	Name      string `json:"secret_name"`
-	Token     string `json:"token"`
-	CreatedAt string `json:"created_at"`
-	UpdatedAt string `json:"updated_at"`
-}
-
-// State returns a copy of what the store holds now.
-func (s *Server) State() State {
+	type orgState struct {
+		ID      string        `json:"organization_id"`
+		Name    string        `json:"name"`
+		Users   []userState   `json:"users"`
+		Secrets []secretState `json:"secrets"`
+	}
 	now := s.now()
-	out := State{Organizations: []OrganizationState{}}
+	orgs := []orgState{}
 	_ = s.store.do(func(st *state) error {
 		for _, o := range st.orgs {
-			os := OrganizationState{ID: o.ID, Name: o.Name, Users: []UserState{}, Secrets: []SecretState{}}
+			os := orgState{ID: o.ID, Name: o.Name, Users: []userState{}, Secrets: []secretState{}}
 			for _, u := range o.users {
-				us := UserState{ID: u.ID, Email: u.Email, APIKeys: []APIKey{}}
+				us := userState{ID: u.ID, Email: u.Email, APIKeys: []APIKey{}}
 				for _, k := range u.keys {
 					us.APIKeys = append(us.APIKeys, k.model(now))
 				}
@@ -333,12 +229,11 @@ func (s *Server) State() State {
 			}
 			for _, name := range o.sortedSecretNames() {
 				sec := o.secrets[name]
-				os.Secrets = append(os.Secrets, SecretState{Name: name, Token: string(sec.Token),
-					CreatedAt: timestamp(sec.CreatedAt), UpdatedAt: timestamp(sec.UpdatedAt)})
+				os.Secrets = append(os.Secrets, secretState{name, string(sec.Token), sec.CreatedAt, sec.UpdatedAt})
 			}
-			out.Organizations = append(out.Organizations, os)
+			orgs = append(orgs, os)
 		}
 		return nil
 	})
-	return out
+	return map[string]any{"organizations": orgs}
 }

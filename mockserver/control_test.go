@@ -111,7 +111,7 @@ func TestJournal(t *testing.T) {
 			t.Errorf("%s = %v, want %v", k, first[k], v)
 		}
 	}
-	if first["organization_id"] != h.srv.State().Organizations[0].ID || first["time"] != "2026-01-02T03:04:05Z" {
+	if first["organization_id"] != h.state().Organizations[0].ID || first["time"] != "2026-01-02T03:04:05Z" {
 		t.Errorf("entry %v", first)
 	}
 

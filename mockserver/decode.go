@@ -11,13 +11,13 @@ import (
 )
 
 // decodeBody reads a body that openapi.yaml has already accepted into v, a pointer to a struct
-// whose json tags are the contract's property names.
+// whose json tags are the contract's property names. The contract check has also written the
+// defaults of openapi.yaml into the body (an API key's permissions), so no handler repeats one.
 //
 // Only members whose names match a tag exactly are read: encoding/json would also take
 // "Secret_Name" for secret_name, a member the contract check never looked at. Of duplicate
 // members the last wins, as in Python. A member Go cannot hold although the schema allows it
-// (a leap second, an integer beyond int64) is a 422 at its place. An absent property takes
-// its default from openapi.yaml (an API key's permissions), so no handler repeats one.
+// (a leap second, an integer beyond int64) is a 422 at its place.
 func decodeBody(c *call, v any) error {
 	var members map[string]json.RawMessage
 	if err := json.Unmarshal(c.body, &members); err != nil {
@@ -26,18 +26,9 @@ func decodeBody(c *call, v any) error {
 		if errors.As(err, &syntax) {
 			loc[1] = int(max(syntax.Offset-1, 0))
 		}
-		return errValidation([]validationDetail{{Loc: loc, Msg: "JSON decode error", Type: "json_invalid"}})
+		return errValidation([]violation{{Loc: loc, Msg: "JSON decode error", Type: "json_invalid"}})
 	}
 	known := jsonTags(reflect.TypeOf(v).Elem())
-	if rb := c.op.route.Operation.RequestBody; rb != nil && rb.Value != nil {
-		if mt := rb.Value.Content.Get("application/json"); mt != nil && mt.Schema != nil {
-			for name, p := range mt.Schema.Value.Properties {
-				if _, sent := members[name]; !sent && p.Value != nil && p.Value.Default != nil {
-					members[name], _ = json.Marshal(p.Value.Default)
-				}
-			}
-		}
-	}
 	names := make([]string, 0, len(members))
 	for name := range members {
 		if known[name] {
@@ -48,7 +39,7 @@ func decodeBody(c *call, v any) error {
 	for _, name := range names {
 		one, _ := json.Marshal(map[string]json.RawMessage{name: members[name]})
 		if err := json.Unmarshal(one, v); err != nil {
-			return errValidation([]validationDetail{{Loc: []any{"body", name},
+			return errValidation([]violation{{Loc: []any{"body", name},
 				Msg: "Input is valid for openapi.yaml but out of the range this server can hold", Type: "value_error"}})
 		}
 	}

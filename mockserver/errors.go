@@ -1,63 +1,91 @@
 package mockserver
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 )
 
-// errorKind is what went wrong, independent of how it is rendered.
-type errorKind int
-
-const (
-	kindBadRequest errorKind = iota
-	kindUnauthorized
-	kindForbidden
-	kindNotFound
-	kindConflict
-	kindValidation
-	kindMethodNotAllowed
-	kindInternal
+// The kinds of refusal a Go caller can meet, for errors.Is. Every error the store and the
+// request path refuse with is an *Error that unwraps to one of them.
+var (
+	ErrBadRequest    = errors.New("bad request")
+	ErrUnauthorized  = errors.New("unauthorized")
+	ErrForbidden     = errors.New("forbidden")
+	ErrNotFound      = errors.New("not found")
+	ErrAlreadyExists = errors.New("already exists")
+	// ErrInvalid is a request that breaks openapi.yaml (or control.yaml).
+	ErrInvalid = errors.New("invalid")
 )
 
-// errorTable is the one place where an error becomes a status code and an error.type.
-var errorTable = map[errorKind]struct {
+// Kinds only the HTTP edge meets.
+var (
+	errMethodNotAllowed = errors.New("method not allowed")
+	errInternal         = errors.New("internal error")
+)
+
+// Error is a refusal: its kind (one of the Err variables, which errors.Is sees through
+// Unwrap), a message, and details that name the resources involved. Neither ever holds a
+// secret value or a plaintext key, so an Error is safe to log and to answer with.
+type Error struct {
+	Err     error
+	Message string
+	Details map[string]any
+
+	violations []violation // ErrInvalid: the entries of the 422 body
+}
+
+func (e *Error) Error() string { return e.Message }
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// statusTable is the one place where a kind of error becomes an HTTP status and an
+// ErrorResponse error.type.
+var statusTable = []struct {
+	kind   error
 	status int
 	typ    string
 }{
-	kindBadRequest:       {http.StatusBadRequest, "BadRequestError"},
-	kindUnauthorized:     {http.StatusUnauthorized, "UnauthorizedError"},
-	kindForbidden:        {http.StatusForbidden, "ForbiddenError"},
-	kindNotFound:         {http.StatusNotFound, "NotFoundError"},
-	kindConflict:         {http.StatusConflict, "AlreadyExistsError"},
-	kindValidation:       {http.StatusUnprocessableEntity, ""}, // HTTPValidationError body
-	kindMethodNotAllowed: {http.StatusMethodNotAllowed, "MethodNotAllowedError"},
-	kindInternal:         {http.StatusInternalServerError, "InternalServerError"},
+	{ErrBadRequest, http.StatusBadRequest, "BadRequestError"},
+	{ErrUnauthorized, http.StatusUnauthorized, "UnauthorizedError"},
+	{ErrForbidden, http.StatusForbidden, "ForbiddenError"},
+	{ErrNotFound, http.StatusNotFound, "NotFoundError"},
+	{ErrAlreadyExists, http.StatusConflict, "AlreadyExistsError"},
+	{ErrInvalid, http.StatusUnprocessableEntity, ""}, // an HTTPValidationError body
+	{errMethodNotAllowed, http.StatusMethodNotAllowed, "MethodNotAllowedError"},
+	{errInternal, http.StatusInternalServerError, "InternalServerError"},
 }
 
-// apiError is what every step of the request path returns when it refuses a request.
-// Its message and details name resources, never a secret value or a plaintext key.
-type apiError struct {
-	kind       errorKind
-	message    string
-	details    map[string]any
-	validation []validationDetail // kindValidation only
+// answerOf renders an error as the contract declares it: the status, and an HTTPValidationError
+// body for a 422 or an ErrorResponse for every other status. An error that is not an *Error
+// (the random source, encryption) is a 500 that carries its text, which holds no request data.
+func answerOf(err error) (int, any) {
+	var e *Error
+	if !errors.As(err, &e) {
+		e = errInternalf("the mock server failed: %v", err)
+	}
+	row := statusTable[len(statusTable)-1]
+	for _, r := range statusTable {
+		if errors.Is(e.Err, r.kind) {
+			row = r
+			break
+		}
+	}
+	if row.kind == ErrInvalid {
+		return row.status, httpValidationError{Detail: e.violations}
+	}
+	return row.status, errorResponse{Status: row.status,
+		Error: errorDetail{Type: row.typ, Message: e.Message, Details: e.Details}}
 }
 
-func (e *apiError) Error() string { return e.message }
-
-func (e *apiError) status() int { return errorTable[e.kind].status }
-
-// body renders the error as the contract declares it: HTTPValidationError for 422,
-// ErrorResponse for everything else.
-func (e *apiError) body() any {
-	if e.kind == kindValidation {
-		return httpValidationError{Detail: e.validation}
+// kindOf is the kind of error an HTTP status stands for (a fault's status).
+func kindOf(status int) error {
+	for _, r := range statusTable {
+		if r.status == status {
+			return r.kind
+		}
 	}
-	return errorResponse{
-		Success: false,
-		Status:  e.status(),
-		Error:   errorDetail{Type: errorTable[e.kind].typ, Message: e.message, Details: e.details},
-	}
+	return errInternal
 }
 
 type errorResponse struct {
@@ -73,10 +101,11 @@ type errorDetail struct {
 }
 
 type httpValidationError struct {
-	Detail []validationDetail `json:"detail"`
+	Detail []violation `json:"detail"`
 }
 
-type validationDetail struct {
+// violation is one entry of a 422 body, as FastAPI writes it.
+type violation struct {
 	Loc  []any  `json:"loc"`
 	Msg  string `json:"msg"`
 	Type string `json:"type"`
@@ -84,99 +113,107 @@ type validationDetail struct {
 
 // The named errors of the store and the request path. Conformance checks cite them by name.
 
-func errUnauthorized(msg string) *apiError { return &apiError{kind: kindUnauthorized, message: msg} }
-
-func errForbidden(msg string, details map[string]any) *apiError {
-	return &apiError{kind: kindForbidden, message: msg, details: details}
+func newError(kind error, details map[string]any, format string, args ...any) *Error {
+	return &Error{Err: kind, Message: fmt.Sprintf(format, args...), Details: details}
 }
 
-func errMissingPermission(need permission) *apiError {
-	return errForbidden(fmt.Sprintf("this API key lacks the %q permission", need),
-		map[string]any{"required_permission": string(need)})
+func errUnauthorized(msg string) *Error { return newError(ErrUnauthorized, nil, "%s", msg) }
+
+func errBadRequest(msg string, details map[string]any) *Error {
+	return newError(ErrBadRequest, details, "%s", msg)
 }
 
-func errAdminKeyProtected(action string) *apiError {
-	return errForbidden(fmt.Sprintf("the %s cannot be %s", adminKeyName, action),
-		map[string]any{"key_name": adminKeyName})
+func errInternalf(format string, args ...any) *Error {
+	return newError(errInternal, nil, format, args...)
 }
 
-func errBadRequest(msg string, details map[string]any) *apiError {
-	return &apiError{kind: kindBadRequest, message: msg, details: details}
+func errMissingPermission(need permission) *Error {
+	return newError(ErrForbidden, map[string]any{"required_permission": string(need)},
+		"this API key lacks the %q permission", need)
 }
 
-func errKeyRevokedForGood(name string) *apiError {
+func errAdminKeyProtected(action string) *Error {
+	return newError(ErrForbidden, map[string]any{"key_name": adminKeyName}, "the %s cannot be %s", adminKeyName, action)
+}
+
+func errKeyRevokedForGood(name string) *Error {
 	return errBadRequest("a revoked API key cannot be reactivated; create a new key",
 		map[string]any{"key_name": name, "status": statusRevoked})
 }
 
-func errStatusNotSettable(status string) *apiError {
-	return errBadRequest(fmt.Sprintf("status %s cannot be set: it follows from expires_at", status),
-		map[string]any{"status": status})
+func errStatusNotSettable(status string) *Error {
+	return newError(ErrBadRequest, map[string]any{"status": status}, "status %s cannot be set: it follows from expires_at", status)
 }
 
-func errKeyStaysExpired(name string) *apiError {
+func errKeyStaysExpired(name string) *Error {
 	return errBadRequest("the key stays expired: set a later expires_at to make it active",
 		map[string]any{"key_name": name, "status": statusExpired})
 }
 
 // errKeyNameTaken refuses a rename onto a live key's name (PATCH declares no 409). The
 // admin-key's name is reserved in the whole organization.
-func errKeyNameTaken(name string) *apiError {
-	return errBadRequest(fmt.Sprintf("the name %q is already taken by a live API key", name),
-		map[string]any{"key_name": name})
+func errKeyNameTaken(name string) *Error {
+	return newError(ErrBadRequest, map[string]any{"key_name": name}, "the name %q is already taken by a live API key", name)
 }
 
-func errBodyTooLarge(limit int) *apiError {
-	return errBadRequest(fmt.Sprintf("the request body is larger than %d bytes", limit), nil)
+func errBodyTooLarge(limit int) *Error {
+	return newError(ErrBadRequest, nil, "the request body is larger than %d bytes", limit)
 }
 
-func errBodyUnreadable() *apiError { return errBadRequest("the request body could not be read", nil) }
+func errBodyUnreadable() *Error { return errBadRequest("the request body could not be read", nil) }
 
-func errSecretNotFound(name string) *apiError {
-	return &apiError{kind: kindNotFound, message: fmt.Sprintf("secret %q not found", name),
-		details: map[string]any{"resource": "secret", "secret_name": name}}
+func errSecretNotFound(name string) *Error {
+	return newError(ErrNotFound, map[string]any{"resource": "secret", "secret_name": name}, "secret %q not found", name)
 }
 
-func errSecretExists(name string) *apiError {
-	return &apiError{kind: kindConflict, message: fmt.Sprintf("secret %q already exists", name),
-		details: map[string]any{"resource": "secret", "secret_name": name}}
+func errSecretExists(name string) *Error {
+	return newError(ErrAlreadyExists, map[string]any{"resource": "secret", "secret_name": name}, "secret %q already exists", name)
 }
 
-func errUserNotFound(email string) *apiError {
-	return &apiError{kind: kindNotFound, message: fmt.Sprintf("user %q not found in this organization", email),
-		details: map[string]any{"resource": "user", "user_email": email}}
+func errUserNotFound(email string) *Error {
+	return newError(ErrNotFound, map[string]any{"resource": "user", "user_email": email}, "user %q not found in this organization", email)
 }
 
-func errKeyNotFound(email, name string) *apiError {
-	return &apiError{kind: kindNotFound, message: fmt.Sprintf("API key %q not found for user %q", name, email),
-		details: map[string]any{"resource": "api_key", "user_email": email, "key_name": name}}
+func errKeyNotFound(email, name string) *Error {
+	return newError(ErrNotFound, map[string]any{"resource": "api_key", "user_email": email, "key_name": name},
+		"API key %q not found for user %q", name, email)
 }
 
-func errKeyExists(email, name string) *apiError {
-	return &apiError{kind: kindConflict, message: fmt.Sprintf("API key %q already exists for user %q", name, email),
-		details: map[string]any{"resource": "api_key", "user_email": email, "key_name": name}}
+func errKeyExists(email, name string) *Error {
+	return newError(ErrAlreadyExists, map[string]any{"resource": "api_key", "user_email": email, "key_name": name},
+		"API key %q already exists for user %q", name, email)
 }
 
-func errOrgExists(id string) *apiError {
-	return &apiError{kind: kindConflict, message: fmt.Sprintf("organization %q already exists", id),
-		details: map[string]any{"resource": "organization", "organization_id": id}}
+func errOrgExists(id string) *Error {
+	return newError(ErrAlreadyExists, map[string]any{"resource": "organization", "organization_id": id}, "organization %q already exists", id)
 }
 
-func errOrgNotFound(id string) *apiError {
-	return &apiError{kind: kindNotFound, message: fmt.Sprintf("organization %q not found", id),
-		details: map[string]any{"resource": "organization", "organization_id": id}}
+func errOrgNotFound(id string) *Error {
+	return newError(ErrNotFound, map[string]any{"resource": "organization", "organization_id": id}, "organization %q not found", id)
 }
 
-func errRouteNotFound() *apiError {
-	return &apiError{kind: kindNotFound, message: "no such endpoint", details: map[string]any{"resource": "endpoint"}}
+func errFaultNotFound(id string) *Error {
+	return newError(ErrNotFound, map[string]any{"resource": "fault", "fault_id": id}, "fault %q not found", id)
 }
 
-func errMethodNotAllowed(method string) *apiError {
-	return &apiError{kind: kindMethodNotAllowed, message: fmt.Sprintf("method %s is not allowed on this endpoint", method)}
+func errRouteNotFound() *Error {
+	return newError(ErrNotFound, map[string]any{"resource": "endpoint"}, "no such endpoint")
 }
 
-func errInternal(msg string) *apiError { return &apiError{kind: kindInternal, message: msg} }
+func errMethodNotAllowedOn(method string) *Error {
+	return newError(errMethodNotAllowed, nil, "method %s is not allowed on this endpoint", method)
+}
 
-func errValidation(details []validationDetail) *apiError {
-	return &apiError{kind: kindValidation, message: "request does not match openapi.yaml", validation: details}
+func errValidation(v []violation) *Error {
+	return &Error{Err: ErrInvalid, Message: "request does not match openapi.yaml", violations: v}
+}
+
+// errFault is the answer of a status fault: the error the status stands for, with the body
+// the contract declares for it.
+func errFault(h *faultHit) *Error {
+	msg := fmt.Sprintf("fault %s injected by the mock", h.ID)
+	if kind := kindOf(h.Status); kind != ErrInvalid {
+		return newError(kind, map[string]any{"fault_id": h.ID}, "%s", msg)
+	}
+	return errValidation([]violation{{Loc: []any{"body"}, Msg: msg, Type: "value_error"}})
 }

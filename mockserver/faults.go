@@ -10,45 +10,37 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mixpeekkit/mixpeekkit"
 	"github.com/mixpeekkit/mixpeekkit/internal/contract"
 )
 
-// Fault is a rule that makes the mock misbehave on purpose for the matching calls: answer an
-// error status, add latency, or close the connection. A status or closed-connection fault
-// answers before the operation runs, so it changes no state. Faults apply to authenticated
-// calls of the 9 operations (a call refused with 401 meets no fault).
+// Fault makes the mock misbehave on purpose for the calls it matches: answer an error
+// status, add latency, or close the connection. It applies to authenticated calls of the 9
+// operations (a call refused with 401 meets no fault). A status or closed-connection fault
+// answers before the operation runs, so it changes no state.
+//
+// What it matches (all optional; none matches every call): Method, Path (a pattern as Go's
+// path.Match reads it, on the escaped path: /v1/organizations/secrets/*), OperationID,
+// OrganizationID and KeyName (the calling key's name). What it does: Status (400, 401, 403,
+// 404, 409, 422 or 500, with the body the contract declares; only on operations that declare
+// it), LatencyMS plus a random JitterMS, CloseConnection. Times is how many more calls it
+// applies to (0: always); Probability is in (0, 1] (0 means 1). Every matching fault adds its
+// latency; the first with a status or CloseConnection answers. ID and Hits are the server's:
+// AddFault ignores them. The rules are control.yaml's FaultRequest, in Go and over HTTP alike.
 type Fault struct {
-	ID              string  `json:"fault_id"`
-	Method          string  `json:"method,omitempty"`
-	Path            string  `json:"path,omitempty"`
-	OperationID     string  `json:"operation_id,omitempty"`
-	OrganizationID  string  `json:"organization_id,omitempty"`
-	KeyName         string  `json:"key_name,omitempty"`
-	Status          int     `json:"status,omitempty"`
-	LatencyMS       int     `json:"latency_ms,omitempty"`
-	JitterMS        int     `json:"jitter_ms,omitempty"`
-	CloseConnection bool    `json:"close_connection,omitempty"`
-	Times           int     `json:"times"`
-	Probability     float64 `json:"probability"`
-	Hits            int     `json:"hits"`
-}
-
-// FaultSpec is a fault to install: what to match (method, path pattern, operation ID,
-// organization, calling key's name; all optional, none matches every call) and what to do
-// (status, latency, close_connection). Times 0 means always; Probability 0 means 1. The rules
-// of control.yaml's FaultRequest apply to Go and HTTP alike.
-type FaultSpec struct {
-	Method          string  `json:"method,omitempty"`
-	Path            string  `json:"path,omitempty"`
-	OperationID     string  `json:"operation_id,omitempty"`
-	OrganizationID  string  `json:"organization_id,omitempty"`
-	KeyName         string  `json:"key_name,omitempty"`
-	Status          int     `json:"status,omitempty"`
-	LatencyMS       int     `json:"latency_ms,omitempty"`
-	JitterMS        int     `json:"jitter_ms,omitempty"`
-	CloseConnection bool    `json:"close_connection,omitempty"`
-	Times           int     `json:"times,omitempty"`
-	Probability     float64 `json:"probability,omitempty"`
+	ID              string                 `json:"fault_id"`
+	Method          string                 `json:"method,omitempty"`
+	Path            string                 `json:"path,omitempty"`
+	OperationID     mixpeekkit.OperationID `json:"operation_id,omitempty"`
+	OrganizationID  string                 `json:"organization_id,omitempty"`
+	KeyName         string                 `json:"key_name,omitempty"`
+	Status          int                    `json:"status,omitempty"`
+	LatencyMS       int                    `json:"latency_ms,omitempty"`
+	JitterMS        int                    `json:"jitter_ms,omitempty"`
+	CloseConnection bool                   `json:"close_connection,omitempty"`
+	Times           int                    `json:"times"`
+	Probability     float64                `json:"probability"`
+	Hits            int                    `json:"hits"`
 }
 
 type faults struct {
@@ -62,15 +54,19 @@ type faults struct {
 
 func newFaults() *faults { return &faults{dice: rand.New(rand.NewPCG(1, 2))} }
 
-// AddFault installs a fault, or says why it could never apply.
-func (s *Server) AddFault(spec FaultSpec) (Fault, error) {
+// AddFault installs a fault and returns it with its ID, or says why it could never apply
+// (ErrBadRequest).
+func (s *Server) AddFault(spec Fault) (Fault, error) {
+	spec.ID, spec.Hits = "", 0
 	if spec.Probability == 0 {
 		spec.Probability = 1
 	}
 	// The same rules as over HTTP: control.yaml's FaultRequest.
-	var generic any
+	var generic map[string]any
 	raw, _ := json.Marshal(spec)
 	_ = json.Unmarshal(raw, &generic)
+	delete(generic, "fault_id")
+	delete(generic, "hits")
 	if err := s.control.Doc.Components.Schemas["FaultRequest"].Value.VisitJSON(generic); err != nil {
 		return Fault{}, errBadRequest("the fault breaks FaultRequest of control.yaml: "+strings.Join(contract.Describe(err, ""), "; "), nil)
 	}
@@ -83,7 +79,7 @@ func (s *Server) AddFault(spec FaultSpec) (Fault, error) {
 		}
 	}
 	if spec.OperationID != "" {
-		route := s.contract.Route(spec.OperationID)
+		route := s.contract.Route(string(spec.OperationID))
 		switch {
 		case route == nil:
 			return Fault{}, errBadRequest(fmt.Sprintf("operation %q is not in openapi.yaml", spec.OperationID), map[string]any{"operation_id": spec.OperationID})
@@ -95,12 +91,24 @@ func (s *Server) AddFault(spec FaultSpec) (Fault, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.n++
-	rule := &Fault{ID: fmt.Sprintf("flt_%d", f.n), Method: spec.Method, Path: spec.Path, OperationID: spec.OperationID,
-		OrganizationID: spec.OrganizationID, KeyName: spec.KeyName, Status: spec.Status, LatencyMS: spec.LatencyMS,
-		JitterMS: spec.JitterMS, CloseConnection: spec.CloseConnection, Times: spec.Times, Probability: spec.Probability}
-	f.rules = append(f.rules, rule)
-	return *rule, nil
+	spec.ID = fmt.Sprintf("flt_%d", f.n)
+	f.rules = append(f.rules, &spec)
+	return spec, nil
 }
+
+// Faults lists the installed faults, with how many calls each has applied to.
+func (s *Server) Faults() []Fault { return s.faults.list() }
+
+// RemoveFault removes one fault (ErrNotFound when there is none of that ID).
+func (s *Server) RemoveFault(id string) error {
+	if !s.faults.remove(id) {
+		return errFaultNotFound(id)
+	}
+	return nil
+}
+
+// ClearFaults removes every fault and says how many there were.
+func (s *Server) ClearFaults() int { return s.faults.clear() }
 
 func (f *faults) list() []Fault {
 	f.mu.Lock()
@@ -187,7 +195,7 @@ func (f *faults) take(op *operation, r *http.Request, caller *principal) *faultH
 
 func (rule *Fault) matches(op *operation, r *http.Request, caller *principal) bool {
 	if rule.Method != "" && rule.Method != r.Method ||
-		rule.OperationID != "" && rule.OperationID != op.id ||
+		rule.OperationID != "" && string(rule.OperationID) != op.id ||
 		rule.OrganizationID != "" && rule.OrganizationID != caller.orgID ||
 		rule.KeyName != "" && rule.KeyName != caller.keyName ||
 		rule.Status != 0 && op.route.Operation.Responses.Status(rule.Status) == nil {
@@ -206,19 +214,4 @@ func (f *faults) lockedDice() float64 {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.dice.Float64()
-}
-
-// errFault is the answer of a status fault: the error the status stands for, with the body
-// the contract declares for it.
-func errFault(h *faultHit) *apiError {
-	msg := fmt.Sprintf("fault %s injected by the mock", h.ID)
-	for kind, row := range errorTable {
-		if row.status == h.Status {
-			if kind == kindValidation {
-				return errValidation([]validationDetail{{Loc: []any{"body"}, Msg: msg, Type: "value_error"}})
-			}
-			return &apiError{kind: kind, message: msg, details: map[string]any{"fault_id": h.ID}}
-		}
-	}
-	return errInternal(msg)
 }

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"math/rand"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -18,14 +17,29 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 
 	"github.com/mixpeekkit/mixpeekkit"
+	"github.com/mixpeekkit/mixpeekkit/fixtures"
 	"github.com/mixpeekkit/mixpeekkit/internal/contract"
 	"github.com/mixpeekkit/mixpeekkit/internal/keyring"
 	"github.com/mixpeekkit/mixpeekkit/mockserver"
+	"github.com/mixpeekkit/mixpeekkit/mockserver/mockservertest"
+)
+
+// defaultOrg is the default data set's organization, which a harness serves unless told
+// otherwise.
+var defaultOrg = func() fixtures.Organization {
+	d, err := fixtures.Default()
+	if err != nil {
+		panic(err)
+	}
+	return d.Organizations[0]
+}()
+
+var (
+	adminKey   = defaultOrg.AdminKey()
+	adminEmail = defaultOrg.OwnerEmail()
 )
 
 const (
-	adminKey   = mockserver.DevAdminKey
-	adminEmail = mockserver.DefaultAdminEmail
 	secretsURL = "/v1/organizations/secrets"
 	adminKeys  = "/v1/organizations/users/admin%40example.com/api-keys"
 )
@@ -60,11 +74,11 @@ func (l *lockedRand) Read(p []byte) (int, error) {
 	return l.r.Read(p)
 }
 
-// harness is one mock behind httptest, with a checker that validates every answer against
+// harness is one mock (mockservertest), with a checker that validates every answer against
 // openapi.yaml with kin-openapi's own router, independently of the mock's strict mode.
 type harness struct {
 	t        *testing.T
-	srv      *mockserver.Server
+	srv      *mockservertest.Server
 	url      string
 	clock    *fakeClock
 	encKey   string
@@ -105,14 +119,9 @@ func newHarness(t *testing.T, change ...func(*mockserver.Options)) *harness {
 	if opts.EncryptionKey != h.encKey {
 		h.encKey = opts.EncryptionKey
 	}
-	srv, err := mockserver.New(opts)
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
-	h.srv = srv
-	ts := httptest.NewServer(srv)
-	t.Cleanup(ts.Close)
-	h.url = ts.URL
+	h.srv = mockservertest.NewServer(t, opts)
+	h.url = h.srv.URL
+	var err error
 	if h.contract, err = contract.Parse(context.Background(), "openapi.yaml", mixpeekkit.OpenAPI()); err != nil {
 		t.Fatal(err)
 	}
@@ -243,6 +252,37 @@ func (h *harness) checkContract(req *http.Request, r reply) {
 	}
 }
 
+// stateDoc is GET /_mock/state as a test reads it.
+type stateDoc struct {
+	Organizations []struct {
+		ID    string `json:"organization_id"`
+		Name  string `json:"name"`
+		Users []struct {
+			ID      string              `json:"user_id"`
+			Email   string              `json:"email"`
+			APIKeys []mockserver.APIKey `json:"api_keys"`
+		} `json:"users"`
+		Secrets []struct {
+			Name      string `json:"secret_name"`
+			Token     string `json:"token"`
+			CreatedAt string `json:"created_at"`
+			UpdatedAt string `json:"updated_at"`
+		} `json:"secrets"`
+	} `json:"organizations"`
+}
+
+// state reads everything the store holds through the control API (validated like every
+// answer).
+func (h *harness) state() stateDoc {
+	h.t.Helper()
+	r := h.ctl("GET", "/_mock/state", nil)
+	var st stateDoc
+	if err := json.Unmarshal(r.raw, &st); r.status != http.StatusOK || err != nil {
+		h.t.Fatalf("GET /_mock/state: %d %v", r.status, err)
+	}
+	return st
+}
+
 // decryptSecret reads a stored secret's token from the state and opens it with the harness's
 // encryption key ring.
 func (h *harness) decryptSecret(orgIndex int, name string) (string, bool) {
@@ -251,7 +291,7 @@ func (h *harness) decryptSecret(orgIndex int, name string) (string, bool) {
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	for _, s := range h.srv.State().Organizations[orgIndex].Secrets {
+	for _, s := range h.state().Organizations[orgIndex].Secrets {
 		if s.Name == name {
 			v, err := ring.Decrypt([]byte(s.Token))
 			if err != nil {

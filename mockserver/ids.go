@@ -1,9 +1,6 @@
 package mockserver
 
 import (
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"sync"
@@ -11,30 +8,31 @@ import (
 
 const alphanumerics = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 
-// idGen makes identifiers and key material from one random source. The source may be a
-// seeded, non-thread-safe reader (deterministic tests), so every read holds the lock.
+// idGen makes identifiers, and is the random source of key material, from one source. The
+// source may be a seeded, non-thread-safe reader (deterministic tests), so every read holds
+// the lock.
 type idGen struct {
 	mu  sync.Mutex
 	src io.Reader
 }
 
-func (g *idGen) read(n int) ([]byte, error) {
+// Read fills p from the source, whole or not at all.
+func (g *idGen) Read(p []byte) (int, error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	b := make([]byte, n)
-	if _, err := io.ReadFull(g.src, b); err != nil {
-		return nil, fmt.Errorf("random source: %w", err)
+	if _, err := io.ReadFull(g.src, p); err != nil {
+		return 0, fmt.Errorf("random source: %w", err)
 	}
-	return b, nil
+	return len(p), nil
 }
 
 // alnum returns prefix followed by n characters from [A-Za-z0-9], unbiased.
 func (g *idGen) alnum(prefix string, n int) (string, error) {
 	out := make([]byte, 0, len(prefix)+n)
 	out = append(out, prefix...)
+	b := make([]byte, n)
 	for len(out) < len(prefix)+n {
-		b, err := g.read(n)
-		if err != nil {
+		if _, err := g.Read(b); err != nil {
 			return "", err
 		}
 		for _, c := range b {
@@ -47,28 +45,7 @@ func (g *idGen) alnum(prefix string, n int) (string, error) {
 	return string(out), nil
 }
 
-// apiKeyMaterial returns a new plaintext API key: "sk_" and 43 url-safe characters
-// (32 random bytes).
-func (g *idGen) apiKeyMaterial() (string, error) {
-	b, err := g.read(32)
-	if err != nil {
-		return "", err
-	}
-	return "sk_" + base64.RawURLEncoding.EncodeToString(b), nil
-}
-
-// hashKey is what the store keeps of a plaintext key: its lowercase hex SHA-256.
-func hashKey(plaintext string) string {
-	sum := sha256.Sum256([]byte(plaintext))
-	return hex.EncodeToString(sum[:])
-}
-
-// keyPrefix is the part of a key that may be shown again: 10 characters and "...".
-func keyPrefix(plaintext string) string {
-	return plaintext[:10] + "..."
-}
-
-// ids of the four kinds of record, as BEHAVIOR.md fixes their shapes.
+// IDs of the four kinds of record, in the shapes of the behaviour reference.
 func (g *idGen) keyID() (string, error)      { return g.alnum("key_", 15) }
 func (g *idGen) userID() (string, error)     { return g.alnum("usr_", 15) }
 func (g *idGen) orgID() (string, error)      { return g.alnum("org_", 15) }

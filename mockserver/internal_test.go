@@ -11,7 +11,21 @@ import (
 	"testing"
 
 	"github.com/gorilla/mux"
+
+	"github.com/mixpeekkit/mixpeekkit"
+	"github.com/mixpeekkit/mixpeekkit/fixtures"
+	"github.com/mixpeekkit/mixpeekkit/internal/contract"
 )
+
+// defaultAdminKey is the admin key of the default data set, which newTestServer serves.
+func defaultAdminKey(t *testing.T) string {
+	t.Helper()
+	d, err := fixtures.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d.Organizations[0].AdminKey()
+}
 
 func newTestServer(t *testing.T, logs *bytes.Buffer) *Server {
 	t.Helper()
@@ -62,7 +76,7 @@ func TestStrictModeRejectsTheMocksOwnBadAnswers(t *testing.T) {
 	const echoed = "ECHOED-SECRET-VALUE"
 	broken := func(body any, success int) *operation {
 		for _, op := range operations() {
-			if op.id == "create_secret_v1_organizations_secrets_post" {
+			if op.id == string(mixpeekkit.OpCreateSecret) {
 				op.route = s.contract.Route(op.id)
 				op.success = success
 				op.handle = func(*Server, *call) (any, error) { return body, nil }
@@ -81,7 +95,7 @@ func TestStrictModeRejectsTheMocksOwnBadAnswers(t *testing.T) {
 			rec := httptest.NewRecorder()
 			req := httptest.NewRequest("POST", "/v1/organizations/secrets", strings.NewReader(`{"secret_name":"s","secret_value":"`+echoed+`"}`))
 			req.Header.Set("Content-Type", "application/json")
-			req.Header.Set("Authorization", "Bearer "+DevAdminKey)
+			req.Header.Set("Authorization", "Bearer "+defaultAdminKey(t))
 			s.serveOperation(op, rec, req)
 			if rec.Code != http.StatusInternalServerError {
 				t.Fatalf("status %d %s", rec.Code, rec.Body)
@@ -99,18 +113,33 @@ func TestStrictModeRejectsTheMocksOwnBadAnswers(t *testing.T) {
 	}
 }
 
+// The route tables serve every operation of both documents, each once, under its constant.
 func TestRouteTableMatchesTheContract(t *testing.T) {
 	s := newTestServer(t, &bytes.Buffer{})
-	served := map[string]bool{}
-	for _, op := range operations() {
-		served[op.id] = true
-	}
-	for _, id := range s.contract.OperationIDs() {
-		if !served[id] {
-			t.Errorf("openapi.yaml operation %s is not served", id)
+	for _, doc := range []struct {
+		name string
+		c    *contract.Contract
+		ops  []*operation
+	}{{"openapi.yaml", s.contract, operations()}, {"control.yaml", s.control, controlOperations()}} {
+		served := map[string]bool{}
+		for _, op := range doc.ops {
+			if served[op.id] {
+				t.Errorf("%s: %s is served twice", doc.name, op.id)
+			}
+			served[op.id] = true
+		}
+		for _, id := range doc.c.OperationIDs() {
+			if !served[id] {
+				t.Errorf("%s: operation %s is not served", doc.name, id)
+			}
+		}
+		if len(served) != len(doc.c.OperationIDs()) {
+			t.Errorf("%s: %d served, %d in the document", doc.name, len(served), len(doc.c.OperationIDs()))
 		}
 	}
-	if len(served) != 9 || len(s.contract.OperationIDs()) != 9 {
-		t.Errorf("%d served, %d in the contract", len(served), len(s.contract.OperationIDs()))
+	for _, id := range mixpeekkit.Operations() {
+		if s.contract.Route(string(id)) == nil {
+			t.Errorf("the constant %s is not an operation of openapi.yaml", id)
+		}
 	}
 }

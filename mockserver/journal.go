@@ -4,41 +4,55 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/url"
-	"regexp"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/mixpeekkit/mixpeekkit"
+	"github.com/mixpeekkit/mixpeekkit/internal/sensitive"
 )
 
 // DefaultJournalSize is how many requests the journal keeps when Options.JournalSize is 0.
 const DefaultJournalSize = 1000
 
-// JournalEntry is one request to the API (the control API is not journaled). RequestBody is
-// the JSON body with every secret_value and anything shaped like a plaintext key replaced by
-// [REDACTED]; the Authorization header is never kept.
+// JournalEntry is one request to the API (the control API is not journaled): what the
+// request was, what the mock answered (Status 0: the connection was closed), and who called.
+// Path and Query are escaped; RequestBody is the JSON body. Every secret value and anything
+// shaped like a plaintext key is [REDACTED] in all three, and the Authorization header is
+// never kept.
 type JournalEntry struct {
-	Seq            int64           `json:"seq"`
-	Time           string          `json:"time"`
-	Method         string          `json:"method"`
-	Path           string          `json:"path"`
-	Query          string          `json:"query,omitempty"`
-	OperationID    string          `json:"operation_id,omitempty"`
-	Status         int             `json:"status"`
-	DurationMS     float64         `json:"duration_ms"`
-	OrganizationID string          `json:"organization_id,omitempty"`
-	KeyName        string          `json:"key_name,omitempty"`
-	FaultID        string          `json:"fault_id,omitempty"`
-	RequestBody    json.RawMessage `json:"request_body,omitempty"`
+	Seq            int64                  `json:"seq"`
+	Time           time.Time              `json:"time"`
+	Method         string                 `json:"method"`
+	Path           string                 `json:"path"`
+	Query          string                 `json:"query,omitempty"`
+	OperationID    mixpeekkit.OperationID `json:"operation_id,omitempty"`
+	Status         int                    `json:"status"`
+	DurationMS     float64                `json:"duration_ms"`
+	OrganizationID string                 `json:"organization_id,omitempty"`
+	KeyName        string                 `json:"key_name,omitempty"`
+	FaultID        string                 `json:"fault_id,omitempty"`
+	RequestBody    json.RawMessage        `json:"request_body,omitempty"`
 }
 
 // JournalFilter selects entries; zero fields match everything.
 type JournalFilter struct {
-	Method, OperationID, OrganizationID, KeyName, PathPrefix string
-	Status                                                   int
+	Method                              string
+	OperationID                         mixpeekkit.OperationID
+	OrganizationID, KeyName, PathPrefix string
+	Status                              int
 	// Limit keeps the newest N matching entries (all when 0).
 	Limit int
 }
+
+// Requests returns the journal's entries that match f, oldest first.
+func (s *Server) Requests(f JournalFilter) []JournalEntry {
+	entries, _, _ := s.journal.list(f)
+	return entries
+}
+
+// ClearRequests empties the journal and says how many entries it held.
+func (s *Server) ClearRequests() int { return s.journal.clear() }
 
 func (f JournalFilter) match(e *JournalEntry) bool {
 	return (f.Method == "" || strings.EqualFold(f.Method, e.Method)) &&
@@ -132,10 +146,9 @@ func pendingOf(ctx context.Context) *pending {
 // otherwise hold gigabytes.
 const maxJournalBody = 8 << 10
 
-// redactBody is what the journal keeps of a request body: the JSON with every secret-holding
-// member (secret_value, key, admin_key, api_key, token, password, plaintext, in any case, with
-// all beneath it) and everything shaped like a plaintext key replaced, cut at maxJournalBody.
-// A body that is not JSON is not kept, since nothing in it could be found to redact.
+// redactBody is what the journal keeps of a request body: the JSON, redacted (see
+// internal/sensitive), cut at maxJournalBody. A body that is not JSON is not kept, since
+// nothing in it could be found to redact.
 func redactBody(body []byte) json.RawMessage {
 	if len(body) == 0 {
 		return nil
@@ -144,7 +157,7 @@ func redactBody(body []byte) json.RawMessage {
 	if err := json.Unmarshal(body, &v); err != nil {
 		return quoted(fmt.Sprintf("[not JSON: %d bytes, not kept]", len(body)))
 	}
-	out, _ := json.Marshal(redactValue(v))
+	out, _ := json.Marshal(sensitive.RedactJSON(v))
 	if len(out) > maxJournalBody {
 		return quoted(string(out[:maxJournalBody]) + fmt.Sprintf("… [cut: %d bytes in all]", len(out)))
 	}
@@ -154,75 +167,6 @@ func redactBody(body []byte) json.RawMessage {
 func quoted(s string) json.RawMessage {
 	b, _ := json.Marshal(s)
 	return b
-}
-
-const redacted = "[REDACTED]"
-
-// keyInTextRE finds something shaped like a plaintext key anywhere in a string.
-var keyInTextRE = regexp.MustCompile(`sk_[A-Za-z0-9_-]{20,}`)
-
-// secretName reports a member or parameter name that holds secrets.
-func secretName(name string) bool {
-	for _, s := range []string{"secret_value", "key", "admin_key", "api_key", "token", "password", "plaintext", "authorization"} {
-		if strings.EqualFold(name, s) {
-			return true
-		}
-	}
-	return false
-}
-
-func redactValue(v any) any {
-	switch x := v.(type) {
-	case map[string]any:
-		out := make(map[string]any, len(x))
-		for k, e := range x {
-			switch {
-			case secretName(k):
-				out[k] = redacted
-			case keyInTextRE.MatchString(k):
-				out[redacted] = redacted
-			default:
-				out[k] = redactValue(e)
-			}
-		}
-		return out
-	case []any:
-		for i, e := range x {
-			x[i] = redactValue(e)
-		}
-		return x
-	case string:
-		if keyInTextRE.MatchString(x) {
-			return redacted
-		}
-	}
-	return v
-}
-
-// redactQuery is what the journal keeps of a query: secret-holding parameters and anything
-// shaped like a key replaced.
-func redactQuery(raw string) string {
-	if raw == "" {
-		return ""
-	}
-	q, err := url.ParseQuery(raw)
-	if err != nil {
-		return "[unparseable query, not kept]"
-	}
-	out := url.Values{}
-	for k, vs := range q {
-		name := k
-		if keyInTextRE.MatchString(k) {
-			name = redacted
-		}
-		for _, v := range vs {
-			if secretName(k) || keyInTextRE.MatchString(v) {
-				v = redacted
-			}
-			out.Add(name, v)
-		}
-	}
-	return out.Encode()
 }
 
 func millis(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mixpeekkit/mixpeekkit"
+	"github.com/mixpeekkit/mixpeekkit/fixtures"
 	"github.com/mixpeekkit/mixpeekkit/mockserver"
 )
 
@@ -55,10 +57,10 @@ func TestFaultsAddUpAndMatchCallers(t *testing.T) {
 	h := newHarness(t)
 	t.Run("a latency rule before a status rule: both apply", func(t *testing.T) {
 		h.srv.ClearFaults()
-		if _, err := h.srv.AddFault(mockserver.FaultSpec{Path: "/v1/organizations/secrets", LatencyMS: 20}); err != nil {
+		if _, err := h.srv.AddFault(mockserver.Fault{Path: "/v1/organizations/secrets", LatencyMS: 20}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := h.srv.AddFault(mockserver.FaultSpec{Path: "/v1/organizations/secrets", Status: 500}); err != nil {
+		if _, err := h.srv.AddFault(mockserver.Fault{Path: "/v1/organizations/secrets", Status: 500}); err != nil {
 			t.Fatal(err)
 		}
 		h.srv.ClearRequests()
@@ -78,7 +80,7 @@ func TestFaultsAddUpAndMatchCallers(t *testing.T) {
 	})
 	t.Run("per organization and key name", func(t *testing.T) {
 		h.srv.ClearFaults()
-		tenant, err := h.srv.CreateOrganization(mockserver.NewOrganization{})
+		tenant, err := h.srv.CreateOrganization(mockserver.Organization{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -100,8 +102,8 @@ func TestFaultsAddUpAndMatchCallers(t *testing.T) {
 		}
 	})
 	t.Run("rules that could never apply are refused, in Go and over HTTP alike", func(t *testing.T) {
-		for _, spec := range []mockserver.FaultSpec{
-			{OperationID: "update_secret_v1_organizations_secrets__secret_name__put", Status: 409},
+		for _, spec := range []mockserver.Fault{
+			{OperationID: mixpeekkit.OpUpdateSecret, Status: 409},
 			{Status: 302}, {Status: 500, Times: -1}, {LatencyMS: -5}, {Status: 500, Probability: 1.5},
 		} {
 			if _, err := h.srv.AddFault(spec); err == nil {
@@ -156,14 +158,13 @@ func TestClockRefusesToWrap(t *testing.T) {
 // A key that a reset would bring back cannot become another organization's key.
 func TestResetNeverGivesAKeyTwoOrganizations(t *testing.T) {
 	ci := "sk_" + strings.Repeat("c", 43)
-	seed := mockserver.DefaultSeed(adminEmail, adminKey)
-	seed.Organizations[0].Users[0].Keys = append(seed.Organizations[0].Users[0].Keys, mockserver.SeedKey{Name: "ci", Key: ci, Permissions: []string{"read"}})
-	h := newHarness(t, func(o *mockserver.Options) { o.Seed = &seed })
+	seed := fixtures.SeedOf(defaultOrg.WithReadOnlyKey("ci", ci))
+	h := newHarness(t, func(o *mockserver.Options) { o.Seed = seed })
 	h.send("POST", adminKeys+"/ci/rotate", adminKey, nil)
 	if r := h.ctl("POST", "/_mock/orgs", map[string]any{"admin_key": ci}); r.status != 400 {
 		t.Fatalf("a tenant took a key a reset would restore: %d %s", r.status, r.raw)
 	}
-	if r := h.ctl("POST", "/_mock/orgs/"+h.srv.State().Organizations[0].ID+"/reset", nil); r.status != 200 {
+	if r := h.ctl("POST", "/_mock/orgs/"+h.state().Organizations[0].ID+"/reset", nil); r.status != 200 {
 		t.Errorf("reset: %d", r.status)
 	}
 	if r := h.send("GET", secretsURL, ci, nil); r.status != 200 {

@@ -10,6 +10,7 @@ import (
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/gorilla/mux"
 
+	"github.com/mixpeekkit/mixpeekkit"
 	"github.com/mixpeekkit/mixpeekkit/internal/contract"
 )
 
@@ -38,15 +39,15 @@ func operations() []*operation {
 		key     = keys + "/{key_name}"
 	)
 	return []*operation{
-		{id: "create_secret_v1_organizations_secrets_post", method: http.MethodPost, path: secrets, need: permAdmin, success: http.StatusCreated, handle: (*Server).createSecret},
-		{id: "list_secrets_v1_organizations_secrets_get", method: http.MethodGet, path: secrets, need: permRead, success: http.StatusOK, handle: (*Server).listSecrets},
-		{id: "update_secret_v1_organizations_secrets__secret_name__put", method: http.MethodPut, path: secret, need: permAdmin, success: http.StatusOK, handle: (*Server).updateSecret},
-		{id: "delete_secret_v1_organizations_secrets__secret_name__delete", method: http.MethodDelete, path: secret, need: permAdmin, success: http.StatusOK, handle: (*Server).deleteSecret},
-		{id: "create_api_key_v1_organizations_users__user_email__api_keys_post", method: http.MethodPost, path: keys, need: permAdmin, success: http.StatusOK, handle: (*Server).createKey},
-		{id: "list_api_keys_v1_organizations_users__user_email__api_keys_get", method: http.MethodGet, path: keys, need: permAdmin, success: http.StatusOK, handle: (*Server).listKeys},
-		{id: "update_api_key_v1_organizations_users__user_email__api_keys__key_name__patch", method: http.MethodPatch, path: key, need: permAdmin, success: http.StatusOK, handle: (*Server).updateKey},
-		{id: "delete_api_key_v1_organizations_users__user_email__api_keys__key_name__delete", method: http.MethodDelete, path: key, need: permAdmin, success: http.StatusOK, handle: (*Server).deleteKey},
-		{id: "rotate_api_key_v1_organizations_users__user_email__api_keys__key_name__rotate_post", method: http.MethodPost, path: key + "/rotate", need: permAdmin, success: http.StatusOK, handle: (*Server).rotateKey},
+		{id: string(mixpeekkit.OpCreateSecret), method: http.MethodPost, path: secrets, need: permAdmin, success: http.StatusCreated, handle: (*Server).createSecret},
+		{id: string(mixpeekkit.OpListSecrets), method: http.MethodGet, path: secrets, need: permRead, success: http.StatusOK, handle: (*Server).listSecrets},
+		{id: string(mixpeekkit.OpUpdateSecret), method: http.MethodPut, path: secret, need: permAdmin, success: http.StatusOK, handle: (*Server).updateSecret},
+		{id: string(mixpeekkit.OpDeleteSecret), method: http.MethodDelete, path: secret, need: permAdmin, success: http.StatusOK, handle: (*Server).deleteSecret},
+		{id: string(mixpeekkit.OpCreateAPIKey), method: http.MethodPost, path: keys, need: permAdmin, success: http.StatusOK, handle: (*Server).createKey},
+		{id: string(mixpeekkit.OpListAPIKeys), method: http.MethodGet, path: keys, need: permAdmin, success: http.StatusOK, handle: (*Server).listKeys},
+		{id: string(mixpeekkit.OpUpdateAPIKey), method: http.MethodPatch, path: key, need: permAdmin, success: http.StatusOK, handle: (*Server).updateKey},
+		{id: string(mixpeekkit.OpDeleteAPIKey), method: http.MethodDelete, path: key, need: permAdmin, success: http.StatusOK, handle: (*Server).deleteKey},
+		{id: string(mixpeekkit.OpRotateAPIKey), method: http.MethodPost, path: key + "/rotate", need: permAdmin, success: http.StatusOK, handle: (*Server).rotateKey},
 	}
 }
 
@@ -94,7 +95,7 @@ var routes = sync.OnceValues(func() (*mux.Router, error) {
 		serverOf(req).writeError(w, errRouteNotFound())
 	})
 	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		serverOf(req).writeError(w, errMethodNotAllowed(req.Method))
+		serverOf(req).writeError(w, errMethodNotAllowedOn(req.Method))
 	})
 	return r, nil
 })
@@ -104,9 +105,10 @@ type serverKey struct{}
 // serverOf is the server a request came through (ServeHTTP puts it in the context).
 func serverOf(r *http.Request) *Server { return r.Context().Value(serverKey{}).(*Server) }
 
-// writeError answers with an error outside the contract's operations.
-func (s *Server) writeError(w http.ResponseWriter, e *apiError) {
-	s.write(w, e.status(), mustMarshal(e.body()), nil)
+// writeError answers with an error outside a handler: no route, a panic, a broken answer.
+func (s *Server) writeError(w http.ResponseWriter, err error) {
+	status, body := answerOf(err)
+	s.write(w, status, mustMarshal(body), nil)
 }
 
 // write is the only place that writes an answer: every answer is JSON.

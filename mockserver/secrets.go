@@ -33,7 +33,7 @@ func (s *Server) createSecret(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	err = s.store.inOrg(c.caller.orgID, func(_ *state, org *organization) error {
+	err = s.inCallerOrg(c, func(_ *state, org *organization) error {
 		if org.secrets[req.SecretName] != nil {
 			return errSecretExists(req.SecretName) // the stored value stays as it was
 		}
@@ -48,7 +48,7 @@ func (s *Server) createSecret(c *call) (any, error) {
 
 func (s *Server) listSecrets(c *call) (any, error) {
 	var out secretsListResponse
-	err := s.store.inOrg(c.caller.orgID, func(_ *state, org *organization) error {
+	err := s.inCallerOrg(c, func(_ *state, org *organization) error {
 		out.Secrets = org.sortedSecretNames()
 		return nil
 	})
@@ -66,7 +66,7 @@ func (s *Server) updateSecret(c *call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	err = s.store.inOrg(c.caller.orgID, func(_ *state, org *organization) error {
+	err = s.inCallerOrg(c, func(_ *state, org *organization) error {
 		sec := org.secrets[name]
 		if sec == nil {
 			return errSecretNotFound(name)
@@ -82,7 +82,7 @@ func (s *Server) updateSecret(c *call) (any, error) {
 
 func (s *Server) deleteSecret(c *call) (any, error) {
 	name := c.vars["secret_name"]
-	err := s.store.inOrg(c.caller.orgID, func(_ *state, org *organization) error {
+	err := s.inCallerOrg(c, func(_ *state, org *organization) error {
 		if org.secrets[name] == nil {
 			return errSecretNotFound(name)
 		}

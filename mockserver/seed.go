@@ -10,80 +10,14 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 
+	"github.com/mixpeekkit/mixpeekkit/fixtures"
 	"github.com/mixpeekkit/mixpeekkit/internal/contract"
 	"github.com/mixpeekkit/mixpeekkit/internal/keyring"
+	"github.com/mixpeekkit/mixpeekkit/internal/sensitive"
 )
 
-// DevAdminKey is the plaintext of the default organization's admin-key when none is given.
-// It is public, documented and fixed so that a developer can paste it; never use it anywhere
-// but a local mock.
-const DevAdminKey = "sk_mixpeek_mock_development_admin_key_do_not_use"
-
-// DefaultAdminEmail is the owner of the default organization.
-const DefaultAdminEmail = "admin@example.com"
-
-// Seed is the data a server starts with, and returns to on reset.
-type Seed struct {
-	Organizations []SeedOrganization `json:"organizations"`
-}
-
-// SeedOrganization is one tenant. ID is generated when empty.
-type SeedOrganization struct {
-	ID      string       `json:"organization_id,omitempty"`
-	Name    string       `json:"name"`
-	Users   []SeedUser   `json:"users"`
-	Secrets []SeedSecret `json:"secrets,omitempty"`
-}
-
-// SeedUser is a member of an organization. ID is generated when empty.
-type SeedUser struct {
-	ID    string    `json:"user_id,omitempty"`
-	Email string    `json:"email"`
-	Keys  []SeedKey `json:"api_keys,omitempty"`
-}
-
-// SeedKey is an API key. Key is its plaintext, so tests can authenticate with it; it is hashed
-// on load and not kept. Generated when empty (and then unknown to everyone). Status is
-// "active" (the default) or "revoked"; a key is expired when ExpiresAt has passed.
-type SeedKey struct {
-	Name        string     `json:"name"`
-	Key         string     `json:"key,omitempty"`
-	Description string     `json:"description,omitempty"`
-	Permissions []string   `json:"permissions"`
-	Status      string     `json:"status,omitempty"`
-	ExpiresAt   *time.Time `json:"expires_at,omitempty"`
-}
-
-// SeedSecret is a secret whose plaintext value is encrypted on load and not kept.
-type SeedSecret struct {
-	Name  string `json:"name"`
-	Value string `json:"value"`
-}
-
-// DefaultSeed is one organization owned by email, whose admin-key has the plaintext adminKey.
-func DefaultSeed(email, adminKey string) Seed {
-	return Seed{Organizations: []SeedOrganization{{
-		Name: "Default Organization",
-		Users: []SeedUser{{
-			Email: email,
-			Keys: []SeedKey{{
-				Name:        adminKeyName,
-				Key:         adminKey,
-				Description: "Protected administrator key of the organization",
-				Permissions: []string{string(permAdmin)},
-			}},
-		}},
-	}}}
-}
-
-var (
-	keyMaterialRE = regexp.MustCompile(`^sk_[A-Za-z0-9_-]{40,}$`)
-	emailRE       = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)
-)
-
-// ValidKeyMaterial reports whether s has the shape of a plaintext API key: "sk_" and at least
-// 40 url-safe characters.
-func ValidKeyMaterial(s string) bool { return keyMaterialRE.MatchString(s) }
+// emailRE is the shape of a user's email in seed data and new organizations.
+var emailRE = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)
 
 // builder turns a seed into a state. Shape rules (lengths, enums, the email format of the
 // contract's requests) are checked against openapi.yaml's request schemas; the rules a schema
@@ -98,7 +32,7 @@ type builder struct {
 
 // build turns the seed into a state, or says which entry breaks which rule. It encrypts every
 // secret value with the ring and keeps only the token.
-func (seed Seed) build(c *contract.Contract, ring *keyring.Ring, ids *idGen, now time.Time) (*state, error) {
+func build(seed fixtures.Seed, c *contract.Contract, ring *keyring.Ring, ids *idGen, now time.Time) (*state, error) {
 	b := &builder{st: &state{byHash: map[string]*apiKey{}}, ring: ring, ids: ids, now: now, contract: c}
 	if len(seed.Organizations) == 0 {
 		return nil, fmt.Errorf("seed: no organization")
@@ -132,7 +66,7 @@ func (b *builder) conforms(schema string, v map[string]any, where string) error 
 	return nil
 }
 
-func (b *builder) organization(so SeedOrganization, where string) (*organization, error) {
+func (b *builder) organization(so fixtures.Organization, where string) (*organization, error) {
 	o := &organization{ID: so.ID, Name: so.Name, secrets: map[string]*secret{}}
 	var err error
 	if o.ID == "" {
@@ -188,7 +122,7 @@ func (b *builder) organization(so SeedOrganization, where string) (*organization
 	return o, nil
 }
 
-func (b *builder) key(sk SeedKey, u *user, where string) error {
+func (b *builder) key(sk fixtures.Key, u *user, where string) error {
 	req := map[string]any{"name": sk.Name, "description": sk.Description, "permissions": append([]string{}, sk.Permissions...)}
 	if sk.ExpiresAt != nil {
 		req["expires_at"] = sk.ExpiresAt.UTC().Format(time.RFC3339Nano)
@@ -203,23 +137,23 @@ func (b *builder) key(sk SeedKey, u *user, where string) error {
 	if !revoked && u.nameTaken(sk.Name) {
 		return fmt.Errorf("%s: name is already used by a live key", where)
 	}
-	plaintext := sk.Key
+	plaintext := sk.Plaintext
 	var err error
 	if plaintext == "" {
-		if plaintext, err = b.ids.apiKeyMaterial(); err != nil {
+		if plaintext, err = sensitive.NewKey(b.ids); err != nil {
 			return err
 		}
-	} else if !ValidKeyMaterial(plaintext) {
+	} else if !sensitive.IsKey(plaintext) {
 		// Never print the key itself: only its rule.
-		return fmt.Errorf(`%s: key must be "sk_" followed by at least 40 characters of A-Z a-z 0-9 _ -`, where)
+		return fmt.Errorf("%s: key must be %s", where, sensitive.KeyRule)
 	}
-	h := hashKey(plaintext)
+	h := sensitive.Hash(plaintext)
 	if b.st.byHash[h] != nil {
 		return fmt.Errorf("%s: key is the same plaintext as another seeded key", where)
 	}
 	k := &apiKey{
-		Name: sk.Name, Description: sk.Description, Hash: h, Prefix: keyPrefix(plaintext),
-		Scopes: []scope{}, CreatedAt: b.now, ExpiresAt: sk.ExpiresAt, user: u,
+		Name: sk.Name, Description: sk.Description, Hash: h, Prefix: sensitive.Prefix(plaintext),
+		Scopes: []Scope{}, CreatedAt: b.now, ExpiresAt: sk.ExpiresAt, user: u,
 	}
 	for _, p := range sk.Permissions {
 		k.Permissions = append(k.Permissions, permission(p))

@@ -15,6 +15,7 @@ import (
 	"crypto/subtle"
 	_ "embed"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -27,44 +28,42 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/mixpeekkit/mixpeekkit"
+	"github.com/mixpeekkit/mixpeekkit/fixtures"
 	"github.com/mixpeekkit/mixpeekkit/internal/contract"
 	"github.com/mixpeekkit/mixpeekkit/internal/keyring"
+	"github.com/mixpeekkit/mixpeekkit/internal/sensitive"
 )
 
-// Options configures a Server. The zero value serves the default organization with the
-// development admin key, a random encryption key, the real clock and crypto/rand.
-// EncryptionKey, AdminKey and AdminEmail are the command's ENCRYPTION_KEY, -admin-key and
-// -admin-email; the command always sets StrictResponses and a Logger (-log-format).
+// Options configures a Server. The zero value serves the default data set (fixtures.Default:
+// one organization owned by admin@example.com with the development admin key) with a random
+// encryption key, the real clock and crypto/rand, and does not check its own answers.
 type Options struct {
+	// Seed is the data to serve and to return to on reset; with no organization, the default
+	// data set. The command's -fixtures, and -admin-key and -admin-email applied to the default.
+	Seed fixtures.Seed
 	// EncryptionKey is the Fernet key ring: url-safe base64 32-byte keys, comma-separated,
 	// newest first (ENCRYPTION_KEY). The first encrypts, all decrypt. Empty: a random key,
 	// with a warning in the log, so stored tokens cannot be read after the process ends.
 	EncryptionKey string
-	// AdminKey is the plaintext of the default organization's admin-key (DevAdminKey when
-	// empty). Ignored when Seed is set.
-	AdminKey string
-	// AdminEmail is the owner of the default organization (DefaultAdminEmail when empty).
-	// Ignored when Seed is set.
-	AdminEmail string
-	// Seed replaces the default organization.
-	Seed *Seed
 	// Clock gives the time of every timestamp and expiry decision (time.Now when nil).
 	Clock func() time.Time
 	// Rand is the source of IDs and key material (crypto/rand when nil). A seeded source
 	// makes IDs and keys repeatable.
 	Rand io.Reader
-	// Logger receives one line per request and the warnings (discarded when nil).
+	// Logger receives one line per request and the warnings (discarded when nil; the command's
+	// -log-format).
 	Logger *slog.Logger
 	// StrictResponses checks every answer against openapi.yaml (the control API's against
-	// its own document) and turns a violation into a 500 that names it. On in every test of
-	// this project.
+	// its own document) and turns a violation into a 500 that names it. The command and
+	// mockservertest always set it.
 	StrictResponses bool
-	// JournalSize is how many requests the journal keeps (DefaultJournalSize when 0).
+	// JournalSize is how many requests the journal keeps (DefaultJournalSize when 0;
+	// -journal-size).
 	JournalSize int
-	// Faults are installed at start, as if posted to /_mock/faults.
-	Faults []FaultSpec
+	// Faults are installed at start, as if given to AddFault.
+	Faults []Fault
 	// ControlToken, when set, protects the control API: every /_mock/ operation but health
-	// and its OpenAPI document needs "Authorization: Bearer <ControlToken>".
+	// and its OpenAPI document needs "Authorization: Bearer <ControlToken>" (-control-token).
 	ControlToken string
 }
 
@@ -139,18 +138,12 @@ func New(opts Options) (*Server, error) {
 		return nil, err
 	}
 	seed := opts.Seed
-	if seed == nil {
-		email, key := opts.AdminEmail, opts.AdminKey
-		if email == "" {
-			email = DefaultAdminEmail
+	if len(seed.Organizations) == 0 {
+		if seed, err = fixtures.Default(); err != nil {
+			return nil, err
 		}
-		if key == "" {
-			key = DevAdminKey
-		}
-		d := DefaultSeed(email, key)
-		seed = &d
 	}
-	initial, err := seed.build(s.contract, s.ring, s.ids, s.now())
+	initial, err := build(seed, s.contract, s.ring, s.ids, s.now())
 	if err != nil {
 		return nil, err
 	}
@@ -166,55 +159,13 @@ func New(opts Options) (*Server, error) {
 	return s, nil
 }
 
-// now is the server's clock, moved by the control API, in UTC at microsecond precision (what
-// the timestamps show).
-func (s *Server) now() time.Time {
-	s.clockMu.Lock()
-	off := s.clockOffset
-	s.clockMu.Unlock()
-	return s.clock().Add(off).UTC().Truncate(time.Microsecond)
-}
-
-// maxClockShift bounds how far the clock may be moved from its source: a time.Duration holds
-// about 292 years, and timestamps past that would wrap.
-const maxClockShift = 200 * 365 * 24 * time.Hour
-
-// AdvanceClock moves the server's clock forward by d (expiry, last_used_at and every
-// timestamp follow it). It refuses a move that would take the clock more than 200 years from
-// its source.
-func (s *Server) AdvanceClock(d time.Duration) error {
-	s.clockMu.Lock()
-	defer s.clockMu.Unlock()
-	if d < 0 || d > maxClockShift || s.clockOffset > maxClockShift-d {
-		return errBadRequest("the clock cannot be moved more than 200 years from its source", nil)
-	}
-	s.clockOffset += d
-	return nil
-}
-
-// SetClock makes the server's clock show t now, and run on from there. t must be within 200
-// years of the clock's source.
-func (s *Server) SetClock(t time.Time) error {
-	s.clockMu.Lock()
-	defer s.clockMu.Unlock()
-	base := s.clock()
-	if t.Before(base.Add(-maxClockShift)) || t.After(base.Add(maxClockShift)) {
-		return errBadRequest("the clock cannot be set more than 200 years from its source", nil)
-	}
-	s.clockOffset = t.Sub(base)
-	return nil
-}
-
-// Reset returns every organization to the seed data.
-func (s *Server) Reset() { s.store.reset() }
-
 // ServeHTTP is the outer part of the request path: recover, log, journal, route.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	rec := &statusRecorder{ResponseWriter: w}
 	p := &pending{record: !strings.HasPrefix(r.URL.Path, controlPrefix+"/")}
-	p.entry = JournalEntry{Time: timestamp(s.now()), Method: r.Method,
-		Path: keyInTextRE.ReplaceAllString(r.URL.EscapedPath(), redacted), Query: redactQuery(r.URL.RawQuery)}
+	p.entry = JournalEntry{Time: s.now(), Method: r.Method,
+		Path: sensitive.RedactKeys(r.URL.EscapedPath()), Query: sensitive.RedactQuery(r.URL.RawQuery)}
 	ctx := context.WithValue(context.WithValue(r.Context(), pendingKey{}, p), serverKey{}, s)
 	r = r.WithContext(ctx)
 	defer func() {
@@ -232,8 +183,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			s.log.Error("panic while serving a request", "method", r.Method, "path", r.URL.Path,
 				"panic_type", fmt.Sprintf("%T", v), "stack", string(debug.Stack()))
 			if rec.status == 0 {
-				e := errInternal("the mock server failed while serving this request")
-				s.write(rec, e.status(), mustMarshal(e.body()), nil)
+				s.writeError(rec, errInternalf("the mock server failed while serving this request"))
 			}
 		}
 		d := time.Since(start)
@@ -250,8 +200,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // and those of the control API alike.
 func (s *Server) serveOperation(op *operation, w http.ResponseWriter, r *http.Request) {
 	p := pendingOf(r.Context())
-	p.entry.OperationID = op.id
 	if !op.control {
+		p.entry.OperationID = mixpeekkit.OperationID(op.id)
 		p.entry.RequestBody = s.captureBody(r, op)
 	}
 	status, body := s.answer(op, r)
@@ -264,15 +214,19 @@ func (s *Server) serveOperation(op *operation, w http.ResponseWriter, r *http.Re
 		header.Set("WWW-Authenticate", "Bearer")
 	}
 	data, err := marshal(body)
-	if err == nil && s.strict {
-		header.Set("Content-Type", "application/json")
-		err = op.doc.CheckResponse(r.Context(), op.route, r, status, header, data)
-	}
 	if err != nil {
-		// The violation names places and keywords only, never values: safe to log and return.
-		s.log.Error("the mock's own answer breaks its OpenAPI document", "operation", op.id, "error", err.Error())
-		e := errInternal("mock answer rejected by openapi.yaml: " + err.Error())
-		status, data = e.status(), mustMarshal(e.body())
+		s.log.Error("the mock cannot encode its answer", "operation", op.id, "error", err.Error())
+		s.writeError(w, errInternalf("the mock server failed to encode its answer"))
+		return
+	}
+	if s.strict {
+		header.Set("Content-Type", "application/json")
+		if err := op.doc.CheckResponse(r.Context(), op.route, r, status, header, data); err != nil {
+			// The violation names places and keywords only, never values: safe to log and return.
+			s.log.Error("the mock's own answer breaks its OpenAPI document", "operation", op.id, "error", err.Error())
+			s.writeError(w, errInternalf("mock answer rejected by openapi.yaml: %v", err))
+			return
+		}
 	}
 	s.write(w, status, data, header)
 }
@@ -292,7 +246,7 @@ func (s *Server) captureBody(r *http.Request, op *operation) json.RawMessage {
 
 // applyFault runs the faults that match an authenticated call: their latency first, then a
 // closed connection or an error status instead of the operation (nil when none answers).
-func (s *Server) applyFault(op *operation, r *http.Request, caller *principal) *apiError {
+func (s *Server) applyFault(op *operation, r *http.Request, caller *principal) error {
 	hit := s.faults.take(op, r, caller)
 	if hit == nil {
 		return nil
@@ -330,8 +284,8 @@ func (s *Server) answer(op *operation, r *http.Request) (int, any) {
 				return nil, err
 			}
 			p.entry.OrganizationID, p.entry.KeyName = c.caller.orgID, c.caller.keyName
-			if e := s.applyFault(op, r, c.caller); e != nil { // a fault's status
-				return nil, e
+			if err := s.applyFault(op, r, c.caller); err != nil { // a fault's status
+				return nil, err
 			}
 			if !c.caller.has(op.need) { // 403
 				return nil, errMissingPermission(op.need)
@@ -346,13 +300,11 @@ func (s *Server) answer(op *operation, r *http.Request) (int, any) {
 	if err == nil {
 		return op.success, out
 	}
-	e, ok := err.(*apiError)
-	if !ok {
+	if !errors.As(err, new(*Error)) {
 		// Internal failures (random source, encryption) carry no request data.
 		s.log.Error("internal error", "operation", op.id, "error", err.Error())
-		e = errInternal("the mock server failed: " + err.Error())
 	}
-	return e.status(), e.body()
+	return answerOf(err)
 }
 
 // checkControlToken guards the control API when the server has a control token.

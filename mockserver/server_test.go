@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/mixpeekkit/mixpeekkit/fixtures"
 	"github.com/mixpeekkit/mixpeekkit/internal/keyring"
 	"github.com/mixpeekkit/mixpeekkit/mockserver"
 )
@@ -52,12 +54,11 @@ func TestLogsShowNoSecretValueOrKey(t *testing.T) {
 // tokens are made with the new key.
 func TestEncryptionKeyRotation(t *testing.T) {
 	oldKey, newKeyText := newKey(t), newKey(t)
-	seed := mockserver.DefaultSeed(adminEmail, adminKey)
-	seed.Organizations[0].Secrets = []mockserver.SeedSecret{{Name: "seeded", Value: "seeded-value"}}
-	h := newHarness(t, func(o *mockserver.Options) { o.EncryptionKey = oldKey; o.Seed = &seed })
+	seed := fixtures.SeedOf(defaultOrg.WithSecret("seeded", "seeded-value"))
+	h := newHarness(t, func(o *mockserver.Options) { o.EncryptionKey = oldKey; o.Seed = seed })
 	h.send("POST", secretsURL, adminKey, map[string]any{"secret_name": "s", "secret_value": "before"})
 	tokens := map[string]string{}
-	for _, s := range h.srv.State().Organizations[0].Secrets {
+	for _, s := range h.state().Organizations[0].Secrets {
 		tokens[s.Name] = s.Token
 	}
 
@@ -76,7 +77,7 @@ func TestEncryptionKeyRotation(t *testing.T) {
 	h2.send("POST", secretsURL, adminKey, map[string]any{"secret_name": "s", "secret_value": "after"})
 	onlyNew, _ := keyring.Parse(newKeyText)
 	onlyOld, _ := keyring.Parse(oldKey)
-	tok := []byte(h2.srv.State().Organizations[0].Secrets[0].Token)
+	tok := []byte(h2.state().Organizations[0].Secrets[0].Token)
 	if got, err := onlyNew.Decrypt(tok); err != nil || string(got) != "after" {
 		t.Errorf("new token with the new key: %q, %v", got, err)
 	}
@@ -132,7 +133,7 @@ func TestConcurrentUse(t *testing.T) {
 
 func TestResetReturnsToTheSeed(t *testing.T) {
 	h := newHarness(t)
-	before := h.srv.State()
+	before := h.state()
 	h.send("POST", secretsURL, adminKey, map[string]any{"secret_name": "s", "secret_value": "v"})
 	h.createKey(map[string]any{"name": "k"})
 	h.clock.Advance(time.Hour)
@@ -140,7 +141,7 @@ func TestResetReturnsToTheSeed(t *testing.T) {
 	if r.status != http.StatusOK {
 		t.Fatalf("reset: %d", r.status)
 	}
-	after := h.srv.State()
+	after := h.state()
 	// last_used_at of the admin-key is part of the seed's state too: never used at start.
 	if diff := cmp.Diff(before, after); diff != "" {
 		t.Errorf("state after reset (-seed +after):\n%s", diff)
@@ -191,11 +192,14 @@ func TestRefusedRequestsDoNotShiftIDs(t *testing.T) {
 }
 
 func TestNewRefusesBadOptions(t *testing.T) {
-	good := mockserver.DefaultSeed(adminEmail, adminKey)
-	edit := func(f func(*mockserver.Seed)) *mockserver.Seed {
-		s := mockserver.DefaultSeed(adminEmail, adminKey)
+	good := fixtures.SeedOf(defaultOrg)
+	edit := func(f func(*fixtures.Seed)) fixtures.Seed {
+		s, err := fixtures.Default() // new data at each call
+		if err != nil {
+			t.Fatal(err)
+		}
 		f(&s)
-		return &s
+		return s
 	}
 	for _, tc := range []struct {
 		name string
@@ -203,22 +207,21 @@ func TestNewRefusesBadOptions(t *testing.T) {
 		want string
 	}{
 		{"bad encryption key", mockserver.Options{EncryptionKey: "not-a-key"}, "encryption key 1 of 1"},
-		{"bad admin key", mockserver.Options{AdminKey: "short"}, `key must be "sk_"`},
-		{"bad email", mockserver.Options{AdminEmail: "not-an-email"}, "not an email"},
-		{"no organization", mockserver.Options{Seed: &mockserver.Seed{}}, "no organization"},
-		{"no admin-key", mockserver.Options{Seed: edit(func(s *mockserver.Seed) { s.Organizations[0].Users[0].Keys[0].Name = "other" })}, `no live key named "admin-key"`},
-		{"admin-key without admin", mockserver.Options{Seed: edit(func(s *mockserver.Seed) { s.Organizations[0].Users[0].Keys[0].Permissions = []string{"read"} })}, "lacks the admin permission"},
-		{"unknown permission", mockserver.Options{Seed: edit(func(s *mockserver.Seed) { s.Organizations[0].Users[0].Keys[0].Permissions = []string{"root"} })}, `breaks APIKeyCreateRequest of openapi.yaml: /permissions/0: fails "enum"`},
-		{"key name too long", mockserver.Options{Seed: edit(func(s *mockserver.Seed) {
-			s.Organizations[0].Users[0].Keys = append(s.Organizations[0].Users[0].Keys, mockserver.SeedKey{Name: strings.Repeat("k", 101)})
+		{"bad admin key", mockserver.Options{Seed: edit(func(s *fixtures.Seed) { s.Organizations[0].Users[0].Keys[0].Plaintext = "short" })}, `key must be "sk_"`},
+		{"bad email", mockserver.Options{Seed: edit(func(s *fixtures.Seed) { s.Organizations[0].Users[0].Email = "not-an-email" })}, "not an email"},
+		{"no admin-key", mockserver.Options{Seed: edit(func(s *fixtures.Seed) { s.Organizations[0].Users[0].Keys[0].Name = "other" })}, `no live key named "admin-key"`},
+		{"admin-key without admin", mockserver.Options{Seed: edit(func(s *fixtures.Seed) { s.Organizations[0].Users[0].Keys[0].Permissions = []string{"read"} })}, "lacks the admin permission"},
+		{"unknown permission", mockserver.Options{Seed: edit(func(s *fixtures.Seed) { s.Organizations[0].Users[0].Keys[0].Permissions = []string{"root"} })}, `breaks APIKeyCreateRequest of openapi.yaml: /permissions/0: fails "enum"`},
+		{"key name too long", mockserver.Options{Seed: edit(func(s *fixtures.Seed) {
+			s.Organizations[0].Users[0].Keys = append(s.Organizations[0].Users[0].Keys, fixtures.Key{Name: strings.Repeat("k", 101)})
 		})}, `/name: fails "maxLength"`},
-		{"empty secret value", mockserver.Options{Seed: edit(func(s *mockserver.Seed) {
-			s.Organizations[0].Secrets = []mockserver.SeedSecret{{Name: "a", Value: ""}}
+		{"empty secret value", mockserver.Options{Seed: edit(func(s *fixtures.Seed) {
+			s.Organizations[0].Secrets = []fixtures.Secret{{Name: "a", Value: ""}}
 		})}, `secret 1 ("a"): breaks CreateSecretRequest of openapi.yaml: /secret_value: fails "minLength"`},
-		{"duplicate secret", mockserver.Options{Seed: edit(func(s *mockserver.Seed) {
-			s.Organizations[0].Secrets = []mockserver.SeedSecret{{Name: "a", Value: "1"}, {Name: "a", Value: "2"}}
+		{"duplicate secret", mockserver.Options{Seed: edit(func(s *fixtures.Seed) {
+			s.Organizations[0].Secrets = []fixtures.Secret{{Name: "a", Value: "1"}, {Name: "a", Value: "2"}}
 		})}, "used twice"},
-		{"same key twice", mockserver.Options{Seed: edit(func(s *mockserver.Seed) {
+		{"same key twice", mockserver.Options{Seed: edit(func(s *fixtures.Seed) {
 			s.Organizations = append(s.Organizations, good.Organizations[0])
 		})}, "same plaintext"},
 		{"failing random source", mockserver.Options{Rand: strings.NewReader("")}, "random source"},
@@ -228,9 +231,35 @@ func TestNewRefusesBadOptions(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("error %v, want it to contain %q", err, tc.want)
 			}
-			if tc.opts.AdminKey != "" && strings.Contains(err.Error(), tc.opts.AdminKey) {
-				t.Error("the error shows the key")
+			for _, o := range tc.opts.Seed.Organizations {
+				for _, u := range o.Users {
+					for _, k := range u.Keys {
+						if k.Plaintext != "" && strings.Contains(err.Error(), k.Plaintext) {
+							t.Error("the error shows the key")
+						}
+					}
+				}
 			}
 		})
+	}
+}
+
+// A seed without organizations is the default data set: one organization, owned by the
+// default owner, whose admin key works.
+func TestEmptySeedServesTheDefault(t *testing.T) {
+	srv, err := mockserver.New(mockserver.Options{Seed: fixtures.Seed{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	orgs := srv.Organizations()
+	if len(orgs) != 1 || orgs[0].OwnerEmail != adminEmail || orgs[0].Name != defaultOrg.Name || !orgs[0].Seeded {
+		t.Fatalf("organizations %+v", orgs)
+	}
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequest("GET", secretsURL, nil)
+	req.Header.Set("Authorization", "Bearer "+adminKey)
+	srv.ServeHTTP(rec, req)
+	if rec.Code != http.StatusOK {
+		t.Errorf("the default admin key: %d %s", rec.Code, rec.Body)
 	}
 }

@@ -48,15 +48,15 @@ func (s *store) do(f func(st *state) error) error {
 	return f(s.st)
 }
 
-// inOrg runs f with the state locked and the organization of that ID. The organization is
-// looked up under the lock, so a request that authenticated just before a reset acts on the
-// state as it is now, never on a discarded copy.
+// inOrg runs f with the state locked and the organization of that ID (ErrNotFound when there
+// is none). The organization is looked up under the lock, so a request that authenticated just
+// before a reset acts on the state as it is now, never on a discarded copy.
 func (s *store) inOrg(id string, f func(st *state, org *organization) error) error {
 	return s.do(func(st *state) error {
 		if o := st.org(id); o != nil {
 			return f(st, o)
 		}
-		return errUnauthorized("the organization of this API key no longer exists")
+		return errOrgNotFound(id)
 	})
 }
 
@@ -151,8 +151,8 @@ func (s *store) addOrg(o *organization) error {
 	return nil
 }
 
-// deleteOrg removes an organization that was created through the control API.
-func (s *store) deleteOrg(id string) bool {
+// deleteOrg removes an organization (a seeded one comes back with a reset).
+func (s *store) deleteOrg(id string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for i, o := range s.st.orgs {
@@ -162,10 +162,10 @@ func (s *store) deleteOrg(id string) bool {
 				delete(s.initial, id)
 			}
 			s.st.reindex()
-			return true
+			return nil
 		}
 	}
-	return false
+	return errOrgNotFound(id)
 }
 
 // state is every organization, and the index that authenticates a key by its hash.
@@ -197,7 +197,7 @@ type apiKey struct {
 	Hash              string
 	Prefix            string
 	Permissions       []permission
-	Scopes            []scope
+	Scopes            []Scope
 	RateLimitOverride *int
 	ExpiresAt         *time.Time
 	LastUsedAt        *time.Time
@@ -206,12 +206,6 @@ type apiKey struct {
 	RevokedAt         *time.Time
 	RevokedBy         *string
 	user              *user
-}
-
-type scope struct {
-	ResourceType string   `json:"resource_type"`
-	ResourceID   string   `json:"resource_id"`
-	Operations   []string `json:"operations"`
 }
 
 // secret is a stored value: a Fernet token only.
@@ -344,9 +338,9 @@ func (o *organization) clone() *organization {
 func (k *apiKey) clone() *apiKey {
 	c := *k
 	c.Permissions = slices.Clone(k.Permissions)
-	c.Scopes = make([]scope, len(k.Scopes))
+	c.Scopes = make([]Scope, len(k.Scopes))
 	for i, sc := range k.Scopes {
-		c.Scopes[i] = scope{sc.ResourceType, sc.ResourceID, slices.Clone(sc.Operations)}
+		c.Scopes[i] = Scope{sc.ResourceType, sc.ResourceID, slices.Clone(sc.Operations)}
 	}
 	return &c
 }

@@ -29,7 +29,7 @@ func (s *Server) validateRequest(r *http.Request, op *operation) (map[string]str
 	for name, raw := range mux.Vars(r) {
 		v, err := url.PathUnescape(raw)
 		if err != nil {
-			return nil, nil, errValidation([]validationDetail{{
+			return nil, nil, errValidation([]violation{{
 				Loc: []any{"path", name}, Msg: "Input should be a valid percent-encoded string", Type: "string_type",
 			}})
 		}
@@ -48,8 +48,8 @@ func (s *Server) validateRequest(r *http.Request, op *operation) (map[string]str
 		PathParams: vars,
 		Route:      op.route,
 		Options: &openapi3filter.Options{
-			// Defaults of openapi.yaml (an API key's permissions) are written into the body,
-			// so the handlers repeat none.
+			// The defaults of openapi.yaml (an API key's permissions) are written into the
+			// body (kin-openapi does it unless told not to), so the handlers repeat none.
 			MultiError:         true,
 			AuthenticationFunc: openapi3filter.NoopAuthenticationFunc,
 		},
@@ -59,7 +59,7 @@ func (s *Server) validateRequest(r *http.Request, op *operation) (map[string]str
 		if errors.As(err, &tooBig) {
 			return nil, nil, errBodyTooLarge(maxBody)
 		}
-		return nil, nil, errValidation(validationDetails(err))
+		return nil, nil, errValidation(violations(err))
 	}
 	var body []byte
 	if hasBody {
@@ -71,14 +71,14 @@ func (s *Server) validateRequest(r *http.Request, op *operation) (map[string]str
 	return vars, body, nil
 }
 
-// validationDetails renders kin-openapi's errors as FastAPI's HTTPValidationError entries,
+// violations renders kin-openapi's errors as FastAPI's HTTPValidationError entries,
 // in a stable order. Messages are built from the schema, never from the submitted value.
-func validationDetails(err error) []validationDetail {
-	var out []validationDetail
+func violations(err error) []violation {
+	var out []violation
 	for _, e := range contract.Flatten(err) {
 		re, ok := e.(*openapi3filter.RequestError)
 		if !ok {
-			out = append(out, validationDetail{Loc: []any{"body"}, Msg: "Input is invalid", Type: "value_error"})
+			out = append(out, violation{Loc: []any{"body"}, Msg: "Input is invalid", Type: "value_error"})
 			continue
 		}
 		loc := []any{"body"}
@@ -97,27 +97,27 @@ func validationDetails(err error) []validationDetail {
 	return out
 }
 
-func detailsOf(re *openapi3filter.RequestError, loc []any) []validationDetail {
+func detailsOf(re *openapi3filter.RequestError, loc []any) []violation {
 	var syntax *json.SyntaxError
 	var parse *openapi3filter.ParseError
-	var out []validationDetail
+	var out []violation
 	switch {
 	case errors.Is(re.Err, openapi3filter.ErrInvalidRequired):
-		return []validationDetail{{Loc: loc, Msg: "Field required", Type: "missing"}}
+		return []violation{{Loc: loc, Msg: "Field required", Type: "missing"}}
 	case re.Err == nil && re.RequestBody != nil:
 		// The Content-Type is not JSON: FastAPI does not read such a body as an object.
-		return []validationDetail{{Loc: loc, Msg: "Input should be a valid dictionary or object to extract fields from", Type: "model_attributes_type"}}
+		return []violation{{Loc: loc, Msg: "Input should be a valid dictionary or object to extract fields from", Type: "model_attributes_type"}}
 	case errors.As(re.Err, &syntax):
-		return []validationDetail{{Loc: append(loc, int(max(syntax.Offset-1, 0))), Msg: "JSON decode error", Type: "json_invalid"}}
+		return []violation{{Loc: append(loc, int(max(syntax.Offset-1, 0))), Msg: "JSON decode error", Type: "json_invalid"}}
 	case errors.As(re.Err, &parse) && re.RequestBody != nil:
-		return []validationDetail{{Loc: append(loc, 0), Msg: "JSON decode error", Type: "json_invalid"}}
+		return []violation{{Loc: append(loc, 0), Msg: "JSON decode error", Type: "json_invalid"}}
 	case errors.As(re.Err, &parse):
-		return []validationDetail{schemaDetail(loc, re.Parameter.Schema.Value, "type")}
+		return []violation{schemaDetail(loc, re.Parameter.Schema.Value, "type")}
 	}
 	for _, leaf := range contract.Flatten(re.Err) {
 		var se *openapi3.SchemaError
 		if !errors.As(leaf, &se) {
-			out = append(out, validationDetail{Loc: loc, Msg: "Input is invalid", Type: "value_error"})
+			out = append(out, violation{Loc: loc, Msg: "Input is invalid", Type: "value_error"})
 			continue
 		}
 		l := contract.LeafOf(se)
@@ -137,8 +137,8 @@ func detailsOf(re *openapi3filter.RequestError, loc []any) []validationDetail {
 }
 
 // schemaDetail words one failed schema keyword as pydantic does.
-func schemaDetail(loc []any, sch *openapi3.Schema, field string) validationDetail {
-	d := validationDetail{Loc: loc}
+func schemaDetail(loc []any, sch *openapi3.Schema, field string) violation {
+	d := violation{Loc: loc}
 	switch field {
 	case "required":
 		d.Type, d.Msg = "missing", "Field required"

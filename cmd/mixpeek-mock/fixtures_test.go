@@ -7,8 +7,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/mixpeekkit/mixpeekkit/mockserver"
 )
 
 const tenantKey = "sk_fixture_key_for_acme_0000000000000000000000"
@@ -42,7 +40,7 @@ organizations:
 	if code != 200 || !strings.Contains(string(body), `"stripe_api_key"`) {
 		t.Errorf("fixture secret: %d %s", code, body)
 	}
-	if code, _ := in.get(t, "/v1/organizations/secrets", mockserver.DevAdminKey); code != 401 {
+	if code, _ := in.get(t, "/v1/organizations/secrets", devAdminKey); code != 401 {
 		t.Errorf("the development key works with a fixture file: %d", code)
 	}
 }

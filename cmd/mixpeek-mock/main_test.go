@@ -22,6 +22,10 @@ import (
 // measurement: nothing asserts how long anything takes.
 const guard = 60 * time.Second
 
+// devAdminKey is the development key the README documents: the default data set's admin key,
+// which the banner shows.
+const devAdminKey = "sk_mixpeek_mock_development_admin_key_do_not_use"
+
 // customAdminKey is a valid key that is not the development key.
 var customAdminKey = "sk_" + strings.Repeat("a", 40)
 
@@ -443,12 +447,12 @@ func TestEndToEndDefaults(t *testing.T) {
 	if !strings.Contains(banner, "organization owner: admin@example.com") {
 		t.Errorf("banner does not name the default owner:\n%s", banner)
 	}
-	if !strings.Contains(banner, mockserver.DevAdminKey) {
-		t.Errorf("banner does not show the development key %q:\n%s", mockserver.DevAdminKey, banner)
+	if !strings.Contains(banner, devAdminKey) {
+		t.Errorf("banner does not show the development key %q:\n%s", devAdminKey, banner)
 	}
 	curl := in.banner[len(in.banner)-1]
 	if !strings.Contains(curl, "curl") || !strings.Contains(curl, in.base+"/v1/organizations/secrets") ||
-		!strings.Contains(curl, "Authorization: Bearer "+mockserver.DevAdminKey) {
+		!strings.Contains(curl, "Authorization: Bearer "+devAdminKey) {
 		t.Errorf("curl line = %q, want a curl of %s/v1/organizations/secrets with the development key", curl, in.base)
 	}
 
@@ -458,7 +462,7 @@ func TestEndToEndDefaults(t *testing.T) {
 	}
 	assertJSON(t, "GET /_mock/health", body, `{"status":"ok"}`)
 
-	status, body = in.get(t, "/v1/organizations/secrets", mockserver.DevAdminKey)
+	status, body = in.get(t, "/v1/organizations/secrets", devAdminKey)
 	if status != http.StatusOK {
 		t.Errorf("GET secrets with the development key = %d, want 200; body %s", status, body)
 	}
@@ -510,7 +514,7 @@ func TestEndToEndCustomAdminKey(t *testing.T) {
 			if strings.Contains(banner, customAdminKey) {
 				t.Errorf("banner shows the custom admin key:\n%s", banner)
 			}
-			if strings.Contains(banner, mockserver.DevAdminKey) {
+			if strings.Contains(banner, devAdminKey) {
 				t.Errorf("banner shows the development key, which does not work here:\n%s", banner)
 			}
 			if !strings.Contains(banner, "organization owner: owner@example.org") {
@@ -525,7 +529,7 @@ func TestEndToEndCustomAdminKey(t *testing.T) {
 				t.Errorf("GET secrets with the custom key = %d, want 200; body %s", status, body)
 			}
 			assertJSON(t, "GET secrets", body, `{"secrets":[],"count":0}`)
-			status, body = in.get(t, "/v1/organizations/secrets", mockserver.DevAdminKey)
+			status, body = in.get(t, "/v1/organizations/secrets", devAdminKey)
 			if status != http.StatusUnauthorized {
 				t.Errorf("GET secrets with the development key = %d, want 401; body %s", status, body)
 			}
@@ -537,7 +541,7 @@ func TestEndToEndCustomAdminKey(t *testing.T) {
 			if len(rest) == 0 || rest[len(rest)-1] != "mixpeek-mock: stopped" {
 				t.Errorf("stdout after the banner = %q, want it to end with %q", rest, "mixpeek-mock: stopped")
 			}
-			if s := in.stderr.String(); strings.Contains(s, customAdminKey) || strings.Contains(s, mockserver.DevAdminKey) {
+			if s := in.stderr.String(); strings.Contains(s, customAdminKey) || strings.Contains(s, devAdminKey) {
 				t.Errorf("stderr shows an API key:\n%s", s)
 			}
 		})
@@ -567,7 +571,7 @@ func TestEndToEndJSONLog(t *testing.T) {
 			if status, body := in.get(t, "/v1/organizations/secrets", customAdminKey); status != http.StatusOK {
 				t.Errorf("GET secrets with the custom key = %d, want 200; body %s", status, body)
 			}
-			if status, _ := in.get(t, "/v1/organizations/secrets", mockserver.DevAdminKey); status != http.StatusUnauthorized {
+			if status, _ := in.get(t, "/v1/organizations/secrets", devAdminKey); status != http.StatusUnauthorized {
 				t.Errorf("GET secrets with the development key = %d, want 401", status)
 			}
 			// Shutdown waits for every handler, so every request line is on stderr after stop.
@@ -608,7 +612,7 @@ func TestEndToEndJSONLog(t *testing.T) {
 			if !statuses[200] || !statuses[401] {
 				t.Errorf("request log lines for GET /v1/organizations/secrets have statuses %v, want 200 and 401:\n%s", statuses, stderr)
 			}
-			for _, secret := range []string{"Bearer", customAdminKey, mockserver.DevAdminKey, validEncryptionKey} {
+			for _, secret := range []string{"Bearer", customAdminKey, devAdminKey, validEncryptionKey} {
 				if strings.Contains(stderr, secret) {
 					t.Errorf("stderr shows %q:\n%s", secret, stderr)
 				}

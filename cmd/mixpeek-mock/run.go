@@ -5,7 +5,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/mixpeekkit/mixpeekkit/internal/cli"
 	"io"
 	"log/slog"
 	"net"
@@ -13,6 +12,8 @@ import (
 	"time"
 
 	"github.com/mixpeekkit/mixpeekkit/fixtures"
+	"github.com/mixpeekkit/mixpeekkit/internal/cli"
+	"github.com/mixpeekkit/mixpeekkit/internal/sensitive"
 	"github.com/mixpeekkit/mixpeekkit/mockserver"
 )
 
@@ -40,7 +41,11 @@ var mirrors = []cli.Mirror{
 
 func parse(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
 	fs := flag.NewFlagSet("mixpeek-mock", flag.ContinueOnError)
-	c := config{addr: "127.0.0.1:8080", adminEmail: mockserver.DefaultAdminEmail, logFormat: "text", journalSize: mockserver.DefaultJournalSize}
+	def, err := fixtures.Default()
+	if err != nil {
+		return config{}, err
+	}
+	c := config{addr: "127.0.0.1:8080", adminEmail: def.Organizations[0].OwnerEmail(), logFormat: "text", journalSize: mockserver.DefaultJournalSize}
 	// No environment value becomes a flag default: flag prints defaults, and keys must not be.
 	fs.StringVar(&c.addr, "addr", c.addr, "listen address; port 0 picks a free port")
 	fs.StringVar(&c.adminKey, "admin-key", "", "plaintext of the default organization's admin-key (default: the documented development key)")
@@ -60,8 +65,8 @@ func parse(args []string, getenv func(string) string, stderr io.Writer) (config,
 	switch {
 	case c.logFormat != "text" && c.logFormat != "json":
 		return c, usageError{fmt.Errorf("-log-format must be text or json")}
-	case c.adminKey != "" && !mockserver.ValidKeyMaterial(c.adminKey):
-		return c, usageError{errors.New(`-admin-key must be "sk_" followed by at least 40 characters of A-Z a-z 0-9 _ -`)}
+	case c.adminKey != "" && !sensitive.IsKey(c.adminKey):
+		return c, usageError{errors.New("-admin-key must be " + sensitive.KeyRule)}
 	case c.fixtures != "" && (set["admin-key"] || set["admin-email"]):
 		return c, usageError{errors.New("-admin-key and -admin-email set the default organization: with -fixtures, put them in the file")}
 	case c.journalSize < 1:
@@ -71,8 +76,8 @@ func parse(args []string, getenv func(string) string, stderr io.Writer) (config,
 }
 
 // seed is the data the command serves: the fixture file, or the embedded default data set
-// with -admin-key and -admin-email applied.
-func seed(c config) (mockserver.Seed, error) {
+// with -admin-key and -admin-email applied to its owner's admin-key.
+func seed(c config) (fixtures.Seed, error) {
 	if c.fixtures != "" {
 		return fixtures.Load(c.fixtures)
 	}
@@ -83,7 +88,7 @@ func seed(c config) (mockserver.Seed, error) {
 	owner := &s.Organizations[0].Users[0]
 	owner.Email = c.adminEmail
 	if c.adminKey != "" {
-		owner.Keys[0].Key = c.adminKey
+		owner.Keys[0].Plaintext = c.adminKey
 	}
 	return s, nil
 }
@@ -104,7 +109,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	srv, err := mockserver.New(mockserver.Options{
 		EncryptionKey:   getenv("ENCRYPTION_KEY"),
-		Seed:            &data,
+		Seed:            data,
 		Logger:          slog.New(handler),
 		StrictResponses: true,
 		JournalSize:     c.journalSize,
@@ -140,10 +145,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	return nil
 }
 
-// printBanner tells how to authenticate. It shows the development key, which is public; any
-// other key (given with -admin-key or in a fixture file) is the user's own and is not printed.
-func printBanner(w io.Writer, base string, c config, data mockserver.Seed, orgs []mockserver.OrganizationSummary) {
+// printBanner tells how to authenticate. It shows the development key (the default data
+// set's), which is public; any other key (given with -admin-key or in a fixture file) is the
+// user's own and is not printed.
+func printBanner(w io.Writer, base string, c config, data fixtures.Seed, orgs []mockserver.Organization) {
 	fmt.Fprintf(w, "listening on %s\n", base)
+	devKey := ""
+	if def, err := fixtures.Default(); err == nil {
+		devKey = def.Organizations[0].AdminKey()
+	}
 	shown := ""
 	for i, o := range orgs {
 		if i == 0 {
@@ -153,8 +163,8 @@ func printBanner(w io.Writer, base string, c config, data mockserver.Seed, orgs 
 		}
 		for _, u := range data.Organizations[i].Users {
 			for _, k := range u.Keys {
-				if k.Key == mockserver.DevAdminKey && shown == "" {
-					shown = k.Key
+				if k.Plaintext == devKey && devKey != "" && shown == "" {
+					shown = k.Plaintext
 				}
 			}
 		}

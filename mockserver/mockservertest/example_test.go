@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mixpeekkit/mixpeekkit"
 	"github.com/mixpeekkit/mixpeekkit/fixtures"
 	"github.com/mixpeekkit/mixpeekkit/mockserver"
 	"github.com/mixpeekkit/mixpeekkit/mockserver/mockservertest"
@@ -31,7 +32,7 @@ func ExampleStart() {
 	fmt.Println(resp.StatusCode, mock.OwnerEmail)
 
 	// What was stored, decrypted: only in-process, never over HTTP.
-	value, _ := mock.Server.SecretValue(mock.OrganizationID, "stripe_api_key")
+	value, _ := mock.SecretValue(mock.OrganizationID, "stripe_api_key")
 	fmt.Println(value)
 	// Output:
 	// 201 admin@example.com
@@ -43,7 +44,7 @@ func Example_fixtures() {
 	acme := fixtures.Org("Acme", "owner@acme.test", "").
 		WithReadOnlyKey("ci", fixtures.TestKey("acme/ci")).
 		WithSecrets(2)
-	mock, err := mockservertest.Start(mockservertest.WithSeed(fixtures.Seed(acme)))
+	mock, err := mockservertest.Start(mockserver.Options{Seed: fixtures.SeedOf(acme)})
 	if err != nil {
 		panic(err)
 	}
@@ -64,7 +65,7 @@ func Example_journal() {
 		strings.NewReader(`{"secret_name": "github_token", "secret_value": "ghp_123"}`))
 	resp.Body.Close()
 
-	for _, e := range mock.Journal() {
+	for _, e := range mock.Requests(mockserver.JournalFilter{}) {
 		body, _ := json.Marshal(e.RequestBody)
 		fmt.Println(e.Method, e.Path, e.Status, e.KeyName, string(body))
 	}
@@ -75,8 +76,8 @@ func Example_journal() {
 func Example_faults() {
 	mock, _ := mockservertest.Start()
 	defer mock.Close()
-	_, _ = mock.AddFault(mockserver.FaultSpec{
-		OperationID: "list_secrets_v1_organizations_secrets_get", Status: http.StatusInternalServerError, Times: 1,
+	_, _ = mock.AddFault(mockserver.Fault{
+		OperationID: mixpeekkit.OpListSecrets, Status: http.StatusInternalServerError, Times: 1,
 	})
 	for i := 0; i < 2; i++ {
 		resp, _ := mock.Client().Get(mock.URL + "/v1/organizations/secrets")
@@ -100,8 +101,9 @@ func Example_deterministic() {
 	resp.Body.Close()
 	fmt.Println(m["key_id"], m["status"], m["created_at"])
 
-	mock.AdvanceClock(2 * time.Hour)
-	for _, k := range mock.Keys("admin@example.com") {
+	_ = mock.AdvanceClock(2 * time.Hour)
+	keys, _ := mock.APIKeys(mock.OrganizationID, "admin@example.com")
+	for _, k := range keys {
 		if k.Name == "ci" {
 			fmt.Println(k.Status)
 		}

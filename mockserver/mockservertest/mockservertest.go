@@ -1,12 +1,13 @@
 // Package mockservertest gives each Go test its own running mock: one call, an isolated
 // server on a loopback port, closed by t.Cleanup, with its URL, the admin key, the owner's
-// email, a ready *http.Client, and helpers to inspect what the code under test stored.
+// email and a ready *http.Client. The embedded *mockserver.Server gives every inspection and
+// control method (SecretValue, APIKeys, Requests, AddFault, AdvanceClock, CreateOrganization...).
 //
 //	func TestMyClient(t *testing.T) {
 //		mock := mockservertest.NewServer(t)
 //		client := mypkg.New(mock.URL, mock.AdminKey)
 //		... exercise client ...
-//		if got := mock.SecretValue(t, "stripe_api_key"); got != "sk_test_1" { ... }
+//		got, err := mock.SecretValue(mock.OrganizationID, "stripe_api_key")
 //	}
 //
 // Every answer is checked against openapi.yaml (strict mode): an answer that breaks the
@@ -20,16 +21,16 @@ import (
 	"math/rand"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/mixpeekkit/mixpeekkit/fixtures"
 	"github.com/mixpeekkit/mixpeekkit/mockserver"
 )
 
-// Server is a running mock. The embedded *mockserver.Server gives the rest of the inspection
-// and control: State, Requests, AddFault, AdvanceClock, CreateOrganization, Reset...
+// Server is a running mock.
 type Server struct {
 	*mockserver.Server
 	// URL is the base URL, e.g. http://127.0.0.1:54321.
@@ -41,51 +42,15 @@ type Server struct {
 	// OrganizationID is the first organization's ID.
 	OrganizationID string
 
-	ts *httptest.Server
+	ts      *httptest.Server
+	handler atomic.Pointer[http.Handler]
 }
 
-// Option adjusts a server before it starts.
-type Option func(*mockserver.Options)
-
-// WithSeed serves the given data (from package fixtures: a file, the builders) instead of the
-// default organization. Its first organization's admin-key must have a plaintext.
-func WithSeed(seed mockserver.Seed) Option {
-	return func(o *mockserver.Options) { o.Seed = &seed }
-}
-
-// WithClock sets the mock's clock.
-func WithClock(now func() time.Time) Option {
-	return func(o *mockserver.Options) { o.Clock = now }
-}
-
-// DeterministicTime is the time of a Deterministic server's fixed clock.
-var DeterministicTime = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-
-// DeterministicEncryptionKey is the encryption key of a Deterministic server (the Fernet
-// specification's test key).
-const DeterministicEncryptionKey = "cw_0x689RpI-jtRR7oE8h_eQsKImvJapLeSbXpwF4e4="
-
-// Deterministic fixes the clock at DeterministicTime (move it with AdvanceClock), seeds IDs
-// and keys from seed, and fixes the encryption key: the same requests get the same answers,
-// byte for byte, in every run.
-func Deterministic(seed int64) Option {
-	return func(o *mockserver.Options) {
-		o.Clock = func() time.Time { return DeterministicTime }
-		o.Rand = &lockedReader{r: rand.New(rand.NewSource(seed))}
-		o.EncryptionKey = DeterministicEncryptionKey
-	}
-}
-
-// WithFaults installs faults from the start (see mockserver.FaultSpec); AddFault adds more.
-func WithFaults(specs ...mockserver.FaultSpec) Option {
-	return func(o *mockserver.Options) { o.Faults = append(o.Faults, specs...) }
-}
-
-// WithOptions changes any option of the mock (journal size, logger, encryption key...).
-func WithOptions(change func(*mockserver.Options)) Option { return Option(change) }
-
-// NewServer starts a mock for the test and closes it when the test ends.
-func NewServer(t testing.TB, opts ...Option) *Server {
+// NewServer starts a mock for the test and closes it when the test ends. opts (at most one;
+// none is the zero mockserver.Options: the default organization) configures the mock; its
+// answers are always checked against openapi.yaml, and without an EncryptionKey it uses a
+// fixed one (a test's mock needs no secrecy).
+func NewServer(t testing.TB, opts ...mockserver.Options) *Server {
 	t.Helper()
 	s, err := Start(opts...)
 	if err != nil {
@@ -95,42 +60,53 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 	return s
 }
 
-// Start starts a mock outside a test (examples, tools). Close it when done.
-func Start(opts ...Option) (*Server, error) {
-	o := mockserver.Options{StrictResponses: true}
-	for _, f := range opts {
-		f(&o)
+// Start starts a mock outside a test (examples, tools), as NewServer does. Close it when done.
+func Start(opts ...mockserver.Options) (*Server, error) {
+	var o mockserver.Options
+	switch len(opts) {
+	case 0:
+	case 1:
+		o = opts[0]
+	default:
+		return nil, errors.New("give at most one mockserver.Options")
 	}
+	o.StrictResponses = true
 	if o.EncryptionKey == "" {
-		// A fixed key: a test's mock needs no secrecy, and a random one would log a warning.
-		o.EncryptionKey = DeterministicEncryptionKey
+		// A fixed key: a random one would log a warning.
+		o.EncryptionKey = deterministicKey
+	}
+	if len(o.Seed.Organizations) == 0 {
+		d, err := fixtures.Default()
+		if err != nil {
+			return nil, err
+		}
+		o.Seed = d
+	}
+	first := o.Seed.Organizations[0]
+	if first.AdminKey() == "" {
+		return nil, errors.New("the seed's first organization has no live admin-key with a plaintext key")
 	}
 	srv, err := mockserver.New(o)
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{Server: srv}
-	orgs := srv.Organizations()
-	s.OrganizationID, s.OwnerEmail = orgs[0].ID, orgs[0].OwnerEmail
-	s.AdminKey = mockserver.DevAdminKey
-	if o.Seed != nil {
-		s.AdminKey = ""
-		for _, u := range o.Seed.Organizations[0].Users {
-			for _, k := range u.Keys {
-				if k.Name == "admin-key" && k.Status != "revoked" && s.AdminKey == "" {
-					s.AdminKey = k.Key
-				}
-			}
-		}
-		if s.AdminKey == "" {
-			return nil, errors.New("the seed's first organization has no admin-key with a plaintext key")
-		}
-	} else if o.AdminKey != "" {
-		s.AdminKey = o.AdminKey
-	}
-	s.ts = httptest.NewServer(srv)
+	s := &Server{Server: srv, AdminKey: first.AdminKey(), OwnerEmail: first.OwnerEmail()}
+	s.OrganizationID = srv.Organizations()[0].ID
+	var h http.Handler = srv
+	s.handler.Store(&h)
+	s.ts = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		(*s.handler.Load()).ServeHTTP(w, r)
+	}))
 	s.URL = s.ts.URL
 	return s, nil
+}
+
+// Wrap puts middleware around the handler that serves the requests from now on (around any
+// middleware wrapped before): to record, delay or alter what passes between the code under
+// test and the mock.
+func (s *Server) Wrap(middleware func(http.Handler) http.Handler) {
+	h := middleware(*s.handler.Load())
+	s.handler.Store(&h)
 }
 
 // Close stops the server and waits for requests in flight.
@@ -159,41 +135,26 @@ func (b *bearer) RoundTrip(r *http.Request) (*http.Response, error) {
 	return b.next.RoundTrip(r)
 }
 
-// SecretValue is the decrypted value of a secret of the first organization: the only place a
-// stored value can be read. It fails the test when there is no such secret.
-func (s *Server) SecretValue(t testing.TB, name string) string {
-	t.Helper()
-	v, err := s.Server.SecretValue(s.OrganizationID, name)
-	if err != nil {
-		t.Fatalf("mockservertest: secret %q: %v", name, err)
-	}
-	return v
-}
-
-// Keys lists the current API keys of a user of the first organization, revoked ones
-// included, with their status.
-func (s *Server) Keys(email string) []mockserver.APIKey {
-	for _, o := range s.State().Organizations {
-		if o.ID != s.OrganizationID {
-			continue
-		}
-		for _, u := range o.Users {
-			if strings.EqualFold(u.Email, email) {
-				return u.APIKeys
-			}
-		}
-	}
-	return nil
-}
-
-// Journal lists the requests the mock received (secret values and keys redacted), oldest first.
-func (s *Server) Journal() []mockserver.JournalEntry {
-	return s.Requests(mockserver.JournalFilter{})
-}
-
-// Describe is a one-line summary, for test logs.
-func (s *Server) Describe() string {
+// String is a one-line summary, for test logs.
+func (s *Server) String() string {
 	return fmt.Sprintf("mock at %s (organization %s, owner %s)", s.URL, s.OrganizationID, s.OwnerEmail)
+}
+
+// deterministicKey is the encryption key of a deterministic mock, and of any mock given none:
+// the Fernet specification's test key.
+const deterministicKey = "cw_0x689RpI-jtRR7oE8h_eQsKImvJapLeSbXpwF4e4="
+
+// Deterministic returns options under which the same requests get the same answers, byte for
+// byte, in every run: the clock stands at 2026-01-01T00:00:00Z until moved (AdvanceClock,
+// SetClock), IDs and keys come from a source seeded with seed, and the encryption key is
+// fixed. Set Seed (the data) and the other fields on the result as needed.
+func Deterministic(seed int64) mockserver.Options {
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	return mockserver.Options{
+		Clock:         func() time.Time { return start },
+		Rand:          &lockedReader{r: rand.New(rand.NewSource(seed))},
+		EncryptionKey: deterministicKey,
+	}
 }
 
 type lockedReader struct {

@@ -1,10 +1,13 @@
 package mockservertest
 
 import (
+	"io"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 
+	"github.com/mixpeekkit/mixpeekkit"
 	"github.com/mixpeekkit/mixpeekkit/fixtures"
 	"github.com/mixpeekkit/mixpeekkit/mockserver"
 )
@@ -19,14 +22,20 @@ func TestEachTestGetsItsOwnServer(t *testing.T) {
 		t.Fatalf("%v %v", resp, err)
 	}
 	resp.Body.Close()
-	if got := a.SecretValue(t, "s"); got != "v" {
-		t.Errorf("SecretValue = %q", got)
+	if got, err := a.SecretValue(a.OrganizationID, "s"); err != nil || got != "v" {
+		t.Errorf("SecretValue = %q, %v", got, err)
 	}
-	if n := len(b.State().Organizations[0].Secrets); n != 0 {
-		t.Errorf("the other server has %d secrets", n)
+	if names, err := b.SecretNames(b.OrganizationID); err != nil || len(names) != 0 {
+		t.Errorf("the other server has secrets %v (%v)", names, err)
 	}
-	if j := a.Journal(); len(j) != 1 || j[0].Status != http.StatusCreated {
+	if j := a.Requests(mockserver.JournalFilter{}); len(j) != 1 || j[0].Status != http.StatusCreated {
 		t.Errorf("journal %+v", j)
+	}
+	if a.AdminKey != "sk_mixpeek_mock_development_admin_key_do_not_use" || a.OwnerEmail != "admin@example.com" {
+		t.Errorf("the default organization: %s, %s", a.AdminKey, a.OwnerEmail)
+	}
+	if !strings.Contains(a.String(), a.URL) || !strings.Contains(a.String(), a.OrganizationID) {
+		t.Errorf("String() = %q", a.String())
 	}
 }
 
@@ -46,12 +55,16 @@ func TestClientKeepsAnExplicitAuthorization(t *testing.T) {
 
 func TestSeedAndKeys(t *testing.T) {
 	acme := fixtures.Org("Acme", "owner@acme.test", "").WithExpiredKey("old", fixtures.TestKey("old")).WithRevokedKey("gone", "")
-	s := NewServer(t, WithSeed(fixtures.Seed(acme)))
+	s := NewServer(t, mockserver.Options{Seed: fixtures.SeedOf(acme)})
 	if s.AdminKey != acme.AdminKey() || s.OwnerEmail != "owner@acme.test" {
 		t.Fatalf("server for %s with key %q", s.OwnerEmail, s.AdminKey)
 	}
+	keys, err := s.APIKeys(s.OrganizationID, "owner@acme.test")
+	if err != nil {
+		t.Fatal(err)
+	}
 	status := map[string]string{}
-	for _, k := range s.Keys("owner@acme.test") {
+	for _, k := range keys {
 		status[k.Name] = k.Status
 	}
 	if status["admin-key"] != "active" || status["old"] != "expired" || status["gone"] != "revoked" {
@@ -64,19 +77,22 @@ func TestSeedAndKeys(t *testing.T) {
 	}
 }
 
-func TestStartRefusesASeedWithoutAKnownAdminKey(t *testing.T) {
-	seed := fixtures.Seed(fixtures.Org("Acme", "owner@acme.test", ""))
-	seed.Organizations[0].Users[0].Keys[0].Key = ""
-	if _, err := Start(WithSeed(seed)); err == nil || !strings.Contains(err.Error(), "plaintext") {
+func TestStartRefusesWhatCannotServe(t *testing.T) {
+	seed := fixtures.SeedOf(fixtures.Org("Acme", "owner@acme.test", ""))
+	seed.Organizations[0].Users[0].Keys[0].Plaintext = ""
+	if _, err := Start(mockserver.Options{Seed: seed}); err == nil || !strings.Contains(err.Error(), "plaintext") {
 		t.Fatalf("err = %v", err)
 	}
-	if _, err := Start(WithOptions(func(o *mockserver.Options) { o.EncryptionKey = "bad" })); err == nil {
+	if _, err := Start(mockserver.Options{EncryptionKey: "bad"}); err == nil {
 		t.Fatal("a bad option was accepted")
+	}
+	if _, err := Start(mockserver.Options{}, mockserver.Options{}); err == nil {
+		t.Fatal("two Options were accepted")
 	}
 }
 
-func TestWithFaults(t *testing.T) {
-	s := NewServer(t, WithFaults(mockserver.FaultSpec{OperationID: "list_secrets_v1_organizations_secrets_get", Status: 500, Times: 1}))
+func TestFaultsFromTheStart(t *testing.T) {
+	s := NewServer(t, mockserver.Options{Faults: []mockserver.Fault{{OperationID: mixpeekkit.OpListSecrets, Status: 500, Times: 1}}})
 	for _, want := range []int{500, 200} {
 		resp, err := s.Client().Get(s.URL + "/v1/organizations/secrets")
 		if err != nil {
@@ -87,8 +103,68 @@ func TestWithFaults(t *testing.T) {
 			t.Errorf("got %d, want %d", resp.StatusCode, want)
 		}
 	}
-	if _, err := Start(WithFaults(mockserver.FaultSpec{OperationID: "nope", Status: 500})); err == nil || !strings.Contains(err.Error(), "fault 1") {
+	if _, err := Start(mockserver.Options{Faults: []mockserver.Fault{{OperationID: "nope", Status: 500}}}); err == nil || !strings.Contains(err.Error(), "fault 1") {
 		t.Errorf("a bad fault: %v", err)
+	}
+}
+
+// Middleware wraps the requests that follow, around what was wrapped before.
+func TestWrap(t *testing.T) {
+	s := NewServer(t)
+	get := func() *http.Response {
+		resp, err := s.Client().Get(s.URL + "/v1/organizations/secrets")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	var seen atomic.Int32
+	get()
+	s.Wrap(func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			seen.Add(1)
+			w.Header().Set("X-Outer", "1")
+			next.ServeHTTP(w, r)
+		})
+	})
+	s.Wrap(func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if w.Header().Get("X-Outer") != "" {
+				t.Error("the later middleware ran inside the earlier one")
+			}
+			next.ServeHTTP(w, r)
+		})
+	})
+	resp := get()
+	if seen.Load() != 1 || resp.Header.Get("X-Outer") != "1" || resp.StatusCode != http.StatusOK {
+		t.Errorf("middleware saw %d requests; X-Outer %q; status %d", seen.Load(), resp.Header.Get("X-Outer"), resp.StatusCode)
+	}
+	if n := len(s.Requests(mockserver.JournalFilter{})); n != 2 {
+		t.Errorf("the mock saw %d requests, want 2", n)
+	}
+}
+
+// Two deterministic mocks answer the same requests with the same bytes.
+func TestDeterministic(t *testing.T) {
+	create := func() string {
+		s := NewServer(t, Deterministic(3))
+		resp, err := s.Client().Post(s.URL+"/v1/organizations/users/admin%40example.com/api-keys", "application/json", strings.NewReader(`{"name": "k"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.Now().Format("2006-01-02T15:04:05Z07:00") != "2026-01-01T00:00:00Z" {
+			t.Errorf("the clock shows %s", s.Now())
+		}
+		return string(body)
+	}
+	if a, b := create(), create(); a != b || !strings.Contains(a, `"created_at":"2026-01-01T00:00:00Z"`) {
+		t.Errorf("answers differ or carry another time:\n%s\n%s", a, b)
 	}
 }
 

@@ -1,0 +1,45 @@
+package mockserver
+
+import "time"
+
+// now is the server's clock, moved by the control API, in UTC at microsecond precision (what
+// the timestamps show).
+func (s *Server) now() time.Time {
+	s.clockMu.Lock()
+	off := s.clockOffset
+	s.clockMu.Unlock()
+	return s.clock().Add(off).UTC().Truncate(time.Microsecond)
+}
+
+// Now is the time on the mock's clock (GET /_mock/clock): every timestamp and expiry decision
+// follows it.
+func (s *Server) Now() time.Time { return s.now() }
+
+// maxClockShift bounds how far the clock may be moved from its source: a time.Duration holds
+// about 292 years, and timestamps past that would wrap.
+const maxClockShift = 200 * 365 * 24 * time.Hour
+
+// AdvanceClock moves the mock's clock forward by d. It refuses (ErrBadRequest) a move that
+// would take the clock more than 200 years from its source.
+func (s *Server) AdvanceClock(d time.Duration) error {
+	s.clockMu.Lock()
+	defer s.clockMu.Unlock()
+	if d < 0 || d > maxClockShift || s.clockOffset > maxClockShift-d {
+		return errBadRequest("the clock cannot be moved more than 200 years from its source", nil)
+	}
+	s.clockOffset += d
+	return nil
+}
+
+// SetClock makes the mock's clock show t now, and run on from there. t must be within 200
+// years of the clock's source (ErrBadRequest).
+func (s *Server) SetClock(t time.Time) error {
+	s.clockMu.Lock()
+	defer s.clockMu.Unlock()
+	base := s.clock()
+	if t.Before(base.Add(-maxClockShift)) || t.After(base.Add(maxClockShift)) {
+		return errBadRequest("the clock cannot be set more than 200 years from its source", nil)
+	}
+	s.clockOffset = t.Sub(base)
+	return nil
+}

@@ -1,0 +1,144 @@
+package mockserver
+
+import (
+	"strings"
+
+	"github.com/mixpeekkit/mixpeekkit/fixtures"
+	"github.com/mixpeekkit/mixpeekkit/internal/sensitive"
+)
+
+// Organization is an organization as the control API lists it (GET /_mock/orgs), and the
+// request and answer of CreateOrganization.
+type Organization struct {
+	ID   string `json:"organization_id"`
+	Name string `json:"name"`
+	// OwnerEmail is the user who holds the organization's admin-key.
+	OwnerEmail string `json:"owner_email"`
+	// AdminKey is the admin-key's plaintext: given to CreateOrganization, and shown once in
+	// its answer; empty everywhere else.
+	AdminKey string `json:"admin_key,omitempty"`
+	// Seeded is true for the seed's organizations, false for created ones.
+	Seeded bool `json:"seeded"`
+}
+
+// Organizations lists the organizations, in the order they were seeded or created.
+func (s *Server) Organizations() []Organization {
+	out := []Organization{}
+	_ = s.store.do(func(st *state) error {
+		for _, o := range st.orgs {
+			sum := Organization{ID: o.ID, Name: o.Name, Seeded: s.store.seeded(o.ID)}
+			if k := adminKeyOf(o); k != nil {
+				sum.OwnerEmail = k.user.Email
+			}
+			out = append(out, sum)
+		}
+		return nil
+	})
+	return out
+}
+
+// CreateOrganization adds an isolated organization (a tenant) with an owner and an admin-key,
+// so that parallel test jobs can share one mock without seeing each other. Name, OwnerEmail
+// and AdminKey are optional (generated when empty); the other fields are ignored. It returns
+// the organization with the admin-key's plaintext, or refuses with ErrBadRequest. A reset of
+// all removes it; ResetOrganization returns it to how it was created.
+func (s *Server) CreateOrganization(req Organization) (Organization, error) {
+	// Checked before anything is drawn from the random source, so a refused request shifts
+	// no later ID.
+	switch {
+	case req.OwnerEmail != "" && !emailRE.MatchString(req.OwnerEmail):
+		return Organization{}, errBadRequest("owner_email is not an email address", nil)
+	case req.AdminKey != "" && !sensitive.IsKey(req.AdminKey):
+		return Organization{}, errBadRequest("admin_key must be "+sensitive.KeyRule, nil)
+	case req.AdminKey != "" && s.store.hashTaken(sensitive.Hash(req.AdminKey)):
+		return Organization{}, errBadRequest("admin_key is already a key of another organization (now or after a reset)", nil)
+	}
+	id, err := s.ids.orgID()
+	if err != nil {
+		return Organization{}, err
+	}
+	if req.Name == "" {
+		req.Name = "Tenant " + id[len(id)-6:]
+	}
+	if req.OwnerEmail == "" {
+		req.OwnerEmail = "owner@" + strings.ToLower(strings.TrimPrefix(id, "org_")) + ".example.com"
+	}
+	if req.AdminKey == "" {
+		if req.AdminKey, err = sensitive.NewKey(s.ids); err != nil {
+			return Organization{}, err
+		}
+	}
+	org := fixtures.Org(req.Name, req.OwnerEmail, req.AdminKey)
+	org.ID = id
+	built, err := build(fixtures.SeedOf(org), s.contract, s.ring, s.ids, s.now())
+	if err != nil {
+		return Organization{}, errBadRequest(strings.TrimPrefix(err.Error(), "seed: "), nil)
+	}
+	if err := s.store.addOrg(built.orgs[0]); err != nil {
+		return Organization{}, err
+	}
+	return Organization{ID: id, Name: req.Name, OwnerEmail: req.OwnerEmail, AdminKey: req.AdminKey}, nil
+}
+
+// DeleteOrganization removes an organization (ErrNotFound when there is none of that ID). A
+// seeded one comes back with Reset or ResetOrganization.
+func (s *Server) DeleteOrganization(id string) error { return s.store.deleteOrg(id) }
+
+// ResetOrganization returns one organization to how it was seeded or created (a deleted
+// seeded one comes back). It refuses with ErrNotFound for an ID it never had, and with
+// ErrBadRequest when a key it would restore is now a key of another organization.
+func (s *Server) ResetOrganization(id string) error { return s.store.resetOrg(id) }
+
+// Reset returns every organization to the seed data; created ones are removed.
+func (s *Server) Reset() { s.store.reset() }
+
+// APIKeys lists the API keys of a user of an organization, revoked ones included, in the
+// order they were created (ErrNotFound for an unknown organization or user).
+func (s *Server) APIKeys(orgID, email string) ([]APIKey, error) {
+	now := s.now()
+	var out []APIKey
+	err := s.store.inOrg(orgID, func(_ *state, org *organization) error {
+		u := org.user(email)
+		if u == nil {
+			return errUserNotFound(email)
+		}
+		for _, k := range u.keys {
+			out = append(out, k.model(now))
+		}
+		return nil
+	})
+	return out, err
+}
+
+// SecretNames lists the names of an organization's secrets in byte order (ErrNotFound for an
+// unknown organization).
+func (s *Server) SecretNames(orgID string) ([]string, error) {
+	var out []string
+	err := s.store.inOrg(orgID, func(_ *state, org *organization) error {
+		out = org.sortedSecretNames()
+		return nil
+	})
+	return out, err
+}
+
+// SecretValue decrypts a stored secret of an organization (ErrNotFound for an unknown
+// organization or secret): the only way to read a plaintext value, and only in-process, since
+// no endpoint shows one.
+func (s *Server) SecretValue(orgID, name string) (string, error) {
+	var tok []byte
+	err := s.store.inOrg(orgID, func(_ *state, org *organization) error {
+		if sec := org.secrets[name]; sec != nil {
+			tok = sec.Token
+			return nil
+		}
+		return errSecretNotFound(name)
+	})
+	if err != nil {
+		return "", err
+	}
+	v, err := s.ring.Decrypt(tok)
+	if err != nil {
+		return "", err
+	}
+	return string(v), nil
+}
