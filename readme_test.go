@@ -1,0 +1,103 @@
+package mixpeekkit_test
+
+import (
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// exported lists the exported names of the package in dir: top-level declarations, and the
+// methods and fields of each type as "Type.Name".
+func exported(t *testing.T, dir string) map[string]bool {
+	t.Helper()
+	fset := token.NewFileSet()
+	pkgs, err := parser.ParseDir(fset, dir, func(fi os.FileInfo) bool { return !strings.HasSuffix(fi.Name(), "_test.go") }, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]bool{}
+	for _, pkg := range pkgs {
+		for _, f := range pkg.Files {
+			for _, decl := range f.Decls {
+				switch d := decl.(type) {
+				case *ast.FuncDecl:
+					if d.Recv == nil {
+						out[d.Name.Name] = true
+						continue
+					}
+					recv := d.Recv.List[0].Type
+					if star, ok := recv.(*ast.StarExpr); ok {
+						recv = star.X
+					}
+					if id, ok := recv.(*ast.Ident); ok {
+						out[id.Name+"."+d.Name.Name] = true
+					}
+				case *ast.GenDecl:
+					for _, spec := range d.Specs {
+						switch s := spec.(type) {
+						case *ast.ValueSpec:
+							for _, n := range s.Names {
+								out[n.Name] = true
+							}
+						case *ast.TypeSpec:
+							out[s.Name.Name] = true
+							if st, ok := s.Type.(*ast.StructType); ok {
+								for _, field := range st.Fields.List {
+									for _, n := range field.Names {
+										out[s.Name.Name+"."+n.Name] = true
+									}
+								}
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+// The README's Go examples use only the API that exists: every package-qualified name, and
+// every method or field called on a mock, is declared.
+func TestReadmeGoExamplesUseTheAPI(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dirs := map[string]string{
+		"mixpeekkit": ".", "mockserver": "mockserver", "mockservertest": "mockserver/mockservertest",
+		"fixtures": "fixtures", "golden": "fixtures/golden", "conformance": "conformance",
+	}
+	api := map[string]map[string]bool{}
+	for pkg, dir := range dirs {
+		api[pkg] = exported(t, dir)
+	}
+	blocks := regexp.MustCompile("(?s)```go\n(.*?)```").FindAllStringSubmatch(string(readme), -1)
+	if len(blocks) < 5 {
+		t.Fatalf("found %d Go blocks in README.md", len(blocks))
+	}
+	qualified := regexp.MustCompile(`\b(mixpeekkit|mockserver|mockservertest|fixtures|golden|conformance)\.([A-Z]\w*)`)
+	onMock := regexp.MustCompile(`\bmock\.([A-Z]\w*)`)
+	checked := 0
+	for _, b := range blocks {
+		for _, m := range qualified.FindAllStringSubmatch(b[1], -1) {
+			checked++
+			if !api[m[1]][m[2]] {
+				t.Errorf("README.md uses %s.%s, which package %s does not declare", m[1], m[2], m[1])
+			}
+		}
+		for _, m := range onMock.FindAllStringSubmatch(b[1], -1) {
+			checked++
+			if !api["mockserver"]["Server."+m[1]] && !api["mockservertest"]["Server."+m[1]] {
+				t.Errorf("README.md calls mock.%s, which neither mockserver.Server nor mockservertest.Server has", m[1])
+			}
+		}
+	}
+	if checked < 10 {
+		t.Errorf("only %d names checked: the patterns no longer find the examples", checked)
+	}
+}
