@@ -14,7 +14,7 @@ const key = "sk_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789_-abcde"
 
 func TestIsKey(t *testing.T) {
 	for s, want := range map[string]bool{
-		key:                                  true,
+		key:                                   true,
 		"sk_" + strings.Repeat("a", 40):       true,
 		"sk_" + strings.Repeat("a", 39):       false,
 		"sk_" + strings.Repeat("a", 39) + "!": false,
@@ -57,7 +57,7 @@ func TestRedactKeys(t *testing.T) {
 	if got := RedactKeys(in); got != want {
 		t.Errorf("RedactKeys = %q", got)
 	}
-	if !HasKey("x" + key) || HasKey("sk_AbCdEfG...") {
+	if !HasKey("x"+key) || HasKey("sk_AbCdEfG...") {
 		t.Error("HasKey")
 	}
 }
