@@ -19,7 +19,7 @@ func (t *checkRun) adminKeyEntry() (map[string]any, *Exchange) {
 	return k, ex
 }
 
-// adminStillWorks checks that the admin-key is unchanged (hash, status, permissions) and
+// adminStillWorks checks that the admin-key is unchanged (hash, status, permissions, name) and
 // still does what only an admin key may (list API keys).
 func (t *checkRun) adminStillWorks(before map[string]any) {
 	after, ex := t.adminKeyEntry()

@@ -83,7 +83,8 @@ func (t *checkRun) listedSecrets(auth string) ([]string, *Exchange) {
 	return names, ex
 }
 
-// listedKeys returns the run user's keys by name, and checks none shows a plaintext key.
+// listedKeys returns the run user's keys by name (revoked ones too when includeRevoked), as
+// the run's admin key lists them; a status other than 200 ends the check.
 func (t *checkRun) listedKeys(includeRevoked bool) (map[string]map[string]any, *Exchange) {
 	ex := t.call("GET", t.keysPath()+fmt.Sprintf("?include_revoked=%v", includeRevoked), nil)
 	t.mustStatus(ex, http.StatusOK)
