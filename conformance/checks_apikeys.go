@@ -1,34 +1,26 @@
 package conformance
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"net/http"
 	"reflect"
-	"regexp"
 	"strings"
+
+	"github.com/mixpeekkit/mixpeekkit/internal/sensitive"
 )
-
-var plaintextKeyRE = regexp.MustCompile(`^sk_[A-Za-z0-9_-]{40,}$`)
-
-func sha256Hex(s string) string {
-	sum := sha256.Sum256([]byte(s))
-	return hex.EncodeToString(sum[:])
-}
 
 var apiKeyChecks = []Check{
 	{ID: "api-keys/create-returns-usable-key", Category: "api-keys",
 		Description: "creating a key answers 200 with a plaintext sk_ key that authenticates, key_hash = its SHA-256, key_prefix = its first 10 characters + \"...\"",
-		run: func(t *T) {
+		run: func(t *checkRun) {
 			ex := t.newKey("read")
 			key := ex.str("key")
-			if !plaintextKeyRE.MatchString(key) {
+			if !sensitive.IsKey(key) {
 				t.Errorf(ex, "key is not sk_ followed by at least 40 url-safe characters")
 			}
-			if ex.str("key_hash") != sha256Hex(key) {
+			if ex.str("key_hash") != sensitive.Hash(key) {
 				t.Errorf(ex, "key_hash is not the lowercase hex SHA-256 of key")
 			}
-			if len(key) >= 10 && ex.str("key_prefix") != key[:10]+"..." {
+			if len(key) >= 10 && ex.str("key_prefix") != sensitive.Prefix(key) {
 				t.Errorf(ex, "key_prefix is not the key's first 10 characters and \"...\"")
 			}
 			if ex.str("status") != "active" {
@@ -38,13 +30,13 @@ var apiKeyChecks = []Check{
 		}},
 	{ID: "api-keys/duplicate-rejected-409", Category: "api-keys",
 		Description: "creating a key whose name the user already has answers 409 AlreadyExistsError",
-		run: func(t *T) {
+		run: func(t *checkRun) {
 			name := t.newKey("read").str("name")
 			t.errorAnswer(t.call("POST", t.keysPath(), map[string]any{"name": name, "permissions": []string{"read"}}), http.StatusConflict, "AlreadyExistsError")
 		}},
 	{ID: "api-keys/list-never-shows-plaintext", Category: "api-keys",
 		Description: "listing keys never shows a plaintext key, only hashes and prefixes",
-		run: func(t *T) {
+		run: func(t *checkRun) {
 			t.newKey("read")
 			for _, revoked := range []bool{false, true} {
 				keys, ex := t.listedKeys(revoked)
@@ -60,7 +52,7 @@ var apiKeyChecks = []Check{
 		}},
 	{ID: "api-keys/list-hides-revoked", Category: "api-keys",
 		Description: "a revoked key is listed only with include_revoked=true (not by default, not with false), as revoked with revoked_at",
-		run: func(t *T) {
+		run: func(t *checkRun) {
 			name := t.newKey("read").str("name")
 			t.mustStatus(t.call("DELETE", t.keyPath(name), nil), http.StatusOK)
 			if keys, ex := t.listedKeys(false); keys[name] != nil {
@@ -81,7 +73,7 @@ var apiKeyChecks = []Check{
 		}},
 	{ID: "api-keys/update-changes-only-fields-sent", Category: "api-keys",
 		Description: "PATCH changes the fields sent and no other",
-		run: func(t *T) {
+		run: func(t *checkRun) {
 			name := t.name("key")
 			t.trackKey(name)
 			// Every field away from its default, so a server that resets what was not sent shows it.
@@ -110,7 +102,7 @@ var apiKeyChecks = []Check{
 		}},
 	{ID: "api-keys/rotate-replaces-key", Category: "api-keys",
 		Description: "rotating answers 200 with a new key, key_hash and key_prefix (same name and key_id); the old key gets 401 at once and the new one works",
-		run: func(t *T) {
+		run: func(t *checkRun) {
 			created := t.newKey("read")
 			old, name := created.str("key"), created.str("name")
 			ex := t.call("POST", t.keyPath(name)+"/rotate", nil)
@@ -119,10 +111,10 @@ var apiKeyChecks = []Check{
 			if key == "" || key == old {
 				t.Fatalf(ex, "rotate did not return a new key")
 			}
-			if ex.str("key_hash") != sha256Hex(key) {
+			if ex.str("key_hash") != sensitive.Hash(key) {
 				t.Errorf(ex, "key_hash is not the SHA-256 of the new key")
 			}
-			if len(key) >= 10 && ex.str("key_prefix") != key[:10]+"..." {
+			if len(key) >= 10 && ex.str("key_prefix") != sensitive.Prefix(key) {
 				t.Errorf(ex, "key_prefix does not follow the new key")
 			}
 			if ex.str("name") != name || ex.str("key_id") != created.str("key_id") {
@@ -133,7 +125,7 @@ var apiKeyChecks = []Check{
 		}},
 	{ID: "api-keys/delete-revokes", Category: "api-keys",
 		Description: "deleting a key answers 200 success: true; the key gets 401 at once and a second delete answers 404",
-		run: func(t *T) {
+		run: func(t *checkRun) {
 			created := t.newKey("read")
 			ex := t.call("DELETE", t.keyPath(created.str("name")), nil)
 			t.mustStatus(ex, http.StatusOK)
@@ -145,7 +137,7 @@ var apiKeyChecks = []Check{
 		}},
 	{ID: "api-keys/unknown-user-404", Category: "api-keys",
 		Description: "creating or listing keys of a user not in the organization answers 404 NotFoundError",
-		run: func(t *T) {
+		run: func(t *checkRun) {
 			path := usersKeysPath(t.name("nobody") + "@example.invalid")
 			name := t.name("key")
 			t.trackKey(name) // a server that ignores the email would make it for the run's user
@@ -154,7 +146,7 @@ var apiKeyChecks = []Check{
 		}},
 	{ID: "api-keys/unknown-key-404", Category: "api-keys",
 		Description: "PATCH, DELETE and rotate of a key name the user does not have answer 404 NotFoundError",
-		run: func(t *T) {
+		run: func(t *checkRun) {
 			absent := t.name("absent")
 			t.trackKey(absent) // a server that creates on PATCH or rotate is cleaned up too
 			path := t.keyPath(absent)

@@ -6,14 +6,14 @@ import (
 )
 
 // unauthorized checks a request answered 401 UnauthorizedError.
-func (t *T) unauthorized(r request) {
+func (t *checkRun) unauthorized(r request) {
 	t.errorAnswer(t.do(r), http.StatusUnauthorized, "UnauthorizedError")
 }
 
 // everyOperation is one request to each of the 9 operations, for the probes that must be
 // refused before anything else happens. Names carry the prefix and are tracked, so a server
 // that wrongly carries one out leaves nothing behind.
-func (t *T) everyOperation() []request {
+func (t *checkRun) everyOperation() []request {
 	secret, key := t.name("secret"), t.name("key")
 	t.trackSecret(secret, bearer(t.s.cfg.APIKey))
 	t.trackKey(key)
@@ -32,7 +32,7 @@ func (t *T) everyOperation() []request {
 
 // unauthorizedEverywhere sends one request to every operation with the given Authorization
 // header and expects 401 UnauthorizedError from each.
-func (t *T) unauthorizedEverywhere(auth string) {
+func (t *checkRun) unauthorizedEverywhere(auth string) {
 	for _, r := range t.everyOperation() {
 		r.auth = auth
 		t.unauthorized(r)
@@ -42,30 +42,30 @@ func (t *T) unauthorizedEverywhere(auth string) {
 var authChecks = []Check{
 	{ID: "auth/missing-header-401", Category: "auth",
 		Description: "a request without Authorization answers 401 UnauthorizedError, on every operation",
-		run:         func(t *T) { t.unauthorizedEverywhere("") }},
+		run:         func(t *checkRun) { t.unauthorizedEverywhere("") }},
 	{ID: "auth/wrong-scheme-401", Category: "auth",
 		Description: "Authorization with a scheme other than Bearer answers 401, on every operation",
-		run:         func(t *T) { t.unauthorizedEverywhere("Basic " + t.s.cfg.APIKey) }},
+		run:         func(t *checkRun) { t.unauthorizedEverywhere("Basic " + t.s.cfg.APIKey) }},
 	{ID: "auth/unknown-key-401", Category: "auth",
 		Description: "an unknown API key answers 401, on every operation",
-		run:         func(t *T) { t.unauthorizedEverywhere(bearer("sk_" + strings.Repeat("0", 43))) }},
+		run:         func(t *checkRun) { t.unauthorizedEverywhere(bearer("sk_" + strings.Repeat("0", 43))) }},
 	{ID: "auth/revoked-key-401", Category: "auth",
 		Description: "a revoked key answers 401 at once",
-		run: func(t *T) {
+		run: func(t *checkRun) {
 			k := t.newKey("read")
 			t.mustStatus(t.call("DELETE", t.keyPath(k.str("name")), nil), http.StatusOK)
 			t.unauthorized(request{method: "GET", path: secretsPath, auth: bearer(k.str("key"))})
 		}},
 	{ID: "auth/rotated-key-401", Category: "auth",
 		Description: "the old plaintext of a rotated key answers 401 at once (no grace period)",
-		run: func(t *T) {
+		run: func(t *checkRun) {
 			k := t.newKey("read")
 			t.mustStatus(t.call("POST", t.keyPath(k.str("name"))+"/rotate", nil), http.StatusOK)
 			t.unauthorized(request{method: "GET", path: secretsPath, auth: bearer(k.str("key"))})
 		}},
 	{ID: "auth/before-validation", Category: "auth",
 		Description: "no key and a bad body answers 401, not 422: authentication comes first",
-		run: func(t *T) {
+		run: func(t *checkRun) {
 			t.unauthorized(request{method: "POST", path: secretsPath, body: `{"secret_name": ""}`})
 		}},
 }
@@ -73,12 +73,12 @@ var authChecks = []Check{
 var permissionChecks = []Check{
 	{ID: "permissions/read-key-lists-secrets", Category: "permissions",
 		Description: "a key with only read may list secrets (200)",
-		run: func(t *T) {
+		run: func(t *checkRun) {
 			t.works(t.newKey("read").str("key"), "a read key")
 		}},
 	{ID: "permissions/read-key-cannot-write-secrets", Category: "permissions",
 		Description: "a read key gets 403 ForbiddenError on create, update and delete of secrets, and nothing changes",
-		run: func(t *T) {
+		run: func(t *checkRun) {
 			key := bearer(t.newKey("read").str("key"))
 			name, _ := t.newSecret(bearer(t.s.cfg.APIKey))
 			fresh := t.name("secret")
@@ -100,7 +100,7 @@ var permissionChecks = []Check{
 		}},
 	{ID: "permissions/read-key-cannot-manage-keys", Category: "permissions",
 		Description: "a read key gets 403 ForbiddenError on every API-key operation",
-		run: func(t *T) {
+		run: func(t *checkRun) {
 			reader := t.newKey("read")
 			victim := t.newKey("read").str("name")
 			key := bearer(reader.str("key"))
@@ -118,7 +118,7 @@ var permissionChecks = []Check{
 		}},
 	{ID: "permissions/write-delete-key-is-not-admin", Category: "permissions",
 		Description: "a key with read, write and delete but not admin gets 403 on writing secrets and on key management",
-		run: func(t *T) {
+		run: func(t *checkRun) {
 			key := bearer(t.newKey("read", "write", "delete").str("key"))
 			victim := t.newKey("read").str("name")
 			fresh, freshKey := t.name("secret"), t.name("key")
@@ -134,7 +134,7 @@ var permissionChecks = []Check{
 		}},
 	{ID: "permissions/before-validation", Category: "permissions",
 		Description: "a read key with a bad body gets 403, not 422: permission comes before the contract check",
-		run: func(t *T) {
+		run: func(t *checkRun) {
 			key := bearer(t.newKey("read").str("key"))
 			t.errorAnswer(t.do(request{method: "POST", path: secretsPath, auth: key, body: `{"secret_name": ""}`}), http.StatusForbidden, "ForbiddenError")
 		}},

@@ -6,7 +6,7 @@ import (
 )
 
 // hidden checks that a request of the other organization is refused with 404 or 403.
-func (t *T) hidden(r request, what string) {
+func (t *checkRun) hidden(r request, what string) {
 	ex := t.do(r)
 	if ex.Status != http.StatusNotFound && ex.Status != http.StatusForbidden {
 		t.Errorf(ex, "%s: want 404 or 403, got %d", what, ex.Status)
@@ -16,7 +16,7 @@ func (t *T) hidden(r request, what string) {
 var isolationChecks = []Check{
 	{ID: "isolation/secrets-invisible", Category: "isolation", NeedsPeer: true,
 		Description: "another organization cannot list, update or delete this organization's secrets (404 or 403), and nothing changes",
-		run: func(t *T) {
+		run: func(t *checkRun) {
 			peer := bearer(t.s.cfg.PeerAPIKey)
 			name, _ := t.newSecret(bearer(t.s.cfg.APIKey))
 			if names, ex := t.listedSecrets(peer); has(names, name) {
@@ -30,7 +30,7 @@ var isolationChecks = []Check{
 		}},
 	{ID: "isolation/same-name-independent", Category: "isolation", NeedsPeer: true,
 		Description: "each organization has its own vault: the same secret name can exist in both, and deleting one leaves the other",
-		run: func(t *T) {
+		run: func(t *checkRun) {
 			peer := bearer(t.s.cfg.PeerAPIKey)
 			name, _ := t.newSecret(bearer(t.s.cfg.APIKey))
 			t.trackPeerSecret(name)
@@ -46,7 +46,7 @@ var isolationChecks = []Check{
 		}},
 	{ID: "isolation/keys-invisible", Category: "isolation", NeedsPeer: true,
 		Description: "another organization cannot list, change, rotate or delete this organization's API keys (404 or 403), and the key keeps working",
-		run: func(t *T) {
+		run: func(t *checkRun) {
 			peer := bearer(t.s.cfg.PeerAPIKey)
 			k := t.newKey("read")
 			name := k.str("name")

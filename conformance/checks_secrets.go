@@ -8,12 +8,12 @@ import (
 var contractChecks = []Check{
 	{ID: "contract/list-secrets", Category: "contract",
 		Description: "GET /v1/organizations/secrets answers 200 with a SecretsListResponse in JSON",
-		run: func(t *T) {
+		run: func(t *checkRun) {
 			t.status(t.call("GET", secretsPath, nil), http.StatusOK)
 		}},
 	{ID: "contract/list-api-keys", Category: "contract",
 		Description: "listing API keys answers 200 with {results, total}, total equal to the number of results",
-		run: func(t *T) {
+		run: func(t *checkRun) {
 			ex := t.call("GET", t.keysPath(), nil)
 			t.mustStatus(ex, http.StatusOK)
 			results, _ := ex.field("results").([]any)
@@ -23,7 +23,7 @@ var contractChecks = []Check{
 		}},
 	{ID: "contract/error-response-shape", Category: "contract",
 		Description: "an error answers an ErrorResponse whose status equals the HTTP status and whose success is false",
-		run: func(t *T) {
+		run: func(t *checkRun) {
 			t.errorAnswer(t.call("DELETE", secretPath(t.name("absent")), nil), http.StatusNotFound, "NotFoundError")
 		}},
 }
@@ -31,7 +31,7 @@ var contractChecks = []Check{
 var secretChecks = []Check{
 	{ID: "secrets/create-returns-201", Category: "secrets",
 		Description: "creating a secret answers 201 (not 200) with its name and created: true",
-		run: func(t *T) {
+		run: func(t *checkRun) {
 			name, value := t.name("secret"), t.secretValue()
 			t.trackSecret(name, bearer(t.s.cfg.APIKey))
 			ex := t.do(request{method: "POST", path: secretsPath, auth: bearer(t.s.cfg.APIKey), body: map[string]any{"secret_name": name, "secret_value": value}})
@@ -42,7 +42,7 @@ var secretChecks = []Check{
 		}},
 	{ID: "secrets/duplicate-rejected-409", Category: "secrets",
 		Description: "creating a secret whose name exists answers 409 AlreadyExistsError and keeps the secret",
-		run: func(t *T) {
+		run: func(t *checkRun) {
 			name, _ := t.newSecret(bearer(t.s.cfg.APIKey))
 			ex := t.call("POST", secretsPath, map[string]any{"secret_name": name, "secret_value": t.secretValue()})
 			t.errorAnswer(ex, http.StatusConflict, "AlreadyExistsError")
@@ -52,7 +52,7 @@ var secretChecks = []Check{
 		}},
 	{ID: "secrets/list-has-names-and-count", Category: "secrets",
 		Description: "listing secrets shows the new name, names only, sorted, with count equal to their number",
-		run: func(t *T) {
+		run: func(t *checkRun) {
 			a, _ := t.newSecret(bearer(t.s.cfg.APIKey))
 			b, _ := t.newSecret(bearer(t.s.cfg.APIKey))
 			names, ex := t.listedSecrets(bearer(t.s.cfg.APIKey))
@@ -65,7 +65,7 @@ var secretChecks = []Check{
 		}},
 	{ID: "secrets/update-returns-200", Category: "secrets",
 		Description: "updating a secret answers 200 with its name and updated: true",
-		run: func(t *T) {
+		run: func(t *checkRun) {
 			name, _ := t.newSecret(bearer(t.s.cfg.APIKey))
 			ex := t.call("PUT", secretPath(name), map[string]any{"secret_value": t.secretValue()})
 			t.mustStatus(ex, http.StatusOK)
@@ -75,7 +75,7 @@ var secretChecks = []Check{
 		}},
 	{ID: "secrets/update-missing-404", Category: "secrets",
 		Description: "updating a secret that does not exist answers 404 NotFoundError and creates nothing",
-		run: func(t *T) {
+		run: func(t *checkRun) {
 			name := t.name("absent")
 			t.trackSecret(name, bearer(t.s.cfg.APIKey))
 			t.errorAnswer(t.call("PUT", secretPath(name), map[string]any{"secret_value": t.secretValue()}), http.StatusNotFound, "NotFoundError")
@@ -85,7 +85,7 @@ var secretChecks = []Check{
 		}},
 	{ID: "secrets/delete-then-gone", Category: "secrets",
 		Description: "deleting a secret answers 200 with deleted: true, then it is not listed and a second delete answers 404",
-		run: func(t *T) {
+		run: func(t *checkRun) {
 			name, _ := t.newSecret(bearer(t.s.cfg.APIKey))
 			ex := t.call("DELETE", secretPath(name), nil)
 			t.mustStatus(ex, http.StatusOK)
@@ -99,7 +99,7 @@ var secretChecks = []Check{
 		}},
 	{ID: "secrets/delete-missing-404", Category: "secrets",
 		Description: "deleting a secret that does not exist answers 404 NotFoundError",
-		run: func(t *T) {
+		run: func(t *checkRun) {
 			t.errorAnswer(t.call("DELETE", secretPath(t.name("absent")), nil), http.StatusNotFound, "NotFoundError")
 		}},
 }

@@ -8,7 +8,7 @@ import (
 )
 
 // invalid checks a 422 HTTPValidationError with a detail entry at loc (its first elements).
-func (t *T) invalid(ex *Exchange, loc ...any) {
+func (t *checkRun) invalid(ex *Exchange, loc ...any) {
 	if !t.status(ex, http.StatusUnprocessableEntity) {
 		return
 	}
@@ -32,7 +32,7 @@ func (t *T) invalid(ex *Exchange, loc ...any) {
 
 // invalidSecret sends a bad create-secret body and checks the 422 names the field and that
 // nothing was created.
-func (t *T) invalidSecret(name string, body string, loc ...any) {
+func (t *checkRun) invalidSecret(name string, body string, loc ...any) {
 	if name != "" {
 		t.trackSecret(name, bearer(t.s.cfg.APIKey))
 	}
@@ -45,56 +45,56 @@ func (t *T) invalidSecret(name string, body string, loc ...any) {
 var validationChecks = []Check{
 	{ID: "validation/empty-secret-name", Category: "validation",
 		Description: "an empty secret_name answers 422 with loc [body, secret_name]",
-		run: func(t *T) {
+		run: func(t *checkRun) {
 			t.invalidSecret("", fmt.Sprintf(`{"secret_name": "", "secret_value": %q}`, t.secretValue()), "body", "secret_name")
 		}},
 	{ID: "validation/too-long-secret-name", Category: "validation",
 		Description: "a secret_name over 100 characters answers 422 with loc [body, secret_name]",
-		run: func(t *T) {
+		run: func(t *checkRun) {
 			name := t.name("long") + strings.Repeat("x", 101)
 			t.invalidSecret(name, fmt.Sprintf(`{"secret_name": %q, "secret_value": %q}`, name, t.secretValue()), "body", "secret_name")
 		}},
 	{ID: "validation/wrong-type-secret-value", Category: "validation",
 		Description: "a secret_value that is not a string answers 422 with loc [body, secret_value]",
-		run: func(t *T) {
+		run: func(t *checkRun) {
 			name := t.name("secret")
 			t.invalidSecret(name, fmt.Sprintf(`{"secret_name": %q, "secret_value": 12345}`, name), "body", "secret_value")
 		}},
 	{ID: "validation/missing-secret-value", Category: "validation",
 		Description: "a create without secret_value answers 422 with loc [body, secret_value]",
-		run: func(t *T) {
+		run: func(t *checkRun) {
 			name := t.name("secret")
 			t.invalidSecret(name, fmt.Sprintf(`{"secret_name": %q}`, name), "body", "secret_value")
 		}},
 	{ID: "validation/malformed-json", Category: "validation",
 		Description: "a body that is not JSON answers 422 with loc starting with body",
-		run: func(t *T) {
+		run: func(t *checkRun) {
 			name := t.name("secret")
 			t.invalidSecret(name, `{"secret_name": "`+name+`", `, "body")
 		}},
 	{ID: "validation/empty-update-value", Category: "validation",
 		Description: "an empty secret_value on update answers 422 with loc [body, secret_value]",
-		run: func(t *T) {
+		run: func(t *checkRun) {
 			name, _ := t.newSecret(bearer(t.s.cfg.APIKey))
 			t.invalid(t.call("PUT", secretPath(name), `{"secret_value": ""}`), "body", "secret_value")
 		}},
 	{ID: "validation/bad-permission-enum", Category: "validation",
 		Description: "a permission outside read/write/delete/admin answers 422 with loc [body, permissions, ...]",
-		run: func(t *T) {
+		run: func(t *checkRun) {
 			name := t.name("key")
 			t.trackKey(name)
 			t.invalid(t.call("POST", t.keysPath(), map[string]any{"name": name, "permissions": []string{"root"}}), "body", "permissions")
 		}},
 	{ID: "validation/key-name-too-long", Category: "validation",
 		Description: "an API-key name over 100 characters answers 422 with loc [body, name]",
-		run: func(t *T) {
+		run: func(t *checkRun) {
 			name := t.name("key") + strings.Repeat("k", 101)
 			t.trackKey(name)
 			t.invalid(t.call("POST", t.keysPath(), map[string]any{"name": name}), "body", "name")
 		}},
 	{ID: "validation/bad-include-revoked", Category: "validation",
 		Description: "include_revoked that is not a boolean answers 422 with loc [query, include_revoked]",
-		run: func(t *T) {
+		run: func(t *checkRun) {
 			t.invalid(t.call("GET", t.keysPath()+"?include_revoked=perhaps", nil), "query", "include_revoked")
 		}},
 }

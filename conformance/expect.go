@@ -6,7 +6,7 @@ import (
 )
 
 // status checks the answer's status code; false (and a failure) when it differs.
-func (t *T) status(ex *Exchange, want int) bool {
+func (t *checkRun) status(ex *Exchange, want int) bool {
 	if ex.Status != want {
 		t.Errorf(ex, "want %d %s, got %d", want, http.StatusText(want), ex.Status)
 		return false
@@ -15,7 +15,7 @@ func (t *T) status(ex *Exchange, want int) bool {
 }
 
 // mustStatus is status that ends the check on a mismatch.
-func (t *T) mustStatus(ex *Exchange, want int) {
+func (t *checkRun) mustStatus(ex *Exchange, want int) {
 	if !t.status(ex, want) {
 		panic(stopCheck{})
 	}
@@ -23,7 +23,7 @@ func (t *T) mustStatus(ex *Exchange, want int) {
 
 // errorAnswer checks an ErrorResponse: the status, error.type, and that the body's status
 // field agrees with the HTTP status.
-func (t *T) errorAnswer(ex *Exchange, want int, typ string) bool {
+func (t *checkRun) errorAnswer(ex *Exchange, want int, typ string) bool {
 	if !t.status(ex, want) {
 		return false
 	}
@@ -44,7 +44,7 @@ func (t *T) errorAnswer(ex *Exchange, want int, typ string) bool {
 }
 
 // works checks that a key still authenticates (listing secrets: 200 for read and admin keys).
-func (t *T) works(key, what string) bool {
+func (t *checkRun) works(key, what string) bool {
 	ex := t.do(request{method: "GET", path: secretsPath, auth: bearer(key)})
 	if ex.Status != http.StatusOK {
 		t.Errorf(ex, "%s should still authenticate: want 200, got %d", what, ex.Status)
@@ -54,12 +54,12 @@ func (t *T) works(key, what string) bool {
 }
 
 // refused checks that a key no longer authenticates (401 UnauthorizedError).
-func (t *T) refused(key, what string) bool {
+func (t *checkRun) refused(key, what string) bool {
 	ex := t.do(request{method: "GET", path: secretsPath, auth: bearer(key)})
 	return t.errorAnswerNamed(ex, http.StatusUnauthorized, "UnauthorizedError", what)
 }
 
-func (t *T) errorAnswerNamed(ex *Exchange, want int, typ, what string) bool {
+func (t *checkRun) errorAnswerNamed(ex *Exchange, want int, typ, what string) bool {
 	if ex.Status != want {
 		t.Errorf(ex, "%s: want %d, got %d", what, want, ex.Status)
 		return false
@@ -68,7 +68,7 @@ func (t *T) errorAnswerNamed(ex *Exchange, want int, typ, what string) bool {
 }
 
 // listedSecrets returns the secret names the key lists.
-func (t *T) listedSecrets(auth string) ([]string, *Exchange) {
+func (t *checkRun) listedSecrets(auth string) ([]string, *Exchange) {
 	ex := t.do(request{method: "GET", path: secretsPath, auth: auth})
 	t.mustStatus(ex, http.StatusOK)
 	raw, _ := ex.field("secrets").([]any)
@@ -83,8 +83,9 @@ func (t *T) listedSecrets(auth string) ([]string, *Exchange) {
 	return names, ex
 }
 
-// listedKeys returns the run user's keys by name, and checks none shows a plaintext key.
-func (t *T) listedKeys(includeRevoked bool) (map[string]map[string]any, *Exchange) {
+// listedKeys returns the run user's keys by name (revoked ones too when includeRevoked), as
+// the run's admin key lists them; a status other than 200 ends the check.
+func (t *checkRun) listedKeys(includeRevoked bool) (map[string]map[string]any, *Exchange) {
 	ex := t.call("GET", t.keysPath()+fmt.Sprintf("?include_revoked=%v", includeRevoked), nil)
 	t.mustStatus(ex, http.StatusOK)
 	results, _ := ex.field("results").([]any)

@@ -9,8 +9,30 @@ import (
 	"time"
 )
 
-// ProgressLine is the one line a text report shows for a finished check.
-func ProgressLine(r Result) string {
+// Status is the outcome of one check.
+type Status string
+
+// The outcomes.
+const (
+	Pass Status = "pass"
+	Fail Status = "fail"
+	Skip Status = "skip"
+)
+
+// Result is what one check found.
+type Result struct {
+	ID          string        `json:"id"`
+	Category    string        `json:"category"`
+	Description string        `json:"description"`
+	Status      Status        `json:"status"`
+	SkipReason  string        `json:"skip_reason,omitempty"`
+	Failures    []Failure     `json:"failures,omitempty"`
+	Duration    time.Duration `json:"duration_ns"`
+}
+
+// String is the one line a text report shows for a finished check: "PASS id (12ms)",
+// "FAIL id (12ms)" or "SKIP id (why)".
+func (r Result) String() string {
 	switch r.Status {
 	case Skip:
 		return fmt.Sprintf("SKIP %s (%s)", r.ID, r.SkipReason)
@@ -18,6 +40,47 @@ func ProgressLine(r Result) string {
 		return fmt.Sprintf("FAIL %s (%s)", r.ID, r.Duration.Round(time.Millisecond))
 	}
 	return fmt.Sprintf("PASS %s (%s)", r.ID, r.Duration.Round(time.Millisecond))
+}
+
+// Failure is one violation, with the exchange that proved it (redacted: see Exchange).
+type Failure struct {
+	Message  string    `json:"message"`
+	Exchange *Exchange `json:"exchange,omitempty"`
+}
+
+func (f Failure) String() string {
+	if f.Exchange == nil {
+		return f.Message
+	}
+	return f.Message + "\n" + f.Exchange.String()
+}
+
+// Report is the outcome of a run.
+type Report struct {
+	BaseURL string `json:"base_url"`
+	// Prefix starts the name of everything the run created: Config.Prefix and the run ID.
+	Prefix  string   `json:"prefix"`
+	Results []Result `json:"results"`
+	// Leftovers are resources the run created and could not clean up.
+	Leftovers []string `json:"leftovers,omitempty"`
+	Passed    int      `json:"passed"`
+	Failed    int      `json:"failed"`
+	Skipped   int      `json:"skipped"`
+}
+
+// OK reports whether no check failed and nothing was left behind.
+func (r *Report) OK() bool { return r.Failed == 0 && len(r.Leftovers) == 0 }
+
+func (r *Report) add(res Result) {
+	r.Results = append(r.Results, res)
+	switch res.Status {
+	case Pass:
+		r.Passed++
+	case Fail:
+		r.Failed++
+	case Skip:
+		r.Skipped++
+	}
 }
 
 // Summary is the closing line: "N passed, M failed, K skipped".

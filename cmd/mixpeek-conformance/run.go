@@ -5,13 +5,13 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/mixpeekkit/mixpeekkit/internal/cli"
 	"io"
 	"os"
 	"text/tabwriter"
 	"time"
 
 	"github.com/mixpeekkit/mixpeekkit/conformance"
+	"github.com/mixpeekkit/mixpeekkit/internal/cli"
 )
 
 type options struct {
@@ -95,7 +95,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		out = f
 	}
 	if o.format == "text" {
-		o.cfg.OnResult = func(r conformance.Result) { fmt.Fprintln(out, conformance.ProgressLine(r)) }
+		o.cfg.OnResult = func(r conformance.Result) { fmt.Fprintln(out, r.String()) }
 	}
 	rep, err := conformance.Run(ctx, o.cfg)
 	if rep != nil {

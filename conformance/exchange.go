@@ -1,0 +1,57 @@
+package conformance
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/mixpeekkit/mixpeekkit"
+)
+
+// Exchange is one request and its answer, as a report shows them: the Authorization header,
+// every secret value the run sent and every plaintext key it received are redacted, and so is
+// every secret member of a JSON body (see internal/sensitive).
+type Exchange struct {
+	// Operation is the operation of openapi.yaml the request addresses ("" when none).
+	Operation    mixpeekkit.OperationID `json:"operation,omitempty"`
+	Method       string                 `json:"method"`
+	URL          string                 `json:"url"`
+	Auth         string                 `json:"authorization"` // the scheme only: "Bearer [REDACTED]", or "(none)"
+	RequestBody  string                 `json:"request_body,omitempty"`
+	Status       int                    `json:"status"`
+	ContentType  string                 `json:"content_type,omitempty"`
+	ResponseBody string                 `json:"response_body,omitempty"`
+	Error        string                 `json:"error,omitempty"`
+	json         map[string]any         // the decoded body (unredacted; never exported)
+	raw          json.RawMessage        // the body as received (unredacted; never exported)
+}
+
+func (e *Exchange) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "  > %s %s\n  > Authorization: %s", e.Method, e.URL, e.Auth)
+	if e.RequestBody != "" {
+		fmt.Fprintf(&b, "\n  > %s", e.RequestBody)
+	}
+	if e.Error != "" {
+		fmt.Fprintf(&b, "\n  < error: %s", e.Error)
+		return b.String()
+	}
+	fmt.Fprintf(&b, "\n  < %d %s", e.Status, e.ContentType)
+	if e.ResponseBody != "" {
+		fmt.Fprintf(&b, "\n  < %s", e.ResponseBody)
+	}
+	return b.String()
+}
+
+// field reads a top-level field of the answer.
+func (e *Exchange) field(name string) any { return e.json[name] }
+
+// str reads a top-level string field of the answer ("" when absent or not a string).
+func (e *Exchange) str(name string) string { s, _ := e.json[name].(string); return s }
+
+// errorType is error.type of an ErrorResponse answer.
+func (e *Exchange) errorType() string {
+	m, _ := e.json["error"].(map[string]any)
+	s, _ := m["type"].(string)
+	return s
+}

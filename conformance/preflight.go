@@ -1,0 +1,65 @@
+package conformance
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+)
+
+// preflight makes sure the server answers and the credentials are an admin key of the user
+// (and PeerAPIKey, when set, an admin key too), so a run does not fail every check for the
+// wrong reason.
+func (s *suite) preflight(ctx context.Context) error {
+	code, err := s.probe(ctx, request{method: "GET", path: usersKeysPath(s.cfg.UserEmail), auth: bearer(s.cfg.APIKey)})
+	switch {
+	case err != nil:
+		return err
+	case code == http.StatusUnauthorized:
+		return fmt.Errorf("conformance: the API key was refused (401)")
+	case code == http.StatusForbidden:
+		return fmt.Errorf("conformance: the API key is not an admin key (403 on listing API keys)")
+	case code == http.StatusNotFound:
+		return fmt.Errorf("conformance: user %q not found with this API key (404)", s.cfg.UserEmail)
+	case code != http.StatusOK:
+		return fmt.Errorf("conformance: listing the user's API keys answered %d, want 200", code)
+	}
+	if s.cfg.PeerAPIKey == "" {
+		return nil
+	}
+	peer := bearer(s.cfg.PeerAPIKey)
+	code, err = s.probe(ctx, request{method: "GET", path: secretsPath, auth: peer})
+	if err != nil {
+		return err
+	}
+	if code != http.StatusOK {
+		return fmt.Errorf("conformance: the peer API key cannot list secrets (%d)", code)
+	}
+	// An admin key gets 422 for a create-secret body that breaks the contract; a read key
+	// 403, which would make every isolation probe pass for the wrong reason. The bad body
+	// stores nothing on a conforming server.
+	code, err = s.probe(ctx, request{method: "POST", path: secretsPath, auth: peer, body: `{"secret_name": ""}`})
+	if err != nil {
+		return err
+	}
+	if code != http.StatusUnprocessableEntity {
+		return fmt.Errorf("conformance: the peer API key is not an admin key (a bad create answered %d, want 422)", code)
+	}
+	return nil
+}
+
+// probe sends a preflight request and returns the status of its answer: preflight asks only
+// whether the suite can run, so the answer is not checked against the contract.
+func (s *suite) probe(ctx context.Context, r request) (int, error) {
+	ex, resp, err := s.send(ctx, r)
+	if resp != nil {
+		return resp.StatusCode, nil // even when its body could not be read whole
+	}
+	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.DeadlineExceeded) {
+		return 0, fmt.Errorf("conformance: interrupted: %w", cause)
+	}
+	if ex != nil && ex.Error != "" {
+		return 0, fmt.Errorf("conformance: cannot reach %s: %s", s.base.Redacted(), ex.Error)
+	}
+	return 0, fmt.Errorf("conformance: %w", err)
+}

@@ -1,0 +1,131 @@
+package conformance
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/mixpeekkit/mixpeekkit"
+	"github.com/mixpeekkit/mixpeekkit/internal/contract"
+)
+
+// suite is one run: the server, the selected checks, and the state each concern keeps.
+type suite struct {
+	cfg      Config
+	base     *url.URL
+	contract *contract.Contract
+	client   *http.Client
+	prefix   string  // Config.Prefix and the run ID
+	checks   []Check // selected, in the order of Checks
+
+	known     knownSecrets // what a report must never show (redact.go)
+	echoes    echoLog      // answers that contained a secret value the run sent (sender.go)
+	resources resources    // what the run created, for cleanup (resources.go)
+	cleaned   sync.Once
+}
+
+// loadContract parses openapi.yaml once per process: the suite only reads it.
+var loadContract = sync.OnceValues(func() (*contract.Contract, error) {
+	return contract.Parse(context.Background(), "openapi.yaml", mixpeekkit.OpenAPI())
+})
+
+// start checks the config, loads the contract, selects the checks and makes sure the
+// credentials work.
+func start(ctx context.Context, cfg Config) (*suite, error) {
+	if cfg.BaseURL == "" || cfg.APIKey == "" || cfg.UserEmail == "" {
+		return nil, errors.New("conformance: BaseURL, APIKey and UserEmail are required")
+	}
+	base, err := url.Parse(strings.TrimRight(cfg.BaseURL, "/"))
+	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
+		return nil, fmt.Errorf("conformance: BaseURL must be an http or https URL")
+	}
+	var sel *regexp.Regexp
+	if cfg.Run != "" {
+		if sel, err = regexp.Compile(cfg.Run); err != nil {
+			return nil, fmt.Errorf("conformance: Run: %w", err)
+		}
+	}
+	c, err := loadContract()
+	if err != nil {
+		return nil, err
+	}
+	s := &suite{cfg: cfg, base: base, contract: c, client: cfg.HTTPClient, prefix: cfg.Prefix}
+	if s.client == nil {
+		s.client = http.DefaultClient
+	}
+	if s.cfg.RequestTimeout == 0 {
+		s.cfg.RequestTimeout = 10 * time.Second
+	}
+	s.known.add(cfg.APIKey, cfg.PeerAPIKey)
+	// A run ID always follows the prefix, so a run never takes another run's names (nor an
+	// older resource's) for its own.
+	switch {
+	case s.prefix == "":
+		s.prefix = "ct" + randomSuffix(6)
+	case !prefixRE.MatchString(s.prefix):
+		return nil, errors.New("conformance: Prefix must be 1 to 40 of A-Z a-z 0-9 _ -")
+	default:
+		s.prefix += "-" + randomSuffix(6)
+	}
+	if err := s.preflight(ctx); err != nil {
+		return nil, err
+	}
+	for _, ch := range Checks() {
+		if sel == nil || sel.MatchString(ch.ID) {
+			s.checks = append(s.checks, ch)
+		}
+	}
+	return s, nil
+}
+
+var prefixRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,40}$`)
+
+// runChecks is the order of a run, for Run and Test alike: the safe checks, then cleanup,
+// then the destructive checks, which could cost the admin-key that cleanup needs. each runs
+// one check; no check starts once ctx is done, but cleanup always runs. leftovers receives
+// what cleanup could not remove.
+func (s *suite) runChecks(ctx context.Context, each func(Check), leftovers func([]string)) {
+	var safe, destructive []Check
+	for _, c := range s.checks {
+		if c.Destructive {
+			destructive = append(destructive, c)
+		} else {
+			safe = append(safe, c)
+		}
+	}
+	runAll := func(checks []Check) {
+		for _, c := range checks {
+			if ctx.Err() != nil {
+				return
+			}
+			each(c)
+		}
+	}
+	runAll(safe)
+	s.cleanupOnce(leftovers)
+	runAll(destructive)
+}
+
+// cleanupOnce runs cleanup and hands leftovers what it could not remove, the first time it is
+// called; later calls do nothing.
+func (s *suite) cleanupOnce(leftovers func([]string)) {
+	s.cleaned.Do(func() { leftovers(s.cleanup()) })
+}
+
+// randomSuffix is n lowercase letters and digits from crypto/rand.
+func randomSuffix(n int) string {
+	const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	for i := range b {
+		b[i] = alphabet[int(b[i])%len(alphabet)]
+	}
+	return string(b)
+}
