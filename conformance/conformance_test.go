@@ -2,12 +2,13 @@ package conformance_test
 
 import (
 	"context"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"github.com/mixpeekkit/mixpeekkit/conformance"
+	"github.com/mixpeekkit/mixpeekkit/fixtures"
 	"github.com/mixpeekkit/mixpeekkit/mockserver"
+	"github.com/mixpeekkit/mixpeekkit/mockserver/mockservertest"
 )
 
 const (
@@ -20,26 +21,39 @@ var (
 	peerKey  = "sk_" + strings.Repeat("B", 43)
 )
 
-// twoOrgs is the seed of every run here: two organizations, so the isolation checks run.
-func twoOrgs() *mockserver.Seed {
-	org := func(name, email, key string) mockserver.SeedOrganization {
-		return mockserver.SeedOrganization{Name: name, Users: []mockserver.SeedUser{{Email: email,
-			Keys: []mockserver.SeedKey{{Name: "admin-key", Key: key, Permissions: []string{"admin"}}}}}}
-	}
-	return &mockserver.Seed{Organizations: []mockserver.SeedOrganization{
-		org("A", ownerEmail, ownerKey), org("B", peerEmail, peerKey),
-	}}
+// newMock is the mock of every run here: two organizations, so the isolation checks run.
+func newMock(t *testing.T) *mockservertest.Server {
+	t.Helper()
+	return mockservertest.NewServer(t, mockserver.Options{Seed: fixtures.SeedOf(
+		fixtures.Org("A", ownerEmail, ownerKey), fixtures.Org("B", peerEmail, peerKey))})
 }
 
-func newMock(t *testing.T) (*mockserver.Server, *httptest.Server) {
+// liveLeftovers is every secret, and every key of an owner not revoked, whose name has the
+// prefix.
+func liveLeftovers(t *testing.T, mock *mockservertest.Server, prefix string) []string {
 	t.Helper()
-	srv, err := mockserver.New(mockserver.Options{Seed: twoOrgs(), StrictResponses: true})
-	if err != nil {
-		t.Fatal(err)
+	var out []string
+	for _, o := range mock.Organizations() {
+		names, err := mock.SecretNames(o.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, name := range names {
+			if strings.HasPrefix(name, prefix) {
+				out = append(out, name)
+			}
+		}
+		keys, err := mock.APIKeys(o.ID, o.OwnerEmail)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range keys {
+			if strings.HasPrefix(k.Name, prefix) && k.Status != "revoked" {
+				out = append(out, k.Name)
+			}
+		}
 	}
-	ts := httptest.NewServer(srv)
-	t.Cleanup(ts.Close)
-	return srv, ts
+	return out
 }
 
 func config(url string) conformance.Config {
@@ -48,14 +62,13 @@ func config(url string) conformance.Config {
 
 // The mock passes every check, through the go test entry point.
 func TestMockConforms(t *testing.T) {
-	_, ts := newMock(t)
-	conformance.Test(t, config(ts.URL))
+	conformance.Test(t, config(newMock(t).URL))
 }
 
 func TestRunReportsEveryCheckAndCleansUp(t *testing.T) {
-	srv, ts := newMock(t)
+	mock := newMock(t)
 	var progress []string
-	cfg := config(ts.URL)
+	cfg := config(mock.URL)
 	cfg.OnResult = func(r conformance.Result) { progress = append(progress, r.ID) }
 	rep, err := conformance.Run(context.Background(), cfg)
 	if err != nil {
@@ -73,20 +86,15 @@ func TestRunReportsEveryCheckAndCleansUp(t *testing.T) {
 		t.Errorf("leftovers: %v", rep.Leftovers)
 	}
 	// Nothing the run created is left: no secret, no live key with the prefix.
-	for _, o := range srv.State().Organizations {
-		for _, s := range o.Secrets {
-			if strings.HasPrefix(s.Name, rep.Prefix) {
-				t.Errorf("secret %s left in %s", s.Name, o.Name)
-			}
-		}
-		for _, u := range o.Users {
-			for _, k := range u.APIKeys {
-				if strings.HasPrefix(k.Name, rep.Prefix) && k.Status != "revoked" {
-					t.Errorf("key %s left %s", k.Name, k.Status)
-				}
-				if !strings.HasPrefix(k.Name, rep.Prefix) && k.Name != "admin-key" {
-					t.Errorf("key %s without the prefix", k.Name)
-				}
+	if left := liveLeftovers(t, mock, rep.Prefix); len(left) != 0 {
+		t.Errorf("left behind: %v", left)
+	}
+	// And every key it made carries the prefix.
+	for _, o := range mock.Organizations() {
+		keys, _ := mock.APIKeys(o.ID, o.OwnerEmail)
+		for _, k := range keys {
+			if !strings.HasPrefix(k.Name, rep.Prefix) && k.Name != "admin-key" {
+				t.Errorf("key %s without the prefix", k.Name)
 			}
 		}
 	}

@@ -12,7 +12,6 @@ import (
 	"testing"
 
 	"github.com/mixpeekkit/mixpeekkit/conformance"
-	"github.com/mixpeekkit/mixpeekkit/mockserver"
 )
 
 // answer is what the wrapped mock said.
@@ -415,37 +414,13 @@ func variants() []struct {
 	}
 }
 
-// liveLeftovers is every secret, and every key not revoked, whose name has the prefix.
-func liveLeftovers(srv *mockserver.Server, prefix string) []string {
-	var out []string
-	for _, o := range srv.State().Organizations {
-		for _, s := range o.Secrets {
-			if strings.HasPrefix(s.Name, prefix) {
-				out = append(out, s.Name)
-			}
-		}
-		for _, u := range o.Users {
-			for _, k := range u.APIKeys {
-				if strings.HasPrefix(k.Name, prefix) && k.Status != "revoked" {
-					out = append(out, k.Name)
-				}
-			}
-		}
-	}
-	return out
-}
-
 // Each broken variant of the mock fails, in the check that names its bug.
 func TestEveryInjectedBugIsCaught(t *testing.T) {
 	for _, v := range variants() {
 		t.Run(v.name, func(t *testing.T) {
-			srv, err := mockserver.New(mockserver.Options{Seed: twoOrgs()})
-			if err != nil {
-				t.Fatal(err)
-			}
-			ts := httptest.NewServer(v.wrap(srv))
-			defer ts.Close()
-			rep, err := conformance.Run(context.Background(), config(ts.URL))
+			mock := newMock(t)
+			mock.Wrap(v.wrap)
+			rep, err := conformance.Run(context.Background(), config(mock.URL))
 			if err != nil {
 				t.Fatalf("the suite could not run: %v", err)
 			}
@@ -461,7 +436,7 @@ func TestEveryInjectedBugIsCaught(t *testing.T) {
 				t.Errorf("%s did not fail; failed: %v", v.check, failed)
 			}
 			// Whatever the bug, the run leaves nothing behind that it does not report.
-			for _, left := range liveLeftovers(srv, rep.Prefix) {
+			for _, left := range liveLeftovers(t, mock, rep.Prefix) {
 				reported := false
 				for _, l := range rep.Leftovers {
 					reported = reported || strings.Contains(l, left)

@@ -19,7 +19,9 @@ import (
 	"time"
 
 	"github.com/mixpeekkit/mixpeekkit/conformance"
+	"github.com/mixpeekkit/mixpeekkit/fixtures"
 	"github.com/mixpeekkit/mixpeekkit/mockserver"
+	"github.com/mixpeekkit/mixpeekkit/mockserver/mockservertest"
 )
 
 const (
@@ -33,32 +35,12 @@ var (
 	peerKey  = "sk_PEERKEY_must_never_be_printed_" + strings.Repeat("p", 20)
 )
 
-// twoOrgs seeds two organizations, so the isolation checks can run.
-func twoOrgs() *mockserver.Seed {
-	org := func(name, email, key string) mockserver.SeedOrganization {
-		return mockserver.SeedOrganization{Name: name, Users: []mockserver.SeedUser{{Email: email,
-			Keys: []mockserver.SeedKey{{Name: "admin-key", Key: key, Permissions: []string{"admin"}}}}}}
-	}
-	return &mockserver.Seed{Organizations: []mockserver.SeedOrganization{
-		org("A", ownerEmail, ownerKey), org("B", peerEmail, peerKey),
-	}}
-}
-
-// newMock starts the mock behind an httptest server. wrap, when not nil, builds the handler
-// the server uses from the mock (to inject a bug or watch the requests).
-func newMock(t *testing.T, wrap func(srv *mockserver.Server) http.Handler) (*mockserver.Server, *httptest.Server) {
+// newMock starts a mock of two organizations, so the isolation checks can run. Its Wrap
+// injects a bug or watches the requests.
+func newMock(t *testing.T) *mockservertest.Server {
 	t.Helper()
-	srv, err := mockserver.New(mockserver.Options{Seed: twoOrgs(), StrictResponses: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var h http.Handler = srv
-	if wrap != nil {
-		h = wrap(srv)
-	}
-	ts := httptest.NewServer(h)
-	t.Cleanup(ts.Close)
-	return srv, ts
+	return mockservertest.NewServer(t, mockserver.Options{Seed: fixtures.SeedOf(
+		fixtures.Org("A", ownerEmail, ownerKey), fixtures.Org("B", peerEmail, peerKey))})
 }
 
 // fullArgs are the flags of a complete run against url: every check enabled.
@@ -108,20 +90,21 @@ func lastLine(s string) string {
 	return ls[len(ls)-1]
 }
 
-// leftovers lists what a run with prefix left in the mock: secrets, and keys not revoked.
-func leftovers(srv *mockserver.Server, prefix string) []string {
+// leftovers lists what a run with prefix left in the mock: secrets, and keys of the owners
+// not revoked.
+func leftovers(mock *mockservertest.Server, prefix string) []string {
 	var left []string
-	for _, o := range srv.State().Organizations {
-		for _, s := range o.Secrets {
-			if strings.HasPrefix(s.Name, prefix) {
-				left = append(left, "secret "+s.Name+" in "+o.Name)
+	for _, o := range mock.Organizations() {
+		names, _ := mock.SecretNames(o.ID)
+		for _, name := range names {
+			if strings.HasPrefix(name, prefix) {
+				left = append(left, "secret "+name+" in "+o.Name)
 			}
 		}
-		for _, u := range o.Users {
-			for _, k := range u.APIKeys {
-				if strings.HasPrefix(k.Name, prefix) && k.Status != "revoked" {
-					left = append(left, "key "+k.Name+" "+k.Status)
-				}
+		keys, _ := mock.APIKeys(o.ID, o.OwnerEmail)
+		for _, k := range keys {
+			if strings.HasPrefix(k.Name, prefix) && k.Status != "revoked" {
+				left = append(left, "key "+k.Name+" "+k.Status)
 			}
 		}
 	}
@@ -389,8 +372,8 @@ func TestListShowsEveryCheck(t *testing.T) {
 // --- 4. a conforming server ---
 
 func TestConformingMockPasses(t *testing.T) {
-	srv, ts := newMock(t, nil)
-	code, stdout, stderr := runCmd(context.Background(), fullArgs(ts.URL, "-prefix", "clipass"), nil)
+	mock := newMock(t)
+	code, stdout, stderr := runCmd(context.Background(), fullArgs(mock.URL, "-prefix", "clipass"), nil)
 	if code != 0 {
 		t.Errorf("exit %d, want 0\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
@@ -411,7 +394,7 @@ func TestConformingMockPasses(t *testing.T) {
 		t.Errorf("last line %q, want %q", lastLine(stdout), want)
 	}
 	noKeys(t, stdout, stderr)
-	if left := leftovers(srv, "clipass"); len(left) > 0 {
+	if left := leftovers(mock, "clipass"); len(left) > 0 {
 		t.Errorf("left in the mock: %v", left)
 	}
 }
@@ -459,13 +442,14 @@ func (b *secretCreate200) sent() []string {
 	return append([]string(nil), b.values...)
 }
 
-func newBrokenMock(t *testing.T) (*mockserver.Server, *httptest.Server, *secretCreate200) {
+func newBrokenMock(t *testing.T) (*mockservertest.Server, *secretCreate200) {
 	var b *secretCreate200
-	srv, ts := newMock(t, func(srv *mockserver.Server) http.Handler {
-		b = &secretCreate200{next: srv}
+	mock := newMock(t)
+	mock.Wrap(func(next http.Handler) http.Handler {
+		b = &secretCreate200{next: next}
 		return b
 	})
-	return srv, ts, b
+	return mock, b
 }
 
 // noSecretValues fails when a secret value the run sent appears in text.
@@ -485,8 +469,8 @@ func noSecretValues(t *testing.T, b *secretCreate200, texts ...string) {
 }
 
 func TestBrokenServerFails(t *testing.T) {
-	srv, ts, b := newBrokenMock(t)
-	code, stdout, stderr := runCmd(context.Background(), fullArgs(ts.URL, "-prefix", "clibroken"), nil)
+	mock, b := newBrokenMock(t)
+	code, stdout, stderr := runCmd(context.Background(), fullArgs(mock.URL, "-prefix", "clibroken"), nil)
 	if code != 1 {
 		t.Errorf("exit %d, want 1\nstderr: %s", code, stderr)
 	}
@@ -505,7 +489,7 @@ func TestBrokenServerFails(t *testing.T) {
 		section = section[:j+1]
 	}
 	for _, want := range []string{
-		"> POST " + ts.URL + "/v1/organizations/secrets",
+		"> POST " + mock.URL + "/v1/organizations/secrets",
 		"< 200",
 		`"secret_value":"[REDACTED]"`,
 	} {
@@ -528,7 +512,7 @@ func TestBrokenServerFails(t *testing.T) {
 	}
 	noKeys(t, stdout, stderr)
 	noSecretValues(t, b, stdout, stderr)
-	if left := leftovers(srv, "clibroken"); len(left) > 0 {
+	if left := leftovers(mock, "clibroken"); len(left) > 0 {
 		t.Errorf("left in the mock: %v", left)
 	}
 }
@@ -555,9 +539,9 @@ type junitDoc struct {
 }
 
 func TestJSONToFile(t *testing.T) {
-	srv, ts := newMock(t, nil)
+	mock := newMock(t)
 	path := filepath.Join(t.TempDir(), "report.json")
-	code, stdout, stderr := runCmd(context.Background(), fullArgs(ts.URL, "-format", "json", "-out", path, "-prefix", "clijson"), nil)
+	code, stdout, stderr := runCmd(context.Background(), fullArgs(mock.URL, "-format", "json", "-out", path, "-prefix", "clijson"), nil)
 	if code != 0 {
 		t.Errorf("exit %d, want 0: %s", code, stderr)
 	}
@@ -580,7 +564,7 @@ func TestJSONToFile(t *testing.T) {
 		t.Errorf("%d results, %d passed, %d failed, %d skipped; %d checks", len(rep.Results), rep.Passed, rep.Failed, rep.Skipped, n)
 	}
 	// The run ID follows the given prefix.
-	if !strings.HasPrefix(rep.Prefix, "clijson-") || len(rep.Prefix) != len("clijson-")+6 || rep.BaseURL != ts.URL || len(rep.Leftovers) != 0 {
+	if !strings.HasPrefix(rep.Prefix, "clijson-") || len(rep.Prefix) != len("clijson-")+6 || rep.BaseURL != mock.URL || len(rep.Leftovers) != 0 {
 		t.Errorf("prefix %q, base URL %q, leftovers %v", rep.Prefix, rep.BaseURL, rep.Leftovers)
 	}
 	for i, id := range checkIDs() {
@@ -589,15 +573,15 @@ func TestJSONToFile(t *testing.T) {
 		}
 	}
 	noKeys(t, stdout, stderr, string(data))
-	if left := leftovers(srv, "clijson"); len(left) > 0 {
+	if left := leftovers(mock, "clijson"); len(left) > 0 {
 		t.Errorf("left in the mock: %v", left)
 	}
 }
 
 func TestTextToFile(t *testing.T) {
-	_, ts := newMock(t, nil)
+	mock := newMock(t)
 	path := filepath.Join(t.TempDir(), "report.txt")
-	code, stdout, stderr := runCmd(context.Background(), fullArgs(ts.URL, "-out", path, "-run", "^secrets/"), nil)
+	code, stdout, stderr := runCmd(context.Background(), fullArgs(mock.URL, "-out", path, "-run", "^secrets/"), nil)
 	if code != 0 || stdout != "" {
 		t.Errorf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
 	}
@@ -634,8 +618,8 @@ func parseJUnit(t *testing.T, out string) junitDoc {
 
 func TestJUnit(t *testing.T) {
 	t.Run("conforming", func(t *testing.T) {
-		_, ts := newMock(t, nil)
-		code, stdout, stderr := runCmd(context.Background(), fullArgs(ts.URL, "-format", "junit"), nil)
+		mock := newMock(t)
+		code, stdout, stderr := runCmd(context.Background(), fullArgs(mock.URL, "-format", "junit"), nil)
 		if code != 0 {
 			t.Errorf("exit %d, want 0: %s", code, stderr)
 		}
@@ -656,8 +640,8 @@ func TestJUnit(t *testing.T) {
 		noKeys(t, stdout, stderr)
 	})
 	t.Run("broken", func(t *testing.T) {
-		_, ts, b := newBrokenMock(t)
-		code, stdout, stderr := runCmd(context.Background(), fullArgs(ts.URL, "-format", "junit"), nil)
+		mock, b := newBrokenMock(t)
+		code, stdout, stderr := runCmd(context.Background(), fullArgs(mock.URL, "-format", "junit"), nil)
 		if code != 1 {
 			t.Errorf("exit %d, want 1: %s", code, stderr)
 		}
@@ -694,8 +678,8 @@ func TestJUnit(t *testing.T) {
 // --- 7. skipped checks ---
 
 func TestWithoutPeerAndDestructiveSkips(t *testing.T) {
-	_, ts := newMock(t, nil)
-	args := []string{"-base-url", ts.URL, "-api-key", ownerKey, "-user-email", ownerEmail}
+	mock := newMock(t)
+	args := []string{"-base-url", mock.URL, "-api-key", ownerKey, "-user-email", ownerEmail}
 	code, stdout, stderr := runCmd(context.Background(), args, nil)
 	if code != 0 {
 		t.Errorf("exit %d, want 0\n%s\n%s", code, stdout, stderr)
@@ -729,17 +713,18 @@ func TestWithoutPeerAndDestructiveSkips(t *testing.T) {
 
 func TestCancelledBeforeRun(t *testing.T) {
 	var posts atomic.Int32
-	srv, ts := newMock(t, func(srv *mockserver.Server) http.Handler {
+	mock := newMock(t)
+	mock.Wrap(func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.Method == http.MethodPost {
 				posts.Add(1)
 			}
-			srv.ServeHTTP(w, r)
+			next.ServeHTTP(w, r)
 		})
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	code, stdout, stderr := runCmd(ctx, fullArgs(ts.URL, "-prefix", "clipre"), nil)
+	code, stdout, stderr := runCmd(ctx, fullArgs(mock.URL, "-prefix", "clipre"), nil)
 	if code != 2 {
 		t.Errorf("exit %d, want 2", code)
 	}
@@ -752,7 +737,7 @@ func TestCancelledBeforeRun(t *testing.T) {
 	if n := posts.Load(); n != 0 {
 		t.Errorf("%d POST requests after the context was cancelled", n)
 	}
-	if left := leftovers(srv, "clipre"); len(left) > 0 {
+	if left := leftovers(mock, "clipre"); len(left) > 0 {
 		t.Errorf("left in the mock: %v", left)
 	}
 	noKeys(t, stdout, stderr)
@@ -764,17 +749,18 @@ func TestCancelledMidRunCleansUp(t *testing.T) {
 	defer cancel()
 	var posts atomic.Int32
 	var hadSecret atomic.Bool
-	srv, ts := newMock(t, func(srv *mockserver.Server) http.Handler {
+	mock := newMock(t)
+	mock.Wrap(func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			srv.ServeHTTP(w, r)
+			next.ServeHTTP(w, r)
 			// The second secret create: the run has created something, cancel it now.
 			if r.Method == http.MethodPost && r.URL.Path == "/v1/organizations/secrets" && posts.Add(1) == 2 {
-				hadSecret.Store(len(leftovers(srv, prefix)) > 0)
+				hadSecret.Store(len(leftovers(mock, prefix)) > 0)
 				cancel()
 			}
 		})
 	})
-	code, stdout, stderr := runCmd(ctx, fullArgs(ts.URL, "-prefix", prefix), nil)
+	code, stdout, stderr := runCmd(ctx, fullArgs(mock.URL, "-prefix", prefix), nil)
 	if code != 2 {
 		t.Errorf("exit %d, want 2\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
@@ -792,7 +778,7 @@ func TestCancelledMidRunCleansUp(t *testing.T) {
 	if !strings.HasSuffix(lastLine(stdout), " skipped") {
 		t.Errorf("no summary line on stdout:\n%s", stdout)
 	}
-	if left := leftovers(srv, prefix); len(left) > 0 {
+	if left := leftovers(mock, prefix); len(left) > 0 {
 		t.Errorf("left in the mock after cancellation: %v", left)
 	}
 	noKeys(t, stdout, stderr)
