@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -141,5 +142,37 @@ func TestRouteTableMatchesTheContract(t *testing.T) {
 		if s.contract.Route(string(id)) == nil {
 			t.Errorf("the constant %s is not an operation of openapi.yaml", id)
 		}
+	}
+}
+
+// The status table is the one place a kind becomes a status and an error.type; an error that
+// is not an *Error is a 500.
+func TestStatusTable(t *testing.T) {
+	for _, tc := range []struct {
+		kind   error
+		status int
+		typ    string
+	}{
+		{ErrBadRequest, 400, "BadRequestError"}, {ErrUnauthorized, 401, "UnauthorizedError"},
+		{ErrForbidden, 403, "ForbiddenError"}, {ErrNotFound, 404, "NotFoundError"},
+		{ErrAlreadyExists, 409, "AlreadyExistsError"}, {errMethodNotAllowed, 405, "MethodNotAllowedError"},
+		{errInternal, 500, "InternalServerError"},
+	} {
+		status, body := answerOf(newError(tc.kind, map[string]any{"x": 1}, "m"))
+		er, ok := body.(errorResponse)
+		if status != tc.status || !ok || er.Status != tc.status || er.Error.Type != tc.typ || er.Error.Message != "m" || er.Success {
+			t.Errorf("%v: %d %+v", tc.kind, status, body)
+		}
+		if kindOf(tc.status) != tc.kind {
+			t.Errorf("kindOf(%d) = %v", tc.status, kindOf(tc.status))
+		}
+	}
+	status, body := answerOf(errValidation([]violation{{Loc: []any{"body"}, Msg: "m", Type: "t"}}))
+	if v, ok := body.(httpValidationError); status != 422 || !ok || len(v.Detail) != 1 {
+		t.Errorf("422: %d %+v", status, body)
+	}
+	status, body = answerOf(errors.New("random source: EOF"))
+	if er, ok := body.(errorResponse); status != 500 || !ok || er.Error.Type != "InternalServerError" {
+		t.Errorf("a plain error: %d %+v", status, body)
 	}
 }

@@ -130,7 +130,7 @@ func New(opts Options) (*Server, error) {
 		s.log = slog.New(slog.DiscardHandler)
 	}
 	if opts.EncryptionKey == "" {
-		if s.ring, _, err = keyring.Generate(); err != nil {
+		if s.ring, err = keyring.Generate(); err != nil {
 			return nil, err
 		}
 		s.log.Warn("no encryption key given: secrets are encrypted with a random key that ends with this process; set ENCRYPTION_KEY to keep tokens readable")

@@ -388,7 +388,7 @@ func (in *instance) wait(t *testing.T) error {
 }
 
 // stop cancels the context and returns what run returned and what it printed after the banner.
-func (in *instance) stop(t *testing.T) (error, []string) {
+func (in *instance) stop(t *testing.T) ([]string, error) {
 	t.Helper()
 	in.cancel()
 	in.client.CloseIdleConnections()
@@ -397,7 +397,7 @@ func (in *instance) stop(t *testing.T) (error, []string) {
 	for l := range in.lines {
 		rest = append(rest, l)
 	}
-	return err, rest
+	return rest, err
 }
 
 // get sends GET path with an optional bearer key, returning status and body.
@@ -473,7 +473,7 @@ func TestEndToEndDefaults(t *testing.T) {
 		t.Errorf("GET secrets without a key = %d, want 401", status)
 	}
 
-	err, rest := in.stop(t)
+	rest, err := in.stop(t)
 	if err != nil {
 		t.Errorf("run after cancel = %v, want nil", err)
 	}
@@ -534,7 +534,7 @@ func TestEndToEndCustomAdminKey(t *testing.T) {
 				t.Errorf("GET secrets with the development key = %d, want 401; body %s", status, body)
 			}
 
-			err, rest := in.stop(t)
+			rest, err := in.stop(t)
 			if err != nil {
 				t.Errorf("run after cancel = %v, want nil", err)
 			}
@@ -575,7 +575,7 @@ func TestEndToEndJSONLog(t *testing.T) {
 				t.Errorf("GET secrets with the development key = %d, want 401", status)
 			}
 			// Shutdown waits for every handler, so every request line is on stderr after stop.
-			if err, _ := in.stop(t); err != nil {
+			if _, err := in.stop(t); err != nil {
 				t.Errorf("run after cancel = %v, want nil", err)
 			}
 

@@ -53,8 +53,8 @@ func Hash(plaintext string) string {
 // characters and "...", 13 in all.
 func Prefix(plaintext string) string { return plaintext[:min(10, len(plaintext))] + "..." }
 
-// HasKey reports whether s contains anything shaped like a plaintext key.
-func HasKey(s string) bool { return keyInTextRE.MatchString(s) }
+// hasKey reports whether s contains anything shaped like a plaintext key.
+func hasKey(s string) bool { return keyInTextRE.MatchString(s) }
 
 // RedactKeys replaces everything shaped like a plaintext key in s.
 func RedactKeys(s string) string { return keyInTextRE.ReplaceAllString(s, Redacted) }
@@ -85,7 +85,7 @@ func RedactJSON(v any) any {
 			switch {
 			case SecretMember(k):
 				out[k] = Redacted
-			case HasKey(k):
+			case hasKey(k):
 				out[Redacted] = Redacted
 			default:
 				out[k] = RedactJSON(e)

@@ -1,0 +1,112 @@
+package mockserver_test
+
+import (
+	"errors"
+	"net/http"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/mixpeekkit/mixpeekkit"
+	"github.com/mixpeekkit/mixpeekkit/internal/sensitive"
+	"github.com/mixpeekkit/mixpeekkit/mockserver"
+)
+
+// wantKind fails unless err is an *Error of that kind, whose details name the resource.
+func wantKind(t *testing.T, err, kind error, detail string) {
+	t.Helper()
+	var e *mockserver.Error
+	if !errors.Is(err, kind) || !errors.As(err, &e) {
+		t.Fatalf("err = %v, want an *Error of kind %v", err, kind)
+	}
+	if e.Message == "" || (detail != "" && e.Details[detail] == nil) {
+		t.Errorf("%v: message %q, details %v (want %s)", kind, e.Message, e.Details, detail)
+	}
+}
+
+// Each control operation has a Go method that does the same, and refuses with an error a Go
+// caller can inspect.
+func TestGoMethodsMirrorTheControlAPI(t *testing.T) {
+	h := newHarness(t)
+	mock := h.srv
+
+	tenant, err := mock.CreateOrganization(mockserver.Organization{Name: "job-42"})
+	if err != nil || tenant.Name != "job-42" || tenant.ID == "" || !sensitive.IsKey(tenant.AdminKey) || tenant.OwnerEmail == "" {
+		t.Fatalf("CreateOrganization = %+v, %v", tenant, err)
+	}
+	orgs := mock.Organizations()
+	if len(orgs) != 2 || orgs[1].ID != tenant.ID || orgs[1].Seeded || !orgs[0].Seeded || orgs[1].AdminKey != "" {
+		t.Errorf("Organizations = %+v", orgs)
+	}
+	_, err = mock.CreateOrganization(mockserver.Organization{OwnerEmail: "not-an-email"})
+	wantKind(t, err, mockserver.ErrBadRequest, "")
+
+	if r := h.send("POST", secretsURL, tenant.AdminKey, map[string]any{"secret_name": "b", "secret_value": "vb"}); r.status != http.StatusCreated {
+		t.Fatalf("create as the tenant: %d", r.status)
+	}
+	h.send("POST", secretsURL, tenant.AdminKey, map[string]any{"secret_name": "a", "secret_value": "va"})
+	if names, err := mock.SecretNames(tenant.ID); err != nil || !slices.Equal(names, []string{"a", "b"}) {
+		t.Errorf("SecretNames = %v, %v", names, err)
+	}
+	if v, err := mock.SecretValue(tenant.ID, "b"); err != nil || v != "vb" {
+		t.Errorf("SecretValue = %q, %v", v, err)
+	}
+	_, err = mock.SecretValue(tenant.ID, "nope")
+	wantKind(t, err, mockserver.ErrNotFound, "secret_name")
+	keys, err := mock.APIKeys(tenant.ID, tenant.OwnerEmail)
+	if err != nil || len(keys) != 1 || keys[0].Name != "admin-key" || keys[0].Status != "active" || keys[0].KeyHash != sensitive.Hash(tenant.AdminKey) {
+		t.Errorf("APIKeys = %+v, %v", keys, err)
+	}
+	_, err = mock.APIKeys(tenant.ID, "nobody@example.com")
+	wantKind(t, err, mockserver.ErrNotFound, "user_email")
+
+	if err := mock.DeleteOrganization(tenant.ID); err != nil {
+		t.Fatal(err)
+	}
+	for _, err := range []error{
+		mock.DeleteOrganization(tenant.ID),
+		mock.ResetOrganization(tenant.ID),
+		func() error { _, err := mock.SecretNames(tenant.ID); return err }(),
+		func() error { _, err := mock.APIKeys(tenant.ID, tenant.OwnerEmail); return err }(),
+	} {
+		wantKind(t, err, mockserver.ErrNotFound, "organization_id")
+	}
+	if r := h.send("GET", secretsURL, tenant.AdminKey, nil); r.status != http.StatusUnauthorized {
+		t.Errorf("the deleted tenant's key: %d", r.status)
+	}
+
+	f, err := mock.AddFault(mockserver.Fault{ID: "mine", Hits: 7, OperationID: mixpeekkit.OpListSecrets, Status: 500})
+	if err != nil || f.ID == "mine" || f.ID == "" || f.Hits != 0 || f.Probability != 1 || f.Times != 0 {
+		t.Fatalf("AddFault = %+v, %v", f, err)
+	}
+	if r := h.send("GET", secretsURL, adminKey, nil); r.status != http.StatusInternalServerError {
+		t.Errorf("the fault did not answer: %d", r.status)
+	}
+	if got := mock.Faults(); len(got) != 1 || got[0].ID != f.ID || got[0].Hits != 1 {
+		t.Errorf("Faults = %+v", got)
+	}
+	if err := mock.RemoveFault(f.ID); err != nil {
+		t.Fatal(err)
+	}
+	wantKind(t, mock.RemoveFault(f.ID), mockserver.ErrNotFound, "fault_id")
+	_, err = mock.AddFault(mockserver.Fault{Status: 302})
+	wantKind(t, err, mockserver.ErrBadRequest, "")
+	mock.AddFault(mockserver.Fault{LatencyMS: 1})
+	mock.AddFault(mockserver.Fault{LatencyMS: 1})
+	if n := mock.ClearFaults(); n != 2 || len(mock.Faults()) != 0 {
+		t.Errorf("ClearFaults = %d, left %d", n, len(mock.Faults()))
+	}
+
+	start := mock.Now()
+	if !start.Equal(h.clock.Now()) {
+		t.Errorf("Now = %s, the clock %s", start, h.clock.Now())
+	}
+	if err := mock.AdvanceClock(time.Hour); err != nil || !mock.Now().Equal(start.Add(time.Hour)) {
+		t.Errorf("AdvanceClock: %v, now %s", err, mock.Now())
+	}
+	wantKind(t, mock.AdvanceClock(-time.Second), mockserver.ErrBadRequest, "")
+	wantKind(t, mock.SetClock(start.AddDate(300, 0, 0)), mockserver.ErrBadRequest, "")
+	if n, left := mock.ClearRequests(), mock.Requests(mockserver.JournalFilter{}); n < 3 || len(left) != 0 {
+		t.Errorf("ClearRequests = %d, left %d", n, len(left))
+	}
+}
