@@ -6,15 +6,21 @@ import (
 	"net/http"
 )
 
-// The kinds of refusal a Go caller can meet, for errors.Is. Every error the store and the
-// request path refuse with is an *Error that unwraps to one of them.
+// The kinds of refusal, for errors.Is. Every refusal of the request path and of a Server
+// method is an *Error that unwraps to one of them; over HTTP each is answered with the status
+// in parentheses.
 var (
-	ErrBadRequest    = errors.New("bad request")
-	ErrUnauthorized  = errors.New("unauthorized")
-	ErrForbidden     = errors.New("forbidden")
-	ErrNotFound      = errors.New("not found")
+	// ErrBadRequest: the request cannot be carried out as asked (400).
+	ErrBadRequest = errors.New("bad request")
+	// ErrUnauthorized: no valid API key, or no valid control token (401).
+	ErrUnauthorized = errors.New("unauthorized")
+	// ErrForbidden: the key lacks the permission, or the admin-key is protected (403).
+	ErrForbidden = errors.New("forbidden")
+	// ErrNotFound: no such organization, user, key, secret, fault or endpoint (404).
+	ErrNotFound = errors.New("not found")
+	// ErrAlreadyExists: the name is taken (409).
 	ErrAlreadyExists = errors.New("already exists")
-	// ErrInvalid is a request that breaks openapi.yaml (or control.yaml).
+	// ErrInvalid: the request breaks openapi.yaml, or control.yaml (422).
 	ErrInvalid = errors.New("invalid")
 )
 

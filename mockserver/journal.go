@@ -35,7 +35,8 @@ type JournalEntry struct {
 	RequestBody    json.RawMessage        `json:"request_body,omitempty"`
 }
 
-// JournalFilter selects entries; zero fields match everything.
+// JournalFilter selects entries; zero fields match everything. Method compares in any letter
+// case, PathPrefix matches the start of the escaped path; the other fields compare exactly.
 type JournalFilter struct {
 	Method                              string
 	OperationID                         mixpeekkit.OperationID

@@ -1,11 +1,22 @@
 // Package mockserver is a stateful, in-memory fake of the Mixpeek organization secrets and
-// API-key endpoints that refuses, loudly and with the upstream error bodies, every request
-// that breaks openapi.yaml.
+// API-key endpoints. It serves the 9 operations of openapi.yaml from seed data (package
+// fixtures), refuses every request that breaks the contract with the upstream error bodies,
+// and offers, under /_mock/, a control API (control.yaml) for tenants, the request journal,
+// faults and the clock. docs/behavior.md is the reference of what it does.
+//
+//	srv, err := mockserver.New(mockserver.Options{}) // the default organization
+//	...
+//	http.ListenAndServe("127.0.0.1:8080", srv)
+//
+// Go tests use package mockservertest, which starts one mock per test. Each control operation
+// has a Server method that does the same in Go; a refusal is an *Error whose kind errors.Is
+// tells (ErrNotFound, ErrBadRequest, ...).
 //
 // Every request takes one path, in ServeHTTP and serveOperation: recover panics, log, route
-// (gorilla/mux), authenticate (401), authorize (403), validate the request against
-// openapi.yaml (422), run the handler (404, 409, 400), and in strict mode check the answer
-// against openapi.yaml before it is written.
+// (gorilla/mux: 404, 405), authenticate (401), apply faults, authorize (403), validate the
+// request against openapi.yaml (422), run the handler (404, 409, 400, admin-key 403), and in
+// strict mode check the answer against openapi.yaml before it is written. A status is chosen in
+// two tables only: the operation tables (success) and the status table of errors.go.
 package mockserver
 
 import (
@@ -39,7 +50,8 @@ import (
 // encryption key, the real clock and crypto/rand, and does not check its own answers.
 type Options struct {
 	// Seed is the data to serve and to return to on reset; with no organization, the default
-	// data set. The command's -fixtures, and -admin-key and -admin-email applied to the default.
+	// data set (fixtures.Default). The command sets it from -fixtures, or from the default
+	// with -admin-key and -admin-email applied.
 	Seed fixtures.Seed
 	// EncryptionKey is the Fernet key ring: url-safe base64 32-byte keys, comma-separated,
 	// newest first (ENCRYPTION_KEY). The first encrypts, all decrypt. Empty: a random key,
@@ -159,7 +171,8 @@ func New(opts Options) (*Server, error) {
 	return s, nil
 }
 
-// ServeHTTP is the outer part of the request path: recover, log, journal, route.
+// ServeHTTP serves the 9 operations and the control API. It is the outer part of the request
+// path: recover, log, journal, route.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	rec := &statusRecorder{ResponseWriter: w}
