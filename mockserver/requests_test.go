@@ -166,6 +166,9 @@ func TestValidationErrors(t *testing.T) {
 		{"bad include_revoked", "GET", adminKeys + "?include_revoked=maybe", nil, []d{
 			entry("Input should be a valid boolean", "bool_parsing", "query", "include_revoked"),
 		}},
+		{"include_revoked pydantic does not read either", "GET", adminKeys + "?include_revoked=yess", nil, []d{
+			entry("Input should be a valid boolean", "bool_parsing", "query", "include_revoked"),
+		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := h.send(tc.method, tc.path, adminKey, tc.body)

@@ -35,6 +35,7 @@ func (s *Server) validateRequest(r *http.Request, op *operation) (map[string]str
 		}
 		vars[name] = v
 	}
+	readBooleansAsPydantic(r, op)
 	hasBody := op.route.Operation.RequestBody != nil
 	if hasBody {
 		r.Body = http.MaxBytesReader(nil, r.Body, maxBody)
@@ -69,6 +70,34 @@ func (s *Server) validateRequest(r *http.Request, op *operation) (map[string]str
 		}
 	}
 	return vars, body, nil
+}
+
+// readBooleansAsPydantic rewrites the values of the operation's boolean query parameters
+// (include_revoked) that FastAPI's pydantic reads as booleans, and Go's strconv.ParseBool (which
+// kin-openapi uses) does not all read: true/false, 1/0, yes/no, on/off, t/f, y/n, in any letter
+// case. Any other value is left as it is, for the contract check to refuse with a 422.
+func readBooleansAsPydantic(r *http.Request, op *operation) {
+	q := r.URL.Query()
+	changed := false
+	for _, p := range op.route.Operation.Parameters {
+		if p.Value == nil || p.Value.In != openapi3.ParameterInQuery || p.Value.Schema == nil ||
+			p.Value.Schema.Value == nil || !p.Value.Schema.Value.Type.Is(openapi3.TypeBoolean) {
+			continue
+		}
+		for i, v := range q[p.Value.Name] {
+			switch strings.ToLower(v) {
+			case "true", "1", "yes", "on", "t", "y":
+				q[p.Value.Name][i], changed = "true", true
+			case "false", "0", "no", "off", "f", "n":
+				q[p.Value.Name][i], changed = "false", true
+			}
+		}
+	}
+	if changed {
+		u := *r.URL
+		u.RawQuery = q.Encode()
+		r.URL = &u
+	}
 }
 
 // violations renders kin-openapi's errors as FastAPI's HTTPValidationError entries,
