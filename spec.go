@@ -15,6 +15,10 @@ var openAPI []byte
 // OpenAPI returns the bytes of openapi.yaml (a copy: the caller may change it).
 func OpenAPI() []byte { return append([]byte(nil), openAPI...) }
 
+// AdminKeyName is the name of the protected key every organization has: it has the admin
+// permission, and PATCH, DELETE and rotate on it answer 403.
+const AdminKeyName = "admin-key"
+
 // OperationID is the operationId of one of the contract's operations. The mock's journal and
 // faults, and the conformance suite's reports, name operations with it.
 type OperationID string

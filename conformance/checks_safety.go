@@ -4,15 +4,17 @@ import (
 	"net/http"
 	"reflect"
 	"strings"
+
+	"github.com/mixpeekkit/mixpeekkit"
 )
 
 // adminKeyPath is the protected key of the run's user (the owner of the run's admin key).
-func (t *checkRun) adminKeyPath() string { return t.keyPath("admin-key") }
+func (t *checkRun) adminKeyPath() string { return t.keyPath(mixpeekkit.AdminKeyName) }
 
 // adminKeyEntry is the admin-key as the list shows it.
 func (t *checkRun) adminKeyEntry() (map[string]any, *Exchange) {
 	keys, ex := t.listedKeys(false)
-	k := keys["admin-key"]
+	k := keys[mixpeekkit.AdminKeyName]
 	if k == nil {
 		t.Fatalf(ex, "the user's keys do not include the admin-key")
 	}

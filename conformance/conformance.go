@@ -129,6 +129,9 @@ func Test(t *testing.T, cfg Config) {
 	s.runChecks(ctx, func(c Check) {
 		t.Run(c.ID, func(t *testing.T) {
 			res := s.run(ctx, c)
+			if cfg.OnResult != nil {
+				cfg.OnResult(res)
+			}
 			switch res.Status {
 			case Skip:
 				t.Skip(res.SkipReason)

@@ -62,7 +62,13 @@ func config(url string) conformance.Config {
 
 // The mock passes every check, through the go test entry point.
 func TestMockConforms(t *testing.T) {
-	conformance.Test(t, config(newMock(t).URL))
+	cfg := config(newMock(t).URL)
+	var seen []string
+	cfg.OnResult = func(r conformance.Result) { seen = append(seen, r.ID) }
+	conformance.Test(t, cfg)
+	if len(seen) != len(conformance.Checks()) {
+		t.Errorf("OnResult saw %d checks of %d", len(seen), len(conformance.Checks()))
+	}
 }
 
 func TestRunReportsEveryCheckAndCleansUp(t *testing.T) {

@@ -40,7 +40,7 @@ func decodeBody(c *call, v any) error {
 		one, _ := json.Marshal(map[string]json.RawMessage{name: members[name]})
 		if err := json.Unmarshal(one, v); err != nil {
 			return errValidation([]violation{{Loc: []any{"body", name},
-				Msg: "Input is valid for openapi.yaml but out of the range this server can hold", Type: "value_error"}})
+				Msg: "Input is valid for " + c.op.doc.Name + " but out of the range this server can hold", Type: "value_error"}})
 		}
 	}
 	return nil

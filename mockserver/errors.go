@@ -8,7 +8,8 @@ import (
 
 // The kinds of refusal, for errors.Is. Every refusal of the request path and of a Server
 // method is an *Error that unwraps to one of them; over HTTP each is answered with the status
-// in parentheses.
+// in parentheses. The Server methods refuse with ErrBadRequest, ErrNotFound or ErrInvalid;
+// ErrUnauthorized and ErrForbidden are met over HTTP only.
 var (
 	// ErrBadRequest: the request cannot be carried out as asked (400).
 	ErrBadRequest = errors.New("bad request")
@@ -210,8 +211,14 @@ func errMethodNotAllowedOn(method string) *Error {
 	return newError(errMethodNotAllowed, nil, "method %s is not allowed on this endpoint", method)
 }
 
+// errInvalid is a Go caller's breach of a control.yaml schema, which over HTTP the contract
+// check answers with a 422 before any handler runs.
+func errInvalid(msg string) *Error {
+	return &Error{Err: ErrInvalid, Message: msg, violations: []violation{{Loc: []any{"body"}, Msg: msg, Type: "value_error"}}}
+}
+
 func errValidation(v []violation) *Error {
-	return &Error{Err: ErrInvalid, Message: "request does not match openapi.yaml", violations: v}
+	return &Error{Err: ErrInvalid, Message: "the request breaks its OpenAPI document", violations: v}
 }
 
 // errFault is the answer of a status fault: the error the status stands for, with the body

@@ -54,8 +54,9 @@ type faults struct {
 
 func newFaults() *faults { return &faults{dice: rand.New(rand.NewPCG(1, 2))} }
 
-// AddFault installs a fault and returns it with its ID, or says why it could never apply
-// (ErrBadRequest).
+// AddFault installs a fault and returns it with its ID, or says why it could never apply:
+// ErrInvalid when it breaks control.yaml's FaultRequest (a 422 over HTTP), ErrBadRequest when
+// it could match no call (a 400).
 func (s *Server) AddFault(spec Fault) (Fault, error) {
 	spec.ID, spec.Hits = "", 0
 	if spec.Probability == 0 {
@@ -68,7 +69,7 @@ func (s *Server) AddFault(spec Fault) (Fault, error) {
 	delete(generic, "fault_id")
 	delete(generic, "hits")
 	if err := s.control.Doc.Components.Schemas["FaultRequest"].Value.VisitJSON(generic); err != nil {
-		return Fault{}, errBadRequest("the fault breaks FaultRequest of control.yaml: "+strings.Join(contract.Describe(err, ""), "; "), nil)
+		return Fault{}, errInvalid("the fault breaks FaultRequest of control.yaml: " + strings.Join(contract.Describe(err, ""), "; "))
 	}
 	if spec.Status == 0 && spec.LatencyMS == 0 && spec.JitterMS == 0 && !spec.CloseConnection {
 		return Fault{}, errBadRequest("a fault needs an action: status, latency_ms, jitter_ms or close_connection", nil)

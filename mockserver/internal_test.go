@@ -16,6 +16,7 @@ import (
 	"github.com/mixpeekkit/mixpeekkit"
 	"github.com/mixpeekkit/mixpeekkit/fixtures"
 	"github.com/mixpeekkit/mixpeekkit/internal/contract"
+	"github.com/mixpeekkit/mixpeekkit/internal/sensitive"
 )
 
 // defaultAdminKey is the admin key of the default data set, which newTestServer serves.
@@ -78,7 +79,7 @@ func TestStrictModeRejectsTheMocksOwnBadAnswers(t *testing.T) {
 	broken := func(body any, success int) *operation {
 		for _, op := range operations() {
 			if op.id == string(mixpeekkit.OpCreateSecret) {
-				op.route = s.contract.Route(op.id)
+				op.doc, op.route = s.contract, s.contract.Route(op.id)
 				op.success = success
 				op.handle = func(*Server, *call) (any, error) { return body, nil }
 				return op
@@ -174,5 +175,15 @@ func TestStatusTable(t *testing.T) {
 	status, body = answerOf(errors.New("random source: EOF"))
 	if er, ok := body.(errorResponse); status != 500 || !ok || er.Error.Type != "InternalServerError" {
 		t.Errorf("a plain error: %d %+v", status, body)
+	}
+}
+
+// control.yaml states the shape of a plaintext key for admin_key; it is the one of
+// internal/sensitive.
+func TestControlKeyPatternIsTheKeyShape(t *testing.T) {
+	s := newTestServer(t, &bytes.Buffer{})
+	p := s.control.Doc.Components.Schemas["CreateOrganizationRequest"].Value.Properties["admin_key"].Value.Pattern
+	if p != sensitive.KeyPattern {
+		t.Errorf("control.yaml admin_key pattern %q, internal/sensitive %q", p, sensitive.KeyPattern)
 	}
 }

@@ -40,6 +40,11 @@ func TestGoMethodsMirrorTheControlAPI(t *testing.T) {
 	}
 	_, err = mock.CreateOrganization(mockserver.Organization{OwnerEmail: "not-an-email"})
 	wantKind(t, err, mockserver.ErrBadRequest, "")
+	_, err = mock.CreateOrganization(mockserver.Organization{AdminKey: "sk_short"})
+	wantKind(t, err, mockserver.ErrInvalid, "")
+	if n := len(mock.Organizations()); n != 2 {
+		t.Errorf("refused creations left %d organizations", n)
+	}
 
 	if r := h.send("POST", secretsURL, tenant.AdminKey, map[string]any{"secret_name": "b", "secret_value": "vb"}); r.status != http.StatusCreated {
 		t.Fatalf("create as the tenant: %d", r.status)
@@ -90,7 +95,9 @@ func TestGoMethodsMirrorTheControlAPI(t *testing.T) {
 	}
 	wantKind(t, mock.RemoveFault(f.ID), mockserver.ErrNotFound, "fault_id")
 	_, err = mock.AddFault(mockserver.Fault{Status: 302})
-	wantKind(t, err, mockserver.ErrBadRequest, "")
+	wantKind(t, err, mockserver.ErrInvalid, "")
+	_, err = mock.AddFault(mockserver.Fault{Path: "[", Status: 500})
+	wantKind(t, err, mockserver.ErrBadRequest, "path")
 	mock.AddFault(mockserver.Fault{LatencyMS: 1})
 	mock.AddFault(mockserver.Fault{LatencyMS: 1})
 	if n := mock.ClearFaults(); n != 2 || len(mock.Faults()) != 0 {

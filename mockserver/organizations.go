@@ -40,8 +40,10 @@ func (s *Server) Organizations() []Organization {
 // CreateOrganization adds an isolated organization (a tenant) with an owner and an admin-key,
 // so that parallel test jobs can share one mock without seeing each other. Name, OwnerEmail
 // and AdminKey are optional (generated when empty); the other fields are ignored. It returns
-// the organization with the admin-key's plaintext, or refuses with ErrBadRequest. A reset of
-// all removes it; ResetOrganization returns it to how it was created.
+// the organization with the admin-key's plaintext, or refuses: ErrInvalid for an AdminKey not
+// shaped like a key (control.yaml's pattern), ErrBadRequest for an OwnerEmail that is not an
+// email or an AdminKey already in use. A reset of all removes it; ResetOrganization returns it
+// to how it was created.
 func (s *Server) CreateOrganization(req Organization) (Organization, error) {
 	// Checked before anything is drawn from the random source, so a refused request shifts
 	// no later ID.
@@ -49,7 +51,7 @@ func (s *Server) CreateOrganization(req Organization) (Organization, error) {
 	case req.OwnerEmail != "" && !emailRE.MatchString(req.OwnerEmail):
 		return Organization{}, errBadRequest("owner_email is not an email address", nil)
 	case req.AdminKey != "" && !sensitive.IsKey(req.AdminKey):
-		return Organization{}, errBadRequest("admin_key must be "+sensitive.KeyRule, nil)
+		return Organization{}, errInvalid("admin_key must be " + sensitive.KeyRule)
 	case req.AdminKey != "" && s.store.hashTaken(sensitive.Hash(req.AdminKey)):
 		return Organization{}, errBadRequest("admin_key is already a key of another organization (now or after a reset)", nil)
 	}

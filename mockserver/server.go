@@ -149,11 +149,9 @@ func New(opts Options) (*Server, error) {
 	} else if s.ring, err = keyring.Parse(opts.EncryptionKey); err != nil {
 		return nil, err
 	}
-	seed := opts.Seed
-	if len(seed.Organizations) == 0 {
-		if seed, err = fixtures.Default(); err != nil {
-			return nil, err
-		}
+	seed, err := opts.Seed.OrDefault()
+	if err != nil {
+		return nil, err
 	}
 	initial, err := build(seed, s.contract, s.ring, s.ids, s.now())
 	if err != nil {
@@ -184,7 +182,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer func() {
 		if v := recover(); v != nil {
 			if v == http.ErrAbortHandler { // a close_connection fault: record it, then let net/http drop it
-				s.log.Info("request", "method", r.Method, "path", r.URL.Path, "status", 0, "closed", true, "duration", time.Since(start))
+				s.log.Info("request", "method", r.Method, "path", p.entry.Path, "status", 0, "closed", true, "duration", time.Since(start))
 				if p.record {
 					p.entry.DurationMS = millis(time.Since(start))
 					s.journal.add(p.entry)
@@ -193,14 +191,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 			// The panic value may hold anything, a secret value included: log its type and
 			// the stack (which shows no string contents), never the value.
-			s.log.Error("panic while serving a request", "method", r.Method, "path", r.URL.Path,
+			s.log.Error("panic while serving a request", "method", r.Method, "path", p.entry.Path,
 				"panic_type", fmt.Sprintf("%T", v), "stack", string(debug.Stack()))
 			if rec.status == 0 {
 				s.writeError(rec, errInternalf("the mock server failed while serving this request"))
 			}
 		}
 		d := time.Since(start)
-		s.log.Info("request", "method", r.Method, "path", r.URL.Path, "status", rec.status, "duration", d)
+		s.log.Info("request", "method", r.Method, "path", p.entry.Path, "status", rec.status, "duration", d)
 		if p.record {
 			p.entry.Status, p.entry.DurationMS = rec.status, millis(d)
 			s.journal.add(p.entry)
@@ -237,7 +235,7 @@ func (s *Server) serveOperation(op *operation, w http.ResponseWriter, r *http.Re
 		if err := op.doc.CheckResponse(r.Context(), op.route, r, status, header, data); err != nil {
 			// The violation names places and keywords only, never values: safe to log and return.
 			s.log.Error("the mock's own answer breaks its OpenAPI document", "operation", op.id, "error", err.Error())
-			s.writeError(w, errInternalf("mock answer rejected by openapi.yaml: %v", err))
+			s.writeError(w, errInternalf("mock answer rejected by %s: %v", op.doc.Name, err))
 			return
 		}
 	}

@@ -29,7 +29,8 @@ func TestLogsShowNoSecretValueOrKey(t *testing.T) {
 	created := h.createKey(map[string]any{"name": "k"})
 	rotated := h.send("POST", adminKeys+"/k/rotate", adminKey, nil).json(t)
 	h.send("GET", secretsURL, rotated["key"].(string), nil)
-	h.send("GET", secretsURL, created["key"].(string), nil) // 401: rotated away
+	h.send("GET", secretsURL, created["key"].(string), nil)                 // 401: rotated away
+	h.send("DELETE", secretsURL+"/"+rotated["key"].(string), adminKey, nil) // a key pasted as a secret name: 404
 
 	logs := h.logs.String()
 	for what, s := range map[string]string{
@@ -40,8 +41,8 @@ func TestLogsShowNoSecretValueOrKey(t *testing.T) {
 			t.Errorf("the log shows the %s", what)
 		}
 	}
-	if n := strings.Count(logs, `"msg":"request","method":"`) - strings.Count(logs, `"path":"/_mock/`); n != 8 {
-		t.Errorf("%d request lines for 8 requests:\n%s", n, logs)
+	if n := strings.Count(logs, `"msg":"request","method":"`) - strings.Count(logs, `"path":"/_mock/`); n != 9 {
+		t.Errorf("%d request lines for 9 requests:\n%s", n, logs)
 	}
 	for _, want := range []string{`"method":"POST"`, `"path":"/v1/organizations/secrets"`, `"status":201`, `"status":409`, `"status":422`, `"status":401`, `"duration":`} {
 		if !strings.Contains(logs, want) {

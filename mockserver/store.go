@@ -6,6 +6,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/mixpeekkit/mixpeekkit"
 )
 
 // permission is one of the contract's Permission values.
@@ -19,7 +21,7 @@ const (
 )
 
 // adminKeyName is the protected key every organization has.
-const adminKeyName = "admin-key"
+const adminKeyName = mixpeekkit.AdminKeyName
 
 // store is the in-memory state of every organization. One mutex guards it all: each request
 // does little work under it (encryption happens before the lock is taken).

@@ -60,7 +60,7 @@ func (s *Server) validateRequest(r *http.Request, op *operation) (map[string]str
 		if errors.As(err, &tooBig) {
 			return nil, nil, errBodyTooLarge(maxBody)
 		}
-		return nil, nil, errValidation(violations(err))
+		return nil, nil, errValidation(violations(err, op.doc.Name))
 	}
 	var body []byte
 	if hasBody {
@@ -102,7 +102,7 @@ func readBooleansAsPydantic(r *http.Request, op *operation) {
 
 // violations renders kin-openapi's errors as FastAPI's HTTPValidationError entries,
 // in a stable order. Messages are built from the schema, never from the submitted value.
-func violations(err error) []violation {
+func violations(err error, doc string) []violation {
 	var out []violation
 	for _, e := range contract.Flatten(err) {
 		re, ok := e.(*openapi3filter.RequestError)
@@ -114,7 +114,7 @@ func violations(err error) []violation {
 		if re.Parameter != nil {
 			loc = []any{re.Parameter.In, re.Parameter.Name}
 		}
-		out = append(out, detailsOf(re, loc)...)
+		out = append(out, detailsOf(re, loc, doc)...)
 	}
 	sort.SliceStable(out, func(i, j int) bool {
 		a, b := fmt.Sprint(out[i].Loc...), fmt.Sprint(out[j].Loc...)
@@ -126,7 +126,7 @@ func violations(err error) []violation {
 	return out
 }
 
-func detailsOf(re *openapi3filter.RequestError, loc []any) []violation {
+func detailsOf(re *openapi3filter.RequestError, loc []any, doc string) []violation {
 	var syntax *json.SyntaxError
 	var parse *openapi3filter.ParseError
 	var out []violation
@@ -141,7 +141,7 @@ func detailsOf(re *openapi3filter.RequestError, loc []any) []violation {
 	case errors.As(re.Err, &parse) && re.RequestBody != nil:
 		return []violation{{Loc: append(loc, 0), Msg: "JSON decode error", Type: "json_invalid"}}
 	case errors.As(re.Err, &parse):
-		return []violation{schemaDetail(loc, re.Parameter.Schema.Value, "type")}
+		return []violation{schemaDetail(loc, re.Parameter.Schema.Value, "type", doc)}
 	}
 	for _, leaf := range contract.Flatten(re.Err) {
 		var se *openapi3.SchemaError
@@ -160,13 +160,13 @@ func detailsOf(re *openapi3filter.RequestError, loc []any) []violation {
 				}
 			}
 		}
-		out = append(out, schemaDetail(at, l.Schema, l.Field))
+		out = append(out, schemaDetail(at, l.Schema, l.Field, doc))
 	}
 	return out
 }
 
 // schemaDetail words one failed schema keyword as pydantic does.
-func schemaDetail(loc []any, sch *openapi3.Schema, field string) violation {
+func schemaDetail(loc []any, sch *openapi3.Schema, field, doc string) violation {
 	d := violation{Loc: loc}
 	switch field {
 	case "required":
@@ -184,7 +184,7 @@ func schemaDetail(loc []any, sch *openapi3.Schema, field string) violation {
 	case "format":
 		d.Type, d.Msg = "datetime_parsing", "Input should be a valid datetime in RFC 3339 format"
 	default:
-		d.Type, d.Msg = "value_error", fmt.Sprintf("Input fails the %q rule of openapi.yaml", field)
+		d.Type, d.Msg = "value_error", fmt.Sprintf("Input fails the %q rule of %s", field, doc)
 	}
 	return d
 }

@@ -85,11 +85,7 @@ func seed(c config) (fixtures.Seed, error) {
 	if err != nil {
 		return s, err
 	}
-	owner := &s.Organizations[0].Users[0]
-	owner.Email = c.adminEmail
-	if c.adminKey != "" {
-		owner.Keys[0].Plaintext = c.adminKey
-	}
+	s.Organizations[0] = s.Organizations[0].WithOwner(c.adminEmail, c.adminKey)
 	return s, nil
 }
 

@@ -23,6 +23,7 @@ import (
 
 // Contract is a loaded, validated OpenAPI 3.0 document with a router over its operations.
 type Contract struct {
+	Name   string // the file name given to Parse, for messages
 	Doc    *openapi3.T
 	router routers.Router
 	byID   map[string]*routers.Route
@@ -43,15 +44,11 @@ func Parse(ctx context.Context, name string, data []byte) (*Contract, error) {
 		return nil, fmt.Errorf("%s: invalid: %w", name, err)
 	}
 	doc.Servers = nil
-	return fromDoc(doc)
-}
-
-func fromDoc(doc *openapi3.T) (*Contract, error) {
 	router, err := gorillamux.NewRouter(doc)
 	if err != nil {
-		return nil, fmt.Errorf("openapi router: %w", err)
+		return nil, fmt.Errorf("%s: router: %w", name, err)
 	}
-	c := &Contract{Doc: doc, router: router, byID: map[string]*routers.Route{}}
+	c := &Contract{Name: name, Doc: doc, router: router, byID: map[string]*routers.Route{}}
 	for path, item := range doc.Paths.Map() {
 		for method, op := range item.Operations() {
 			c.byID[op.OperationID] = &routers.Route{
@@ -84,14 +81,15 @@ func (c *Contract) FindRoute(r *http.Request) (*routers.Route, map[string]string
 // Violation says how one response broke the contract. Problems name places (status, header,
 // JSON pointer and schema keyword), never values, so a violation is safe to log.
 type Violation struct {
+	Document  string // the Contract's Name
 	Operation string
 	Status    int
 	Problems  []string
 }
 
 func (v *Violation) Error() string {
-	return fmt.Sprintf("%s answered %d against openapi.yaml: %s",
-		v.Operation, v.Status, strings.Join(v.Problems, "; "))
+	return fmt.Sprintf("%s answered %d against %s: %s",
+		v.Operation, v.Status, v.Document, strings.Join(v.Problems, "; "))
 }
 
 // CheckResponse validates one answer to req (whose route is given): the status must be
@@ -100,7 +98,7 @@ func (v *Violation) Error() string {
 // or a *Violation.
 func (c *Contract) CheckResponse(ctx context.Context, route *routers.Route, req *http.Request,
 	status int, header http.Header, body []byte) error {
-	v := &Violation{Operation: route.Operation.OperationID, Status: status}
+	v := &Violation{Document: c.Name, Operation: route.Operation.OperationID, Status: status}
 	if route.Operation.Responses.Status(status) == nil {
 		v.Problems = append(v.Problems, fmt.Sprintf("status %d is not declared", status))
 		return v

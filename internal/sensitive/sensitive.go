@@ -22,8 +22,12 @@ const Redacted = "[REDACTED]"
 // KeyRule words the shape of a plaintext key, for error messages (which never repeat a key).
 const KeyRule = `"sk_" followed by at least 40 characters of A-Z a-z 0-9 _ -`
 
+// KeyPattern is the shape of a plaintext key as a regular expression (control.yaml's admin_key
+// pattern is the same, and a test holds them equal).
+const KeyPattern = `^sk_[A-Za-z0-9_-]{40,}$`
+
 var (
-	keyRE = regexp.MustCompile(`^sk_[A-Za-z0-9_-]{40,}$`)
+	keyRE = regexp.MustCompile(KeyPattern)
 	// keyInTextRE finds anything shaped like a plaintext key inside a longer text. It asks for
 	// fewer characters than a valid key, so a cut or mistyped key is caught too; a key_prefix
 	// ("sk_AbCdEfG...", 7 characters after sk_) is too short to match.
@@ -40,6 +44,13 @@ func NewKey(random io.Reader) (string, error) {
 		return "", fmt.Errorf("random source: %w", err)
 	}
 	return "sk_" + base64.RawURLEncoding.EncodeToString(b[:]), nil
+}
+
+// KeyFrom derives a valid plaintext key from a label: "sk_test_" and 40 hex digits of a
+// SHA-256 of the label. The same label always gives the same key; for fixtures and tests only.
+func KeyFrom(label string) string {
+	sum := sha256.Sum256([]byte("mixpeekkit test key: " + label))
+	return "sk_test_" + hex.EncodeToString(sum[:])[:40]
 }
 
 // Hash is what is kept of a plaintext key, and what APIKeyModel.key_hash shows: the

@@ -110,3 +110,10 @@ func TestRedactQuery(t *testing.T) {
 		t.Error("RedactQuery of an empty or unparseable query")
 	}
 }
+
+func TestKeyFrom(t *testing.T) {
+	a, again, b := KeyFrom("a"), KeyFrom("a"), KeyFrom("b")
+	if a != again || a == b || !IsKey(a) || !strings.HasPrefix(a, "sk_test_") {
+		t.Errorf("KeyFrom: %q %q %q", a, again, b)
+	}
+}

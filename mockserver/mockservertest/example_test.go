@@ -42,7 +42,7 @@ func ExampleStart() {
 // Seed data from the fixtures builders: an organization with a read-only key and two secrets.
 func Example_fixtures() {
 	acme := fixtures.Org("Acme", "owner@acme.test", "").
-		WithReadOnlyKey("ci", fixtures.TestKey("acme/ci")).
+		WithReadOnlyKey("ci", fixtures.KeyFor("acme/ci")).
 		WithSecrets(2)
 	mock, err := mockservertest.Start(mockserver.Options{Seed: fixtures.SeedOf(acme)})
 	if err != nil {
@@ -50,7 +50,7 @@ func Example_fixtures() {
 	}
 	defer mock.Close()
 
-	resp, _ := mock.ClientWithKey(fixtures.TestKey("acme/ci")).Get(mock.URL + "/v1/organizations/secrets")
+	resp, _ := mock.ClientWithKey(fixtures.KeyFor("acme/ci")).Get(mock.URL + "/v1/organizations/secrets")
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	fmt.Println(resp.StatusCode, string(body))

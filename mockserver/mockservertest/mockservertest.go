@@ -26,7 +26,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mixpeekkit/mixpeekkit/fixtures"
 	"github.com/mixpeekkit/mixpeekkit/mockserver"
 )
 
@@ -75,14 +74,12 @@ func Start(opts ...mockserver.Options) (*Server, error) {
 		// A fixed key: a random one would log a warning.
 		o.EncryptionKey = deterministicKey
 	}
-	if len(o.Seed.Organizations) == 0 {
-		d, err := fixtures.Default()
-		if err != nil {
-			return nil, err
-		}
-		o.Seed = d
+	seed, err := o.Seed.OrDefault()
+	if err != nil {
+		return nil, err
 	}
-	first := o.Seed.Organizations[0]
+	o.Seed = seed
+	first := seed.Organizations[0]
 	if first.AdminKey() == "" {
 		return nil, errors.New("the seed's first organization has no live admin-key with a plaintext key")
 	}
@@ -94,16 +91,20 @@ func Start(opts ...mockserver.Options) (*Server, error) {
 	s.OrganizationID = srv.Organizations()[0].ID
 	var h http.Handler = srv
 	s.handler.Store(&h)
-	s.ts = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		(*s.handler.Load()).ServeHTTP(w, r)
-	}))
+	s.ts = httptest.NewServer(s)
 	s.URL = s.ts.URL
 	return s, nil
 }
 
+// ServeHTTP serves a request as the server at URL does: through the middleware of Wrap, then
+// the mock.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	(*s.handler.Load()).ServeHTTP(w, r)
+}
+
 // Wrap puts middleware around the handler that serves the requests from now on (around any
-// middleware wrapped before): to record, delay or alter what passes between the code under
-// test and the mock.
+// middleware wrapped before), at URL and through ServeHTTP alike: to record, delay or alter
+// what passes between the code under test and the mock.
 func (s *Server) Wrap(middleware func(http.Handler) http.Handler) {
 	h := middleware(*s.handler.Load())
 	s.handler.Store(&h)

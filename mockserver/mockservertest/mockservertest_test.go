@@ -3,6 +3,7 @@ package mockservertest
 import (
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -54,7 +55,7 @@ func TestClientKeepsAnExplicitAuthorization(t *testing.T) {
 }
 
 func TestSeedAndKeys(t *testing.T) {
-	acme := fixtures.Org("Acme", "owner@acme.test", "").WithExpiredKey("old", fixtures.TestKey("old")).WithRevokedKey("gone", "")
+	acme := fixtures.Org("Acme", "owner@acme.test", "").WithExpiredKey("old", fixtures.KeyFor("old")).WithRevokedKey("gone", "")
 	s := NewServer(t, mockserver.Options{Seed: fixtures.SeedOf(acme)})
 	if s.AdminKey != acme.AdminKey() || s.OwnerEmail != "owner@acme.test" {
 		t.Fatalf("server for %s with key %q", s.OwnerEmail, s.AdminKey)
@@ -70,7 +71,7 @@ func TestSeedAndKeys(t *testing.T) {
 	if status["admin-key"] != "active" || status["old"] != "expired" || status["gone"] != "revoked" {
 		t.Errorf("keys %v", status)
 	}
-	resp, _ := s.ClientWithKey(fixtures.TestKey("old")).Get(s.URL + "/v1/organizations/secrets")
+	resp, _ := s.ClientWithKey(fixtures.KeyFor("old")).Get(s.URL + "/v1/organizations/secrets")
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusUnauthorized {
 		t.Errorf("expired key: %d", resp.StatusCode)
@@ -142,6 +143,14 @@ func TestWrap(t *testing.T) {
 	}
 	if n := len(s.Requests(mockserver.JournalFilter{})); n != 2 {
 		t.Errorf("the mock saw %d requests, want 2", n)
+	}
+	// In-process calls go through the middleware too.
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequest("GET", "/v1/organizations/secrets", nil)
+	req.Header.Set("Authorization", "Bearer "+s.AdminKey)
+	s.ServeHTTP(rec, req)
+	if seen.Load() != 2 || rec.Header().Get("X-Outer") != "1" || rec.Code != http.StatusOK {
+		t.Errorf("ServeHTTP bypassed the middleware: seen %d, X-Outer %q, %d", seen.Load(), rec.Header().Get("X-Outer"), rec.Code)
 	}
 }
 

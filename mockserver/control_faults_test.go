@@ -1,0 +1,191 @@
+package mockserver_test
+
+import (
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/mixpeekkit/mixpeekkit"
+	"github.com/mixpeekkit/mixpeekkit/mockserver"
+)
+
+func TestFaults(t *testing.T) {
+	h := newHarness(t)
+	t.Run("status for the next N calls, without touching state", func(t *testing.T) {
+		r := h.ctl("POST", "/_mock/faults", map[string]any{"operation_id": "create_secret_v1_organizations_secrets_post", "status": 500, "times": 2})
+		if r.status != http.StatusCreated {
+			t.Fatalf("%d %s", r.status, r.raw)
+		}
+		id := r.json(t)["fault_id"].(string)
+		for i := 0; i < 2; i++ {
+			r := h.send("POST", secretsURL, adminKey, map[string]any{"secret_name": "f", "secret_value": "v"})
+			if r.status != http.StatusInternalServerError || !strings.Contains(string(r.raw), id) {
+				t.Fatalf("call %d: %d %s", i, r.status, r.raw)
+			}
+		}
+		if r := h.send("GET", secretsURL, adminKey, nil); r.json(t)["count"] != float64(0) {
+			t.Errorf("a faulted create stored something: %s", r.raw)
+		}
+		if r := h.send("POST", secretsURL, adminKey, map[string]any{"secret_name": "f", "secret_value": "v"}); r.status != http.StatusCreated {
+			t.Errorf("after 2 calls the fault is gone: %d", r.status)
+		}
+		if got := h.srv.Requests(mockserver.JournalFilter{Status: 500}); len(got) != 2 || got[0].FaultID != id {
+			t.Errorf("journal: %+v", got)
+		}
+	})
+	t.Run("path pattern and method, every declared status", func(t *testing.T) {
+		h.ctl("DELETE", "/_mock/faults", nil)
+		for _, status := range []int{400, 401, 403, 404, 422, 500} {
+			h.ctl("DELETE", "/_mock/faults", nil)
+			h.ctl("POST", "/_mock/faults", map[string]any{"method": "PUT", "path": "/v1/organizations/secrets/*", "status": status})
+			if r := h.send("PUT", secretsURL+"/f", adminKey, map[string]any{"secret_value": "v2"}); r.status != status {
+				t.Errorf("status %d: got %d %s", status, r.status, r.raw)
+			}
+			if r := h.send("DELETE", secretsURL+"/nope", adminKey, nil); r.status != http.StatusNotFound || strings.Contains(string(r.raw), "fault") {
+				t.Errorf("another method was faulted: %d %s", r.status, r.raw)
+			}
+		}
+		// 409 is not declared for PUT: the fault does not apply there.
+		h.ctl("DELETE", "/_mock/faults", nil)
+		h.ctl("POST", "/_mock/faults", map[string]any{"path": "/v1/organizations/secrets*", "status": 409})
+		if r := h.send("PUT", secretsURL+"/f", adminKey, map[string]any{"secret_value": "v3"}); r.status != http.StatusOK {
+			t.Errorf("409 fault on PUT: %d", r.status)
+		}
+		if r := h.send("POST", secretsURL, adminKey, map[string]any{"secret_name": "new", "secret_value": "v"}); r.status != http.StatusConflict {
+			t.Errorf("409 fault on POST: %d", r.status)
+		}
+	})
+	t.Run("probability", func(t *testing.T) {
+		h.ctl("DELETE", "/_mock/faults", nil)
+		h.ctl("POST", "/_mock/faults", map[string]any{"operation_id": "list_secrets_v1_organizations_secrets_get", "status": 500, "probability": 0.5})
+		faulted := 0
+		for i := 0; i < 200; i++ {
+			if h.send("GET", secretsURL, adminKey, nil).status == 500 {
+				faulted++
+			}
+		}
+		if faulted < 50 || faulted > 150 {
+			t.Errorf("%d of 200 faulted at probability 0.5", faulted)
+		}
+		hits := h.ctl("GET", "/_mock/faults", nil).json(t)["faults"].([]any)[0].(map[string]any)["hits"]
+		if hits != float64(faulted) {
+			t.Errorf("hits %v, faulted %d", hits, faulted)
+		}
+	})
+	t.Run("latency", func(t *testing.T) {
+		h.ctl("DELETE", "/_mock/faults", nil)
+		h.ctl("POST", "/_mock/faults", map[string]any{"operation_id": "list_secrets_v1_organizations_secrets_get", "latency_ms": 30, "times": 1})
+		if r := h.send("GET", secretsURL, adminKey, nil); r.status != http.StatusOK {
+			t.Fatalf("%d", r.status)
+		}
+		e := h.srv.Requests(mockserver.JournalFilter{Limit: 1})[0]
+		if e.DurationMS < 30 || e.FaultID == "" {
+			t.Errorf("a 30 ms latency fault took %v ms (fault %q)", e.DurationMS, e.FaultID)
+		}
+	})
+	t.Run("close the connection", func(t *testing.T) {
+		h.ctl("DELETE", "/_mock/faults", nil)
+		// A POST, since Go's client would retry an idempotent GET on a fresh connection.
+		h.ctl("POST", "/_mock/faults", map[string]any{"operation_id": "create_secret_v1_organizations_secrets_post", "close_connection": true, "times": 1})
+		req, _ := http.NewRequest("POST", h.url+secretsURL, strings.NewReader(`{"secret_name": "closed", "secret_value": "v"}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+adminKey)
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			t.Fatalf("got an answer: %d %s", resp.StatusCode, body)
+		}
+		if r := h.send("GET", secretsURL, adminKey, nil); r.status != http.StatusOK || strings.Contains(string(r.raw), "closed") {
+			t.Errorf("after the fault: %d %s", r.status, r.raw)
+		}
+	})
+	t.Run("bad rules", func(t *testing.T) {
+		for _, body := range []map[string]any{
+			{"operation_id": "list_secrets_v1_organizations_secrets_get"}, // no action
+			{"operation_id": "nope", "status": 500},                       // unknown operation
+			{"path": "[", "status": 500},                                  // bad pattern
+		} {
+			if r := h.ctl("POST", "/_mock/faults", body); r.status != http.StatusBadRequest {
+				t.Errorf("%v: %d %s", body, r.status, r.raw)
+			}
+		}
+		for _, body := range []map[string]any{
+			{"status": 302}, {"status": 500, "probability": 2}, {"status": 500, "colour": "red"},
+		} {
+			if r := h.ctl("POST", "/_mock/faults", body); r.status != http.StatusUnprocessableEntity {
+				t.Errorf("%v: %d %s", body, r.status, r.raw)
+			}
+		}
+		if r := h.ctl("DELETE", "/_mock/faults/flt_nope", nil); r.status != http.StatusNotFound {
+			t.Errorf("unknown fault: %d", r.status)
+		}
+	})
+}
+
+func TestFaultsAddUpAndMatchCallers(t *testing.T) {
+	h := newHarness(t)
+	t.Run("a latency rule before a status rule: both apply", func(t *testing.T) {
+		h.srv.ClearFaults()
+		if _, err := h.srv.AddFault(mockserver.Fault{Path: "/v1/organizations/secrets", LatencyMS: 20}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := h.srv.AddFault(mockserver.Fault{Path: "/v1/organizations/secrets", Status: 500}); err != nil {
+			t.Fatal(err)
+		}
+		h.srv.ClearRequests()
+		if r := h.send("GET", secretsURL, adminKey, nil); r.status != 500 {
+			t.Fatalf("%d", r.status)
+		}
+		if e := h.srv.Requests(mockserver.JournalFilter{})[0]; e.DurationMS < 20 || e.FaultID != "flt_1,flt_2" {
+			t.Errorf("entry %+v", e)
+		}
+	})
+	t.Run("escaped paths, as the journal shows them", func(t *testing.T) {
+		h.srv.ClearFaults()
+		h.ctl("POST", "/_mock/faults", map[string]any{"path": "/v1/organizations/users/admin%40example.com/api-keys", "status": 404})
+		if r := h.send("GET", adminKeys, adminKey, nil); r.status != 404 || !strings.Contains(string(r.raw), "fault") {
+			t.Errorf("%d %s", r.status, r.raw)
+		}
+	})
+	t.Run("per organization and key name", func(t *testing.T) {
+		h.srv.ClearFaults()
+		tenant, err := h.srv.CreateOrganization(mockserver.Organization{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.ctl("POST", "/_mock/faults", map[string]any{"organization_id": tenant.ID, "status": 500})
+		if r := h.send("GET", secretsURL, adminKey, nil); r.status != 200 {
+			t.Errorf("another organization got the tenant's fault: %d", r.status)
+		}
+		if r := h.send("GET", secretsURL, tenant.AdminKey, nil); r.status != 500 {
+			t.Errorf("the tenant: %d", r.status)
+		}
+		h.srv.ClearFaults()
+		h.ctl("POST", "/_mock/faults", map[string]any{"key_name": "reader", "status": 500})
+		reader := h.createKey(map[string]any{"name": "reader"})["key"].(string)
+		if r := h.send("GET", secretsURL, reader, nil); r.status != 500 {
+			t.Errorf("key_name fault: %d", r.status)
+		}
+		if r := h.send("GET", secretsURL, "", nil); r.status != 401 {
+			t.Errorf("an unauthenticated call meets no fault: %d", r.status)
+		}
+	})
+	t.Run("rules that could never apply are refused, in Go and over HTTP alike", func(t *testing.T) {
+		for _, spec := range []mockserver.Fault{
+			{OperationID: mixpeekkit.OpUpdateSecret, Status: 409},
+			{Status: 302}, {Status: 500, Times: -1}, {LatencyMS: -5}, {Status: 500, Probability: 1.5},
+		} {
+			if _, err := h.srv.AddFault(spec); err == nil {
+				t.Errorf("%+v accepted", spec)
+			}
+		}
+		if r := h.ctl("POST", "/_mock/faults", map[string]any{"operation_id": "update_secret_v1_organizations_secrets__secret_name__put", "status": 409}); r.status != 400 {
+			t.Errorf("undeclared status over HTTP: %d", r.status)
+		}
+		if r := h.ctl("POST", "/_mock/faults", map[string]any{"status": 500, "probability": 0}); r.status != 422 {
+			t.Errorf("probability 0 over HTTP: %d", r.status)
+		}
+	})
+}
