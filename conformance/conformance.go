@@ -10,8 +10,7 @@
 // PATCH with the key's own values always, and rotate and delete, which would cost a
 // non-conforming server that key, only with Config.Destructive (after cleanup, which needs it).
 //
-// Like testing/fstest.TestFS, Run returns an error only when the suite could not run; failed
-// checks are in the Report.
+// Run returns an error only when the suite could not run; failed checks are in the Report.
 package conformance
 
 import (

@@ -10,7 +10,8 @@ import (
 
 // Exchange is one request and its answer, as a report shows them: the Authorization header,
 // every secret value the run sent and every plaintext key it received are redacted, and so is
-// every secret member of a JSON body (see internal/sensitive).
+// whatever the kit's redaction rule hides in a body (secret-holding members at any depth,
+// anything shaped like a plaintext key; the README states the rule).
 type Exchange struct {
 	// Operation is the operation of openapi.yaml the request addresses ("" when none).
 	Operation    mixpeekkit.OperationID `json:"operation,omitempty"`
@@ -26,6 +27,8 @@ type Exchange struct {
 	raw          json.RawMessage        // the body as received (unredacted; never exported)
 }
 
+// String is the exchange as a text report shows it: "> " lines for the request, "< " lines
+// for the answer.
 func (e *Exchange) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "  > %s %s\n  > Authorization: %s", e.Method, e.URL, e.Auth)

@@ -48,6 +48,7 @@ type Failure struct {
 	Exchange *Exchange `json:"exchange,omitempty"`
 }
 
+// String is the message, followed by the exchange when there is one.
 func (f Failure) String() string {
 	if f.Exchange == nil {
 		return f.Message

@@ -10,7 +10,7 @@ import (
 )
 
 // principal is who is calling: a snapshot taken at authentication, so that the permission
-// check needs no lock. Handlers find the organization by ID under the lock (store.inOrg).
+// check needs no lock. Handlers find the organization by ID under the lock (inCallerOrg).
 type principal struct {
 	orgID   string
 	userID  string

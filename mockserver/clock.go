@@ -19,12 +19,16 @@ func (s *Server) Now() time.Time { return s.now() }
 // about 292 years, and timestamps past that would wrap.
 const maxClockShift = 200 * 365 * 24 * time.Hour
 
-// AdvanceClock moves the mock's clock forward by d. It refuses (ErrBadRequest) a move that
-// would take the clock more than 200 years from its source.
+// AdvanceClock moves the mock's clock forward by d. It refuses (ErrBadRequest) a negative d
+// (SetClock moves it back) and a move that would take the clock more than 200 years from its
+// source.
 func (s *Server) AdvanceClock(d time.Duration) error {
 	s.clockMu.Lock()
 	defer s.clockMu.Unlock()
-	if d < 0 || d > maxClockShift || s.clockOffset > maxClockShift-d {
+	if d < 0 {
+		return errBadRequest("the clock only moves forward by a non-negative duration; set it to go back", nil)
+	}
+	if d > maxClockShift || s.clockOffset > maxClockShift-d {
 		return errBadRequest("the clock cannot be moved more than 200 years from its source", nil)
 	}
 	s.clockOffset += d

@@ -12,7 +12,7 @@ import (
 const controlPrefix = "/_mock"
 
 // ControlOperation is the operationId of an operation of the control API (control.yaml,
-// served at /_mock/openapi.yaml). Each has a Server method that does the same in Go.
+// served at /_mock/openapi.yaml).
 type ControlOperation string
 
 // The operations of the control API.
@@ -36,7 +36,8 @@ const (
 )
 
 // controlOperations is the table of the control API: the only place a success status of it
-// is chosen. Each handler reads the request and calls the Server method of the same name.
+// is chosen. Each handler reads the request and calls the Server method that does the same in
+// Go, where there is one.
 func controlOperations() []*operation {
 	const p = controlPrefix
 	ok, created := http.StatusOK, http.StatusCreated

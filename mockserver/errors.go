@@ -35,9 +35,9 @@ var (
 // Unwrap), a message, and details that name the resources involved. Neither ever holds a
 // secret value or a plaintext key, so an Error is safe to log and to answer with.
 type Error struct {
-	Err     error
-	Message string
-	Details map[string]any
+	Err     error          // the kind: ErrBadRequest, ErrNotFound, ...
+	Message string         // what went wrong, in words
+	Details map[string]any // the resources involved (as the ErrorResponse's error.details)
 
 	violations []violation // ErrInvalid: the entries of the 422 body
 }
@@ -118,7 +118,7 @@ type violation struct {
 	Type string `json:"type"`
 }
 
-// The named errors of the store and the request path. Conformance checks cite them by name.
+// The named errors of the store and the request path.
 
 func newError(kind error, details map[string]any, format string, args ...any) *Error {
 	return &Error{Err: kind, Message: fmt.Sprintf(format, args...), Details: details}

@@ -52,8 +52,8 @@ func operations() []*operation {
 }
 
 // routes builds the router: the 9 operations and the control API, each checked against its
-// document. Every server shares it (compiling its patterns is most of what New costs): a
-// handler finds its server in the request's context.
+// document. It is built once per process and every server shares it (compiling its patterns
+// would be most of what New costs): a handler finds its server in the request's context.
 var routes = sync.OnceValues(func() (*mux.Router, error) {
 	c, err := loadContract()
 	if err != nil {
@@ -111,7 +111,8 @@ func (s *Server) writeError(w http.ResponseWriter, err error) {
 	s.write(w, status, mustMarshal(body), nil)
 }
 
-// write is the only place that writes an answer: every answer is JSON.
+// write is the only place that writes an answer: JSON unless header says otherwise (the
+// control API's YAML document).
 func (s *Server) write(w http.ResponseWriter, status int, data []byte, header http.Header) {
 	for k, v := range header {
 		w.Header()[k] = v

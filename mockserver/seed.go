@@ -19,9 +19,9 @@ import (
 // emailRE is the shape of a user's email in seed data and new organizations.
 var emailRE = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)
 
-// builder turns a seed into a state. Shape rules (lengths, enums, the email format of the
-// contract's requests) are checked against openapi.yaml's request schemas; the rules a schema
-// cannot express (uniqueness, the admin-key) are checked here.
+// builder turns a seed into a state. Shape rules (lengths, enums) are checked against
+// openapi.yaml's request schemas; the rules a schema cannot express (email shape, uniqueness,
+// the admin-key) are checked here.
 type builder struct {
 	st       *state
 	ring     *keyring.Ring

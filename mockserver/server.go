@@ -8,16 +8,16 @@
 //	...
 //	http.ListenAndServe("127.0.0.1:8080", srv)
 //
-// Go tests use package mockservertest, which starts one mock per test. Each control operation
-// has a Server method that does the same in Go; a refusal is an *Error whose kind errors.Is
-// tells (ErrNotFound, ErrBadRequest, ...).
-//
+// Go tests use package mockservertest, which starts one mock per test. The Server methods do
+// in Go what the control API does over HTTP (all but its health, document and state
+// operations); a refusal is an *Error whose kind errors.Is tells (ErrNotFound, ...).
+package mockserver
+
 // Every request takes one path, in ServeHTTP and serveOperation: recover panics, log, route
 // (gorilla/mux: 404, 405), authenticate (401), apply faults, authorize (403), validate the
-// request against openapi.yaml (422), run the handler (404, 409, 400, admin-key 403), and in
-// strict mode check the answer against openapi.yaml before it is written. A status is chosen in
-// two tables only: the operation tables (success) and the status table of errors.go.
-package mockserver
+// request against its document (422), run the handler (404, 409, 400, admin-key 403), and in
+// strict mode check the answer against the document before it is written. A status is chosen
+// in two tables only: the operation tables (success) and statusTable (errors).
 
 import (
 	"bytes"

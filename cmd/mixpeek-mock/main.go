@@ -1,11 +1,12 @@
 // Command mixpeek-mock serves the Mixpeek organization secrets and API-key endpoints from
 // memory, refusing every request that breaks openapi.yaml.
 //
-//	mixpeek-mock [-addr 127.0.0.1:8080] [-admin-key sk_...] [-admin-email admin@example.com] [-log-format text|json]
+//	mixpeek-mock [-addr 127.0.0.1:8080] [-admin-key sk_...] [-admin-email admin@example.com]
+//	             [-fixtures FILE] [-journal-size N] [-control-token T] [-log-format text|json]
 //
 // Every flag has an environment mirror (MIXPEEK_MOCK_ADDR, ...); ENCRYPTION_KEY holds the
 // Fernet key ring. Exit codes: 0 after a clean shutdown, 1 when serving fails, 2 on bad
-// flags, a bad encryption key or an address it cannot listen on.
+// flags, a bad fixture file, a bad encryption key or an address it cannot listen on.
 package main
 
 import (
