@@ -3,6 +3,7 @@ package mockserver
 import (
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"slices"
 	"strconv"
 	"time"
@@ -16,7 +17,7 @@ type apiKeyCreateRequest struct {
 	Permissions       []permission `json:"permissions"` // absent: openapi.yaml's default, ["read"]
 	Scopes            []Scope      `json:"scopes"`
 	RateLimitOverride *integer     `json:"rate_limit_override"`
-	ExpiresAt         *time.Time   `json:"expires_at"`
+	ExpiresAt         *instant     `json:"expires_at"`
 }
 
 // apiKeyUpdateRequest tells a field that is absent from one that is null.
@@ -26,7 +27,7 @@ type apiKeyUpdateRequest struct {
 	Permissions       optional[[]permission] `json:"permissions"`
 	Scopes            optional[[]Scope]      `json:"scopes"`
 	RateLimitOverride optional[integer]      `json:"rate_limit_override"`
-	ExpiresAt         optional[time.Time]    `json:"expires_at"`
+	ExpiresAt         optional[instant]      `json:"expires_at"`
 	Status            optional[string]       `json:"status"`
 }
 
@@ -47,6 +48,9 @@ func (o *optional[T]) UnmarshalJSON(b []byte) error {
 
 // value reports the field's value when it is present and not null.
 func (o optional[T]) value() (T, bool) { return o.v, o.set && !o.null }
+
+// elemType is T, for decodeBody's exact reading of what an optional holds.
+func (optional[T]) elemType() reflect.Type { return reflect.TypeFor[T]() }
 
 // APIKey is an API key as the contract's APIKeyModel shows it, never with its plaintext: the
 // answers of the API-key operations, and what Server.APIKeys returns. Nullable fields are
@@ -161,8 +165,7 @@ func (s *Server) createKey(c *call) (any, error) {
 		CreatedAt: c.now, CreatedBy: &c.caller.userID,
 	}
 	if req.ExpiresAt != nil {
-		t := req.ExpiresAt.UTC().Truncate(time.Microsecond)
-		k.ExpiresAt = &t
+		k.ExpiresAt = &req.ExpiresAt.Time
 	}
 	var out apiKeyCreateResponse
 	err := s.inCallerOrg(c, func(st *state, org *organization) error {
@@ -257,8 +260,7 @@ func (s *Server) updateKey(c *call) (any, error) {
 		if req.ExpiresAt.set {
 			next.ExpiresAt = nil
 			if t, ok := req.ExpiresAt.value(); ok {
-				t = t.UTC().Truncate(time.Microsecond)
-				next.ExpiresAt = &t
+				next.ExpiresAt = &t.Time
 			}
 		}
 		if status, ok := req.Status.value(); ok {

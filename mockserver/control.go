@@ -171,8 +171,8 @@ func (s *Server) ctlGetClock(*call) (any, error) {
 
 func (s *Server) ctlSetClock(c *call) (any, error) {
 	var req struct {
-		Advance string     `json:"advance"`
-		Set     *time.Time `json:"set"`
+		Advance string   `json:"advance"`
+		Set     *instant `json:"set"`
 	}
 	if err := decodeBody(c, &req); err != nil {
 		return nil, err
@@ -181,7 +181,7 @@ func (s *Server) ctlSetClock(c *call) (any, error) {
 	case (req.Advance == "") == (req.Set == nil):
 		return nil, errBadRequest("give exactly one of advance and set", nil)
 	case req.Set != nil:
-		if err := s.SetClock(*req.Set); err != nil {
+		if err := s.SetClock(req.Set.Time); err != nil {
 			return nil, err
 		}
 	default:

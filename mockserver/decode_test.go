@@ -98,3 +98,53 @@ func TestPathsAreTakenAsTheyAre(t *testing.T) {
 		}
 	}
 }
+
+// Nested objects are read as the top level is: a scope member under another letter case is
+// never read, so what is stored is what the contract check saw, and every later answer holds.
+func TestNestedMembersAreReadExactly(t *testing.T) {
+	h := newHarness(t)
+	// The variants come after the exact members, so a case-insensitive reader would take them.
+	scope := `{"resource_type": "namespace", "resource_id": "ns_1", "operations": ["read_data"],
+		"RESOURCE_TYPE": "bogus", "Resource_Id": "other", "Operations": ["write_data"]}`
+	want := []any{map[string]any{"resource_type": "namespace", "resource_id": "ns_1", "operations": []any{"read_data"}}}
+	created := h.send("POST", adminKeys, adminKey, `{"name": "scoped", "scopes": [`+scope+`]}`)
+	if created.status != http.StatusOK || !cmp.Equal(want, created.json(t)["scopes"]) {
+		t.Fatalf("create: %d %s", created.status, created.raw)
+	}
+	patched := h.send("PATCH", adminKeys+"/scoped", adminKey, `{"scopes": [`+scope+`, `+scope+`]}`)
+	if patched.status != http.StatusOK || !cmp.Equal(append(want, want...), patched.json(t)["scopes"]) {
+		t.Fatalf("patch: %d %s", patched.status, patched.raw)
+	}
+	if got := listKeys(t, h, "")["scoped"]["scopes"]; !cmp.Equal(append(want, want...), got) {
+		t.Errorf("listed scopes %v", got)
+	}
+}
+
+// A date-time that is valid but falls past year 9999 or before year 1 once in UTC cannot be
+// answered back: it is refused with a 422 at its place, and nothing is written.
+func TestDateTimesThatCannotBeAnsweredBackAreRefused(t *testing.T) {
+	h := newHarness(t)
+	h.createKey(map[string]any{"name": "k"})
+	before := h.state()
+	for _, at := range []string{"9999-12-31T23:59:59-23:59", "0000-01-01T00:00:00+23:59"} {
+		for _, r := range []reply{
+			h.send("POST", adminKeys, adminKey, map[string]any{"name": "late", "expires_at": at}),
+			h.send("PATCH", adminKeys+"/k", adminKey, map[string]any{"expires_at": at}),
+		} {
+			want := []any{map[string]any{"loc": []any{"body", "expires_at"},
+				"msg": "Input is valid for openapi.yaml but out of the range this server can hold", "type": "value_error"}}
+			if r.status != http.StatusUnprocessableEntity || !cmp.Equal(want, r.json(t)["detail"]) {
+				t.Errorf("%s: %d %s", at, r.status, r.raw)
+			}
+		}
+		if r := h.ctl("POST", "/_mock/clock", map[string]any{"set": at}); r.status != http.StatusUnprocessableEntity {
+			t.Errorf("clock set %s: %d %s", at, r.status, r.raw)
+		}
+	}
+	if diff := cmp.Diff(before, h.state()); diff != "" {
+		t.Errorf("refused requests changed the state (-before +after):\n%s", diff)
+	}
+	if r := h.send("GET", adminKeys, adminKey, nil); r.status != http.StatusOK {
+		t.Errorf("the list after: %d %s", r.status, r.raw)
+	}
+}
