@@ -148,3 +148,59 @@ func TestDateTimesThatCannotBeAnsweredBackAreRefused(t *testing.T) {
 		t.Errorf("the list after: %d %s", r.status, r.raw)
 	}
 }
+
+// Text JSON cannot carry unchanged (bad UTF-8, overlong forms, lone surrogates) is refused as
+// FastAPI refuses it, in the bodies of the API and of the control API alike, and changes
+// nothing: two different names never become one.
+func TestBodiesWithInvalidTextAreRefused(t *testing.T) {
+	h := newHarness(t)
+	h.send("POST", secretsURL, adminKey, map[string]any{"secret_name": "a\uFFFDb", "secret_value": "v"})
+	before := h.state()
+	for _, tc := range []struct{ method, path, body string }{
+		{"POST", secretsURL, "{\"secret_name\": \"a\xffb\", \"secret_value\": \"v\"}"},
+		{"POST", secretsURL, `{"secret_name": "a\ud800b", "secret_value": "v"}`},
+		{"POST", secretsURL, "{\"secret_name\": \"n\", \"secret_value\": \"\xc0\xaf\"}"},
+		{"PUT", secretsURL + "/a%EF%BF%BDb", `{"secret_value": "\udfff"}`},
+		{"POST", adminKeys, "{\"name\": \"k\xed\xa0\x80\"}"},
+		{"PATCH", adminKeys + "/admin-key", `{"description": "\ud83d"}`},
+	} {
+		r := h.send(tc.method, tc.path, adminKey, tc.body)
+		detail, _ := r.json(t)["detail"].([]any)
+		if r.status != http.StatusUnprocessableEntity || len(detail) != 1 || detail[0].(map[string]any)["type"] != "json_invalid" {
+			t.Errorf("%s %s %q: %d %s", tc.method, tc.path, tc.body, r.status, r.raw)
+		}
+	}
+	if r := h.ctl("POST", "/_mock/orgs", "{\"name\": \"t\xff\"}"); r.status != http.StatusUnprocessableEntity {
+		t.Errorf("control API: %d %s", r.status, r.raw)
+	}
+	if diff := cmp.Diff(before, h.state()); diff != "" {
+		t.Errorf("refused bodies changed the state (-before +after):\n%s", diff)
+	}
+	// Valid text, surrogate pairs and U+FFFD itself included, is stored as sent.
+	if r := h.send("POST", secretsURL, adminKey, `{"secret_name": "emoji", "secret_value": "\ud83d\ude00 \uFFFD é"}`); r.status != http.StatusCreated {
+		t.Fatalf("%d %s", r.status, r.raw)
+	}
+	if v, _ := h.decryptSecret(0, "emoji"); v != "😀 \uFFFD é" {
+		t.Errorf("stored %q", v)
+	}
+}
+
+// FastAPI reads application/*+json bodies as JSON; so does the mock.
+func TestPlusJSONBodiesAreJSON(t *testing.T) {
+	h := newHarness(t)
+	h.createKey(map[string]any{"name": "k"})
+	for _, ct := range []string{"application/merge-patch+json", "application/vnd.api+json; charset=utf-8"} {
+		req, _ := http.NewRequest("PATCH", h.url+adminKeys+"/k", strings.NewReader(`{"description": "`+ct+`"}`))
+		req.Header.Set("Content-Type", ct)
+		req.Header.Set("Authorization", "Bearer "+adminKey)
+		if r := h.do(req); r.status != http.StatusOK || r.json(t)["description"] != ct {
+			t.Errorf("%s: %d %s", ct, r.status, r.raw)
+		}
+	}
+	req, _ := http.NewRequest("PATCH", h.url+adminKeys+"/k", strings.NewReader(`{"description": "x"}`))
+	req.Header.Set("Content-Type", "text/plain+json")
+	req.Header.Set("Authorization", "Bearer "+adminKey)
+	if r := h.do(req); r.status != http.StatusUnprocessableEntity {
+		t.Errorf("text/plain+json: %d %s", r.status, r.raw)
+	}
+}

@@ -1,10 +1,12 @@
 package mockserver
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"net/url"
 	"sort"
@@ -38,10 +40,21 @@ func (s *Server) validateRequest(r *http.Request, op *operation) (map[string]str
 	readBooleansAsPydantic(r, op)
 	hasBody := op.route.Operation.RequestBody != nil
 	if hasBody {
-		r.Body = http.MaxBytesReader(nil, r.Body, maxBody)
-		// FastAPI reads a body without a Content-Type as JSON; so does the mock.
-		if r.Header.Get("Content-Type") == "" {
-			r.Header.Set("Content-Type", "application/json")
+		data, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxBody))
+		var tooBig *http.MaxBytesError
+		switch {
+		case errors.As(err, &tooBig):
+			return nil, nil, errBodyTooLarge(maxBody)
+		case err != nil:
+			return nil, nil, errBodyUnreadable()
+		}
+		r.Body = io.NopCloser(bytes.NewReader(data))
+		if readAsJSON(r) {
+			// encoding/json would turn bad UTF-8 and lone surrogates into U+FFFD, so two names
+			// could become one and a value not the one sent: refused, as FastAPI refuses them.
+			if at := firstInvalidText(data); at >= 0 {
+				return nil, nil, errValidation([]violation{{Loc: []any{"body", at}, Msg: "JSON decode error", Type: "json_invalid"}})
+			}
 		}
 	}
 	input := &openapi3filter.RequestValidationInput{
@@ -56,10 +69,6 @@ func (s *Server) validateRequest(r *http.Request, op *operation) (map[string]str
 		},
 	}
 	if err := openapi3filter.ValidateRequest(r.Context(), input); err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return nil, nil, errBodyTooLarge(maxBody)
-		}
 		return nil, nil, errValidation(violations(err, op.doc.Name))
 	}
 	var body []byte
@@ -70,6 +79,21 @@ func (s *Server) validateRequest(r *http.Request, op *operation) (map[string]str
 		}
 	}
 	return vars, body, nil
+}
+
+// readAsJSON reports whether FastAPI would read the request's body as JSON: with no
+// Content-Type, application/json, or any application/*+json. The contract check then sees
+// application/json; any other type is left for it to refuse.
+func readAsJSON(r *http.Request) bool {
+	ct := r.Header.Get("Content-Type")
+	if ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || !(mt == "application/json" || strings.HasPrefix(mt, "application/") && strings.HasSuffix(mt, "+json")) {
+			return false
+		}
+	}
+	r.Header.Set("Content-Type", "application/json")
+	return true
 }
 
 // readBooleansAsPydantic rewrites the values of the operation's boolean query parameters
