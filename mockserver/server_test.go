@@ -1,7 +1,9 @@
 package mockserver_test
 
 import (
+	"encoding/json"
 	"fmt"
+	"log/slog"
 	"math/rand"
 	"net/http"
 	"net/http/httptest"
@@ -262,5 +264,41 @@ func TestEmptySeedServesTheDefault(t *testing.T) {
 	srv.ServeHTTP(rec, req)
 	if rec.Code != http.StatusOK {
 		t.Errorf("the default admin key: %d %s", rec.Code, rec.Body)
+	}
+}
+
+// A key in a path is redacted in its decoded form, however it is escaped, in the log (text and
+// JSON) and the journal alike.
+func TestEscapedKeysInPathsAreRedacted(t *testing.T) {
+	for _, format := range []string{"text", "json"} {
+		t.Run(format, func(t *testing.T) {
+			var logs syncBuffer
+			h := newHarness(t, func(o *mockserver.Options) {
+				o.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+				if format == "json" {
+					o.Logger = slog.New(slog.NewJSONHandler(&logs, nil))
+				}
+			})
+			key := h.createKey(map[string]any{"name": "k"})["key"].(string)
+			tail := key[4:] // after "sk_" and the first character, which the paths escape
+			for _, p := range []string{
+				secretsURL + "/sk_%" + fmt.Sprintf("%02X", key[3]) + tail,
+				secretsURL + "/sk%5F" + key[3:],
+				adminKeys + "/" + strings.ReplaceAll(key, "_", "%5F") + "/rotate",
+			} {
+				if r := h.send("DELETE", p, adminKey, nil); r.status != http.StatusNotFound && r.status != http.StatusMethodNotAllowed {
+					t.Errorf("%s: %d", p, r.status)
+				}
+			}
+			journal, _ := json.Marshal(h.srv.Requests(mockserver.JournalFilter{Method: "DELETE"}))
+			for where, text := range map[string]string{"log": logs.String(), "journal": string(journal)} {
+				if strings.Contains(text, tail) {
+					t.Errorf("the %s shows the key:\n%s", where, text)
+				}
+				if strings.Count(text, "[REDACTED]") < 3 {
+					t.Errorf("the %s redacts fewer than 3 paths:\n%s", where, text)
+				}
+			}
+		})
 	}
 }

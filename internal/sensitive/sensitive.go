@@ -70,6 +70,22 @@ func hasKey(s string) bool { return keyInTextRE.MatchString(s) }
 // RedactKeys replaces everything shaped like a plaintext key in s.
 func RedactKeys(s string) string { return keyInTextRE.ReplaceAllString(s, Redacted) }
 
+// RedactPath returns an escaped URL path with every segment whose decoded form holds anything
+// shaped like a plaintext key replaced whole: a key escaped as sk_%4C… or sk%5F… is found too.
+func RedactPath(escaped string) string {
+	segs := strings.Split(escaped, "/")
+	for i, seg := range segs {
+		dec, err := url.PathUnescape(seg)
+		if err != nil {
+			dec = seg
+		}
+		if hasKey(dec) || hasKey(seg) {
+			segs[i] = Redacted
+		}
+	}
+	return strings.Join(segs, "/")
+}
+
 // secretMembers are the JSON members and query parameters whose values are secret, whatever
 // their letter case: the contract's secret_value and key, the mock's admin_key, and the
 // names a client is likely to put a secret under by mistake.

@@ -117,3 +117,20 @@ func TestKeyFrom(t *testing.T) {
 		t.Errorf("KeyFrom: %q %q %q", a, again, b)
 	}
 }
+
+// A key is found in a path however it is escaped, and only its segment is replaced.
+func TestRedactPath(t *testing.T) {
+	enc := "sk_%4" + "1" + key[4:] // sk_A… with the A escaped
+	for in, want := range map[string]string{
+		"/v1/organizations/secrets/" + key:                            "/v1/organizations/secrets/" + Redacted,
+		"/v1/organizations/secrets/" + enc:                            "/v1/organizations/secrets/" + Redacted,
+		"/v1/organizations/secrets/sk%5F" + key[3:]:                   "/v1/organizations/secrets/" + Redacted,
+		"/v1/organizations/users/a%40b.c/api-keys/" + key + "/rotate": "/v1/organizations/users/a%40b.c/api-keys/" + Redacted + "/rotate",
+		"/v1/organizations/secrets/stripe_api_key":                    "/v1/organizations/secrets/stripe_api_key",
+		"/v1/organizations/secrets/%zz":                               "/v1/organizations/secrets/%zz",
+	} {
+		if got := RedactPath(in); got != want {
+			t.Errorf("RedactPath(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
