@@ -105,7 +105,7 @@ func TestJournalRedactsEverywhereAndKeepsRefusedBodies(t *testing.T) {
 
 func TestJournalCutsBigBodies(t *testing.T) {
 	h := newHarness(t)
-	h.send("POST", secretsURL, adminKey, map[string]any{"secret_name": "big", "secret_value": strings.Repeat("v", 100000), "note": strings.Repeat("n", 100000)})
+	h.send("POST", secretsURL, adminKey, map[string]any{"secret_name": strings.Repeat("n", 200000), "secret_value": "v"})
 	e := h.srv.Requests(mockserver.JournalFilter{})[0]
 	var s string
 	if err := json.Unmarshal(e.RequestBody, &s); err != nil || len(s) > 9000 || !strings.Contains(s, "[cut:") {
@@ -128,5 +128,36 @@ func TestClosedConnectionsAreJournaled(t *testing.T) {
 	}
 	if f := h.ctl("GET", "/_mock/faults", nil).json(t)["faults"].([]any); len(f) != 0 {
 		t.Errorf("a used-up fault is still listed: %v", f)
+	}
+}
+
+// A secret sent under a name the contract does not declare (secretValue, secret, …) is never
+// kept, in refused and accepted bodies alike, at any depth; declared members keep their
+// values.
+func TestJournalKeepsOnlyDeclaredMembers(t *testing.T) {
+	h := newHarness(t)
+	leak := "MISNAMED-SECRET"
+	h.send("POST", secretsURL, adminKey, `{"secret_name": "a", "secretValue": "`+leak+`"}`)                 // 422
+	h.send("POST", secretsURL, adminKey, `{"secret_name": "b", "secret_value": "v", "secret": "`+leak+`"}`) // 201
+	h.send("POST", adminKeys, adminKey, `{"name": "k", "description": "d", "scopes": [{"resource_type": "namespace", "resource_id": "ns", "pass": "`+leak+`"}], "apiKey": "`+leak+`"}`)
+	entries := h.srv.Requests(mockserver.JournalFilter{})
+	raw, _ := json.Marshal(entries)
+	if strings.Contains(string(raw), leak) {
+		t.Fatalf("the journal keeps a misnamed secret: %s", raw)
+	}
+	var bodies []any
+	for _, e := range entries {
+		var b any
+		_ = json.Unmarshal(e.RequestBody, &b)
+		bodies = append(bodies, b)
+	}
+	want := []any{
+		map[string]any{"secret_name": "a", "secretValue": "[REDACTED]"},
+		map[string]any{"secret_name": "b", "secret_value": "[REDACTED]", "secret": "[REDACTED]"},
+		map[string]any{"name": "k", "description": "d", "apiKey": "[REDACTED]",
+			"scopes": []any{map[string]any{"resource_type": "namespace", "resource_id": "ns", "pass": "[REDACTED]"}}},
+	}
+	if diff := cmp.Diff(want, bodies); diff != "" {
+		t.Errorf("journaled bodies (-want +got):\n%s", diff)
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/getkin/kin-openapi/openapi3"
+
 	"github.com/mixpeekkit/mixpeekkit"
 	"github.com/mixpeekkit/mixpeekkit/internal/sensitive"
 )
@@ -147,10 +149,13 @@ func pendingOf(ctx context.Context) *pending {
 // otherwise hold gigabytes.
 const maxJournalBody = 8 << 10
 
-// redactBody is what the journal keeps of a request body: the JSON, redacted (see
-// internal/sensitive), cut at maxJournalBody. A body that is not JSON is not kept, since
-// nothing in it could be found to redact.
-func redactBody(body []byte) json.RawMessage {
+// redactBody is what the journal keeps of a request body whose schema is schema: the JSON in
+// which only the members the schema declares, and does not mark writeOnly, keep their values
+// (a member the contract does not know, such as a secret sent under a mistaken name, is
+// [REDACTED] whole), then redacted by the kit's rule (internal/sensitive), cut at
+// maxJournalBody. A body that is not JSON is not kept, since nothing in it could be found to
+// redact.
+func redactBody(body []byte, schema *openapi3.Schema) json.RawMessage {
 	if len(body) == 0 {
 		return nil
 	}
@@ -158,11 +163,51 @@ func redactBody(body []byte) json.RawMessage {
 	if err := json.Unmarshal(body, &v); err != nil {
 		return quoted(fmt.Sprintf("[not JSON: %d bytes, not kept]", len(body)))
 	}
-	out, _ := json.Marshal(sensitive.RedactJSON(v))
+	out, _ := json.Marshal(sensitive.RedactJSON(declaredOnly(v, schema)))
 	if len(out) > maxJournalBody {
 		return quoted(string(out[:maxJournalBody]) + fmt.Sprintf("… [cut: %d bytes in all]", len(out)))
 	}
 	return out
+}
+
+// declaredOnly is v with the value of every object member that schema does not declare, or
+// declares writeOnly, replaced by [REDACTED], at every depth.
+func declaredOnly(v any, schema *openapi3.Schema) any {
+	// A nullable $ref is written allOf: [$ref]: its properties are the referenced schema's.
+	for schema != nil && len(schema.Properties) == 0 && len(schema.AllOf) == 1 && schema.AllOf[0].Value != nil {
+		schema = schema.AllOf[0].Value
+	}
+	switch x := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			if p := schemaOf(schema, k); p != nil && !p.WriteOnly {
+				out[k] = declaredOnly(e, p)
+			} else {
+				out[k] = sensitive.Redacted
+			}
+		}
+		return out
+	case []any:
+		var items *openapi3.Schema
+		if schema != nil && schema.Items != nil {
+			items = schema.Items.Value
+		}
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = declaredOnly(e, items)
+		}
+		return out
+	}
+	return v
+}
+
+// schemaOf is the schema of a declared property (nil when there is none).
+func schemaOf(s *openapi3.Schema, name string) *openapi3.Schema {
+	if s == nil || s.Properties[name] == nil {
+		return nil
+	}
+	return s.Properties[name].Value
 }
 
 func quoted(s string) json.RawMessage {

@@ -36,6 +36,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/gorilla/mux"
 
 	"github.com/mixpeekkit/mixpeekkit"
@@ -252,7 +253,13 @@ func (s *Server) captureBody(r *http.Request, op *operation) json.RawMessage {
 	data, _ := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
 	r.Body.Close()
 	r.Body = io.NopCloser(bytes.NewReader(data))
-	return redactBody(data)
+	var schema *openapi3.Schema
+	if rb := op.route.Operation.RequestBody.Value; rb != nil {
+		if mt := rb.Content.Get("application/json"); mt != nil && mt.Schema != nil {
+			schema = mt.Schema.Value
+		}
+	}
+	return redactBody(data, schema)
 }
 
 // applyFault runs the faults that match an authenticated call: their latency first, then a
