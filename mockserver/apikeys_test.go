@@ -145,16 +145,17 @@ func TestListHidesRevokedKeys(t *testing.T) {
 		"?include_revoked=false": {"admin-key", "live"},
 		"?include_revoked=true":  {"admin-key", "gone", "live"},
 		// Read as FastAPI's pydantic reads a boolean, in any letter case.
-		"?include_revoked=yes":  {"admin-key", "gone", "live"},
-		"?include_revoked=On":   {"admin-key", "gone", "live"},
-		"?include_revoked=Y":    {"admin-key", "gone", "live"},
-		"?include_revoked=tRuE": {"admin-key", "gone", "live"},
-		"?include_revoked=1":    {"admin-key", "gone", "live"},
-		"?include_revoked=NO":   {"admin-key", "live"},
-		"?include_revoked=off":  {"admin-key", "live"},
-		"?include_revoked=n":    {"admin-key", "live"},
-		"?include_revoked=F":    {"admin-key", "live"},
-		"?include_revoked=0":    {"admin-key", "live"},
+		"?include_revoked=yes":          {"admin-key", "gone", "live"},
+		"?include_revoked=On":           {"admin-key", "gone", "live"},
+		"?include_revoked=Y":            {"admin-key", "gone", "live"},
+		"?include_revoked=tRuE":         {"admin-key", "gone", "live"},
+		"?include_revoked=1":            {"admin-key", "gone", "live"},
+		"?include_revoked=NO":           {"admin-key", "live"},
+		"?include_revoked=off":          {"admin-key", "live"},
+		"?include_revoked=n":            {"admin-key", "live"},
+		"?include_revoked=F":            {"admin-key", "live"},
+		"?include_revoked=0":            {"admin-key", "live"},
+		"?include_revoked=tr%75e&x=%zz": {"admin-key", "gone", "live"}, // escaped; another bad pair is ignored
 	} {
 		got := listKeys(t, h, query)
 		if diff := cmp.Diff(want, keysOf(got), cmpopts.SortSlices(func(a, b string) bool { return a < b })); diff != "" {

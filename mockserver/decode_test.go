@@ -1,6 +1,9 @@
 package mockserver_test
 
 import (
+	"bufio"
+	"fmt"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -202,5 +205,31 @@ func TestPlusJSONBodiesAreJSON(t *testing.T) {
 	req.Header.Set("Authorization", "Bearer "+adminKey)
 	if r := h.do(req); r.status != http.StatusUnprocessableEntity {
 		t.Errorf("text/plain+json: %d %s", r.status, r.raw)
+	}
+}
+
+// A body cut short (a Content-Length longer than what the client sent before it closed its
+// side) is not taken as complete: nothing is created.
+func TestTruncatedBodiesAreNotProcessed(t *testing.T) {
+	h := newHarness(t)
+	body := `{"secret_name": "cut", "secret_value": "v"}`
+	conn, err := net.Dial("tcp", strings.TrimPrefix(h.url, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: mock\r\nAuthorization: Bearer %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s",
+		secretsURL, adminKey, len(body)+50, body)
+	conn.(*net.TCPConn).CloseWrite()
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("status %d, want 400", resp.StatusCode)
+	}
+	if names, _ := h.srv.SecretNames(h.srv.OrganizationID); len(names) != 0 {
+		t.Errorf("the cut body created %v", names)
 	}
 }

@@ -173,10 +173,7 @@ func redactBody(body []byte, schema *openapi3.Schema) json.RawMessage {
 // declaredOnly is v with the value of every object member that schema does not declare, or
 // declares writeOnly, replaced by [REDACTED], at every depth.
 func declaredOnly(v any, schema *openapi3.Schema) any {
-	// A nullable $ref is written allOf: [$ref]: its properties are the referenced schema's.
-	for schema != nil && len(schema.Properties) == 0 && len(schema.AllOf) == 1 && schema.AllOf[0].Value != nil {
-		schema = schema.AllOf[0].Value
-	}
+	schema = unwrapAllOf(schema)
 	switch x := v.(type) {
 	case map[string]any:
 		out := make(map[string]any, len(x))
@@ -200,14 +197,6 @@ func declaredOnly(v any, schema *openapi3.Schema) any {
 		return out
 	}
 	return v
-}
-
-// schemaOf is the schema of a declared property (nil when there is none).
-func schemaOf(s *openapi3.Schema, name string) *openapi3.Schema {
-	if s == nil || s.Properties[name] == nil {
-		return nil
-	}
-	return s.Properties[name].Value
 }
 
 func quoted(s string) json.RawMessage {

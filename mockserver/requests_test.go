@@ -163,7 +163,14 @@ func TestValidationErrors(t *testing.T) {
 			entry("Input should be a valid list", "list_type", "body", "permissions"),
 			entry("Input should be 'active', 'revoked' or 'expired'", "enum", "body", "status"),
 		}},
+		{"null for a list with a default", "POST", adminKeys, `{"name": "k", "permissions": null, "rate_limit_override": 0}`, []d{
+			entry("Input should be a valid list", "list_type", "body", "permissions"),
+			entry("Input should be greater than or equal to 1", "greater_than_equal", "body", "rate_limit_override"),
+		}},
 		{"bad include_revoked", "GET", adminKeys + "?include_revoked=maybe", nil, []d{
+			entry("Input should be a valid boolean", "bool_parsing", "query", "include_revoked"),
+		}},
+		{"include_revoked that is not valid percent-encoding", "GET", adminKeys + "?include_revoked=%zz", nil, []d{
 			entry("Input should be a valid boolean", "bool_parsing", "query", "include_revoked"),
 		}},
 		{"include_revoked pydantic does not read either", "GET", adminKeys + "?include_revoked=yess", nil, []d{

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"sync"
 
+	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/gorilla/mux"
 
@@ -27,6 +28,16 @@ type operation struct {
 	open    bool // a control operation that needs no control token
 	route   *routers.Route
 	doc     *contract.Contract
+}
+
+// bodySchema is the schema of the operation's JSON request body (nil when it takes none).
+func (op *operation) bodySchema() *openapi3.Schema {
+	if rb := op.route.Operation.RequestBody; rb != nil && rb.Value != nil {
+		if mt := rb.Value.Content.Get("application/json"); mt != nil && mt.Schema != nil {
+			return mt.Schema.Value
+		}
+	}
+	return nil
 }
 
 // operations is the table of the contract's operations: the only place a success status is

@@ -36,7 +36,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/gorilla/mux"
 
 	"github.com/mixpeekkit/mixpeekkit"
@@ -244,23 +243,28 @@ func (s *Server) serveOperation(op *operation, w http.ResponseWriter, r *http.Re
 }
 
 // captureBody reads the request body for the journal, whatever becomes of the request, and
-// puts it back for the steps that follow. It reads one byte past the limit, so the contract
-// step still sees a body that is too large.
+// puts it back for the steps that follow, with the error that ended the reading: a body cut
+// short (a Content-Length longer than what came before the client closed) is not taken as
+// complete. It reads one byte past the limit, so the contract step still sees a body that is
+// too large.
 func (s *Server) captureBody(r *http.Request, op *operation) json.RawMessage {
 	if op.route.Operation.RequestBody == nil || r.Body == nil {
 		return nil
 	}
-	data, _ := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	data, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
 	r.Body.Close()
-	r.Body = io.NopCloser(bytes.NewReader(data))
-	var schema *openapi3.Schema
-	if rb := op.route.Operation.RequestBody.Value; rb != nil {
-		if mt := rb.Content.Get("application/json"); mt != nil && mt.Schema != nil {
-			schema = mt.Schema.Value
-		}
+	var rest io.Reader = bytes.NewReader(data)
+	if err != nil {
+		rest = io.MultiReader(rest, failingReader{err})
 	}
-	return redactBody(data, schema)
+	r.Body = io.NopCloser(rest)
+	return redactBody(data, op.bodySchema())
 }
+
+// failingReader fails every read with its error.
+type failingReader struct{ err error }
+
+func (f failingReader) Read([]byte) (int, error) { return 0, f.err }
 
 // applyFault runs the faults that match an authenticated call: their latency first, then a
 // closed connection or an error status instead of the operation (nil when none answers).

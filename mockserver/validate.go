@@ -37,8 +37,9 @@ func (s *Server) validateRequest(r *http.Request, op *operation) (map[string]str
 		}
 		vars[name] = v
 	}
-	readBooleansAsPydantic(r, op)
+	readQueryAsFastAPI(r, op)
 	hasBody := op.route.Operation.RequestBody != nil
+	var nulls []violation
 	if hasBody {
 		data, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxBody))
 		var tooBig *http.MaxBytesError
@@ -55,6 +56,7 @@ func (s *Server) validateRequest(r *http.Request, op *operation) (map[string]str
 			if at := firstInvalidText(data); at >= 0 {
 				return nil, nil, errValidation([]violation{{Loc: []any{"body", at}, Msg: "JSON decode error", Type: "json_invalid"}})
 			}
+			nulls = nullsOverDefaults(data, op.bodySchema())
 		}
 	}
 	input := &openapi3filter.RequestValidationInput{
@@ -68,8 +70,11 @@ func (s *Server) validateRequest(r *http.Request, op *operation) (map[string]str
 			AuthenticationFunc: openapi3filter.NoopAuthenticationFunc,
 		},
 	}
-	if err := openapi3filter.ValidateRequest(r.Context(), input); err != nil {
-		return nil, nil, errValidation(violations(err, op.doc.Name))
+	if err := openapi3filter.ValidateRequest(r.Context(), input); err != nil || len(nulls) > 0 {
+		if err != nil {
+			nulls = append(nulls, violations(err, op.doc.Name)...)
+		}
+		return nil, nil, errValidation(sorted(nulls))
 	}
 	var body []byte
 	if hasBody {
@@ -96,13 +101,24 @@ func readAsJSON(r *http.Request) bool {
 	return true
 }
 
-// readBooleansAsPydantic rewrites the values of the operation's boolean query parameters
-// (include_revoked) that FastAPI's pydantic reads as booleans, and Go's strconv.ParseBool (which
-// kin-openapi uses) does not all read: true/false, 1/0, yes/no, on/off, t/f, y/n, in any letter
-// case. Any other value is left as it is, for the contract check to refuse with a 422.
-func readBooleansAsPydantic(r *http.Request, op *operation) {
-	q := r.URL.Query()
-	changed := false
+// readQueryAsFastAPI rewrites the query as FastAPI reads it, for the contract check and the
+// handlers. A value that is not valid percent-encoding is the text it is (url.Query would drop
+// the pair, so include_revoked=%zz would read as absent; Python's unquote keeps "%zz", which the
+// schema then refuses). The values of boolean parameters (include_revoked) that pydantic reads
+// as booleans, and strconv.ParseBool (which kin-openapi uses) does not all read, are written as
+// true or false: true/false, 1/0, yes/no, on/off, t/f, y/n, in any letter case.
+func readQueryAsFastAPI(r *http.Request, op *operation) {
+	if r.URL.RawQuery == "" {
+		return
+	}
+	q := url.Values{}
+	for _, pair := range strings.Split(r.URL.RawQuery, "&") {
+		if pair == "" {
+			continue
+		}
+		name, value, _ := strings.Cut(pair, "=")
+		q.Add(unquotePlus(name), unquotePlus(value))
+	}
 	for _, p := range op.route.Operation.Parameters {
 		if p.Value == nil || p.Value.In != openapi3.ParameterInQuery || p.Value.Schema == nil ||
 			p.Value.Schema.Value == nil || !p.Value.Schema.Value.Type.Is(openapi3.TypeBoolean) {
@@ -111,17 +127,36 @@ func readBooleansAsPydantic(r *http.Request, op *operation) {
 		for i, v := range q[p.Value.Name] {
 			switch strings.ToLower(v) {
 			case "true", "1", "yes", "on", "t", "y":
-				q[p.Value.Name][i], changed = "true", true
+				q[p.Value.Name][i] = "true"
 			case "false", "0", "no", "off", "f", "n":
-				q[p.Value.Name][i], changed = "false", true
+				q[p.Value.Name][i] = "false"
 			}
 		}
 	}
-	if changed {
-		u := *r.URL
-		u.RawQuery = q.Encode()
-		r.URL = &u
+	u := *r.URL
+	u.RawQuery = q.Encode()
+	r.URL = &u
+}
+
+// unquotePlus decodes a query component as Python's unquote_plus does: "+" is a space, a valid
+// %XX is its byte, and anything else (an invalid escape) stays as it is.
+func unquotePlus(s string) string {
+	s = strings.ReplaceAll(s, "+", " ")
+	if v, err := url.PathUnescape(s); err == nil {
+		return v
 	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '%' && i+2 < len(s) {
+			if n, err := strconv.ParseUint(s[i+1:i+3], 16, 8); err == nil {
+				b.WriteByte(byte(n))
+				i += 2
+				continue
+			}
+		}
+		b.WriteByte(s[i])
+	}
+	return strings.ToValidUTF8(b.String(), "\uFFFD")
 }
 
 // violations renders kin-openapi's errors as FastAPI's HTTPValidationError entries,
@@ -140,14 +175,73 @@ func violations(err error, doc string) []violation {
 		}
 		out = append(out, detailsOf(re, loc, doc)...)
 	}
-	sort.SliceStable(out, func(i, j int) bool {
-		a, b := fmt.Sprint(out[i].Loc...), fmt.Sprint(out[j].Loc...)
+	return out
+}
+
+// sorted puts violations in a stable order: by place, then type.
+func sorted(v []violation) []violation {
+	sort.SliceStable(v, func(i, j int) bool {
+		a, b := fmt.Sprint(v[i].Loc...), fmt.Sprint(v[j].Loc...)
 		if a != b {
 			return a < b
 		}
-		return out[i].Type < out[j].Type
+		return v[i].Type < v[j].Type
 	})
+	return v
+}
+
+// nullsOverDefaults finds the members sent as null whose schema is not nullable but has a
+// default (an API key's permissions): kin-openapi takes such a null for an absent member and
+// writes the default over it, so it would pass; FastAPI refuses it.
+func nullsOverDefaults(data []byte, schema *openapi3.Schema) []violation {
+	var v any
+	if json.Unmarshal(data, &v) != nil {
+		return nil // the contract check refuses it
+	}
+	var out []violation
+	var walk func(v any, s *openapi3.Schema, loc []any)
+	walk = func(v any, s *openapi3.Schema, loc []any) {
+		s = unwrapAllOf(s)
+		switch x := v.(type) {
+		case map[string]any:
+			for name, e := range x {
+				p := schemaOf(s, name)
+				if p == nil {
+					continue
+				}
+				at := append(append([]any{}, loc...), name)
+				if e == nil && p.Default != nil && !p.Nullable {
+					out = append(out, schemaDetail(at, unwrapAllOf(p), "type", ""))
+					continue
+				}
+				walk(e, p, at)
+			}
+		case []any:
+			if s != nil && s.Items != nil {
+				for i, e := range x {
+					walk(e, s.Items.Value, append(append([]any{}, loc...), i))
+				}
+			}
+		}
+	}
+	walk(v, schema, []any{"body"})
 	return out
+}
+
+// unwrapAllOf is the schema a nullable $ref stands for: 3.0 writes one as allOf: [$ref].
+func unwrapAllOf(s *openapi3.Schema) *openapi3.Schema {
+	for s != nil && len(s.Properties) == 0 && s.Type == nil && len(s.AllOf) == 1 && s.AllOf[0].Value != nil {
+		s = s.AllOf[0].Value
+	}
+	return s
+}
+
+// schemaOf is the schema of a declared property (nil when there is none).
+func schemaOf(s *openapi3.Schema, name string) *openapi3.Schema {
+	if s == nil || s.Properties[name] == nil {
+		return nil
+	}
+	return s.Properties[name].Value
 }
 
 func detailsOf(re *openapi3filter.RequestError, loc []any, doc string) []violation {
