@@ -1,10 +1,12 @@
 package mockserver_test
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mixpeekkit/mixpeekkit"
 	"github.com/mixpeekkit/mixpeekkit/mockserver"
@@ -188,4 +190,74 @@ func TestFaultsAddUpAndMatchCallers(t *testing.T) {
 			t.Errorf("probability 0 over HTTP: %d", r.status)
 		}
 	})
+}
+
+// waitFor polls cond until it holds, failing the test after a generous guard (never a
+// measurement: nothing asserts how long it took).
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("gave up waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// A client that gives up during a fault's latency leaves nothing done: the operation does
+// not run, and the call is journaled as a closed connection.
+func TestOperationSkippedWhenTheClientHasGone(t *testing.T) {
+	h := newHarness(t)
+	if _, err := h.srv.AddFault(mockserver.Fault{OperationID: mixpeekkit.OpCreateSecret, LatencyMS: 60000}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	req, _ := http.NewRequestWithContext(ctx, "POST", h.url+secretsURL, strings.NewReader(`{"secret_name": "late", "secret_value": "v"}`))
+	req.Header.Set("Authorization", "Bearer "+adminKey)
+	done := make(chan error, 1)
+	go func() {
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			resp.Body.Close()
+		}
+		done <- err
+	}()
+	waitFor(t, "the call to meet the fault", func() bool { return h.srv.Faults()[0].Hits == 1 })
+	cancel()
+	if err := <-done; err == nil {
+		t.Fatal("the cancelled call got an answer")
+	}
+	waitFor(t, "the call to be journaled", func() bool { return len(h.srv.Requests(mockserver.JournalFilter{})) == 1 })
+	if e := h.srv.Requests(mockserver.JournalFilter{})[0]; e.Status != 0 {
+		t.Errorf("journaled with status %d, want 0", e.Status)
+	}
+	if names, _ := h.srv.SecretNames(h.srv.OrganizationID); len(names) != 0 {
+		t.Errorf("the operation ran after its client had gone: %v", names)
+	}
+}
+
+// Shutdown ends the fault latencies in flight at once: the waiting call is answered as usual.
+func TestShutdownEndsFaultLatencies(t *testing.T) {
+	h := newHarness(t)
+	if _, err := h.srv.AddFault(mockserver.Fault{OperationID: mixpeekkit.OpListSecrets, LatencyMS: 60000, Status: 500}); err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan int, 1)
+	go func() {
+		req, _ := http.NewRequest("GET", h.url+secretsURL, nil)
+		req.Header.Set("Authorization", "Bearer "+adminKey)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			got <- 0
+			return
+		}
+		resp.Body.Close()
+		got <- resp.StatusCode
+	}()
+	waitFor(t, "the call to meet the fault", func() bool { return h.srv.Faults()[0].Hits == 1 })
+	h.srv.Shutdown()
+	if status := <-got; status != http.StatusInternalServerError {
+		t.Errorf("the waiting call got %d, want the fault's 500", status)
+	}
 }

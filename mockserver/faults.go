@@ -151,12 +151,15 @@ type faultHit struct {
 	dice                func() float64
 }
 
+// maxFaultLatency bounds what the matching faults of one call add up to.
+const maxFaultLatency = time.Minute
+
 func (h *faultHit) latency() time.Duration {
 	d := time.Duration(h.LatencyMS) * time.Millisecond
 	if h.JitterMS > 0 {
 		d += time.Duration(h.dice() * float64(time.Duration(h.JitterMS)*time.Millisecond))
 	}
-	return d
+	return min(d, maxFaultLatency)
 }
 
 // take applies the rules that match this call: each counts a hit (and uses up one of its

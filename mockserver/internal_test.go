@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gorilla/mux"
 
@@ -207,5 +208,17 @@ func TestFirstInvalidText(t *testing.T) {
 		if got := firstInvalidText([]byte(in)); got != want {
 			t.Errorf("firstInvalidText(%q) = %d, want %d", in, got, want)
 		}
+	}
+}
+
+// The latencies of the faults of one call add up to a minute at most.
+func TestFaultLatencyIsCapped(t *testing.T) {
+	h := &faultHit{LatencyMS: 60000 + 60000, JitterMS: 60000, dice: func() float64 { return 0.99 }}
+	if got := h.latency(); got != maxFaultLatency || maxFaultLatency != time.Minute {
+		t.Errorf("latency %s, cap %s", got, maxFaultLatency)
+	}
+	h = &faultHit{LatencyMS: 1500, JitterMS: 1000, dice: func() float64 { return 0.5 }}
+	if got := h.latency(); got != 2*time.Second {
+		t.Errorf("latency %s, want 2s", got)
 	}
 }

@@ -96,7 +96,16 @@ type Server struct {
 
 	clockMu     sync.Mutex
 	clockOffset time.Duration // moved by the control API
+
+	shutdown     chan struct{} // closed by Shutdown: fault latencies end at once
+	shutdownOnce sync.Once
 }
+
+// Shutdown makes every fault latency, in flight or to come, end at once (the calls are then
+// answered as usual), so that an http.Server serving the mock can shut down gracefully without
+// waiting for them: call it when the server's Shutdown starts (http.Server.RegisterOnShutdown).
+// The mock goes on serving.
+func (s *Server) Shutdown() { s.shutdownOnce.Do(func() { close(s.shutdown) }) }
 
 //go:embed control.yaml
 var controlDocument []byte
@@ -131,6 +140,7 @@ func New(opts Options) (*Server, error) {
 		journal:      newJournal(opts.JournalSize),
 		faults:       newFaults(),
 		controlToken: opts.ControlToken,
+		shutdown:     make(chan struct{}),
 	}
 	if s.ids.src == nil {
 		s.ids.src = rand.Reader
@@ -275,10 +285,13 @@ func (s *Server) applyFault(op *operation, r *http.Request, caller *principal) e
 	}
 	pendingOf(r.Context()).entry.FaultID = hit.ID
 	if d := hit.latency(); d > 0 {
+		t := time.NewTimer(d)
 		select {
-		case <-time.After(d):
+		case <-t.C:
 		case <-r.Context().Done():
+		case <-s.shutdown:
 		}
+		t.Stop()
 	}
 	switch {
 	case hit.CloseConnection:
@@ -316,6 +329,11 @@ func (s *Server) answer(op *operation, r *http.Request) (int, any) {
 		var err error
 		if c.vars, c.body, err = s.validateRequest(r, op); err != nil { // 422 (or 400: too large)
 			return nil, err
+		}
+		if r.Context().Err() != nil {
+			// The client has gone (during a fault's latency, or a slow body): the operation
+			// does not run, and the call is journaled as a closed connection.
+			panic(http.ErrAbortHandler)
 		}
 		return op.handle(s, c) // 404, 409, 400, admin-key 403
 	}()

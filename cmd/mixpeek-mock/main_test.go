@@ -648,3 +648,42 @@ func TestAdminKeyNeverInUsageOutput(t *testing.T) {
 		}
 	}
 }
+
+// A stop while a call waits on a fault's latency is clean: the call is answered at once and
+// run returns nil (exit 0), without waiting for the latency or the shutdown time-out.
+func TestStopDuringAFaultLatency(t *testing.T) {
+	in := start(t, []string{"-addr", "127.0.0.1:0"}, nil)
+	resp, err := in.client.Post(in.base+"/_mock/faults", "application/json",
+		strings.NewReader(`{"operation_id": "list_secrets_v1_organizations_secrets_get", "latency_ms": 60000}`))
+	if err != nil || resp.StatusCode != http.StatusCreated {
+		t.Fatalf("fault: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	answered := make(chan int, 1)
+	go func() {
+		req, _ := http.NewRequest("GET", in.base+"/v1/organizations/secrets", nil)
+		req.Header.Set("Authorization", "Bearer "+devAdminKey)
+		resp, err := (&http.Client{Timeout: guard}).Do(req)
+		if err != nil {
+			answered <- 0
+			return
+		}
+		resp.Body.Close()
+		answered <- resp.StatusCode
+	}()
+	for deadline := time.Now().Add(guard); ; time.Sleep(5 * time.Millisecond) {
+		_, body := in.get(t, "/_mock/faults", "")
+		if strings.Contains(string(body), `"hits":1`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the call never met the fault")
+		}
+	}
+	if _, err := in.stop(t); err != nil {
+		t.Errorf("run returned %v, want nil (exit 0)", err)
+	}
+	if status := <-answered; status != http.StatusOK {
+		t.Errorf("the waiting call got %d, want 200", status)
+	}
+}

@@ -125,6 +125,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	printBanner(stdout, base, c, data, srv.Organizations())
 
 	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+	hs.RegisterOnShutdown(srv.Shutdown) // fault latencies in flight end at once
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(ln) }()
 	select {

@@ -110,8 +110,11 @@ func (s *Server) Wrap(middleware func(http.Handler) http.Handler) {
 	s.handler.Store(&h)
 }
 
-// Close stops the server and waits for requests in flight.
-func (s *Server) Close() { s.ts.Close() }
+// Close stops the server and waits for requests in flight, whose fault latencies end at once.
+func (s *Server) Close() {
+	s.Shutdown()
+	s.ts.Close()
+}
 
 // Client is an *http.Client that sends the admin key with every request that has no
 // Authorization header of its own.
