@@ -2,7 +2,9 @@ package mockserver
 
 import (
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/mixpeekkit/mixpeekkit"
@@ -197,7 +199,8 @@ func (s *Server) ctlSetClock(c *call) (any, error) {
 }
 
 // snapshot is what GET /_mock/state shows: everything the store keeps, which is never a
-// plaintext (keys as APIKeyModel, secrets as Fernet tokens).
+// plaintext (keys as APIKeyModel, secrets as Fernet tokens). It holds the store's lock only to
+// copy references (see copyState), so a large state does not stall the API meanwhile.
 func (s *Server) snapshot() any {
 	type secretState struct {
 		Name      string    `json:"secret_name"`
@@ -218,23 +221,56 @@ func (s *Server) snapshot() any {
 	}
 	now := s.now()
 	orgs := []orgState{}
+	for _, o := range s.copyState() {
+		os := orgState{ID: o.ID, Name: o.Name, Users: []userState{}, Secrets: []secretState{}}
+		for _, u := range o.users {
+			us := userState{ID: u.ID, Email: u.Email, APIKeys: []APIKey{}}
+			for _, k := range u.keys {
+				us.APIKeys = append(us.APIKeys, k.model(now))
+			}
+			os.Users = append(os.Users, us)
+		}
+		slices.SortFunc(o.secrets, func(a, b namedSecret) int { return strings.Compare(a.name, b.name) })
+		for _, sec := range o.secrets {
+			os.Secrets = append(os.Secrets, secretState{sec.name, string(sec.Token), sec.CreatedAt, sec.UpdatedAt})
+		}
+		orgs = append(orgs, os)
+	}
+	return map[string]any{"organizations": orgs}
+}
+
+// orgCopy is an organization as copyState takes it: what can change is copied (users, keys),
+// what never changes once stored is shared (a *secret is replaced, never written).
+type orgCopy struct {
+	ID, Name string
+	users    []user
+	secrets  []namedSecret
+}
+
+type namedSecret struct {
+	name string
+	*secret
+}
+
+// copyState copies, under the store's lock, what snapshot renders outside it.
+func (s *Server) copyState() []orgCopy {
+	var out []orgCopy
 	_ = s.store.do(func(st *state) error {
 		for _, o := range st.orgs {
-			os := orgState{ID: o.ID, Name: o.Name, Users: []userState{}, Secrets: []secretState{}}
+			c := orgCopy{ID: o.ID, Name: o.Name, secrets: make([]namedSecret, 0, len(o.secrets))}
 			for _, u := range o.users {
-				us := userState{ID: u.ID, Email: u.Email, APIKeys: []APIKey{}}
+				cu := user{ID: u.ID, Email: u.Email, org: o}
 				for _, k := range u.keys {
-					us.APIKeys = append(us.APIKeys, k.model(now))
+					cu.keys = append(cu.keys, k.clone()) // its user pointer stays: IDs never change
 				}
-				os.Users = append(os.Users, us)
+				c.users = append(c.users, cu)
 			}
-			for _, name := range o.sortedSecretNames() {
-				sec := o.secrets[name]
-				os.Secrets = append(os.Secrets, secretState{name, string(sec.Token), sec.CreatedAt, sec.UpdatedAt})
+			for name, sec := range o.secrets {
+				c.secrets = append(c.secrets, namedSecret{name, sec})
 			}
-			orgs = append(orgs, os)
+			out = append(out, c)
 		}
 		return nil
 	})
-	return map[string]any{"organizations": orgs}
+	return out
 }

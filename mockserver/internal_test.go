@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -221,4 +222,31 @@ func TestFaultLatencyIsCapped(t *testing.T) {
 	if got := h.latency(); got != 2*time.Second {
 		t.Errorf("latency %s, want 2s", got)
 	}
+}
+
+// BenchmarkStateAt100kSecrets compares, at 100k secrets, what GET /_mock/state holds the
+// store's lock for (copyState) with the whole of it (snapshot, which copies then renders
+// outside the lock).
+func BenchmarkStateAt100kSecrets(b *testing.B) {
+	s, err := New(Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	tok, _ := s.ring.Encrypt([]byte("v"), time.Now())
+	_ = s.store.do(func(st *state) error {
+		for i := range 100000 {
+			st.orgs[0].secrets[fmt.Sprintf("secret_%06d", i)] = &secret{Token: tok}
+		}
+		return nil
+	})
+	b.Run("under-the-lock", func(b *testing.B) {
+		for b.Loop() {
+			_ = s.copyState()
+		}
+	})
+	b.Run("whole", func(b *testing.B) {
+		for b.Loop() {
+			_ = s.snapshot()
+		}
+	})
 }
