@@ -110,6 +110,9 @@ func TestParseFlagsAndEnvironment(t *testing.T) {
 			if tt.want.journalSize == 0 {
 				tt.want.journalSize = mockserver.DefaultJournalSize
 			}
+			// The documented defaults of the time-outs and the connection cap.
+			tt.want.readTimeout, tt.want.writeTimeout, tt.want.idleTimeout = 30*time.Second, 90*time.Second, 60*time.Second
+			tt.want.maxConnections = 512
 			if got != tt.want {
 				t.Errorf("parse(%q) = %+v, want %+v", tt.args, got, tt.want)
 			}
@@ -133,6 +136,9 @@ func TestUsageErrors(t *testing.T) {
 		{name: "bad log format flag", args: []string{"-log-format", "xml"}, want: "-log-format must be text or json"},
 		{name: "bad log format env", env: map[string]string{"MIXPEEK_MOCK_LOG_FORMAT": "yaml"}, want: "-log-format must be text or json"},
 		{name: "stray positional argument", args: []string{"serve"}, want: "unexpected"},
+		{name: "zero read timeout", args: []string{"-read-timeout", "0s"}, want: "must be positive"},
+		{name: "negative idle timeout env", env: map[string]string{"MIXPEEK_MOCK_IDLE_TIMEOUT": "-1s"}, want: "must be positive"},
+		{name: "no connections", args: []string{"-max-connections", "0"}, want: "-max-connections must be at least 1"},
 		{name: "positional argument after flags", args: []string{"-log-format", "json", "extra"}, want: "unexpected"},
 		{
 			name:    "admin key without sk_ prefix",

@@ -25,7 +25,8 @@ var errHelp = flag.ErrHelp
 // config is what the flags and their environment mirrors set.
 type config struct {
 	addr, adminKey, adminEmail, logFormat, fixtures, controlToken string
-	journalSize                                                   int
+	journalSize, maxConnections                                   int
+	readTimeout, writeTimeout, idleTimeout                        time.Duration
 }
 
 // mirrors pairs each flag with its environment variable.
@@ -37,6 +38,10 @@ var mirrors = []cli.Mirror{
 	{Flag: "fixtures", Env: "MIXPEEK_MOCK_FIXTURES"},
 	{Flag: "journal-size", Env: "MIXPEEK_MOCK_JOURNAL_SIZE"},
 	{Flag: "control-token", Env: "MIXPEEK_MOCK_CONTROL_TOKEN"},
+	{Flag: "read-timeout", Env: "MIXPEEK_MOCK_READ_TIMEOUT"},
+	{Flag: "write-timeout", Env: "MIXPEEK_MOCK_WRITE_TIMEOUT"},
+	{Flag: "idle-timeout", Env: "MIXPEEK_MOCK_IDLE_TIMEOUT"},
+	{Flag: "max-connections", Env: "MIXPEEK_MOCK_MAX_CONNECTIONS"},
 }
 
 func parse(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
@@ -45,7 +50,8 @@ func parse(args []string, getenv func(string) string, stderr io.Writer) (config,
 	if err != nil {
 		return config{}, err
 	}
-	c := config{addr: "127.0.0.1:8080", adminEmail: def.Organizations[0].OwnerEmail(), logFormat: "text", journalSize: mockserver.DefaultJournalSize}
+	c := config{addr: "127.0.0.1:8080", adminEmail: def.Organizations[0].OwnerEmail(), logFormat: "text", journalSize: mockserver.DefaultJournalSize,
+		readTimeout: 30 * time.Second, writeTimeout: 90 * time.Second, idleTimeout: 60 * time.Second, maxConnections: 512}
 	// No environment value becomes a flag default: flag prints defaults, and keys must not be.
 	fs.StringVar(&c.addr, "addr", c.addr, "listen address; port 0 picks a free port")
 	fs.StringVar(&c.adminKey, "admin-key", "", "plaintext of the default organization's admin-key (default: the documented development key)")
@@ -54,6 +60,10 @@ func parse(args []string, getenv func(string) string, stderr io.Writer) (config,
 	fs.StringVar(&c.fixtures, "fixtures", "", "seed data file (JSON or YAML) instead of the default organization")
 	fs.IntVar(&c.journalSize, "journal-size", c.journalSize, "how many requests the journal (/_mock/requests) keeps")
 	fs.StringVar(&c.controlToken, "control-token", "", "protect the control API: /_mock/ then needs Authorization: Bearer <token>")
+	fs.DurationVar(&c.readTimeout, "read-timeout", c.readTimeout, "longest time to read a request, body included (headers: 10s at most)")
+	fs.DurationVar(&c.writeTimeout, "write-timeout", c.writeTimeout, "longest time from the end of a request's headers to the end of its answer (fault latencies add up to 1m at most)")
+	fs.DurationVar(&c.idleTimeout, "idle-timeout", c.idleTimeout, "how long an idle keep-alive connection stays open")
+	fs.IntVar(&c.maxConnections, "max-connections", c.maxConnections, "connections served at once; more wait to be accepted")
 	intro := "Usage: mixpeek-mock [flags]\n\nServes the Mixpeek organization secrets and API-key endpoints from memory.\nENCRYPTION_KEY: Fernet keys (url-safe base64, 32 bytes), comma-separated, newest first."
 	set, err := cli.Parse(fs, intro, mirrors, args, getenv, stderr)
 	if errors.Is(err, flag.ErrHelp) {
@@ -71,6 +81,10 @@ func parse(args []string, getenv func(string) string, stderr io.Writer) (config,
 		return c, usageError{errors.New("-admin-key and -admin-email set the default organization: with -fixtures, put them in the file")}
 	case c.journalSize < 1:
 		return c, usageError{errors.New("-journal-size must be at least 1")}
+	case c.readTimeout <= 0 || c.writeTimeout <= 0 || c.idleTimeout <= 0:
+		return c, usageError{errors.New("-read-timeout, -write-timeout and -idle-timeout must be positive")}
+	case c.maxConnections < 1:
+		return c, usageError{errors.New("-max-connections must be at least 1")}
 	}
 	return c, nil
 }
@@ -124,7 +138,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	base := "http://" + ln.Addr().String()
 	printBanner(stdout, base, c, data, srv.Organizations())
 
-	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+	// Time-outs and a cap on connections: a slow or idle client cannot hold the mock's
+	// connections, nor its file descriptors, for ever.
+	hs := &http.Server{Handler: srv, ReadHeaderTimeout: min(10*time.Second, c.readTimeout),
+		ReadTimeout: c.readTimeout, WriteTimeout: c.writeTimeout, IdleTimeout: c.idleTimeout}
+	ln = limitListener(ln, c.maxConnections)
 	hs.RegisterOnShutdown(srv.Shutdown) // fault latencies in flight end at once
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(ln) }()
