@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+
+	"github.com/mixpeekkit/mixpeekkit/internal/sensitive"
 )
 
 // The kinds of refusal, for errors.Is. Every refusal of the request path and of a Server
@@ -81,8 +83,14 @@ func answerOf(err error) (int, any) {
 	if row.kind == ErrInvalid {
 		return row.status, httpValidationError{Detail: e.violations}
 	}
+	// A name from the request (a secret name, a key name) may be a plaintext key pasted by
+	// mistake: an error never answers it back.
+	details, _ := sensitive.RedactJSON(map[string]any(e.Details)).(map[string]any)
+	if e.Details == nil {
+		details = nil
+	}
 	return row.status, errorResponse{Status: row.status,
-		Error: errorDetail{Type: row.typ, Message: e.Message, Details: e.Details}}
+		Error: errorDetail{Type: row.typ, Message: sensitive.RedactKeys(e.Message), Details: details}}
 }
 
 // kindOf is the kind of error an HTTP status stands for (a fault's status).
