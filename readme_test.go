@@ -107,3 +107,34 @@ func TestReadmeGoExamplesUseTheAPI(t *testing.T) {
 		t.Errorf("only %d names checked: the patterns no longer find the examples", checked)
 	}
 }
+
+// Every test, fuzz target and benchmark the README names exists.
+func TestReadmeNamesExistingTests(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	declared := map[string]bool{}
+	err = filepath.WalkDir(".", func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(p, "_test.go") {
+			return err
+		}
+		src, err := os.ReadFile(p)
+		for _, m := range regexp.MustCompile(`(?m)^func ((?:Test|Fuzz|Benchmark)\w+)\(`).FindAllSubmatch(src, -1) {
+			declared[string(m[1])] = true
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	named := regexp.MustCompile("`((?:Test|Fuzz|Benchmark)[A-Z]\\w*)`").FindAllStringSubmatch(string(readme), -1)
+	if len(named) < 10 {
+		t.Fatalf("the README names %d tests: the pattern no longer finds them", len(named))
+	}
+	for _, m := range named {
+		if !declared[m[1]] {
+			t.Errorf("README.md names %s, which no test file declares", m[1])
+		}
+	}
+}

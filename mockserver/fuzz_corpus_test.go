@@ -25,22 +25,11 @@ import (
 	"github.com/mixpeekkit/mixpeekkit"
 )
 
-var (
-	writeFuzzCorpus = flag.Bool("write-fuzz-corpus", false, "write testdata/fuzz/ from fuzzSeeds")
-	fuzzKnownBugs   = flag.Bool("fuzz-known-bugs", false, "fail on the known bugs too; with -write-fuzz-corpus, write their seeds")
-)
+var writeFuzzCorpus = flag.Bool("write-fuzz-corpus", false, "write testdata/fuzz/ from fuzzSeeds")
 
 type fuzzSeed struct {
 	target, name string
 	args         []any
-	// bug, when set, names the reported bug the input fails on: it is not written to
-	// testdata/fuzz/ (make test stays green) until the bug is fixed and the field removed.
-	// Where the fuzzer finds such a bug within seconds, its target lets it pass too (so that
-	// make fuzz goes on finding others) unless -fuzz-known-bugs is given; remove that case
-	// with the fix. To see them fail:
-	//	go test ./mockserver/ -run '^TestFuzzSeedCorpus$' -write-fuzz-corpus -fuzz-known-bugs
-	//	go test ./mockserver/ -run '^Fuzz' -fuzz-known-bugs
-	bug string
 }
 
 // fuzzCorpusFile is an input in the format of go test's corpus files.
@@ -196,9 +185,8 @@ func fuzzSeeds() []fuzzSeed {
 	// journal entry, or the mock's own words).
 	body("checker-zero-time", createKey, `{"": "1-01-01T00:00:00Z"}`, js)
 	body("checker-words-of-the-mock", ControlCreateFault, "{\"operation_id\": \"list_secrets_v1_organizations_secrets_g\xdat\", \"status\": \x0009}", js)
-	// A refused POST /_mock/orgs draws from the random source (see fuzzSeed.bug).
+	// A refused POST /_mock/orgs drew from the random source before the rules were checked.
 	body("create-org-blank-name", ControlCreateOrganization, `{"name": " "}`, js)
-	seeds[len(seeds)-1].bug = "POST /_mock/orgs with a blank name is refused (400) after the organization ID and admin key are drawn from Options.Rand"
 
 	// FuzzPathParams: (operation, first parameter, second parameter, raw).
 	ids := make([]string, 0, 9)
@@ -342,7 +330,6 @@ func fuzzSeeds() []fuzzSeed {
 	fixture("unknown-field", false, `{"organizations": [], "extra": "unknown field value 0d5a"}`)
 	fixture("invalid-yaml", true, "organizations: [\n")
 	fixture("yaml-complex-key", true, "? {value: complex key secret 1a2b}\n: x\n")
-	seeds[len(seeds)-1].bug = "fixtures.Parse: the YAML library's \"invalid map key\" error prints the key, a secret value included"
 	fixture("yaml-anchors", true, "a: &v {name: s, value: anchored secret 6f0b}\norganizations: [{name: Acme, users: [], secrets: [*v]}]\n")
 	fixture("yaml-tab-indent", true, "organizations:\n\t- name: x\n")
 	return seeds
@@ -357,12 +344,6 @@ func TestFuzzSeedCorpus(t *testing.T) {
 			t.Errorf("two seeds named %s", file)
 		}
 		seen[file] = true
-		if s.bug != "" && !*fuzzKnownBugs {
-			if _, err := os.Stat(file); err == nil {
-				t.Errorf("%s fails on a known bug (%s): it stays out of testdata until the bug is fixed", file, s.bug)
-			}
-			continue
-		}
 		want := fuzzCorpusFile(s.args)
 		if *writeFuzzCorpus {
 			if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {

@@ -1,6 +1,7 @@
 package mockserver
 
 import (
+	"crypto/rand"
 	"strings"
 
 	"github.com/mixpeekkit/mixpeekkit/fixtures"
@@ -55,23 +56,23 @@ func (s *Server) CreateOrganization(req Organization) (Organization, error) {
 	case req.AdminKey != "" && s.store.hashTaken(sensitive.Hash(req.AdminKey)):
 		return Organization{}, errBadRequest("admin_key is already a key of another organization (now or after a reset)", nil)
 	}
+	// Every rule of the new organization is checked on a dry run, with stand-ins for what is
+	// generated, before anything is drawn from the random source.
+	dry := tenant(req, "org_dryrun000000000", sensitive.KeyFrom("dry run"))
+	if _, err := build(fixtures.SeedOf(dry), s.contract, s.ring, &idGen{src: rand.Reader}, s.now()); err != nil {
+		return Organization{}, errBadRequest(strings.TrimPrefix(err.Error(), "seed: "), nil)
+	}
 	id, err := s.ids.orgID()
 	if err != nil {
 		return Organization{}, err
 	}
-	if req.Name == "" {
-		req.Name = "Tenant " + id[len(id)-6:]
-	}
-	if req.OwnerEmail == "" {
-		req.OwnerEmail = "owner@" + strings.ToLower(strings.TrimPrefix(id, "org_")) + ".example.com"
-	}
-	if req.AdminKey == "" {
-		if req.AdminKey, err = sensitive.NewKey(s.ids); err != nil {
+	key := req.AdminKey
+	if key == "" {
+		if key, err = sensitive.NewKey(s.ids); err != nil {
 			return Organization{}, err
 		}
 	}
-	org := fixtures.Org(req.Name, req.OwnerEmail, req.AdminKey)
-	org.ID = id
+	org := tenant(req, id, key)
 	built, err := build(fixtures.SeedOf(org), s.contract, s.ring, s.ids, s.now())
 	if err != nil {
 		return Organization{}, errBadRequest(strings.TrimPrefix(err.Error(), "seed: "), nil)
@@ -79,7 +80,24 @@ func (s *Server) CreateOrganization(req Organization) (Organization, error) {
 	if err := s.store.addOrg(built.orgs[0]); err != nil {
 		return Organization{}, err
 	}
-	return Organization{ID: id, Name: req.Name, OwnerEmail: req.OwnerEmail, AdminKey: req.AdminKey}, nil
+	return Organization{ID: id, Name: org.Name, OwnerEmail: org.OwnerEmail(), AdminKey: org.AdminKey()}, nil
+}
+
+// tenant is the organization CreateOrganization makes of req, with the ID id and, when req
+// gives none, the admin key key. A name and an owner not given follow from the ID.
+func tenant(req Organization, id, key string) fixtures.Organization {
+	if req.Name == "" {
+		req.Name = "Tenant " + id[len(id)-6:]
+	}
+	if req.OwnerEmail == "" {
+		req.OwnerEmail = "owner@" + strings.ToLower(strings.TrimPrefix(id, "org_")) + ".example.com"
+	}
+	if req.AdminKey == "" {
+		req.AdminKey = key
+	}
+	org := fixtures.Org(req.Name, req.OwnerEmail, req.AdminKey)
+	org.ID = id
+	return org
 }
 
 // DeleteOrganization removes an organization (ErrNotFound when there is none of that ID). A
