@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"reflect"
 	"strings"
+	"time"
 
 	"github.com/mixpeekkit/mixpeekkit/internal/sensitive"
 )
@@ -122,6 +123,79 @@ var apiKeyChecks = []Check{
 			}
 			t.refused(old, "the rotated-away key")
 			t.works(key, "the new key")
+			// The list shows what the rotation wrote.
+			keys, lex := t.listedKeys(false)
+			if k := keys[name]; k == nil || k["key_hash"] != ex.str("key_hash") || k["key_id"] != created.str("key_id") {
+				t.Errorf(lex, "after rotation the list shows %v, want key_hash of the new key and the same key_id", k)
+			}
+		}},
+	{ID: "api-keys/revoked-key-404", Category: "api-keys",
+		Description: "PATCH, rotate and DELETE of a revoked key's name answer 404 NotFoundError, as for an unknown name, and the key stays revoked",
+		run: func(t *checkRun) {
+			k := t.newKey("read")
+			name := k.str("name")
+			t.mustStatus(t.call("DELETE", t.keyPath(name), nil), http.StatusOK)
+			t.errorAnswer(t.call("PATCH", t.keyPath(name), map[string]any{"description": "after revocation"}), http.StatusNotFound, "NotFoundError")
+			t.errorAnswer(t.call("POST", t.keyPath(name)+"/rotate", nil), http.StatusNotFound, "NotFoundError")
+			t.errorAnswer(t.call("DELETE", t.keyPath(name), nil), http.StatusNotFound, "NotFoundError")
+			t.refused(k.str("key"), "the revoked key")
+			t.revokedInList(name)
+		}},
+	{ID: "api-keys/revoked-key-stays-revoked", Category: "api-keys",
+		Description: "PATCH status active of a revoked key is refused (400, or 404 for a revoked name: the reference leaves the choice open) and the key stays revoked",
+		run: func(t *checkRun) {
+			k := t.newKey("read")
+			name := k.str("name")
+			t.mustStatus(t.call("PATCH", t.keyPath(name), map[string]any{"status": "revoked"}), http.StatusOK)
+			ex := t.call("PATCH", t.keyPath(name), map[string]any{"status": "active"})
+			t.oneOf(ex, "reactivating a revoked key", http.StatusBadRequest, http.StatusNotFound)
+			t.refused(k.str("key"), "the revoked key after a reactivation attempt")
+			t.revokedInList(name)
+		}},
+	{ID: "api-keys/rename-onto-taken-name-refused", Category: "api-keys",
+		Description: "a rename onto a name another live key of the user has is refused (400 or 422: the reference leaves the choice open) and neither key changes",
+		run: func(t *checkRun) {
+			a, b := t.newKey("read"), t.newKey("read")
+			ex := t.call("PATCH", t.keyPath(a.str("name")), map[string]any{"name": b.str("name")})
+			t.oneOf(ex, "renaming onto a taken name", http.StatusBadRequest, http.StatusUnprocessableEntity)
+			keys, lex := t.listedKeys(false)
+			for _, k := range []*Exchange{a, b} {
+				if got := keys[k.str("name")]; got == nil || got["key_id"] != k.str("key_id") {
+					t.Errorf(lex, "after the refused rename, %s is listed as %v", k.str("name"), got)
+				}
+			}
+			t.works(a.str("key"), "the key whose rename was refused")
+		}},
+	{ID: "api-keys/last-used-at-set", Category: "api-keys",
+		Description: "a key never used lists last_used_at null; once it has authenticated, a time",
+		run: func(t *checkRun) {
+			k := t.newKey("read")
+			if v, ok := k.json["last_used_at"]; !ok || v != nil {
+				t.Errorf(k, "a new key has last_used_at %v, want null", v)
+			}
+			t.works(k.str("key"), "the new key")
+			keys, ex := t.listedKeys(false)
+			if s, _ := keys[k.str("name")]["last_used_at"].(string); s == "" {
+				t.Errorf(ex, "after a use, last_used_at is %v, want a time", keys[k.str("name")]["last_used_at"])
+			} else if _, err := time.Parse(time.RFC3339Nano, s); err != nil {
+				t.Errorf(ex, "last_used_at is not an RFC 3339 time")
+			}
+		}},
+	{ID: "api-keys/default-permissions", Category: "api-keys",
+		Description: "a key created without permissions gets openapi.yaml's default, [\"read\"]: it lists secrets and cannot create one",
+		run: func(t *checkRun) {
+			name := t.name("key")
+			t.trackKey(name)
+			ex := t.call("POST", t.keysPath(), map[string]any{"name": name})
+			t.mustStatus(ex, http.StatusOK)
+			if p, _ := ex.field("permissions").([]any); len(p) != 1 || p[0] != "read" {
+				t.Errorf(ex, "permissions are %v, want [read]", ex.field("permissions"))
+			}
+			t.works(ex.str("key"), "a key with the default permissions")
+			fresh := t.name("secret")
+			t.trackSecret(fresh, bearer(t.s.cfg.APIKey))
+			t.errorAnswer(t.do(request{method: "POST", path: secretsPath, auth: bearer(ex.str("key")),
+				body: map[string]any{"secret_name": fresh, "secret_value": t.secretValue()}}), http.StatusForbidden, "ForbiddenError")
 		}},
 	{ID: "api-keys/delete-revokes", Category: "api-keys",
 		Description: "deleting a key answers 200 success: true; the key gets 401 at once and a second delete answers 404",

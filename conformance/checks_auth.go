@@ -3,6 +3,7 @@ package conformance
 import (
 	"net/http"
 	"strings"
+	"time"
 )
 
 // unauthorized checks a request answered 401 UnauthorizedError.
@@ -62,6 +63,40 @@ var authChecks = []Check{
 			k := t.newKey("read")
 			t.mustStatus(t.call("POST", t.keyPath(k.str("name"))+"/rotate", nil), http.StatusOK)
 			t.unauthorized(request{method: "GET", path: secretsPath, auth: bearer(k.str("key"))})
+		}},
+	{ID: "auth/patch-revoked-key-401", Category: "auth",
+		Description: "a key revoked by PATCH status revoked answers 401 at once and is listed as revoked only with include_revoked",
+		run: func(t *checkRun) {
+			k := t.newKey("read")
+			t.works(k.str("key"), "the new key")
+			ex := t.call("PATCH", t.keyPath(k.str("name")), map[string]any{"status": "revoked"})
+			t.mustStatus(ex, http.StatusOK)
+			if ex.str("status") != "revoked" {
+				t.Errorf(ex, "the PATCH answer shows status %q, want revoked", ex.str("status"))
+			}
+			t.refused(k.str("key"), "the key revoked by PATCH")
+			t.revokedInList(k.str("name"))
+		}},
+	{ID: "auth/expired-key-401", Category: "auth",
+		Description: "a key works until its expires_at, then answers 401 and is listed with status expired (the check waits about 3 s)",
+		run: func(t *checkRun) {
+			k := t.newKey("read")
+			created, err := time.Parse(time.RFC3339Nano, k.str("created_at"))
+			if err != nil {
+				t.Fatalf(k, "created_at is not an RFC 3339 time")
+			}
+			// The server's own clock: the key expires 2 s after it was created.
+			at := created.Add(2 * time.Second).UTC().Format(time.RFC3339Nano)
+			t.mustStatus(t.call("PATCH", t.keyPath(k.str("name")), map[string]any{"expires_at": at}), http.StatusOK)
+			t.works(k.str("key"), "the key before its expires_at")
+			if err := t.s.cfg.Sleep(t.ctx, 3*time.Second); err != nil {
+				t.Fatalf(nil, "waiting for the key to expire: %v", err)
+			}
+			t.refused(k.str("key"), "the key past its expires_at")
+			keys, ex := t.listedKeys(false)
+			if got := keys[k.str("name")]; got == nil || got["status"] != "expired" {
+				t.Errorf(ex, "the expired key is listed as %v, want status expired", got)
+			}
 		}},
 	{ID: "auth/before-validation", Category: "auth",
 		Description: "no key and a bad body answers 401, not 422: authentication comes first",

@@ -39,6 +39,9 @@ var secretChecks = []Check{
 			if ex.str("secret_name") != name || ex.field("created") != true {
 				t.Errorf(ex, "want secret_name %q and created: true", name)
 			}
+			if names, lex := t.listedSecrets(bearer(t.s.cfg.APIKey)); !has(names, name) {
+				t.Errorf(lex, "the created secret is not listed")
+			}
 		}},
 	{ID: "secrets/duplicate-rejected-409", Category: "secrets",
 		Description: "creating a secret whose name exists answers 409 AlreadyExistsError and keeps the secret",
@@ -67,10 +70,32 @@ var secretChecks = []Check{
 		Description: "updating a secret answers 200 with its name and updated: true",
 		run: func(t *checkRun) {
 			name, _ := t.newSecret(bearer(t.s.cfg.APIKey))
+			before, _ := t.listedSecrets(bearer(t.s.cfg.APIKey))
 			ex := t.call("PUT", secretPath(name), map[string]any{"secret_value": t.secretValue()})
 			t.mustStatus(ex, http.StatusOK)
 			if ex.str("secret_name") != name || ex.field("updated") != true {
 				t.Errorf(ex, "want secret_name %q and updated: true", name)
+			}
+			// The value cannot be read back (no operation returns it); the list shows the
+			// secret still there, once.
+			after, lex := t.listedSecrets(bearer(t.s.cfg.APIKey))
+			if !has(after, name) || len(after) != len(before) {
+				t.Errorf(lex, "after the update the list has %d names (before: %d), the secret listed: %v", len(after), len(before), has(after, name))
+			}
+		}},
+	{ID: "secrets/names-with-any-character", Category: "secrets",
+		Description: "a secret name may hold any character: one with a slash, a space and non-ASCII letters is listed as sent, and updated and deleted by its percent-encoded path",
+		run: func(t *checkRun) {
+			name := t.name("secret") + "/ä b%"
+			t.trackSecret(name, bearer(t.s.cfg.APIKey))
+			t.mustStatus(t.call("POST", secretsPath, map[string]any{"secret_name": name, "secret_value": t.secretValue()}), http.StatusCreated)
+			if names, ex := t.listedSecrets(bearer(t.s.cfg.APIKey)); !has(names, name) {
+				t.Errorf(ex, "the secret is not listed under its name")
+			}
+			t.mustStatus(t.call("PUT", secretPath(name), map[string]any{"secret_value": t.secretValue()}), http.StatusOK)
+			t.mustStatus(t.call("DELETE", secretPath(name), nil), http.StatusOK)
+			if names, ex := t.listedSecrets(bearer(t.s.cfg.APIKey)); has(names, name) {
+				t.Errorf(ex, "the deleted secret is still listed")
 			}
 		}},
 	{ID: "secrets/update-missing-404", Category: "secrets",

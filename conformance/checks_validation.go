@@ -92,6 +92,14 @@ var validationChecks = []Check{
 			t.trackKey(name)
 			t.invalid(t.call("POST", t.keysPath(), map[string]any{"name": name}), "body", "name")
 		}},
+	{ID: "validation/before-existence", Category: "validation",
+		Description: "a bad body for a secret or key that does not exist answers 422, not 404: the contract check comes before existence",
+		run: func(t *checkRun) {
+			t.invalid(t.call("PUT", secretPath(t.name("absent")), `{"secret_value": ""}`), "body", "secret_value")
+			absent := t.name("absent")
+			t.trackKey(absent)
+			t.invalid(t.call("PATCH", t.keyPath(absent), `{"rate_limit_override": 0}`), "body", "rate_limit_override")
+		}},
 	{ID: "validation/bad-include-revoked", Category: "validation",
 		Description: "include_revoked that is not a boolean answers 422 with loc [query, include_revoked]",
 		run: func(t *checkRun) {

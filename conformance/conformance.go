@@ -35,6 +35,10 @@ type Config struct {
 	HTTPClient *http.Client
 	// RequestTimeout bounds each request (10 s when zero).
 	RequestTimeout time.Duration
+	// Sleep waits d: the expiry check waits for a key to expire (about 3 s). When nil, the
+	// suite sleeps, cut short by the run's context. A test of a fake whose clock can be moved
+	// may move it instead (mockservertest: AdvanceClock).
+	Sleep func(ctx context.Context, d time.Duration) error
 	// Prefix starts the name of everything the run creates: 1 to 40 of A-Z a-z 0-9 _ -,
 	// always followed by a random run ID ("ct" and the run ID when empty).
 	Prefix string

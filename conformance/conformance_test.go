@@ -2,8 +2,11 @@ package conformance_test
 
 import (
 	"context"
+	"os"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mixpeekkit/mixpeekkit/conformance"
 	"github.com/mixpeekkit/mixpeekkit/fixtures"
@@ -60,9 +63,17 @@ func config(url string) conformance.Config {
 	return conformance.Config{BaseURL: url, APIKey: ownerKey, UserEmail: ownerEmail, PeerAPIKey: peerKey, Destructive: true}
 }
 
+// mockConfig is config for a mock of this process: the suite's waits move the mock's clock
+// instead of sleeping.
+func mockConfig(mock *mockservertest.Server) conformance.Config {
+	cfg := config(mock.URL)
+	cfg.Sleep = func(_ context.Context, d time.Duration) error { return mock.AdvanceClock(d) }
+	return cfg
+}
+
 // The mock passes every check, through the go test entry point.
 func TestMockConforms(t *testing.T) {
-	cfg := config(newMock(t).URL)
+	cfg := mockConfig(newMock(t))
 	var seen []string
 	cfg.OnResult = func(r conformance.Result) { seen = append(seen, r.ID) }
 	conformance.Test(t, cfg)
@@ -74,7 +85,7 @@ func TestMockConforms(t *testing.T) {
 func TestRunReportsEveryCheckAndCleansUp(t *testing.T) {
 	mock := newMock(t)
 	var progress []string
-	cfg := config(mock.URL)
+	cfg := mockConfig(mock)
 	cfg.OnResult = func(r conformance.Result) { progress = append(progress, r.ID) }
 	rep, err := conformance.Run(context.Background(), cfg)
 	if err != nil {
@@ -102,6 +113,51 @@ func TestRunReportsEveryCheckAndCleansUp(t *testing.T) {
 			if !strings.HasPrefix(k.Name, rep.Prefix) && k.Name != "admin-key" {
 				t.Errorf("key %s without the prefix", k.Name)
 			}
+		}
+	}
+}
+
+// Every promise of the behaviour reference is in the README's promise table, and every check
+// the table names exists.
+func TestEveryPromiseHasACheck(t *testing.T) {
+	doc, err := os.ReadFile("../docs/behavior.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	promised := map[string]bool{}
+	for _, m := range regexp.MustCompile(`(?m)^- \*\*(B\d\d)\*\* `).FindAllStringSubmatch(string(doc), -1) {
+		promised[m[1]] = true
+	}
+	checks := map[string]bool{}
+	for _, c := range conformance.Checks() {
+		checks[c.ID] = true
+	}
+	tabled := map[string]bool{}
+	for _, m := range regexp.MustCompile(`(?m)^\| (B\d\d) [^|]*\| ([^\n]*) \|$`).FindAllStringSubmatch(string(readme), -1) {
+		tabled[m[1]] = true
+		if !promised[m[1]] {
+			t.Errorf("the README's table has %s, which the behaviour reference does not promise", m[1])
+		}
+		named := regexp.MustCompile("`([a-z-]+/[a-z0-9-]+)`").FindAllStringSubmatch(m[2], -1)
+		for _, n := range named {
+			if !checks[n[1]] {
+				t.Errorf("%s: the README names check %s, which the suite does not have", m[1], n[1])
+			}
+		}
+		if len(named) == 0 && !strings.Contains(m[2], "not observable") && !strings.Contains(m[2], "**open**") {
+			t.Errorf("%s names no check and says neither why it is not observable nor that it is open", m[1])
+		}
+	}
+	if len(promised) < 40 {
+		t.Fatalf("the reference lists %d promises: the pattern no longer finds them", len(promised))
+	}
+	for id := range promised {
+		if !tabled[id] {
+			t.Errorf("promise %s has no row in the README's table", id)
 		}
 	}
 }

@@ -98,6 +98,32 @@ func (t *checkRun) listedKeys(includeRevoked bool) (map[string]map[string]any, *
 	return out, ex
 }
 
+// revokedInList checks that a key is left out of the default list and shown with
+// include_revoked as revoked, with revoked_at.
+func (t *checkRun) revokedInList(name string) {
+	if keys, ex := t.listedKeys(false); keys[name] != nil {
+		t.Errorf(ex, "the revoked key %s is listed without include_revoked", name)
+	}
+	keys, ex := t.listedKeys(true)
+	switch k := keys[name]; {
+	case k == nil:
+		t.Errorf(ex, "the revoked key %s is not listed with include_revoked=true", name)
+	case k["status"] != "revoked" || k["revoked_at"] == nil:
+		t.Errorf(ex, "the revoked key %s is listed with status %v and revoked_at %v", name, k["status"], k["revoked_at"])
+	}
+}
+
+// oneOf checks the answer's status is one of those the reference leaves open for the case.
+func (t *checkRun) oneOf(ex *Exchange, what string, statuses ...int) bool {
+	for _, s := range statuses {
+		if ex.Status == s {
+			return true
+		}
+	}
+	t.Errorf(ex, "%s: want one of %v (the behaviour reference leaves the choice open), got %d", what, statuses, ex.Status)
+	return false
+}
+
 func has(list []string, s string) bool {
 	for _, x := range list {
 		if x == s {

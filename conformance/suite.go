@@ -63,6 +63,18 @@ func start(ctx context.Context, cfg Config) (*suite, error) {
 	if s.cfg.RequestTimeout == 0 {
 		s.cfg.RequestTimeout = 10 * time.Second
 	}
+	if s.cfg.Sleep == nil {
+		s.cfg.Sleep = func(ctx context.Context, d time.Duration) error {
+			t := time.NewTimer(d)
+			defer t.Stop()
+			select {
+			case <-t.C:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+	}
 	s.known.add(cfg.APIKey, cfg.PeerAPIKey)
 	// A run ID always follows the prefix, so a run never takes another run's names (nor an
 	// older resource's) for its own.

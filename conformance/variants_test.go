@@ -417,34 +417,39 @@ func variants() []struct {
 // Each broken variant of the mock fails, in the check that names its bug.
 func TestEveryInjectedBugIsCaught(t *testing.T) {
 	for _, v := range variants() {
-		t.Run(v.name, func(t *testing.T) {
-			mock := newMock(t)
-			mock.Wrap(v.wrap)
-			rep, err := conformance.Run(context.Background(), config(mock.URL))
-			if err != nil {
-				t.Fatalf("the suite could not run: %v", err)
-			}
-			var failed []string
-			caught := false
-			for _, r := range rep.Results {
-				if r.Status == conformance.Fail {
-					failed = append(failed, r.ID)
-					caught = caught || r.ID == v.check
-				}
-			}
-			if !caught {
-				t.Errorf("%s did not fail; failed: %v", v.check, failed)
-			}
-			// Whatever the bug, the run leaves nothing behind that it does not report.
-			for _, left := range liveLeftovers(t, mock, rep.Prefix) {
-				reported := false
-				for _, l := range rep.Leftovers {
-					reported = reported || strings.Contains(l, left)
-				}
-				if !reported {
-					t.Errorf("%s is left and not reported (leftovers: %v)", left, rep.Leftovers)
-				}
-			}
-		})
+		t.Run(v.name, func(t *testing.T) { caught(t, v.check, v.wrap) })
+	}
+}
+
+// caught runs the suite against the mock wrapped in a bug and checks that the check named
+// fails, and that the run leaves nothing behind it does not report.
+func caught(t *testing.T, check string, wrap func(http.Handler) http.Handler) {
+	t.Helper()
+	mock := newMock(t)
+	mock.Wrap(wrap)
+	rep, err := conformance.Run(context.Background(), mockConfig(mock))
+	if err != nil {
+		t.Fatalf("the suite could not run: %v", err)
+	}
+	var failed []string
+	found := false
+	for _, r := range rep.Results {
+		if r.Status == conformance.Fail {
+			failed = append(failed, r.ID)
+			found = found || r.ID == check
+		}
+	}
+	if !found {
+		t.Errorf("%s did not fail; failed: %v", check, failed)
+	}
+	// Whatever the bug, the run leaves nothing behind that it does not report.
+	for _, left := range liveLeftovers(t, mock, rep.Prefix) {
+		reported := false
+		for _, l := range rep.Leftovers {
+			reported = reported || strings.Contains(l, left)
+		}
+		if !reported {
+			t.Errorf("%s is left and not reported (leftovers: %v)", left, rep.Leftovers)
+		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/mixpeekkit/mixpeekkit/conformance"
 	"github.com/mixpeekkit/mixpeekkit/fixtures"
@@ -100,7 +101,8 @@ func TestCanariesNeverLeak(t *testing.T) {
 	mock.Wrap(rec.wrap)
 
 	rep, err := conformance.Run(context.Background(), conformance.Config{BaseURL: mock.URL, APIKey: ownerKey,
-		UserEmail: "owner@canary.test", PeerAPIKey: peerKey, Destructive: true})
+		UserEmail: "owner@canary.test", PeerAPIKey: peerKey, Destructive: true,
+		Sleep: func(_ context.Context, d time.Duration) error { return mock.AdvanceClock(d) }})
 	if err != nil || !rep.OK() {
 		t.Fatalf("the suite: %v %+v", err, rep)
 	}
