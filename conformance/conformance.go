@@ -74,6 +74,7 @@ var groups = []struct {
 	{"auth", authChecks},
 	{"permissions", permissionChecks},
 	{"validation", validationChecks},
+	{"generated", generatedChecks},
 	{"isolation", isolationChecks},
 	{"safety", safetyChecks},
 }
