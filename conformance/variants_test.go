@@ -237,9 +237,8 @@ func variants() []struct {
 			return pass(next, r, b)
 		})},
 		{"PATCH resets fields not sent", "api-keys/update-changes-only-fields-sent", bug(func(next http.Handler, r *http.Request, b []byte) (int, http.Header, any) {
-			if r.Method == "PATCH" {
-				var req map[string]any
-				_ = json.Unmarshal(b, &req)
+			var req map[string]any
+			if r.Method == "PATCH" && json.Unmarshal(b, &req) == nil && req != nil {
 				// What a server that builds the key afresh from the body would do.
 				for k, d := range map[string]any{"permissions": []string{"read"}, "description": nil, "expires_at": nil, "scopes": nil} {
 					if _, sent := req[k]; !sent {
@@ -422,8 +421,8 @@ func TestEveryInjectedBugIsCaught(t *testing.T) {
 }
 
 // caught runs the suite against the mock wrapped in a bug and checks that the check named
-// fails, and that the run leaves nothing behind it does not report.
-func caught(t *testing.T, check string, wrap func(http.Handler) http.Handler) {
+// fails, and that the run leaves nothing behind it does not report. It returns the report.
+func caught(t *testing.T, check string, wrap func(http.Handler) http.Handler) *conformance.Report {
 	t.Helper()
 	mock := newMock(t)
 	mock.Wrap(wrap)
@@ -452,4 +451,5 @@ func caught(t *testing.T, check string, wrap func(http.Handler) http.Handler) {
 			t.Errorf("%s is left and not reported (leftovers: %v)", left, rep.Leftovers)
 		}
 	}
+	return rep
 }
