@@ -166,6 +166,7 @@ func generatedVariants() []struct {
 func TestEveryGeneratedCaseBugIsCaught(t *testing.T) {
 	for _, v := range generatedVariants() {
 		t.Run(v.name, func(t *testing.T) {
+			t.Parallel() // each variant wraps a mock of its own
 			rep := caught(t, v.check, v.wrap)
 			named := false
 			for _, r := range rep.Results {
