@@ -107,6 +107,9 @@ func (t *checkRun) explore() {
 		return // interrupted while shrinking: Run drops the result
 	}
 	t.res.Note = fmt.Sprintf("seed %d: failed at step %d of %d, shrunk to %s", s.seed, len(steps), s.cfg.Explore, plural(len(sh.kept), "step"))
+	if !sh.reproduced {
+		t.res.Note = fmt.Sprintf("seed %d: failed at step %d of %d, not again in a replay", s.seed, len(steps), s.cfg.Explore)
+	}
 	shown := mm
 	if sh.w != nil {
 		shown = sh.mm

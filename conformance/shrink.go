@@ -180,17 +180,17 @@ func (x *explorer) story(sh shrunk, walked int) string {
 			vars[k] = fmt.Sprintf("$KEY_%d", len(vars)+1)
 		}
 	}
-	b.WriteString("; replay by hand with API_KEY set to the run's admin key and VALUE_n to any text (KEY_n are the keys the steps give):")
+	var steps strings.Builder
 	for n, p := range w.log {
-		fmt.Fprintf(&b, "\n  %d. %s", n+1, w.describe(p, vars))
+		fmt.Fprintf(&steps, "\n  %d. %s", n+1, w.describe(p, vars))
 		switch {
 		case p.skipped:
-			b.WriteString(" (not sent: no step gave its key)")
+			steps.WriteString(" (not sent: no step gave its key)")
 			continue
 		case n == len(w.log)-1:
-			fmt.Fprintf(&b, " → %s", sh.mm.text())
+			fmt.Fprintf(&steps, " → %s", sh.mm.text())
 		default:
-			fmt.Fprintf(&b, " → %d", p.status)
+			fmt.Fprintf(&steps, " → %d", p.status)
 		}
 		cmd := w.curl(p.r, vars)
 		if k, ok := w.plain[p.at]; ok && vars[k] != "" {
@@ -198,8 +198,22 @@ func (x *explorer) story(sh shrunk, walked int) string {
 		} else {
 			cmd = strings.Replace(cmd, "curl -sS", "curl -sS -i", 1)
 		}
-		fmt.Fprintf(&b, "\n     %s", cmd)
+		fmt.Fprintf(&steps, "\n     %s", cmd)
 	}
+	// The legend names only the placeholders the steps use.
+	legend := []string{"API_KEY to the run's admin key"}
+	if strings.Contains(steps.String(), "$VALUE_") {
+		legend = append(legend, "VALUE_n to any text")
+	}
+	if strings.Contains(steps.String(), "$UNKNOWN_KEY") {
+		legend = append(legend, "UNKNOWN_KEY to a key the server never issued")
+	}
+	keys := ""
+	if len(vars) > 0 {
+		keys = "; KEY_n is the key a step's answer gives"
+	}
+	fmt.Fprintf(&b, "; to replay it by hand, set %s%s (the names are the replay's own, since removed: any fresh names will do):%s",
+		strings.Join(legend, ", "), keys, steps.String())
 	return b.String()
 }
 
@@ -212,7 +226,11 @@ func (w *world) describe(p played, vars map[string]string) string {
 	case opCreateSecret, opUpdateSecret, opDeleteSecret:
 		fmt.Fprintf(&b, " %q", w.secretName(st.slot))
 	case opCreateKey:
-		fmt.Fprintf(&b, " %q with permissions %s", w.keyName(st.slot), quoteAll(permSets[st.perms]))
+		if perms := permSets[st.perms]; len(perms) == 0 {
+			fmt.Fprintf(&b, " %q with no permissions", w.keyName(st.slot))
+		} else {
+			fmt.Fprintf(&b, " %q with permissions %s", w.keyName(st.slot), quoteAll(perms))
+		}
 		if st.desc >= 0 {
 			fmt.Fprintf(&b, " and description %q", descriptions[st.desc])
 		}

@@ -797,3 +797,34 @@ func TestCancelledMidRunCleansUp(t *testing.T) {
 	}
 	noKeys(t, stdout, stderr)
 }
+
+// --- 9. exploration ---
+
+// The seed of the exploration shows in the text output (the check's line) and the JSON
+// report; the same seed can be given back with -seed.
+func TestExploreSeedInTextAndJSON(t *testing.T) {
+	mock := newMock(t)
+	code, stdout, stderr := runCmd(context.Background(), fullArgs(mock.URL, "-run", "^explore/", "-seed", "77"), nil)
+	if code != 0 {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	if first := lines(stdout)[0]; !strings.HasPrefix(first, "PASS explore/random-walk (") || !strings.Contains(first, ": seed 77: 150 steps in ") {
+		t.Errorf("first line %q, want the exploration's PASS with its seed and steps", first)
+	}
+	path := filepath.Join(t.TempDir(), "report.json")
+	if code, _, stderr := runCmd(context.Background(), fullArgs(mock.URL, "-run", "^explore/", "-format", "json", "-out", path), nil); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep conformance.Report
+	if err := json.Unmarshal(data, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Seed == 0 || len(rep.Results) != 1 || !strings.Contains(rep.Results[0].Note, fmt.Sprintf("seed %d: ", rep.Seed)) {
+		t.Errorf("a random seed: report seed %d, results %+v", rep.Seed, rep.Results)
+	}
+	noKeys(t, stdout, stderr, string(data))
+}
