@@ -91,7 +91,9 @@ func (t *checkRun) explore() {
 	rate := float64(len(steps)) / max(took.Seconds(), 1e-9)
 	switch {
 	case t.ctx.Err() != nil:
-		t.res.Note = fmt.Sprintf("seed %d: interrupted after %d of %d steps", s.seed, len(steps), s.cfg.Explore)
+		// An incomplete walk proves nothing either way: Run drops the failure of a check cut
+		// short by the run's context.
+		t.Errorf(nil, "exploration (seed %d) interrupted after %d of %d steps", s.seed, len(steps), s.cfg.Explore)
 		return
 	case err != nil:
 		t.res.Note = fmt.Sprintf("seed %d: stopped at step %d of %d", s.seed, len(steps), s.cfg.Explore)
@@ -104,7 +106,9 @@ func (t *checkRun) explore() {
 	orig := fmt.Sprintf("the walk (seed %d) broke the model at step %d of %d:\n  %s: %s", s.seed, len(steps), s.cfg.Explore, mm.stepText(w), mm.text())
 	sh := x.shrink(steps, w, mm)
 	if t.ctx.Err() != nil {
-		return // interrupted while shrinking: Run drops the result
+		mm.ex.ResponseBody = s.show(mm.ex.raw)
+		t.Errorf(mm.ex, "%s\n(shrinking interrupted)", orig)
+		return
 	}
 	t.res.Note = fmt.Sprintf("seed %d: failed at step %d of %d, shrunk to %s", s.seed, len(steps), s.cfg.Explore, plural(len(sh.kept), "step"))
 	if !sh.reproduced {

@@ -252,3 +252,31 @@ func BenchmarkExploreStep(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/r.Duration.Seconds(), "steps/s")
 }
+
+// A run cancelled while a failing walk is being shrunk reports no verdict on the exploration
+// (neither a pass nor an unfinished failure), and cleans up.
+func TestExploreCancelledWhileShrinking(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	mock := newMock(t)
+	broken := sequenceBugs()[2].wrap() // rotate after a rename restores the old name
+	mock.Wrap(func(next http.Handler) http.Handler {
+		h := broken(next)
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if strings.Contains(r.URL.Path, "-x3-") { // the second replay
+				cancel()
+			}
+			h.ServeHTTP(w, r)
+		})
+	})
+	rep, err := conformance.Run(ctx, exploreConfig(mock.URL, 3000, 7))
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("error %v, want the cancellation", err)
+	}
+	for _, r := range rep.Results {
+		t.Errorf("%s reported %s after the cancellation: %s", r.ID, r.Status, r.Note)
+	}
+	if left := liveLeftovers(t, mock, rep.Prefix); len(left) > 0 || len(rep.Leftovers) > 0 {
+		t.Errorf("left behind: %v (reported: %v)", left, rep.Leftovers)
+	}
+}

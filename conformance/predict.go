@@ -227,10 +227,7 @@ func (w *world) predictRotate(i int, st step) prediction {
 	return prediction{why: "a live key has the name", outs: []outcome{{status: http.StatusOK,
 		check: func(ex *Exchange) []string {
 			probs := newKeyProblems(ex, k.plain)
-			if id := ex.str("key_id"); k.keyID != "" && id != k.keyID {
-				probs = append(probs, fmt.Sprintf("key_id changed from %q to %q", k.keyID, id))
-			}
-			// Whether rotate keeps permissions and description is the mock's choice (P10): the
+			// Name and key_id stay (S8). Whether rotate keeps permissions and description is the mock's choice (P10): the
 			// answer says what the key has now.
 			after := *k
 			if p, ok := stringList(ex.json["permissions"]); ok {
