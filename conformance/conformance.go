@@ -46,9 +46,9 @@ type Config struct {
 	// OnResult, when set, is called as each check finishes (progress for long runs).
 	OnResult func(Result)
 	// Explore, when above 0, enables the check explore/random-walk, which runs after the
-	// checks of behaviour and before the safety checks and cleanup: a random walk of that many operations, each answer compared with
-	// what a model of the run's secrets and keys predicts; a failing walk is shrunk to its
-	// shortest failing sequence of steps.
+	// checks of behaviour and before the safety checks and cleanup: a random walk of that
+	// many operations, each answer compared with what a model of the run's secrets and keys
+	// predicts; a failing walk is shrunk to its shortest failing sequence of steps.
 	Explore int
 	// Seed makes the exploration repeatable: the same seed draws the same walk (a random
 	// seed when 0; the report shows the seed used).

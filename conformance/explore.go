@@ -308,6 +308,12 @@ func (w *world) leaks(st step, ex *Exchange) []string {
 	var out []string
 	if bytes.Contains(ex.raw, []byte(w.token)) {
 		out = append(out, "the answer contains a secret value the walk sent")
+		// The run's echo log too, which safety/no-secret-value-echoed reports after the
+		// exploration (sender.go looks for echoes of every value, too slow for a walk).
+		e := &w.x.s.echoes
+		e.mu.Lock()
+		e.found = append(e.found, fmt.Sprintf("explore/random-walk: %s %s answered %d", ex.Method, ex.URL, ex.Status))
+		e.mu.Unlock()
 	}
 	made := ""
 	if (st.op == opCreateKey || st.op == opRotateKey) && ex.Status == http.StatusOK {

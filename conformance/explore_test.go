@@ -2,6 +2,7 @@ package conformance_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"regexp"
@@ -278,5 +279,34 @@ func TestExploreCancelledWhileShrinking(t *testing.T) {
 	}
 	if left := liveLeftovers(t, mock, rep.Prefix); len(left) > 0 || len(rep.Leftovers) > 0 {
 		t.Errorf("left behind: %v (reported: %v)", left, rep.Leftovers)
+	}
+}
+
+// A secret value echoed to the exploration fails it, and the safety check that runs after it
+// reports the echo too.
+func TestExploreEchoReachesSafetyCheck(t *testing.T) {
+	mock := newMock(t)
+	mock.Wrap(bug(func(next http.Handler, r *http.Request, b []byte) (int, http.Header, any) {
+		a := forward(next, r, b)
+		if r.Method == "PUT" && a.status == 200 && strings.Contains(r.URL.Path, "-x") {
+			var req map[string]any
+			_ = json.Unmarshal(b, &req)
+			m := a.json()
+			m["value"] = req["secret_value"] // an echo only on the exploration's updates
+			return a.status, a.header, m
+		}
+		return a.status, a.header, a.body
+	}))
+	cfg := exploreConfig(mock.URL, 1000, 4)
+	cfg.Run = "^(explore/|safety/no-secret-value-echoed$)"
+	rep, err := conformance.Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Results) != 2 || rep.Failed != 2 {
+		t.Fatalf("%d results, %d failed; want both to fail: %+v", len(rep.Results), rep.Failed, rep.Results)
+	}
+	if msg := rep.Results[1].Failures[0].Message; !strings.Contains(msg, "explore/random-walk: PUT ") {
+		t.Errorf("the safety check does not name the exploration's echo: %s", msg)
 	}
 }

@@ -33,7 +33,7 @@ type Result struct {
 }
 
 // String is the one line a text report shows for a finished check: "PASS id (12ms)",
-// "FAIL id (12ms)" or "SKIP id (why)".
+// "FAIL id (12ms)" or "SKIP id (why)"; a pass or a failure ends with ": note" when it has one.
 func (r Result) String() string {
 	note := ""
 	if r.Note != "" {
