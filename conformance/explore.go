@@ -502,7 +502,7 @@ func plural(n int, word string) string {
 	return fmt.Sprintf("%d %ss", n, word)
 }
 
-func jsonText(v any) string {
+func bodyJSON(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
 }
@@ -525,15 +525,15 @@ func (w *world) createSecretBody(st step) string {
 	case 2:
 		name = w.longName()
 	case 3:
-		return jsonText(map[string]any{"secret_name": name})
+		return bodyJSON(map[string]any{"secret_name": name})
 	case 4:
-		return jsonText(map[string]any{"secret_name": name, "secret_value": 12345})
+		return bodyJSON(map[string]any{"secret_name": name, "secret_value": 12345})
 	case 5:
 		value = ""
 	case 6:
 		return `{"secret_name": "` + name + `", `
 	}
-	return jsonText(map[string]any{"secret_name": name, "secret_value": value})
+	return bodyJSON(map[string]any{"secret_name": name, "secret_value": value})
 }
 
 func (w *world) updateSecretBody(st step) string {
@@ -545,7 +545,7 @@ func (w *world) updateSecretBody(st step) string {
 	case 3:
 		return `{"secret_value":12345}`
 	}
-	return jsonText(map[string]any{"secret_value": w.values[st.value]})
+	return bodyJSON(map[string]any{"secret_value": w.values[st.value]})
 }
 
 func (w *world) createKeyBody(st step) string {
@@ -565,7 +565,7 @@ func (w *world) createKeyBody(st step) string {
 	case 5:
 		body["rate_limit_override"] = 0
 	}
-	return jsonText(body)
+	return bodyJSON(body)
 }
 
 func (w *world) patchBody(st step) string {
@@ -581,7 +581,7 @@ func (w *world) patchBody(st step) string {
 	case 5:
 		return `[]`
 	case 6:
-		return jsonText(map[string]any{"description": strings.Repeat("d", 501)})
+		return bodyJSON(map[string]any{"description": strings.Repeat("d", 501)})
 	}
 	body := map[string]any{}
 	if st.to >= 0 {
@@ -599,7 +599,7 @@ func (w *world) patchBody(st step) string {
 	if st.status != "" {
 		body["status"] = st.status
 	}
-	return jsonText(body)
+	return bodyJSON(body)
 }
 
 // pacer spaces requests to at most a rate per second (none when every is 0).
