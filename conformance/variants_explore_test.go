@@ -161,61 +161,76 @@ func exploreResult(t *testing.T, rep *conformance.Report) conformance.Result {
 // command with placeholders for keys and values.
 func TestExplorationFindsSequenceBugs(t *testing.T) {
 	const budget, seed = 3000, 7
+	var mu sync.Mutex
 	longest := 0
-	for _, v := range sequenceBugs() {
-		t.Run(v.name, func(t *testing.T) {
-			mock := newMock(t)
-			mock.Wrap(v.wrap())
-			cfg := config(mock.URL)
-			cfg.Explore, cfg.Seed = budget, seed
-			rep, err := conformance.Run(context.Background(), cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, r := range rep.Results {
-				if r.Status == conformance.Fail && r.ID != "explore/random-walk" {
-					t.Errorf("the fixed check %s caught the bug: it is not one only exploration finds", r.ID)
-				}
-			}
-			res := exploreResult(t, rep)
-			if res.Status != conformance.Fail || len(res.Failures) != 1 {
-				t.Fatalf("exploration: %s, %d failures, want one failure (%s)", res.Status, len(res.Failures), res.Note)
-			}
-			m := failedAt.FindStringSubmatch(res.Note)
-			if m == nil {
-				t.Fatalf("note %q", res.Note)
-			}
-			var walked, kept int
-			fmt.Sscan(m[1], &walked)
-			fmt.Sscan(m[2], &kept)
-			longest = max(longest, walked)
-			msg := res.Failures[0].Message
-			t.Logf("seed %d: failed after %d steps, shrunk to %d\n%s", rep.Seed, walked, kept, msg)
-			if kept < v.ops || kept > 6 {
-				t.Errorf("shrunk to %d steps, want %d to 6", kept, v.ops)
-			}
-			for n := 1; n <= kept; n++ {
-				if !strings.Contains(msg, fmt.Sprintf("\n  %d. ", n)) {
-					t.Errorf("step %d is not shown", n)
-				}
-			}
-			if got := strings.Count(msg, "curl -sS"); got != kept {
-				t.Errorf("%d curl commands for %d steps", got, kept)
-			}
-			if rep.Seed != seed || !strings.Contains(res.Note, fmt.Sprintf("seed %d", seed)) {
-				t.Errorf("report seed %d, note %q; want seed %d", rep.Seed, res.Note, seed)
-			}
-			for _, leak := range []string{ownerKey, peerKey, "ctv-"} {
-				if strings.Contains(res.Failures[0].String(), leak) {
-					t.Errorf("the failure shows %q", leak)
-				}
-			}
-			if left := liveLeftovers(t, mock, rep.Prefix); len(left) != 0 || len(rep.Leftovers) != 0 {
-				t.Errorf("left behind: %v, reported %v", left, rep.Leftovers)
-			}
-		})
-	}
+	t.Run("bugs", func(t *testing.T) {
+		for _, v := range sequenceBugs() {
+			t.Run(v.name, func(t *testing.T) {
+				t.Parallel() // each variant wraps a mock of its own
+				exploreFinds(t, v.wrap(), v.ops, budget, seed, func(walked int) {
+					mu.Lock()
+					defer mu.Unlock()
+					longest = max(longest, walked)
+				})
+			})
+		}
+	})
 	t.Logf("longest walk before a failure: %d steps", longest)
+}
+
+// exploreFinds runs the whole suite, exploration included, against the mock wrapped in a
+// sequence bug, and checks that only the exploration fails, shrunk to ops..6 steps shown as
+// curl commands without a key or a secret value; walkedTo receives the walk's length.
+func exploreFinds(t *testing.T, wrap func(http.Handler) http.Handler, ops, budget int, seed int64, walkedTo func(int)) {
+	mock := newMock(t)
+	mock.Wrap(wrap)
+	cfg := config(mock.URL)
+	cfg.Explore, cfg.Seed = budget, seed
+	rep, err := conformance.Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rep.Results {
+		if r.Status == conformance.Fail && r.ID != "explore/random-walk" {
+			t.Errorf("the fixed check %s caught the bug: it is not one only exploration finds", r.ID)
+		}
+	}
+	res := exploreResult(t, rep)
+	if res.Status != conformance.Fail || len(res.Failures) != 1 {
+		t.Fatalf("exploration: %s, %d failures, want one failure (%s)", res.Status, len(res.Failures), res.Note)
+	}
+	m := failedAt.FindStringSubmatch(res.Note)
+	if m == nil {
+		t.Fatalf("note %q", res.Note)
+	}
+	var walked, kept int
+	fmt.Sscan(m[1], &walked)
+	fmt.Sscan(m[2], &kept)
+	walkedTo(walked)
+	msg := res.Failures[0].Message
+	t.Logf("seed %d: failed after %d steps, shrunk to %d\n%s", rep.Seed, walked, kept, msg)
+	if kept < ops || kept > 6 {
+		t.Errorf("shrunk to %d steps, want %d to 6", kept, ops)
+	}
+	for n := 1; n <= kept; n++ {
+		if !strings.Contains(msg, fmt.Sprintf("\n  %d. ", n)) {
+			t.Errorf("step %d is not shown", n)
+		}
+	}
+	if got := strings.Count(msg, "curl -sS"); got != kept {
+		t.Errorf("%d curl commands for %d steps", got, kept)
+	}
+	if rep.Seed != seed || !strings.Contains(res.Note, fmt.Sprintf("seed %d", seed)) {
+		t.Errorf("report seed %d, note %q; want seed %d", rep.Seed, res.Note, seed)
+	}
+	for _, leak := range []string{ownerKey, peerKey, "ctv-"} {
+		if strings.Contains(res.Failures[0].String(), leak) {
+			t.Errorf("the failure shows %q", leak)
+		}
+	}
+	if left := liveLeftovers(t, mock, rep.Prefix); len(left) != 0 || len(rep.Leftovers) != 0 {
+		t.Errorf("left behind: %v, reported %v", left, rep.Leftovers)
+	}
 }
 
 // Exploration alone also finds the single-request bugs of variants_test.go that a walk of
@@ -243,6 +258,7 @@ func TestExplorationAloneFindsFixedCheckBugs(t *testing.T) {
 		}
 		delete(found, v.name)
 		t.Run(v.name, func(t *testing.T) {
+			t.Parallel() // each variant wraps a mock of its own
 			mock := newMock(t)
 			mock.Wrap(v.wrap)
 			rep, err := conformance.Run(context.Background(), exploreConfig(mock.URL, 1000, 3))
