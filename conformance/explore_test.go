@@ -30,6 +30,7 @@ func exploreConfig(url string, steps int, seed int64) conformance.Config {
 // A walk of a few thousand steps against the mock meets no answer the model refuses; the
 // subtest's log shows the seed and the pace (steps per second).
 func TestExploreMockConforms(t *testing.T) {
+	t.Parallel() // a mock of its own
 	cfg := exploreConfig(newMock(t).URL, 3000, 1)
 	var res conformance.Result
 	cfg.OnResult = func(r conformance.Result) { res = r }
@@ -70,6 +71,7 @@ func (l *log) requests(prefix string) []string {
 // The same seed draws the same walk: the same requests in the same order (names aside,
 // which carry each run's own ID). Seed 0 draws a random seed, shown in the report.
 func TestExploreSameSeedSameWalk(t *testing.T) {
+	t.Parallel() // a mock of its own
 	walk := func(seed int64) (*conformance.Report, []string) {
 		mock, l := newMock(t), &log{}
 		mock.Wrap(l.wrap)
@@ -154,6 +156,7 @@ func TestExploreSkippedAndRefused(t *testing.T) {
 // The walk names only what carries the run's prefix, never the admin-key, and leaves
 // nothing behind.
 func TestExploreStaysInItsNames(t *testing.T) {
+	t.Parallel() // a mock of its own
 	mock, l := newMock(t), &log{}
 	mock.Wrap(l.wrap)
 	rep, err := conformance.Run(context.Background(), exploreConfig(mock.URL, 1000, 5))
@@ -176,6 +179,7 @@ func TestExploreStaysInItsNames(t *testing.T) {
 
 // A failure that does not happen again when replayed is reported unshrunk, as such.
 func TestExploreFlakyFailureNotShrunk(t *testing.T) {
+	t.Parallel() // a mock of its own
 	var mu sync.Mutex
 	lists := 0
 	mock := newMock(t)
@@ -208,6 +212,7 @@ func TestExploreFlakyFailureNotShrunk(t *testing.T) {
 
 // A cancelled walk stops at once, reports nothing as failed, and the run cleans up.
 func TestExploreCancelledCleansUp(t *testing.T) {
+	t.Parallel() // a mock of its own
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var mu sync.Mutex
@@ -257,6 +262,7 @@ func BenchmarkExploreStep(b *testing.B) {
 // A run cancelled while a failing walk is being shrunk reports no verdict on the exploration
 // (neither a pass nor an unfinished failure), and cleans up.
 func TestExploreCancelledWhileShrinking(t *testing.T) {
+	t.Parallel() // a mock of its own
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	mock := newMock(t)
@@ -285,6 +291,7 @@ func TestExploreCancelledWhileShrinking(t *testing.T) {
 // A secret value echoed to the exploration fails it, and the safety check that runs after it
 // reports the echo too.
 func TestExploreEchoReachesSafetyCheck(t *testing.T) {
+	t.Parallel() // a mock of its own
 	mock := newMock(t)
 	mock.Wrap(bug(func(next http.Handler, r *http.Request, b []byte) (int, http.Header, any) {
 		a := forward(next, r, b)
