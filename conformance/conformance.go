@@ -49,6 +49,17 @@ type Config struct {
 	Destructive bool
 	// OnResult, when set, is called as each check finishes (progress for long runs).
 	OnResult func(Result)
+	// Explore, when above 0, enables the check explore/random-walk, which runs after the
+	// checks of behaviour and before the safety checks and cleanup: a random walk of that
+	// many operations, each answer compared with what a model of the run's secrets and keys
+	// predicts; a failing walk is shrunk to its shortest failing sequence of steps.
+	Explore int
+	// Seed makes the exploration repeatable: the same seed draws the same walk (a random
+	// seed when 0; the report shows the seed used).
+	Seed int64
+	// Rate bounds the exploration to this many requests per second (its walk, the replays
+	// that shrink a failure, and its tidying); 0 for unbounded. The other checks are not paced.
+	Rate float64
 }
 
 // Check is one requirement of the contract, verified by requests.
@@ -76,6 +87,9 @@ var groups = []struct {
 	{"validation", validationChecks},
 	{"generated", generatedChecks},
 	{"isolation", isolationChecks},
+	// The exploration runs after the checks of behaviour, and before the safety checks, which
+	// then also vouch for it (the admin-key unchanged, no secret value echoed).
+	{"explore", exploreChecks},
 	{"safety", safetyChecks},
 }
 
@@ -96,7 +110,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	rep := &Report{BaseURL: s.base.Redacted(), Prefix: s.prefix}
+	rep := &Report{BaseURL: s.base.Redacted(), Prefix: s.prefix, Seed: s.seed}
 	s.runChecks(ctx, func(c Check) {
 		res := s.run(ctx, c)
 		if ctx.Err() != nil && res.Status == Fail {
@@ -135,6 +149,9 @@ func Test(t *testing.T, cfg Config) {
 			res := s.run(ctx, c)
 			if cfg.OnResult != nil {
 				cfg.OnResult(res)
+			}
+			if res.Note != "" {
+				t.Log(res.Note)
 			}
 			switch res.Status {
 			case Skip:

@@ -28,18 +28,24 @@ type Result struct {
 	SkipReason  string        `json:"skip_reason,omitempty"`
 	Failures    []Failure     `json:"failures,omitempty"`
 	Duration    time.Duration `json:"duration_ns"`
+	// Note is what the check adds to its outcome, e.g. an exploration's seed and pace.
+	Note string `json:"note,omitempty"`
 }
 
 // String is the one line a text report shows for a finished check: "PASS id (12ms)",
-// "FAIL id (12ms)" or "SKIP id (why)".
+// "FAIL id (12ms)" or "SKIP id (why)"; a pass or a failure ends with ": note" when it has one.
 func (r Result) String() string {
+	note := ""
+	if r.Note != "" {
+		note = ": " + r.Note
+	}
 	switch r.Status {
 	case Skip:
 		return fmt.Sprintf("SKIP %s (%s)", r.ID, r.SkipReason)
 	case Fail:
-		return fmt.Sprintf("FAIL %s (%s)", r.ID, r.Duration.Round(time.Millisecond))
+		return fmt.Sprintf("FAIL %s (%s)%s", r.ID, r.Duration.Round(time.Millisecond), note)
 	}
-	return fmt.Sprintf("PASS %s (%s)", r.ID, r.Duration.Round(time.Millisecond))
+	return fmt.Sprintf("PASS %s (%s)%s", r.ID, r.Duration.Round(time.Millisecond), note)
 }
 
 // Failure is one violation, with the exchange that proved it (redacted: see Exchange).
@@ -60,7 +66,9 @@ func (f Failure) String() string {
 type Report struct {
 	BaseURL string `json:"base_url"`
 	// Prefix starts the name of everything the run created: Config.Prefix and the run ID.
-	Prefix  string   `json:"prefix"`
+	Prefix string `json:"prefix"`
+	// Seed is the seed of the run's exploration (Config.Seed, -seed), 0 when it did not explore.
+	Seed    int64    `json:"seed,omitempty"`
 	Results []Result `json:"results"`
 	// Leftovers are resources the run created and could not clean up.
 	Leftovers []string `json:"leftovers,omitempty"`

@@ -24,6 +24,7 @@ type suite struct {
 	client   *http.Client
 	prefix   string  // Config.Prefix and the run ID
 	checks   []Check // selected, in the order of Checks
+	seed     int64   // the exploration's seed (explore.go), 0 when the run does not explore
 
 	known     knownSecrets // what a report must never show (redact.go)
 	echoes    echoLog      // answers that contained a secret value the run sent (sender.go)
@@ -51,6 +52,9 @@ func start(ctx context.Context, cfg Config) (*suite, error) {
 		if sel, err = regexp.Compile(cfg.Run); err != nil {
 			return nil, fmt.Errorf("conformance: Run: %w", err)
 		}
+	}
+	if err := checkExplore(cfg); err != nil {
+		return nil, err
 	}
 	c, err := loadContract()
 	if err != nil {
@@ -94,6 +98,7 @@ func start(ctx context.Context, cfg Config) (*suite, error) {
 			s.checks = append(s.checks, ch)
 		}
 	}
+	s.seed = s.exploreSeed()
 	return s, nil
 }
 

@@ -238,7 +238,7 @@ func TestChecksGroupedByCategory(t *testing.T) {
 		}
 		ids[c.ID] = true
 	}
-	if len(seen) != 9 {
-		t.Errorf("%d categories, want 9", len(seen))
+	if len(seen) != 10 {
+		t.Errorf("%d categories, want 10", len(seen))
 	}
 }

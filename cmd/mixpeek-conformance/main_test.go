@@ -43,10 +43,11 @@ func newMock(t *testing.T) *mockservertest.Server {
 		fixtures.Org("A", ownerEmail, ownerKey), fixtures.Org("B", peerEmail, peerKey))})
 }
 
-// fullArgs are the flags of a complete run against url: every check enabled.
+// fullArgs are the flags of a complete run against url: every check enabled, the exploration
+// a short unpaced walk.
 func fullArgs(url string, extra ...string) []string {
 	return append([]string{"-base-url", url, "-api-key", ownerKey, "-user-email", ownerEmail,
-		"-peer-api-key", peerKey, "-destructive"}, extra...)
+		"-peer-api-key", peerKey, "-destructive", "-explore", "150", "-rate", "0"}, extra...)
 }
 
 func envOf(m map[string]string) func(string) string {
@@ -153,6 +154,12 @@ func TestParseEnvMirrorsAndFlagsWin(t *testing.T) {
 			get: func(o options) string { return o.format }},
 		{flag: "out", env: "MIXPEEK_CONFORMANCE_OUT", envVal: "/tmp/env-report", flagVal: "/tmp/flag-report",
 			get: func(o options) string { return o.out }},
+		{flag: "explore", env: "MIXPEEK_CONFORMANCE_EXPLORE", envVal: "500", flagVal: "20",
+			get: func(o options) string { return fmt.Sprint(o.cfg.Explore) }},
+		{flag: "seed", env: "MIXPEEK_CONFORMANCE_SEED", envVal: "12345", flagVal: "-7",
+			get: func(o options) string { return fmt.Sprint(o.cfg.Seed) }},
+		{flag: "rate", env: "MIXPEEK_CONFORMANCE_RATE", envVal: "2.5", flagVal: "0",
+			get: func(o options) string { return fmt.Sprint(o.cfg.Rate) }},
 	}
 	// Every mirror the command declares is covered here, and as declared.
 	covered := map[string]string{}
@@ -202,7 +209,8 @@ func TestParseEnvMirrorsAndFlagsWin(t *testing.T) {
 			t.Fatal(err)
 		}
 		if o.format != "text" || o.cfg.RequestTimeout != 10*time.Second || o.cfg.Destructive || o.list ||
-			o.out != "" || o.cfg.PeerAPIKey != "" || o.cfg.Run != "" || o.cfg.Prefix != "" {
+			o.out != "" || o.cfg.PeerAPIKey != "" || o.cfg.Run != "" || o.cfg.Prefix != "" ||
+			o.cfg.Explore != 0 || o.cfg.Seed != 0 || o.cfg.Rate != 20 {
 			t.Errorf("defaults: %+v", o)
 		}
 		if o.cfg.BaseURL != required["MIXPEEK_BASE_URL"] || o.cfg.APIKey != ownerKey || o.cfg.UserEmail != ownerEmail {
@@ -279,6 +287,11 @@ func TestUsageErrorsExit2WithOneLine(t *testing.T) {
 		{name: "stray positional argument", args: with("stray-ARGUMENT-text"), hidden: "stray-ARGUMENT-text"},
 		{name: "a value after a bare boolean", args: with("-destructive", "sk_STRAY_value_meant_for_a_flag"), hidden: "sk_STRAY_value_meant_for_a_flag"},
 		{name: "bad -run expression", args: with("-run", "(unclosed")},
+		{name: "negative -explore", args: with("-explore", "-1")},
+		{name: "unparsable -explore", args: with("-explore", "many")},
+		{name: "negative -rate", args: with("-rate", "-5")},
+		{name: "NaN -rate", args: with("-rate", "NaN")},
+		{name: "bad seed mirror", args: ok, env: map[string]string{"MIXPEEK_CONFORMANCE_SEED": "lucky"}},
 		{name: "base-url not http", args: []string{"-base-url", "ftp://example.test", "-api-key", ownerKey, "-user-email", ownerEmail}},
 		{name: "unreachable server", args: []string{"-base-url", closedURL, "-api-key", ownerKey, "-user-email", ownerEmail, "-peer-api-key", peerKey}},
 		{name: "unwritable -out", args: with("-out", filepath.Join(t.TempDir(), "missing-dir", "report.txt"))},
@@ -322,13 +335,14 @@ func TestHelpListsEveryMirror(t *testing.T) {
 			}
 			envs := []string{"MIXPEEK_BASE_URL", "MIXPEEK_API_KEY", "MIXPEEK_USER_EMAIL", "MIXPEEK_PEER_API_KEY",
 				"MIXPEEK_CONFORMANCE_DESTRUCTIVE", "MIXPEEK_CONFORMANCE_RUN", "MIXPEEK_CONFORMANCE_PREFIX",
-				"MIXPEEK_CONFORMANCE_TIMEOUT", "MIXPEEK_CONFORMANCE_FORMAT", "MIXPEEK_CONFORMANCE_OUT"}
+				"MIXPEEK_CONFORMANCE_TIMEOUT", "MIXPEEK_CONFORMANCE_FORMAT", "MIXPEEK_CONFORMANCE_OUT",
+				"MIXPEEK_CONFORMANCE_EXPLORE", "MIXPEEK_CONFORMANCE_SEED", "MIXPEEK_CONFORMANCE_RATE"}
 			for _, e := range envs {
 				if !strings.Contains(stderr, e) {
 					t.Errorf("usage does not list %s", e)
 				}
 			}
-			for _, f := range []string{"-base-url", "-api-key", "-user-email", "-peer-api-key", "-destructive", "-list", "-format", "-out", "-timeout", "-run", "-prefix"} {
+			for _, f := range []string{"-base-url", "-api-key", "-user-email", "-peer-api-key", "-destructive", "-list", "-format", "-out", "-timeout", "-run", "-prefix", "-explore", "-seed", "-rate"} {
 				if !strings.Contains(stderr, f) {
 					t.Errorf("usage does not list %s", f)
 				}
@@ -687,7 +701,7 @@ func TestWithoutPeerAndDestructiveSkips(t *testing.T) {
 	skipped, passed := 0, 0
 	for _, c := range conformance.Checks() {
 		want := "PASS " + c.ID + " "
-		if c.Destructive || c.NeedsPeer {
+		if c.Destructive || c.NeedsPeer || c.Category == "explore" {
 			want = "SKIP " + c.ID + " "
 			skipped++
 		} else {
@@ -782,4 +796,35 @@ func TestCancelledMidRunCleansUp(t *testing.T) {
 		t.Errorf("left in the mock after cancellation: %v", left)
 	}
 	noKeys(t, stdout, stderr)
+}
+
+// --- 9. exploration ---
+
+// The seed of the exploration shows in the text output (the check's line) and the JSON
+// report; the same seed can be given back with -seed.
+func TestExploreSeedInTextAndJSON(t *testing.T) {
+	mock := newMock(t)
+	code, stdout, stderr := runCmd(context.Background(), fullArgs(mock.URL, "-run", "^explore/", "-seed", "77"), nil)
+	if code != 0 {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+	if first := lines(stdout)[0]; !strings.HasPrefix(first, "PASS explore/random-walk (") || !strings.Contains(first, ": seed 77: 150 steps in ") {
+		t.Errorf("first line %q, want the exploration's PASS with its seed and steps", first)
+	}
+	path := filepath.Join(t.TempDir(), "report.json")
+	if code, _, stderr := runCmd(context.Background(), fullArgs(mock.URL, "-run", "^explore/", "-format", "json", "-out", path), nil); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep conformance.Report
+	if err := json.Unmarshal(data, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Seed == 0 || len(rep.Results) != 1 || !strings.Contains(rep.Results[0].Note, fmt.Sprintf("seed %d: ", rep.Seed)) {
+		t.Errorf("a random seed: report seed %d, results %+v", rep.Seed, rep.Results)
+	}
+	noKeys(t, stdout, stderr, string(data))
 }

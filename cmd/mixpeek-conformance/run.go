@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"text/tabwriter"
 	"time"
@@ -33,12 +34,20 @@ var mirrors = []cli.Mirror{
 	{Flag: "timeout", Env: "MIXPEEK_CONFORMANCE_TIMEOUT"},
 	{Flag: "format", Env: "MIXPEEK_CONFORMANCE_FORMAT"},
 	{Flag: "out", Env: "MIXPEEK_CONFORMANCE_OUT"},
+	{Flag: "explore", Env: "MIXPEEK_CONFORMANCE_EXPLORE"},
+	{Flag: "seed", Env: "MIXPEEK_CONFORMANCE_SEED"},
+	{Flag: "rate", Env: "MIXPEEK_CONFORMANCE_RATE"},
 }
+
+// defaultRate paces the exploration: 20 requests per second keeps a long walk, and the
+// replays that shrink a failure, gentle on a shared staging server.
+const defaultRate = 20
 
 func parse(args []string, getenv func(string) string, stderr io.Writer) (options, error) {
 	fs := flag.NewFlagSet("mixpeek-conformance", flag.ContinueOnError)
 	o := options{format: "text"}
 	o.cfg.RequestTimeout = 10 * time.Second
+	o.cfg.Rate = defaultRate
 	// No environment value becomes a flag default: flag prints defaults, and keys must not be.
 	fs.StringVar(&o.cfg.BaseURL, "base-url", "", "server under test, e.g. http://127.0.0.1:8080")
 	fs.StringVar(&o.cfg.APIKey, "api-key", "", "an admin API key")
@@ -50,6 +59,9 @@ func parse(args []string, getenv func(string) string, stderr io.Writer) (options
 	fs.DurationVar(&o.cfg.RequestTimeout, "timeout", o.cfg.RequestTimeout, "timeout of each request")
 	fs.StringVar(&o.format, "format", o.format, "report format: text, json or junit")
 	fs.StringVar(&o.out, "out", "", "write the report to this file instead of stdout")
+	fs.IntVar(&o.cfg.Explore, "explore", 0, "after the checks of behaviour, a random walk of `N` operations checked against a model of the run's secrets and keys (0: no exploration)")
+	fs.Int64Var(&o.cfg.Seed, "seed", 0, "seed of the exploration: the same seed draws the same walk (0: a random seed, shown in the report)")
+	fs.Float64Var(&o.cfg.Rate, "rate", o.cfg.Rate, "requests per second of the exploration, its walk and its shrinking (0: unbounded)")
 	fs.BoolVar(&o.list, "list", false, "list the checks and exit")
 	intro := "Usage: mixpeek-conformance -base-url URL -api-key KEY -user-email EMAIL [flags]\n\nChecks a server of the Mixpeek secrets and API-key endpoints against the contract."
 	if _, err := cli.Parse(fs, intro, mirrors, args, getenv, stderr); err != nil {
@@ -60,6 +72,10 @@ func parse(args []string, getenv func(string) string, stderr io.Writer) (options
 		return o, errors.New("-format must be text, json or junit")
 	case o.cfg.RequestTimeout <= 0:
 		return o, errors.New("-timeout must be positive")
+	case o.cfg.Explore < 0:
+		return o, errors.New("-explore must be 0 or more")
+	case o.cfg.Rate < 0 || math.IsNaN(o.cfg.Rate) || math.IsInf(o.cfg.Rate, 0):
+		return o, errors.New("-rate must be 0 (unbounded) or a positive number")
 	case !o.list && (o.cfg.BaseURL == "" || o.cfg.APIKey == "" || o.cfg.UserEmail == ""):
 		return o, errors.New("-base-url, -api-key and -user-email are required (or MIXPEEK_BASE_URL, MIXPEEK_API_KEY, MIXPEEK_USER_EMAIL)")
 	}
