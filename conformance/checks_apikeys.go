@@ -32,8 +32,14 @@ var apiKeyChecks = []Check{
 	{ID: "api-keys/duplicate-rejected-409", Category: "api-keys",
 		Description: "creating a key whose name the user already has answers 409 AlreadyExistsError",
 		run: func(t *checkRun) {
-			name := t.newKey("read").str("name")
+			first := t.newKey("read")
+			name := first.str("name")
 			t.errorAnswer(t.call("POST", t.keysPath(), map[string]any{"name": name, "permissions": []string{"read"}}), http.StatusConflict, "AlreadyExistsError")
+			// The refused create changed nothing: the name is still the first key's.
+			if keys, ex := t.listedKeys(false); keys[name] == nil || keys[name]["key_id"] != first.str("key_id") {
+				t.Errorf(ex, "after the refused duplicate, %s is listed as %v", name, keys[name])
+			}
+			t.works(first.str("key"), "the first key after a refused duplicate")
 		}},
 	{ID: "api-keys/list-never-shows-plaintext", Category: "api-keys",
 		Description: "listing keys never shows a plaintext key, only hashes and prefixes",
