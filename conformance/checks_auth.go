@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 )
@@ -126,10 +127,10 @@ var permissionChecks = []Check{
 				t.errorAnswer(t.do(r), http.StatusForbidden, "ForbiddenError")
 			}
 			names, ex := t.listedSecrets(bearer(t.s.cfg.APIKey))
-			if !has(names, name) {
+			if !slices.Contains(names, name) {
 				t.Errorf(ex, "a read key deleted a secret")
 			}
-			if has(names, fresh) {
+			if slices.Contains(names, fresh) {
 				t.Errorf(ex, "a read key created a secret")
 			}
 		}},

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -539,7 +540,7 @@ func (g *genRun) spreadEffect(c genCase, model map[string]any, ex *Exchange) {
 	}
 	var missing []string
 	for _, want := range c.val.lits {
-		if !contains(shownValues, normalize(want)) {
+		if !slices.Contains(shownValues, normalize(want)) {
 			missing = append(missing, jsonText(want))
 		}
 	}

@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 )
 
@@ -19,12 +20,12 @@ var isolationChecks = []Check{
 		run: func(t *checkRun) {
 			peer := bearer(t.s.cfg.PeerAPIKey)
 			name, _ := t.newSecret(bearer(t.s.cfg.APIKey))
-			if names, ex := t.listedSecrets(peer); has(names, name) {
+			if names, ex := t.listedSecrets(peer); slices.Contains(names, name) {
 				t.Errorf(ex, "the peer organization lists this organization's secret")
 			}
 			t.hidden(request{method: "PUT", path: secretPath(name), auth: peer, body: map[string]any{"secret_value": t.secretValue()}}, "peer update")
 			t.hidden(request{method: "DELETE", path: secretPath(name), auth: peer}, "peer delete")
-			if names, ex := t.listedSecrets(bearer(t.s.cfg.APIKey)); !has(names, name) {
+			if names, ex := t.listedSecrets(bearer(t.s.cfg.APIKey)); !slices.Contains(names, name) {
 				t.Errorf(ex, "the secret is gone after the peer's attempts")
 			}
 		}},
@@ -40,7 +41,7 @@ var isolationChecks = []Check{
 			}
 			t.mustStatus(t.do(request{method: "DELETE", path: secretPath(name), auth: peer}), http.StatusOK)
 			t.untrackPeerSecret(name)
-			if names, lex := t.listedSecrets(bearer(t.s.cfg.APIKey)); !has(names, name) {
+			if names, lex := t.listedSecrets(bearer(t.s.cfg.APIKey)); !slices.Contains(names, name) {
 				t.Errorf(lex, "deleting the peer's secret deleted this organization's one")
 			}
 		}},

@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"net/http"
+	"slices"
 	"sort"
 )
 
@@ -39,7 +40,7 @@ var secretChecks = []Check{
 			if ex.str("secret_name") != name || ex.field("created") != true {
 				t.Errorf(ex, "want secret_name %q and created: true", name)
 			}
-			if names, lex := t.listedSecrets(bearer(t.s.cfg.APIKey)); !has(names, name) {
+			if names, lex := t.listedSecrets(bearer(t.s.cfg.APIKey)); !slices.Contains(names, name) {
 				t.Errorf(lex, "the created secret is not listed")
 			}
 		}},
@@ -49,7 +50,7 @@ var secretChecks = []Check{
 			name, _ := t.newSecret(bearer(t.s.cfg.APIKey))
 			ex := t.call("POST", secretsPath, map[string]any{"secret_name": name, "secret_value": t.secretValue()})
 			t.errorAnswer(ex, http.StatusConflict, "AlreadyExistsError")
-			if names, lex := t.listedSecrets(bearer(t.s.cfg.APIKey)); !has(names, name) {
+			if names, lex := t.listedSecrets(bearer(t.s.cfg.APIKey)); !slices.Contains(names, name) {
 				t.Errorf(lex, "the secret is gone after a refused duplicate")
 			}
 		}},
@@ -59,7 +60,7 @@ var secretChecks = []Check{
 			a, _ := t.newSecret(bearer(t.s.cfg.APIKey))
 			b, _ := t.newSecret(bearer(t.s.cfg.APIKey))
 			names, ex := t.listedSecrets(bearer(t.s.cfg.APIKey))
-			if !has(names, a) || !has(names, b) {
+			if !slices.Contains(names, a) || !slices.Contains(names, b) {
 				t.Errorf(ex, "the list lacks %q or %q", a, b)
 			}
 			if !sort.StringsAreSorted(names) {
@@ -79,8 +80,8 @@ var secretChecks = []Check{
 			// The value cannot be read back (no operation returns it); the list shows the
 			// secret still there, once.
 			after, lex := t.listedSecrets(bearer(t.s.cfg.APIKey))
-			if !has(after, name) || len(after) != len(before) {
-				t.Errorf(lex, "after the update the list has %d names (before: %d), the secret listed: %v", len(after), len(before), has(after, name))
+			if !slices.Contains(after, name) || len(after) != len(before) {
+				t.Errorf(lex, "after the update the list has %d names (before: %d), the secret listed: %v", len(after), len(before), slices.Contains(after, name))
 			}
 		}},
 	{ID: "secrets/names-with-any-character", Category: "secrets",
@@ -89,12 +90,12 @@ var secretChecks = []Check{
 			name := t.name("secret") + "/ä b%"
 			t.trackSecret(name, bearer(t.s.cfg.APIKey))
 			t.mustStatus(t.call("POST", secretsPath, map[string]any{"secret_name": name, "secret_value": t.secretValue()}), http.StatusCreated)
-			if names, ex := t.listedSecrets(bearer(t.s.cfg.APIKey)); !has(names, name) {
+			if names, ex := t.listedSecrets(bearer(t.s.cfg.APIKey)); !slices.Contains(names, name) {
 				t.Errorf(ex, "the secret is not listed under its name")
 			}
 			t.mustStatus(t.call("PUT", secretPath(name), map[string]any{"secret_value": t.secretValue()}), http.StatusOK)
 			t.mustStatus(t.call("DELETE", secretPath(name), nil), http.StatusOK)
-			if names, ex := t.listedSecrets(bearer(t.s.cfg.APIKey)); has(names, name) {
+			if names, ex := t.listedSecrets(bearer(t.s.cfg.APIKey)); slices.Contains(names, name) {
 				t.Errorf(ex, "the deleted secret is still listed")
 			}
 		}},
@@ -104,7 +105,7 @@ var secretChecks = []Check{
 			name := t.name("absent")
 			t.trackSecret(name, bearer(t.s.cfg.APIKey))
 			t.errorAnswer(t.call("PUT", secretPath(name), map[string]any{"secret_value": t.secretValue()}), http.StatusNotFound, "NotFoundError")
-			if names, ex := t.listedSecrets(bearer(t.s.cfg.APIKey)); has(names, name) {
+			if names, ex := t.listedSecrets(bearer(t.s.cfg.APIKey)); slices.Contains(names, name) {
 				t.Errorf(ex, "the refused update created %q", name)
 			}
 		}},
@@ -117,7 +118,7 @@ var secretChecks = []Check{
 			if ex.str("secret_name") != name || ex.field("deleted") != true {
 				t.Errorf(ex, "want secret_name %q and deleted: true", name)
 			}
-			if names, lex := t.listedSecrets(bearer(t.s.cfg.APIKey)); has(names, name) {
+			if names, lex := t.listedSecrets(bearer(t.s.cfg.APIKey)); slices.Contains(names, name) {
 				t.Errorf(lex, "the deleted secret is still listed")
 			}
 			t.errorAnswer(t.call("DELETE", secretPath(name), nil), http.StatusNotFound, "NotFoundError")

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"reflect"
+	"slices"
 	"strings"
 )
 
@@ -37,7 +38,7 @@ func (t *checkRun) invalidSecret(name string, body string, loc ...any) {
 		t.trackSecret(name, bearer(t.s.cfg.APIKey))
 	}
 	t.invalid(t.call("POST", secretsPath, body), loc...)
-	if names, ex := t.listedSecrets(bearer(t.s.cfg.APIKey)); name != "" && has(names, name) {
+	if names, ex := t.listedSecrets(bearer(t.s.cfg.APIKey)); name != "" && slices.Contains(names, name) {
 		t.Errorf(ex, "the refused request created %q", name)
 	}
 }

@@ -123,12 +123,3 @@ func (t *checkRun) oneOf(ex *Exchange, what string, statuses ...int) bool {
 	t.Errorf(ex, "%s: want one of %v (the behaviour reference leaves the choice open), got %d", what, statuses, ex.Status)
 	return false
 }
-
-func has(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}

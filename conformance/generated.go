@@ -6,6 +6,7 @@ import (
 	"math"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -615,19 +616,10 @@ func outside(enum []any, t string) any {
 		return number(top+1, t)
 	}
 	v := notInEnum
-	for i := 2; contains(enum, v); i++ {
+	for i := 2; slices.Contains(enum, any(v)); i++ {
 		v = fmt.Sprintf("%s-%d", notInEnum, i)
 	}
 	return v
-}
-
-func contains(enum []any, v any) bool {
-	for _, e := range enum {
-		if e == v {
-			return true
-		}
-	}
-	return false
 }
 
 // param generates the cases of a path or query parameter. A path parameter is always text,

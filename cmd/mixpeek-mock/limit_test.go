@@ -62,14 +62,12 @@ func TestLimitListener(t *testing.T) {
 	}
 	l := limitListener(raw, 2)
 	defer l.Close()
-	var clients []net.Conn
 	for range 3 {
 		c, err := net.Dial("tcp", raw.Addr().String())
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer c.Close()
-		clients = append(clients, c)
 	}
 	first, _ := l.Accept()
 	if _, err := l.Accept(); err != nil {
