@@ -1,7 +1,9 @@
 package mockserver
 
 import (
+	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -126,18 +128,51 @@ func (s *Server) ctlResetOrg(c *call) (any, error) {
 }
 
 func (s *Server) ctlListRequests(c *call) (any, error) {
-	q := c.r.URL.Query()
-	f := JournalFilter{Method: q.Get("method"), OperationID: mixpeekkit.OperationID(q.Get("operation_id")),
-		OrganizationID: q.Get("organization_id"), KeyName: q.Get("key_name"), PathPrefix: q.Get("path_prefix")}
-	// control.yaml has checked that these are integers.
-	f.Status, _ = strconv.Atoi(q.Get("status"))
-	f.Limit, _ = strconv.Atoi(q.Get("limit"))
+	f, err := journalFilter(c.r.URL.Query())
+	if err != nil {
+		return nil, err
+	}
 	entries, total, dropped := s.journal.list(f)
 	return struct {
 		Entries []JournalEntry `json:"entries"`
 		Total   int            `json:"total"`
 		Dropped int            `json:"dropped"`
 	}{entries, total, dropped}, nil
+}
+
+// journalFilter reads GET /_mock/requests' query. control.yaml has checked the types; a filter
+// it does not name, or a value that could select nothing by mistake, is refused by name.
+func journalFilter(q url.Values) (JournalFilter, error) {
+	known := []string{"method", "operation_id", "status", "organization_id", "key_name", "path_prefix", "limit"}
+	for name := range q {
+		if !slices.Contains(known, name) {
+			return JournalFilter{}, errBadRequest(fmt.Sprintf("unknown filter %q: the filters are %s", name, strings.Join(known, ", ")), map[string]any{"filter": name})
+		}
+	}
+	f := JournalFilter{Method: q.Get("method"), OperationID: mixpeekkit.OperationID(q.Get("operation_id")),
+		OrganizationID: q.Get("organization_id"), KeyName: q.Get("key_name"), PathPrefix: q.Get("path_prefix")}
+	f.Limit, _ = strconv.Atoi(q.Get("limit"))
+	bad := func(name, why string) (JournalFilter, error) {
+		return JournalFilter{}, errBadRequest(fmt.Sprintf("filter %s=%q %s", name, q.Get(name), why), map[string]any{"filter": name})
+	}
+	if f.Method != "" && !slices.Contains([]string{"GET", "POST", "PUT", "PATCH", "DELETE"}, strings.ToUpper(f.Method)) {
+		return bad("method", "is not a method of the API: GET, POST, PUT, PATCH or DELETE")
+	}
+	if f.OperationID != "" && !slices.Contains(mixpeekkit.Operations(), f.OperationID) {
+		return bad("operation_id", "is not an operation of openapi.yaml (the control API is not journaled)")
+	}
+	if q.Has("status") {
+		status, _ := strconv.Atoi(q.Get("status"))
+		switch {
+		case status == 0:
+			f.Status = StatusClosed
+		case status < 100 || status > 599:
+			return bad("status", "is not an HTTP status (0 selects closed connections)")
+		default:
+			f.Status = status
+		}
+	}
+	return f, nil
 }
 
 func (s *Server) ctlClearRequests(*call) (any, error) {

@@ -2,6 +2,7 @@ package mockserver_test
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"strings"
@@ -259,5 +260,39 @@ func TestShutdownEndsFaultLatencies(t *testing.T) {
 	h.srv.Shutdown()
 	if status := <-got; status != http.StatusInternalServerError {
 		t.Errorf("the waiting call got %d, want the fault's 500", status)
+	}
+}
+
+// A fault that could match no call is refused with a 400 that says why, in Go and over HTTP.
+func TestFaultsThatCanMatchNothingAreRefused(t *testing.T) {
+	h := newHarness(t)
+	for _, tc := range []struct {
+		fault map[string]any
+		want  string
+	}{
+		{map[string]any{"path": "/v1/organisations/secrets", "status": 500}, `path "/v1/organisations/secrets"`},
+		{map[string]any{"path": "/v1/organizations/secrets/", "latency_ms": 5}, `path "/v1/organizations/secrets/"`},
+		{map[string]any{"path": "/v1/organizations/*/*/*/*/*/*/*", "latency_ms": 5}, `path "/v1/organizations/*/*/*/*/*/*/*"`},
+		{map[string]any{"method": "PUT", "path": "/v1/organizations/secrets", "latency_ms": 5}, "method PUT"},
+		{map[string]any{"operation_id": "list_secrets_v1_organizations_secrets_get", "path": "/v1/organizations/secrets/*", "latency_ms": 5}, "operation_id"},
+		{map[string]any{"path": "/v1/organizations/secrets", "method": "GET", "status": 409}, "status 409"},
+		{map[string]any{"operation_id": "nope", "status": 500}, `operation "nope" is not in openapi.yaml`},
+	} {
+		r := h.ctl("POST", "/_mock/faults", tc.fault)
+		if r.status != http.StatusBadRequest || !strings.Contains(string(r.raw), strings.ReplaceAll(tc.want, `"`, `\"`)) {
+			t.Errorf("%v: %d %s", tc.fault, r.status, r.raw)
+		}
+	}
+	for _, ok := range []map[string]any{
+		{"path": "/v1/organizations/secrets/stripe*", "latency_ms": 5},
+		{"path": "/v1/organizations/*/*/api-keys", "latency_ms": 5},
+		{"path": "/v1/organizations/users/*/api-keys/*/rotate", "status": 404},
+	} {
+		if r := h.ctl("POST", "/_mock/faults", ok); r.status != http.StatusCreated {
+			t.Errorf("%v refused: %d %s", ok, r.status, r.raw)
+		}
+	}
+	if _, err := h.srv.AddFault(mockserver.Fault{Path: "/v2/*", LatencyMS: 1}); !errors.Is(err, mockserver.ErrBadRequest) {
+		t.Errorf("in Go: %v", err)
 	}
 }

@@ -161,3 +161,42 @@ func TestJournalKeepsOnlyDeclaredMembers(t *testing.T) {
 		t.Errorf("journaled bodies (-want +got):\n%s", diff)
 	}
 }
+
+// status=0 selects the calls answered by closing the connection (StatusClosed in Go), and a
+// filter the journal does not know, or a value that can select nothing, is a 400 naming it.
+func TestJournalFilters(t *testing.T) {
+	h := newHarness(t)
+	h.ctl("POST", "/_mock/faults", map[string]any{"operation_id": "create_secret_v1_organizations_secrets_post", "close_connection": true, "times": 1})
+	req, _ := http.NewRequest("POST", h.url+secretsURL, strings.NewReader(`{"secret_name": "c", "secret_value": "v"}`))
+	req.Header.Set("Authorization", "Bearer "+adminKey)
+	if resp, err := http.DefaultClient.Do(req); err == nil {
+		resp.Body.Close()
+	}
+	h.send("GET", secretsURL, adminKey, nil)
+	h.send("GET", secretsURL, "", nil)
+
+	if got := h.ctl("GET", "/_mock/requests?status=0", nil).json(t)["entries"].([]any); len(got) != 1 || got[0].(map[string]any)["status"] != float64(0) {
+		t.Errorf("status=0: %v", got)
+	}
+	if got := h.srv.Requests(mockserver.JournalFilter{Status: mockserver.StatusClosed}); len(got) != 1 || got[0].Status != 0 {
+		t.Errorf("StatusClosed: %+v", got)
+	}
+	if got := h.srv.Requests(mockserver.JournalFilter{}); len(got) != 3 {
+		t.Errorf("the zero filter selects %d entries, want every one (3)", len(got))
+	}
+	for query, name := range map[string]string{
+		"stat=200":                "stat",
+		"method=FETCH":            "method",
+		"operation_id=mock_reset": "operation_id",
+		"status=42":               "status",
+		"status=600":              "status",
+	} {
+		r := h.ctl("GET", "/_mock/requests?"+query, nil)
+		if r.status != http.StatusBadRequest || !strings.Contains(string(r.raw), `\"`+name) && !strings.Contains(string(r.raw), name+"=") {
+			t.Errorf("%s: %d %s", query, r.status, r.raw)
+		}
+	}
+	if r := h.ctl("GET", "/_mock/requests?status=abc", nil); r.status != http.StatusUnprocessableEntity {
+		t.Errorf("status=abc: %d (a value of the wrong type breaks control.yaml: 422)", r.status)
+	}
+}

@@ -88,6 +88,9 @@ func (s *Server) AddFault(spec Fault) (Fault, error) {
 			return Fault{}, errBadRequest(fmt.Sprintf("operation %q does not declare %d", spec.OperationID, spec.Status), map[string]any{"operation_id": spec.OperationID, "status": spec.Status})
 		}
 	}
+	if err := s.faultCanApply(spec); err != nil {
+		return Fault{}, err
+	}
 	f := s.faults
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -95,6 +98,55 @@ func (s *Server) AddFault(spec Fault) (Fault, error) {
 	spec.ID = fmt.Sprintf("flt_%d", f.n)
 	f.rules = append(f.rules, &spec)
 	return spec, nil
+}
+
+// faultCanApply refuses a fault that no call of the 9 operations could meet: its method, path
+// pattern, operation ID and status together must fit at least one operation.
+func (s *Server) faultCanApply(spec Fault) error {
+	for _, op := range operations() {
+		if (spec.OperationID == "" || string(spec.OperationID) == op.id) &&
+			(spec.Method == "" || spec.Method == op.method) &&
+			(spec.Path == "" || patternFits(spec.Path, op.path)) &&
+			(spec.Status == 0 || s.contract.Route(op.id).Operation.Responses.Status(spec.Status) != nil) {
+			return nil
+		}
+	}
+	var given []string
+	if spec.Method != "" {
+		given = append(given, "method "+spec.Method)
+	}
+	if spec.Path != "" {
+		given = append(given, fmt.Sprintf("path %q (a pattern as Go's path.Match reads it, on the escaped path, where * does not cross /)", spec.Path))
+	}
+	if spec.OperationID != "" {
+		given = append(given, fmt.Sprintf("operation_id %q", spec.OperationID))
+	}
+	if spec.Status != 0 {
+		given = append(given, fmt.Sprintf("status %d (only on operations that declare it)", spec.Status))
+	}
+	return errBadRequest("the fault can match no call of the 9 operations: no operation fits "+strings.Join(given, " and "),
+		map[string]any{"path": spec.Path, "method": spec.Method})
+}
+
+// patternFits reports whether some path of the route template (where {name} is one non-empty
+// segment) matches the path.Match pattern, segment by segment.
+func patternFits(pattern, template string) bool {
+	ps, ts := strings.Split(pattern, "/"), strings.Split(template, "/")
+	if len(ps) != len(ts) {
+		return false
+	}
+	for i := range ps {
+		if strings.HasPrefix(ts[i], "{") {
+			if ps[i] == "" {
+				return false
+			}
+			continue
+		}
+		if ok, _ := path.Match(ps[i], ts[i]); !ok {
+			return false
+		}
+	}
+	return true
 }
 
 // Faults lists the installed faults, with how many calls each has applied to.
@@ -131,6 +183,14 @@ func (f *faults) remove(id string) bool {
 		}
 	}
 	return false
+}
+
+// reset removes every rule and starts the IDs and the dice again, as a new server has them.
+func (f *faults) reset() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	fresh := newFaults()
+	f.rules, f.n, f.dice = nil, 0, fresh.dice
 }
 
 func (f *faults) clear() int {

@@ -43,10 +43,16 @@ type JournalFilter struct {
 	Method                              string
 	OperationID                         mixpeekkit.OperationID
 	OrganizationID, KeyName, PathPrefix string
-	Status                              int
+	// Status selects the answers of one status; StatusClosed selects closed connections (the
+	// entries of status 0, status=0 over HTTP).
+	Status int
 	// Limit keeps the newest N matching entries (all when 0).
 	Limit int
 }
+
+// StatusClosed is the JournalFilter.Status of the calls answered by closing the connection
+// (a close_connection fault, a client gone), which the journal records with status 0.
+const StatusClosed = -1
 
 // Requests returns the journal's entries that match f, oldest first.
 func (s *Server) Requests(f JournalFilter) []JournalEntry {
@@ -63,7 +69,7 @@ func (f JournalFilter) match(e *JournalEntry) bool {
 		(f.OrganizationID == "" || f.OrganizationID == e.OrganizationID) &&
 		(f.KeyName == "" || f.KeyName == e.KeyName) &&
 		(f.PathPrefix == "" || strings.HasPrefix(e.Path, f.PathPrefix)) &&
-		(f.Status == 0 || f.Status == e.Status)
+		(f.Status == 0 || f.Status == e.Status || f.Status == StatusClosed && e.Status == 0)
 }
 
 // journal is a ring buffer of entries, so it cannot grow without bound. It fills up to size

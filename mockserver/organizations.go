@@ -109,8 +109,17 @@ func (s *Server) DeleteOrganization(id string) error { return s.store.deleteOrg(
 // ErrBadRequest when a key it would restore is now a key of another organization.
 func (s *Server) ResetOrganization(id string) error { return s.store.resetOrg(id) }
 
-// Reset returns every organization to the seed data; created ones are removed.
-func (s *Server) Reset() { s.store.reset() }
+// Reset returns the whole mock to its start (POST /_mock/reset): every organization to the
+// seed data (created ones are removed), no faults (their IDs start again at flt_1), an empty
+// journal, and the clock back to its source. The random source of IDs is not rewound.
+func (s *Server) Reset() {
+	s.store.reset()
+	s.faults.reset()
+	s.journal.clear()
+	s.clockMu.Lock()
+	s.clockOffset = 0
+	s.clockMu.Unlock()
+}
 
 // APIKeys lists the API keys of a user of an organization, revoked ones included, in the
 // order they were created (ErrNotFound for an unknown organization or user).

@@ -232,3 +232,23 @@ func TestValidationMessagesNeverEchoValues(t *testing.T) {
 		t.Errorf("%d %s", r.status, r.raw)
 	}
 }
+
+// A method the path does not serve is 405 MethodNotAllowedError, with the methods it does
+// serve in Allow, on the API and the control API alike; no key is needed to learn it.
+func TestMethodNotAllowedSaysWhatIs(t *testing.T) {
+	h := newHarness(t)
+	for path, want := range map[string]string{
+		secretsURL:              "GET, POST",
+		secretsURL + "/s":       "PUT, DELETE",
+		adminKeys:               "GET, POST",
+		adminKeys + "/k":        "PATCH, DELETE",
+		adminKeys + "/k/rotate": "POST",
+		"/_mock/faults":         "GET, POST, DELETE",
+		"/_mock/clock":          "GET, POST",
+	} {
+		r := h.send("TRACE", path, "", nil)
+		if r.status != http.StatusMethodNotAllowed || r.errorType(t) != "MethodNotAllowedError" || r.header.Get("Allow") != want {
+			t.Errorf("TRACE %s: %d %q, Allow %q, want %q", path, r.status, r.errorType(t), r.header.Get("Allow"), want)
+		}
+	}
+}

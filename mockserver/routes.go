@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -106,10 +107,25 @@ var routes = sync.OnceValues(func() (*mux.Router, error) {
 		serverOf(req).writeError(w, errRouteNotFound())
 	})
 	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		w.Header().Set("Allow", strings.Join(allowedMethods(r, req), ", "))
 		serverOf(req).writeError(w, errMethodNotAllowedOn(req.Method))
 	})
 	return r, nil
 })
+
+// allowedMethods are the methods the router serves on the request's path, for a 405's Allow.
+func allowedMethods(r *mux.Router, req *http.Request) []string {
+	var out []string
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		probe := req.Clone(req.Context())
+		probe.Method = m
+		var match mux.RouteMatch
+		if r.Match(probe, &match) && match.MatchErr == nil {
+			out = append(out, m)
+		}
+	}
+	return out
+}
 
 type serverKey struct{}
 

@@ -154,6 +154,44 @@ func TestResetReturnsToTheSeed(t *testing.T) {
 	}
 }
 
+// One reset returns the whole mock to its start: organizations, faults (their IDs too),
+// journal, and the clock back to its source; a reset of one organization touches only it.
+func TestResetReturnsEverythingToTheStart(t *testing.T) {
+	h := newHarness(t)
+	start := h.srv.Now()
+	tenant, _ := h.srv.CreateOrganization(mockserver.Organization{})
+	h.ctl("POST", "/_mock/faults", map[string]any{"operation_id": "list_secrets_v1_organizations_secrets_get", "latency_ms": 1})
+	h.send("GET", secretsURL, adminKey, nil)
+	h.ctl("POST", "/_mock/clock", map[string]any{"advance": "48h"})
+
+	// A reset of one organization touches nothing else.
+	if r := h.ctl("POST", "/_mock/orgs/"+tenant.ID+"/reset", nil); r.status != http.StatusOK {
+		t.Fatalf("reset of one organization: %d", r.status)
+	}
+	if len(h.srv.Faults()) != 1 || len(h.srv.Requests(mockserver.JournalFilter{})) != 1 || h.srv.Now().Sub(start) < 48*time.Hour {
+		t.Errorf("a reset of one organization touched the faults, journal or clock")
+	}
+
+	if r := h.ctl("POST", "/_mock/reset", nil); r.status != http.StatusOK {
+		t.Fatalf("reset: %d", r.status)
+	}
+	if n := len(h.srv.Organizations()); n != 1 {
+		t.Errorf("%d organizations after reset, want the seed's 1", n)
+	}
+	if f := h.srv.Faults(); len(f) != 0 {
+		t.Errorf("faults after reset: %+v", f)
+	}
+	if j := h.srv.Requests(mockserver.JournalFilter{}); len(j) != 0 {
+		t.Errorf("journal after reset: %d entries", len(j))
+	}
+	if now := h.srv.Now(); !now.Equal(start) {
+		t.Errorf("the clock shows %s after reset, want its source's %s", now, start)
+	}
+	if f, err := h.srv.AddFault(mockserver.Fault{LatencyMS: 1}); err != nil || f.ID != "flt_1" {
+		t.Errorf("the first fault after reset is %q (%v), want flt_1", f.ID, err)
+	}
+}
+
 // With a fixed clock and a seeded random source, two servers answer byte for byte alike.
 func TestDeterministicAnswers(t *testing.T) {
 	run := func() []string {
