@@ -1,13 +1,39 @@
 #!/usr/bin/env bash
-# Start mixpeek-mock with fixtures, wait until /_mock/health answers, run a client against
-# it, and stop the mock, whatever the client did. The client is the command given as
-# arguments (default: the conformance suite). It finds the mock through the environment:
-#   MIXPEEK_BASE_URL, MIXPEEK_API_KEY, MIXPEEK_USER_EMAIL, MIXPEEK_PEER_API_KEY
-# Usage: examples/ci/run-with-mock.sh [command args...]
-# Needs Go and curl (a GitHub-hosted runner has both).
+# Start mixpeek-mock with fixtures, wait until /_mock/health answers, run a client against it,
+# and stop the mock, whatever the client did; the script exits with the client's exit code.
+# Copy it (and fixtures.yaml, or your own) into your repository: it needs no clone of this one.
+#
+# Usage: run-with-mock.sh [command args...]
+#   The client is the command given (default: mixpeek-conformance -destructive, when it is on
+#   PATH or in MIXPEEK_CONFORMANCE_BIN). It finds the mock through the environment:
+#   MIXPEEK_BASE_URL, MIXPEEK_API_KEY, MIXPEEK_USER_EMAIL, MIXPEEK_PEER_API_KEY.
+#
+# Settings (environment; defaults are those of the example fixtures.yaml):
+#   MIXPEEK_MOCK_BIN       the mixpeek-mock binary (default: mixpeek-mock on PATH)
+#   MIXPEEK_MOCK_FIXTURES  the fixture file (default: fixtures.yaml beside this script)
+#   MIXPEEK_API_KEY, MIXPEEK_USER_EMAIL, MIXPEEK_PEER_API_KEY   what the fixtures hold
+# Needs curl (a GitHub-hosted runner has it).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../.." && pwd)
+
+bin=${MIXPEEK_MOCK_BIN:-$(command -v mixpeek-mock || true)}
+if [ -z "$bin" ] || [ ! -x "$bin" ]; then
+  echo "run-with-mock.sh: mixpeek-mock not found: put it on PATH or set MIXPEEK_MOCK_BIN;" >&2
+  echo "  install it with: go install github.com/mixpeekkit/mixpeekkit/cmd/mixpeek-mock@latest" >&2
+  exit 2
+fi
+fixtures=${MIXPEEK_MOCK_FIXTURES:-$here/fixtures.yaml}
+[ -f "$fixtures" ] || { echo "run-with-mock.sh: no fixture file at $fixtures (set MIXPEEK_MOCK_FIXTURES)" >&2; exit 2; }
+if [ "$#" -eq 0 ]; then
+  conformance=${MIXPEEK_CONFORMANCE_BIN:-$(command -v mixpeek-conformance || true)}
+  if [ -z "$conformance" ]; then
+    echo "run-with-mock.sh: give the client to run, or put mixpeek-conformance on PATH (or set MIXPEEK_CONFORMANCE_BIN):" >&2
+    echo "  go install github.com/mixpeekkit/mixpeekkit/cmd/mixpeek-conformance@latest" >&2
+    exit 2
+  fi
+  set -- "$conformance" -destructive
+fi
+
 tmp=$(mktemp -d)
 pid=
 cleanup() {
@@ -16,24 +42,16 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# MIXPEEK_MOCK_BIN: an installed mixpeek-mock (go install .../cmd/mixpeek-mock@VERSION);
-# otherwise it is built from this repository. Built, not `go run`, so SIGTERM reaches it.
-bin=${MIXPEEK_MOCK_BIN:-}
-if [ -z "$bin" ]; then
-  (cd "$root" && go build -o "$tmp/mixpeek-mock" ./cmd/mixpeek-mock)
-  bin="$tmp/mixpeek-mock"
-fi
-"$bin" -addr 127.0.0.1:0 -fixtures "$here/fixtures.yaml" >"$tmp/out" 2>"$tmp/err" &
+"$bin" -addr 127.0.0.1:0 -fixtures "$fixtures" >"$tmp/out" 2>"$tmp/err" &
 pid=$!
-
 # The mock prints "listening on URL" once it accepts connections; port 0 picked a free port.
 for _ in $(seq 1 100); do
   grep -q '^listening on ' "$tmp/out" && break
-  kill -0 "$pid" 2>/dev/null || { cat "$tmp/err" >&2; exit 1; }
+  kill -0 "$pid" 2>/dev/null || { echo "run-with-mock.sh: the mock stopped:" >&2; cat "$tmp/err" >&2; exit 1; }
   sleep 0.1
 done
 base=$(sed -n 's/^listening on //p' "$tmp/out")
-[ -n "$base" ] || { echo "the mock did not start" >&2; cat "$tmp/err" >&2; exit 1; }
+[ -n "$base" ] || { echo "run-with-mock.sh: the mock did not start" >&2; cat "$tmp/err" >&2; exit 1; }
 for _ in $(seq 1 50); do
   curl -fsS "$base/_mock/health" >/dev/null 2>&1 && break
   sleep 0.1
@@ -41,12 +59,13 @@ done
 curl -fsS "$base/_mock/health" >/dev/null
 
 export MIXPEEK_BASE_URL="$base"
-export MIXPEEK_API_KEY=sk_ci_admin_key_for_the_mock_only_0000000000000000
-export MIXPEEK_USER_EMAIL=ci-owner@example.com
-export MIXPEEK_PEER_API_KEY=sk_ci_peer_admin_key_for_the_mock_only_00000000000
-if [ "$#" -eq 0 ]; then
-  # The default client: the conformance suite of this repository, every check.
-  (cd "$root" && go run ./cmd/mixpeek-conformance -destructive)
-else
-  "$@"
+export MIXPEEK_API_KEY=${MIXPEEK_API_KEY:-sk_ci_admin_key_for_the_mock_only_0000000000000000}
+export MIXPEEK_USER_EMAIL=${MIXPEEK_USER_EMAIL:-ci-owner@example.com}
+export MIXPEEK_PEER_API_KEY=${MIXPEEK_PEER_API_KEY:-sk_ci_peer_admin_key_for_the_mock_only_00000000000}
+status=0
+"$@" || status=$?
+if [ "$status" -ne 0 ]; then
+  echo "run-with-mock.sh: the client exited with $status; the mock's log:" >&2
+  cat "$tmp/err" >&2
 fi
+exit "$status"
