@@ -138,3 +138,26 @@ func TestReadmeNamesExistingTests(t *testing.T) {
 		}
 	}
 }
+
+// Every file or folder of this repository the README points at exists in a clone.
+func TestReadmePointsAtFilesThatExist(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	prose := regexp.MustCompile("(?s)```.*?```").ReplaceAllString(string(readme), "")
+	paths := regexp.MustCompile("`([a-z][a-z0-9_./-]*(?:\\.(?:go|md|yaml|yml|json|sh)|/))`").FindAllStringSubmatch(prose, -1)
+	links := regexp.MustCompile(`\]\(([a-z][a-z0-9_./-]*\.(?:md|yaml|go))(?:#[a-z0-9-]*)?\)`).FindAllStringSubmatch(prose, -1)
+	if len(paths) < 10 {
+		t.Fatalf("found %d paths in README.md: the pattern no longer finds them", len(paths))
+	}
+	for _, m := range append(paths, links...) {
+		p := strings.TrimSuffix(m[1], "/")
+		if !strings.Contains(p, "/") || strings.HasPrefix(p, "v1/") {
+			continue // a bare file name, read in its context, or a URL path
+		}
+		if _, err := os.Stat(p); err != nil {
+			t.Errorf("README.md points at %s, which is not in the repository", m[1])
+		}
+	}
+}
