@@ -327,23 +327,23 @@ func TestHelpListsEveryMirror(t *testing.T) {
 			if code != 0 {
 				t.Errorf("exit %d, want 0", code)
 			}
-			if stdout != "" {
-				t.Errorf("stdout: %q", stdout)
+			if stderr != "" {
+				t.Errorf("-help wrote to stderr: %q (usage belongs on stdout)", stderr)
 			}
-			if !strings.Contains(stderr, "Usage:") {
-				t.Errorf("no usage on stderr: %q", stderr)
+			if !strings.Contains(stdout, "Usage:") {
+				t.Errorf("no usage on stdout: %q", stdout)
 			}
 			envs := []string{"MIXPEEK_BASE_URL", "MIXPEEK_API_KEY", "MIXPEEK_USER_EMAIL", "MIXPEEK_PEER_API_KEY",
 				"MIXPEEK_CONFORMANCE_DESTRUCTIVE", "MIXPEEK_CONFORMANCE_RUN", "MIXPEEK_CONFORMANCE_PREFIX",
 				"MIXPEEK_CONFORMANCE_TIMEOUT", "MIXPEEK_CONFORMANCE_FORMAT", "MIXPEEK_CONFORMANCE_OUT",
 				"MIXPEEK_CONFORMANCE_EXPLORE", "MIXPEEK_CONFORMANCE_SEED", "MIXPEEK_CONFORMANCE_RATE"}
 			for _, e := range envs {
-				if !strings.Contains(stderr, e) {
+				if !strings.Contains(stdout, e) {
 					t.Errorf("usage does not list %s", e)
 				}
 			}
 			for _, f := range []string{"-base-url", "-api-key", "-user-email", "-peer-api-key", "-destructive", "-list", "-format", "-out", "-timeout", "-run", "-prefix", "-explore", "-seed", "-rate"} {
-				if !strings.Contains(stderr, f) {
+				if !strings.Contains(stdout, f) {
 					t.Errorf("usage does not list %s", f)
 				}
 			}

@@ -43,7 +43,7 @@ var mirrors = []cli.Mirror{
 // replays that shrink a failure, gentle on a shared staging server.
 const defaultRate = 20
 
-func parse(args []string, getenv func(string) string, stderr io.Writer) (options, error) {
+func parse(args []string, getenv func(string) string, stdout io.Writer) (options, error) {
 	fs := flag.NewFlagSet("mixpeek-conformance", flag.ContinueOnError)
 	o := options{format: "text"}
 	o.cfg.RequestTimeout = 10 * time.Second
@@ -64,7 +64,7 @@ func parse(args []string, getenv func(string) string, stderr io.Writer) (options
 	fs.Float64Var(&o.cfg.Rate, "rate", o.cfg.Rate, "requests per second of the exploration, its walk and its shrinking (0: unbounded)")
 	fs.BoolVar(&o.list, "list", false, "list the checks and exit")
 	intro := "Usage: mixpeek-conformance -base-url URL -api-key KEY -user-email EMAIL [flags]\n\nChecks a server of the Mixpeek secrets and API-key endpoints against the contract."
-	if _, err := cli.Parse(fs, intro, mirrors, args, getenv, stderr); err != nil {
+	if _, err := cli.Parse(fs, intro, mirrors, args, getenv, stdout); err != nil {
 		return o, err
 	}
 	switch {
@@ -84,7 +84,7 @@ func parse(args []string, getenv func(string) string, stderr io.Writer) (options
 
 // run is the command: it returns the exit code.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) (code int) {
-	o, err := parse(args, getenv, stderr)
+	o, err := parse(args, getenv, stdout)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
 	}

@@ -240,7 +240,10 @@ func TestHelp(t *testing.T) {
 			if line.Len() != 0 {
 				t.Errorf("exitCode printed %q for -help, want nothing", line.String())
 			}
-			usage := stderr.String()
+			if stderr.Len() != 0 {
+				t.Errorf("-help wrote to stderr: %q (usage belongs on stdout)", stderr.String())
+			}
+			usage := stdout.String()
 			for _, want := range []string{"Usage: mixpeek-mock", "ENCRYPTION_KEY", "-addr", "-admin-key", "-admin-email", "-log-format", "MIXPEEK_MOCK_ADDR"} {
 				if !strings.Contains(usage, want) {
 					t.Errorf("usage does not mention %q:\n%s", want, usage)

@@ -44,7 +44,7 @@ var mirrors = []cli.Mirror{
 	{Flag: "max-connections", Env: "MIXPEEK_MOCK_MAX_CONNECTIONS"},
 }
 
-func parse(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
+func parse(args []string, getenv func(string) string, stdout io.Writer) (config, error) {
 	fs := flag.NewFlagSet("mixpeek-mock", flag.ContinueOnError)
 	def, err := fixtures.Default()
 	if err != nil {
@@ -65,7 +65,7 @@ func parse(args []string, getenv func(string) string, stderr io.Writer) (config,
 	fs.DurationVar(&c.idleTimeout, "idle-timeout", c.idleTimeout, "how long an idle keep-alive connection stays open")
 	fs.IntVar(&c.maxConnections, "max-connections", c.maxConnections, "connections served at once; more wait to be accepted")
 	intro := "Usage: mixpeek-mock [flags]\n\nServes the Mixpeek organization secrets and API-key endpoints from memory.\nENCRYPTION_KEY: Fernet keys (url-safe base64, 32 bytes), comma-separated, newest first."
-	set, err := cli.Parse(fs, intro, mirrors, args, getenv, stderr)
+	set, err := cli.Parse(fs, intro, mirrors, args, getenv, stdout)
 	if errors.Is(err, flag.ErrHelp) {
 		return c, errHelp
 	}
@@ -105,7 +105,7 @@ func seed(c config) (fixtures.Seed, error) {
 
 // run serves until ctx ends, then shuts down gracefully.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	c, err := parse(args, getenv, stderr)
+	c, err := parse(args, getenv, stdout)
 	if err != nil {
 		return err
 	}

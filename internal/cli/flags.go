@@ -1,5 +1,6 @@
 // Package cli is what the two commands share: flags with environment mirrors, parsed so that
-// no error message repeats a value (a flag's value or a stray argument may be a key).
+// no error message repeats a value (a flag's value or a stray argument may be a key), and the
+// version they print.
 package cli
 
 import (
@@ -8,6 +9,9 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"runtime/debug"
+	"strings"
+	"time"
 )
 
 // Mirror pairs a flag with the environment variable that sets it when the flag is absent.
@@ -15,13 +19,19 @@ type Mirror struct{ Flag, Env string }
 
 var invalidValue = regexp.MustCompile(`^invalid (?:boolean )?value .* for (?:flag )?(-[^:\s]+)`)
 
+// booleans are the values a boolean flag or its environment mirror accepts (strconv.ParseBool).
+const booleans = "1, t, T, TRUE, true, True, 0, f, F, FALSE, false, False"
+
 // Parse parses args into fs, then sets every flag that was not given from its environment
 // mirror. Flags must be declared with their built-in defaults, never with environment values:
-// flag prints defaults in its usage, and a key must not be. With -help it prints usage (intro,
-// the mirrors, the flags) to stderr and returns flag.ErrHelp; every other error is one line.
-// It returns which flags were set, by flag or environment.
-func Parse(fs *flag.FlagSet, intro string, mirrors []Mirror, args []string, getenv func(string) string, stderr io.Writer) (map[string]bool, error) {
+// flag prints defaults in its usage, and a key must not be. Parse adds -version. With -help it
+// prints usage (intro, the mirrors, the flags) to out, with -version the command's name and
+// Version(); either returns flag.ErrHelp (the caller exits 0). Every other error is one line
+// that names the flag or the variable, never its value. It returns which flags were set, by
+// flag or environment.
+func Parse(fs *flag.FlagSet, intro string, mirrors []Mirror, args []string, getenv func(string) string, out io.Writer) (map[string]bool, error) {
 	fs.SetOutput(io.Discard) // flag's own report would repeat the caller's one error line
+	version := fs.Bool("version", false, "print the version and exit")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), intro+"\nEvery flag has an environment mirror:")
 		for _, m := range mirrors {
@@ -32,14 +42,18 @@ func Parse(fs *flag.FlagSet, intro string, mirrors []Mirror, args []string, gete
 	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fs.SetOutput(stderr)
+			fs.SetOutput(out)
 			fs.Usage()
 			return nil, err
 		}
 		if m := invalidValue.FindStringSubmatch(err.Error()); m != nil {
-			return nil, fmt.Errorf("not a valid value for %s (see -help)", m[1])
+			return nil, fmt.Errorf("%s: %s", m[1], notValid(fs.Lookup(strings.TrimPrefix(m[1], "-"))))
 		}
 		return nil, fmt.Errorf("%w (see -help)", err)
+	}
+	if *version {
+		fmt.Fprintln(out, fs.Name(), Version())
+		return nil, flag.ErrHelp
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected positional argument (%d given): every setting is a flag, see -help", fs.NArg())
@@ -49,10 +63,68 @@ func Parse(fs *flag.FlagSet, intro string, mirrors []Mirror, args []string, gete
 	for _, m := range mirrors {
 		if v := getenv(m.Env); v != "" && !set[m.Flag] {
 			if err := fs.Set(m.Flag, v); err != nil {
-				return nil, fmt.Errorf("%s: not a valid value for -%s", m.Env, m.Flag)
+				return nil, fmt.Errorf("%s (for -%s): %s", m.Env, m.Flag, notValid(fs.Lookup(m.Flag)))
 			}
 			set[m.Flag] = true
 		}
 	}
 	return set, nil
+}
+
+// notValid says that a value was refused and what the flag takes, by the flag's type.
+func notValid(f *flag.Flag) string {
+	g, _ := f.Value.(flag.Getter)
+	if g == nil {
+		return "not a valid value (see -help)"
+	}
+	switch g.Get().(type) {
+	case bool:
+		return "not a boolean: use one of " + booleans
+	case time.Duration:
+		return "not a duration: use a number with a unit, such as 30s, 1m30s or 500ms"
+	case int, int64, uint, uint64:
+		return "not a whole number"
+	case float64:
+		return "not a number"
+	}
+	return "not a valid value (see -help)"
+}
+
+// Stamped is the version a release build sets with
+// -ldflags "-X github.com/mixpeekkit/mixpeekkit/internal/cli.Stamped=v1.2.3"; Version prefers it.
+var Stamped string
+
+// Version is the version of the running binary: the stamped one, else the module version of
+// the build (go install module@v1.2.3), else the VCS revision the binary was built from (with
+// "+dirty" when the tree had changes), else "(devel)".
+func Version() string {
+	if Stamped != "" {
+		return Stamped
+	}
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "(devel)"
+	}
+	if v := info.Main.Version; v != "" && v != "(devel)" {
+		return v
+	}
+	var rev, modified string
+	for _, s := range info.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			modified = s.Value
+		}
+	}
+	if rev == "" {
+		return "(devel)"
+	}
+	if len(rev) > 12 {
+		rev = rev[:12]
+	}
+	if modified == "true" {
+		rev += "+dirty"
+	}
+	return "(devel) " + rev
 }
