@@ -201,3 +201,52 @@ func LeafOf(se *openapi3.SchemaError) Leaf {
 	}
 	return l
 }
+
+// Rule words the schema keyword a value failed in plain terms for a person reading a file or a
+// command's message ("must be at most 100 characters"), from the schema alone: no value.
+func Rule(l Leaf) string {
+	s := l.Schema
+	switch l.Field {
+	case "required":
+		return "is required"
+	case "type", "nullable":
+		if s == nil || s.Type == nil || len(s.Type.Slice()) != 1 {
+			return "has the wrong type"
+		}
+		article := map[string]string{"string": "a string", "integer": "a whole number", "number": "a number",
+			"boolean": "true or false", "array": "a list", "object": "a mapping of fields"}[s.Type.Slice()[0]]
+		if article == "" {
+			return "has the wrong type"
+		}
+		return "must be " + article
+	case "minLength":
+		if s.MinLength == 1 {
+			return "must not be empty"
+		}
+		return fmt.Sprintf("must be at least %d characters", s.MinLength)
+	case "maxLength":
+		return fmt.Sprintf("must be at most %d characters", *s.MaxLength)
+	case "minimum":
+		return fmt.Sprintf("must be at least %v", *s.Min)
+	case "maximum":
+		return fmt.Sprintf("must be at most %v", *s.Max)
+	case "minItems":
+		return fmt.Sprintf("must have at least %d items", s.MinItems)
+	case "maxItems":
+		return fmt.Sprintf("must have at most %d items", *s.MaxItems)
+	case "enum":
+		q := make([]string, len(s.Enum))
+		for i, v := range s.Enum {
+			q[i] = fmt.Sprint(v)
+		}
+		return "must be one of " + strings.Join(q, ", ")
+	case "format":
+		if s.Format == "date-time" {
+			return "must be a date and time in RFC 3339 form, such as 2030-01-01T00:00:00Z"
+		}
+		return "must be in the " + s.Format + " format"
+	case "pattern":
+		return "must match the pattern " + s.Pattern
+	}
+	return fmt.Sprintf("breaks the %q rule", l.Field)
+}
