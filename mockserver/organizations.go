@@ -49,7 +49,7 @@ func (s *Server) CreateOrganization(req Organization) (Organization, error) {
 	// Checked before anything is drawn from the random source, so a refused request shifts
 	// no later ID.
 	switch {
-	case req.OwnerEmail != "" && !emailRE.MatchString(req.OwnerEmail):
+	case req.OwnerEmail != "" && !fixtures.IsEmail(req.OwnerEmail):
 		return Organization{}, errBadRequest("owner_email is not an email address", nil)
 	case req.AdminKey != "" && !sensitive.IsKey(req.AdminKey):
 		return Organization{}, errInvalid("admin_key must be " + sensitive.KeyRule)
@@ -60,7 +60,7 @@ func (s *Server) CreateOrganization(req Organization) (Organization, error) {
 	// generated, before anything is drawn from the random source.
 	dry := tenant(req, "org_dryrun000000000", sensitive.KeyFrom("dry run"))
 	if _, err := build(fixtures.SeedOf(dry), s.contract, s.ring, &idGen{src: rand.Reader}, s.now()); err != nil {
-		return Organization{}, errBadRequest(strings.TrimPrefix(err.Error(), "seed: "), nil)
+		return Organization{}, errBadRequest(err.Error(), nil)
 	}
 	id, err := s.ids.orgID()
 	if err != nil {
@@ -75,7 +75,7 @@ func (s *Server) CreateOrganization(req Organization) (Organization, error) {
 	org := tenant(req, id, key)
 	built, err := build(fixtures.SeedOf(org), s.contract, s.ring, s.ids, s.now())
 	if err != nil {
-		return Organization{}, errBadRequest(strings.TrimPrefix(err.Error(), "seed: "), nil)
+		return Organization{}, errBadRequest(err.Error(), nil)
 	}
 	if err := s.store.addOrg(built.orgs[0]); err != nil {
 		return Organization{}, err

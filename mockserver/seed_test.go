@@ -1,6 +1,7 @@
 package mockserver_test
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
@@ -32,7 +33,7 @@ func TestSeedThatBreaksARuleIsRefused(t *testing.T) {
 		}), []string{`user 2 ("OWNER@acme.test")`, "used twice"}},
 		{"unknown permission", org(func(o *fixtures.Organization) {
 			o.Users[0].Keys = append(o.Users[0].Keys, fixtures.Key{Name: "k", Permissions: []string{"superuser"}})
-		}), []string{`api key 2 ("k")`, "/permissions/0", "enum"}},
+		}), []string{`api key 2 ("k"): permissions item 1 must be one of read, write, delete, admin`}},
 		{"bad email", org(func(o *fixtures.Organization) { o.Users[0].Email = "acme" }), []string{`user 1 ("acme")`, "not an email"}},
 		{"admin-key without admin", org(func(o *fixtures.Organization) { o.Users[0].Keys[0].Permissions = []string{"read"} }), []string{"admin-key lacks the admin permission"}},
 		{"status expired", org(func(o *fixtures.Organization) {
@@ -40,7 +41,7 @@ func TestSeedThatBreaksARuleIsRefused(t *testing.T) {
 		}), []string{`api key 2 ("k")`, "expires_at"}},
 		{"secret name too long", org(func(o *fixtures.Organization) {
 			o.Secrets = []fixtures.Secret{{Name: strings.Repeat("n", 101), Value: "SEED-SECRET-VALUE"}}
-		}), []string{"secret 1", `/secret_name: fails "maxLength"`}},
+		}), []string{"secret 1", "name must be at most 100 characters"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			srv, err := mockserver.New(mockserver.Options{Seed: tc.seed})
@@ -56,5 +57,34 @@ func TestSeedThatBreaksARuleIsRefused(t *testing.T) {
 				t.Error("the error shows a secret value")
 			}
 		})
+	}
+}
+
+// A rule error is a *fixtures.EntryError with the pointer of the member in the data, so that
+// fixtures.File.Locate can place it in the file the data came from.
+func TestSeedRuleErrorsPointAtTheMember(t *testing.T) {
+	for _, tc := range []struct {
+		edit    func(o *fixtures.Organization)
+		pointer string
+	}{
+		{func(o *fixtures.Organization) { o.Users[0].Email = "acme" }, "/organizations/0/users/0/email"},
+		{func(o *fixtures.Organization) { o.Users[0].Keys[0].Plaintext = "short" }, "/organizations/0/users/0/api_keys/0/key"},
+		{func(o *fixtures.Organization) { o.Users[0].Keys[0].Permissions = []string{"admin", "root"} }, "/organizations/0/users/0/api_keys/0/permissions/1"},
+		{func(o *fixtures.Organization) { o.Secrets = []fixtures.Secret{{Name: "a", Value: ""}} }, "/organizations/0/secrets/0/value"},
+		{func(o *fixtures.Organization) { o.Secrets = []fixtures.Secret{{Name: "", Value: "v"}} }, "/organizations/0/secrets/0/name"},
+		{func(o *fixtures.Organization) { o.Users[0].Keys[0].Status = "expired" }, "/organizations/0/users/0/api_keys/0/status"},
+		{func(o *fixtures.Organization) { o.Users[0].Keys[0].Name = "other" }, "/organizations/0"},
+	} {
+		o := fixtures.Org("Acme", "owner@acme.test", "")
+		tc.edit(&o)
+		_, err := mockserver.New(mockserver.Options{Seed: fixtures.SeedOf(o)})
+		var ee *fixtures.EntryError
+		if !errors.As(err, &ee) {
+			t.Errorf("want an *fixtures.EntryError at %s, got %T: %v", tc.pointer, err, err)
+			continue
+		}
+		if ee.Pointer != tc.pointer {
+			t.Errorf("%v: pointer %q, want %q", err, ee.Pointer, tc.pointer)
+		}
 	}
 }

@@ -120,7 +120,19 @@ var (
 	})
 )
 
-// New builds a server from opts, or says why it cannot.
+// OptionError is New's refusal of one of its Options: which one (the Options field's name:
+// "EncryptionKey", "Seed", "Faults") and why. For Seed, Err is a *fixtures.EntryError, which
+// fixtures.File.Locate places in the file the seed came from.
+type OptionError struct {
+	Option string
+	Err    error
+}
+
+func (e *OptionError) Error() string { return "mockserver: Options." + e.Option + ": " + e.Err.Error() }
+
+func (e *OptionError) Unwrap() error { return e.Err }
+
+// New builds a server from opts, or says why it cannot: an *OptionError names the option.
 func New(opts Options) (*Server, error) {
 	c, err := loadContract()
 	if err != nil {
@@ -155,9 +167,8 @@ func New(opts Options) (*Server, error) {
 		if s.ring, err = keyring.Generate(); err != nil {
 			return nil, err
 		}
-		s.log.Warn("no encryption key given: secrets are encrypted with a random key that ends with this process; set ENCRYPTION_KEY to keep tokens readable")
 	} else if s.ring, err = keyring.Parse(opts.EncryptionKey); err != nil {
-		return nil, err
+		return nil, &OptionError{Option: "EncryptionKey", Err: err}
 	}
 	seed, err := opts.Seed.OrDefault()
 	if err != nil {
@@ -165,7 +176,7 @@ func New(opts Options) (*Server, error) {
 	}
 	initial, err := build(seed, s.contract, s.ring, s.ids, s.now())
 	if err != nil {
-		return nil, err
+		return nil, &OptionError{Option: "Seed", Err: err}
 	}
 	s.store = newStore(initial)
 	if s.router, err = routes(); err != nil {
@@ -173,8 +184,13 @@ func New(opts Options) (*Server, error) {
 	}
 	for i, f := range opts.Faults {
 		if _, err := s.AddFault(f); err != nil {
-			return nil, fmt.Errorf("fault %d: %w", i+1, err)
+			return nil, &OptionError{Option: "Faults", Err: fmt.Errorf("fault %d: %w", i+1, err)}
 		}
+	}
+	// Warned only once everything else is accepted: a mock that does not start says why,
+	// and nothing else.
+	if opts.EncryptionKey == "" {
+		s.log.Warn("no encryption key given: secrets are encrypted with a random key that ends with this process; set ENCRYPTION_KEY to keep tokens readable")
 	}
 	return s, nil
 }

@@ -247,18 +247,18 @@ func TestNewRefusesBadOptions(t *testing.T) {
 		opts mockserver.Options
 		want string
 	}{
-		{"bad encryption key", mockserver.Options{EncryptionKey: "not-a-key"}, "encryption key 1 of 1"},
+		{"bad encryption key", mockserver.Options{EncryptionKey: "not-a-key"}, "mockserver: Options.EncryptionKey: key 1 of 1 is not"},
 		{"bad admin key", mockserver.Options{Seed: edit(func(s *fixtures.Seed) { s.Organizations[0].Users[0].Keys[0].Plaintext = "short" })}, `key must be "sk_"`},
 		{"bad email", mockserver.Options{Seed: edit(func(s *fixtures.Seed) { s.Organizations[0].Users[0].Email = "not-an-email" })}, "not an email"},
 		{"no admin-key", mockserver.Options{Seed: edit(func(s *fixtures.Seed) { s.Organizations[0].Users[0].Keys[0].Name = "other" })}, `no live key named "admin-key"`},
 		{"admin-key without admin", mockserver.Options{Seed: edit(func(s *fixtures.Seed) { s.Organizations[0].Users[0].Keys[0].Permissions = []string{"read"} })}, "lacks the admin permission"},
-		{"unknown permission", mockserver.Options{Seed: edit(func(s *fixtures.Seed) { s.Organizations[0].Users[0].Keys[0].Permissions = []string{"root"} })}, `breaks APIKeyCreateRequest of openapi.yaml: /permissions/0: fails "enum"`},
+		{"unknown permission", mockserver.Options{Seed: edit(func(s *fixtures.Seed) { s.Organizations[0].Users[0].Keys[0].Permissions = []string{"root"} })}, `api key 1 ("admin-key"): permissions item 1 must be one of read, write, delete, admin`},
 		{"key name too long", mockserver.Options{Seed: edit(func(s *fixtures.Seed) {
 			s.Organizations[0].Users[0].Keys = append(s.Organizations[0].Users[0].Keys, fixtures.Key{Name: strings.Repeat("k", 101)})
-		})}, `/name: fails "maxLength"`},
+		})}, "name must be at most 100 characters"},
 		{"empty secret value", mockserver.Options{Seed: edit(func(s *fixtures.Seed) {
 			s.Organizations[0].Secrets = []fixtures.Secret{{Name: "a", Value: ""}}
-		})}, `secret 1 ("a"): breaks CreateSecretRequest of openapi.yaml: /secret_value: fails "minLength"`},
+		})}, `secret 1 ("a"): value must not be empty`},
 		{"duplicate secret", mockserver.Options{Seed: edit(func(s *fixtures.Seed) {
 			s.Organizations[0].Secrets = []fixtures.Secret{{Name: "a", Value: "1"}, {Name: "a", Value: "2"}}
 		})}, "used twice"},

@@ -49,13 +49,19 @@ func TestBadFixturesAreRefused(t *testing.T) {
 	dup := writeFile(t, "dup.json", `{"organizations": [{"name": "A", "users": [{"email": "a@a.test", "api_keys": [
 		{"name": "admin-key", "permissions": ["admin"]}, {"name": "admin-key", "permissions": ["read"]}]}]}]}`)
 	typo := writeFile(t, "typo.json", `{"organisations": []}`)
+	// A rule of the mock (not of the file's structure), placed in the file by line and column.
+	email := writeFile(t, "acme.yaml", "organizations:\n  - name: Acme\n    users:\n      - email: nobody\n")
+	// No extension: read as YAML by its content, with the line of the problem (not one too low).
+	noExt := writeFile(t, "seed", "organizations:\n  - name: Acme\n    users:\n      - email: a@acme.test\n        api_keys:\n          - name: admin-key\n            permissions: [root]\n")
 	for _, tc := range []struct {
 		name string
 		args []string
 		want []string
 	}{
 		{"duplicate key name", []string{"-fixtures", dup}, []string{dup, `api key 2 ("admin-key")`, "already used"}},
-		{"unknown field", []string{"-fixtures", typo}, []string{typo, "organisations"}},
+		{"unknown field", []string{"-fixtures", typo}, []string{typo + `:1:2: "organisations" is not a field of the file (the fields are: organizations)`}},
+		{"rule of the mock", []string{"-fixtures", email}, []string{"mixpeek-mock: " + email + `:4:16: organization 1 ("Acme"), user 1 ("nobody"): email is not an email address`}},
+		{"no extension", []string{"-fixtures", noExt}, []string{noExt + `:7:27: organization 1 ("Acme"), user 1 ("a@acme.test"), api key 1 ("admin-key"): permissions item 1 must be one of read, write, delete, admin`}},
 		{"missing file", []string{"-fixtures", "/nonexistent/fixtures.json"}, []string{"/nonexistent/fixtures.json"}},
 		{"fixtures and admin key", []string{"-fixtures", dup, "-admin-key", "sk_" + strings.Repeat("a", 40)}, []string{"with -fixtures"}},
 		{"journal size", []string{"-journal-size", "0"}, []string{"-journal-size"}},
@@ -75,6 +81,9 @@ func TestBadFixturesAreRefused(t *testing.T) {
 			}
 			if strings.Count(line.String(), "\n") != 1 {
 				t.Errorf("not one line: %q", line.String())
+			}
+			if stderr.Len() != 0 || stdout.Len() != 0 {
+				t.Errorf("output before the error line: stdout %q, stderr %q", stdout.String(), stderr.String())
 			}
 		})
 	}

@@ -167,22 +167,22 @@ func TestUsageErrors(t *testing.T) {
 		{
 			name:    "encryption key that is not a key",
 			env:     map[string]string{"ENCRYPTION_KEY": "not-a-key"},
-			want:    "encryption key 1 of 1",
+			want:    "mixpeek-mock: ENCRYPTION_KEY: key 1 of 1 is not a url-safe base64 encoding of 32 bytes",
 			secrets: []string{"not-a-key"},
 		},
 		{
 			name:    "valid encryption key followed by garbage",
 			env:     map[string]string{"ENCRYPTION_KEY": validEncryptionKey + ",garbage"},
-			want:    "encryption key 2 of 2",
+			want:    "ENCRYPTION_KEY: key 2 of 2 is not",
 			secrets: []string{validEncryptionKey, "garbage"},
 		},
 		{
 			name:    "encryption key ring with an empty entry",
 			env:     map[string]string{"ENCRYPTION_KEY": validEncryptionKey + ","},
-			want:    "encryption key 2 of 2 is empty",
+			want:    "ENCRYPTION_KEY: key 2 of 2 is empty",
 			secrets: []string{validEncryptionKey},
 		},
-		{name: "admin email that is not an email", args: []string{"-admin-email", "nobody"}, want: "email is not an email address"},
+		{name: "admin email that is not an email", args: []string{"-admin-email", "nobody"}, want: `mixpeek-mock: -admin-email: "nobody" is not an email address`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -210,6 +210,9 @@ func TestUsageErrors(t *testing.T) {
 			}
 			if stdout.Len() != 0 {
 				t.Errorf("stdout = %q, want nothing (no banner before a usage error)", stdout.String())
+			}
+			if stderr.Len() != 0 {
+				t.Errorf("the log said %q before the error: a failure to start is one line", stderr.String())
 			}
 			for _, s := range tt.secrets {
 				if strings.Contains(msg, s) {
@@ -295,8 +298,11 @@ func TestPortInUse(t *testing.T) {
 	if code := exitCode(err, &line); code != 2 {
 		t.Errorf("exitCode(%v) = %d, want 2 (an address it cannot listen on)", err, code)
 	}
-	if !strings.HasPrefix(line.String(), "mixpeek-mock: ") || !strings.Contains(line.String(), "listen") {
-		t.Errorf("exitCode printed %q, want a line naming the listen failure", line.String())
+	if !strings.HasPrefix(line.String(), "mixpeek-mock: ") || !strings.Contains(line.String(), "-addr: listen tcp") {
+		t.Errorf("exitCode printed %q, want a line naming -addr and the listen failure", line.String())
+	}
+	if stderr.Len() != 0 {
+		t.Errorf("the log said %q before the error (the missing-key warning must not come first)", stderr.String())
 	}
 	if stdout.Len() != 0 {
 		t.Errorf("stdout = %q, want no banner when the address is busy", stdout.String())

@@ -75,6 +75,9 @@ func parse(args []string, getenv func(string) string, stdout io.Writer) (config,
 	switch {
 	case c.logFormat != "text" && c.logFormat != "json":
 		return c, usageError{fmt.Errorf("-log-format must be text or json")}
+	case !fixtures.IsEmail(c.adminEmail):
+		// An email is not a secret: repeating it shows the user what was read.
+		return c, usageError{fmt.Errorf("-admin-email: %q is not an email address", c.adminEmail)}
 	case c.adminKey != "" && !sensitive.IsKey(c.adminKey):
 		return c, usageError{errors.New("-admin-key must be " + sensitive.KeyRule)}
 	case c.fixtures != "" && (set["admin-key"] || set["admin-email"]):
@@ -89,18 +92,42 @@ func parse(args []string, getenv func(string) string, stdout io.Writer) (config,
 	return c, nil
 }
 
-// seed is the data the command serves: the fixture file, or the embedded default data set
-// with -admin-key and -admin-email applied to its owner's admin-key.
-func seed(c config) (fixtures.Seed, error) {
+// seed is the data the command serves: the fixture file (returned too, to place the mock's
+// errors in it), or the embedded default data set with -admin-key and -admin-email applied to
+// its owner's admin-key.
+func seed(c config) (fixtures.Seed, *fixtures.File, error) {
 	if c.fixtures != "" {
-		return fixtures.Load(c.fixtures)
+		f, err := fixtures.LoadFile(c.fixtures)
+		if err != nil {
+			return fixtures.Seed{}, nil, err
+		}
+		return f.Seed, f, nil
 	}
 	s, err := fixtures.Default()
 	if err != nil {
-		return s, err
+		return s, nil, err
 	}
 	s.Organizations[0] = s.Organizations[0].WithOwner(c.adminEmail, c.adminKey)
-	return s, nil
+	return s, nil, nil
+}
+
+// startError words a refusal of mockserver.New in the user's terms: the environment variable
+// of the encryption key, the place in the fixture file.
+func startError(err error, file *fixtures.File) error {
+	var oe *mockserver.OptionError
+	if !errors.As(err, &oe) {
+		return err
+	}
+	switch oe.Option {
+	case "EncryptionKey":
+		return fmt.Errorf("ENCRYPTION_KEY: %w", oe.Err)
+	case "Seed":
+		if file != nil {
+			return file.Locate(oe.Err)
+		}
+		return fmt.Errorf("-admin-key/-admin-email: %w", oe.Err)
+	}
+	return err
 }
 
 // run serves until ctx ends, then shuts down gracefully.
@@ -113,9 +140,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if c.logFormat == "json" {
 		handler = slog.NewJSONHandler(stderr, nil)
 	}
-	data, err := seed(c)
+	data, file, err := seed(c)
 	if err != nil {
 		return usageError{err}
+	}
+	// Listen first: every refusal (the address, the key, the data) is then the one line on
+	// stderr, with nothing logged before it.
+	ln, err := net.Listen("tcp", c.addr)
+	if err != nil {
+		return usageError{fmt.Errorf("-addr: %w", err)}
 	}
 	srv, err := mockserver.New(mockserver.Options{
 		EncryptionKey:   getenv("ENCRYPTION_KEY"),
@@ -126,14 +159,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		ControlToken:    c.controlToken,
 	})
 	if err != nil {
-		if c.fixtures != "" {
-			err = fmt.Errorf("%s: %w", c.fixtures, err)
-		}
-		return usageError{err}
-	}
-	ln, err := net.Listen("tcp", c.addr)
-	if err != nil {
-		return usageError{fmt.Errorf("listen: %w", err)}
+		ln.Close()
+		return usageError{startError(err, file)}
 	}
 	base := "http://" + ln.Addr().String()
 	printBanner(stdout, base, c, data, srv.Organizations())

@@ -31,15 +31,15 @@ func Parse(s string) (*Ring, error) {
 	for i, p := range parts {
 		p = strings.TrimSpace(p)
 		if p == "" {
-			return nil, fmt.Errorf("encryption key %d of %d is empty", i+1, len(parts))
+			return nil, fmt.Errorf("key %d of %d is empty", i+1, len(parts))
 		}
 		raw, err := base64.URLEncoding.DecodeString(p)
 		if err != nil || len(raw) != 32 {
-			return nil, fmt.Errorf("encryption key %d of %d is not a url-safe base64 encoding of 32 bytes", i+1, len(parts))
+			return nil, fmt.Errorf("key %d of %d is not a url-safe base64 encoding of 32 bytes", i+1, len(parts))
 		}
 		k, err := fernet.DecodeKey(p)
 		if err != nil {
-			return nil, fmt.Errorf("encryption key %d of %d: %v", i+1, len(parts), err)
+			return nil, fmt.Errorf("key %d of %d: %v", i+1, len(parts), err)
 		}
 		r.keys = append(r.keys, k)
 	}
