@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mixpeekkit/mixpeekkit/internal/cli"
 	"github.com/mixpeekkit/mixpeekkit/mockserver"
 )
 
@@ -535,8 +536,8 @@ func TestEndToEndCustomAdminKey(t *testing.T) {
 			if !strings.Contains(banner, "organization owner: owner@example.org") {
 				t.Errorf("banner does not name the custom owner:\n%s", banner)
 			}
-			if curl := in.banner[len(in.banner)-1]; !strings.Contains(curl, in.base+"/v1/organizations/secrets") {
-				t.Errorf("curl line = %q, want the secrets URL %s/v1/organizations/secrets", curl, in.base)
+			if !strings.Contains(banner, `curl -s -H "Authorization: Bearer <key>" `+in.base+"/v1/organizations/secrets") {
+				t.Errorf("banner does not show where the key goes in a secrets call:\n%s", banner)
 			}
 
 			status, body := in.get(t, "/v1/organizations/secrets", customAdminKey)
@@ -700,5 +701,102 @@ func TestStopDuringAFaultLatency(t *testing.T) {
 	}
 	if status := <-answered; status != http.StatusOK {
 		t.Errorf("the waiting call got %d, want 200", status)
+	}
+}
+
+// curlWords splits a try: line's command into words as a POSIX shell does for the forms the
+// banner prints (plain words and double-quoted ones).
+func curlWords(t *testing.T, cmd string) []string {
+	t.Helper()
+	var words []string
+	for rest := strings.TrimSpace(cmd); rest != ""; rest = strings.TrimSpace(rest) {
+		if rest[0] == '"' {
+			end := strings.IndexByte(rest[1:], '"')
+			if end < 0 {
+				t.Fatalf("unbalanced quote in %q", cmd)
+			}
+			words = append(words, rest[1:end+1])
+			rest = rest[end+2:]
+			continue
+		}
+		w, after, _ := strings.Cut(rest, " ")
+		if strings.ContainsAny(w, "$`'\\<>|;&") {
+			t.Fatalf("the try: line has %q, which a shell would not pass as printed: %q", w, cmd)
+		}
+		words = append(words, w)
+		rest = after
+	}
+	return words
+}
+
+// The banner's try: line works as printed, whatever the key, the data and the address: it is
+// performed here as curl would perform it, and must answer 200 with a JSON body.
+func TestTryLineWorksAsPrinted(t *testing.T) {
+	ownKey := "sk_" + strings.Repeat("t", 40)
+	fixture := writeFile(t, "acme.yaml", "organizations:\n  - name: Acme\n    users:\n      - email: owner@acme.test\n        api_keys:\n          - {name: admin-key, key: "+tenantKey+", permissions: [admin]}\n")
+	for _, tc := range []struct {
+		name string
+		args []string
+		env  map[string]string
+	}{
+		{"default", nil, nil},
+		{"admin key flag", []string{"-admin-key", ownKey}, nil},
+		{"admin key in the environment", nil, map[string]string{"MIXPEEK_MOCK_ADMIN_KEY": ownKey}},
+		{"fixture file", []string{"-fixtures", fixture}, nil},
+		{"every interface", []string{"-addr", "0.0.0.0:0"}, nil},
+		{"every interface, IPv6 form", []string{"-addr", ":0"}, nil},
+		{"control token", []string{"-control-token", "tok-1"}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			args := append([]string{"-addr", "127.0.0.1:0"}, tc.args...)
+			in := start(t, args, tc.env)
+			try := strings.TrimPrefix(in.banner[len(in.banner)-1], "try: ")
+			words := curlWords(t, try)
+			if len(words) < 3 || words[0] != "curl" || words[1] != "-s" {
+				t.Fatalf("try line %q is not a curl -s command", try)
+			}
+			req, err := http.NewRequest(http.MethodGet, words[len(words)-1], nil)
+			if err != nil {
+				t.Fatalf("try line %q: %v", try, err)
+			}
+			for i := 2; i < len(words)-1; i++ {
+				if words[i] != "-H" || i+1 >= len(words)-1 {
+					t.Fatalf("try line %q: unexpected word %q", try, words[i])
+				}
+				name, value, _ := strings.Cut(words[i+1], ": ")
+				req.Header.Set(name, value)
+				i++
+			}
+			resp, err := in.client.Do(req)
+			if err != nil {
+				t.Fatalf("try line %q: %v", try, err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK || !json.Valid(body) {
+				t.Errorf("try line %q answered %d %s", try, resp.StatusCode, body)
+			}
+			banner := strings.Join(in.banner, "\n")
+			if strings.Contains(banner, ownKey) || strings.Contains(banner, tenantKey) || strings.Contains(banner, "tok-1") {
+				t.Errorf("the banner prints the user's own key or token:\n%s", banner)
+			}
+			if host := strings.TrimPrefix(in.base, "http://"); strings.HasPrefix(host, "0.0.0.0") || strings.HasPrefix(host, "[::]") {
+				t.Errorf("the banner names %s, which is not an address to dial", in.base)
+			}
+			if every := strings.HasPrefix(tc.name, "every interface"); every != strings.Contains(banner, "bound to every interface") {
+				t.Errorf("banner for %s says whether it is bound to every interface wrongly:\n%s", tc.name, banner)
+			}
+		})
+	}
+}
+
+func TestVersion(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	err := run(context.Background(), []string{"-version"}, envMap(nil), &stdout, &stderr)
+	if code := exitCode(err, &stderr); code != 0 {
+		t.Fatalf("-version: exit %d (%v)", code, err)
+	}
+	if got, want := stdout.String(), "mixpeek-mock "+cli.Version()+"\n"; got != want || stderr.Len() != 0 {
+		t.Errorf("-version printed %q (stderr %q), want %q", got, stderr.String(), want)
 	}
 }

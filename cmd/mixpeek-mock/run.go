@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/mixpeekkit/mixpeekkit/fixtures"
@@ -162,8 +163,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		ln.Close()
 		return usageError{startError(err, file)}
 	}
-	base := "http://" + ln.Addr().String()
-	printBanner(stdout, base, c, data, srv.Organizations())
+	base, allInterfaces := dialable(ln.Addr())
+	printBanner(stdout, base, allInterfaces, c, data, srv.Organizations())
 
 	// Time-outs and a cap on connections: a slow or idle client cannot hold the mock's
 	// connections, nor its file descriptors, for ever.
@@ -187,11 +188,25 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	return nil
 }
 
-// printBanner tells how to authenticate. It shows the development key (the default data
-// set's), which is public; any other key (given with -admin-key or in a fixture file) is the
-// user's own and is not printed.
-func printBanner(w io.Writer, base string, c config, data fixtures.Seed, orgs []mockserver.Organization) {
+// dialable is the base URL a client on this machine can use: an address bound on every
+// interface (0.0.0.0, ::) is not one to dial, 127.0.0.1 is. It says whether that was the case.
+func dialable(addr net.Addr) (string, bool) {
+	tcp, ok := addr.(*net.TCPAddr)
+	if !ok || !tcp.IP.IsUnspecified() {
+		return "http://" + addr.String(), false
+	}
+	return "http://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(tcp.Port)), true
+}
+
+// printBanner tells how to authenticate, and ends with a try: line that works as printed. It
+// shows the development key (the default data set's), which is public; any other key (given
+// with -admin-key or in a fixture file) is the user's own and is not printed: the try: line
+// then asks the open health endpoint, and the line before it shows where the key goes.
+func printBanner(w io.Writer, base string, allInterfaces bool, c config, data fixtures.Seed, orgs []mockserver.Organization) {
 	fmt.Fprintf(w, "listening on %s\n", base)
+	if allInterfaces {
+		fmt.Fprintf(w, "bound to every interface (-addr %s): other machines reach it by this machine's address\n", c.addr)
+	}
 	devKey := ""
 	if def, err := fixtures.Default(); err == nil {
 		devKey = def.Organizations[0].AdminKey()
@@ -211,19 +226,19 @@ func printBanner(w io.Writer, base string, c config, data fixtures.Seed, orgs []
 			}
 		}
 	}
-	key := shown
-	switch {
-	case shown != "":
-		fmt.Fprintf(w, "admin key (development only, documented): %s\n", shown)
-	case c.fixtures != "":
-		fmt.Fprintln(w, "admin keys: those of the fixture file (not printed)")
-		key = "$MIXPEEK_API_KEY"
-	default:
-		fmt.Fprintln(w, "admin key: the one given with -admin-key / MIXPEEK_MOCK_ADMIN_KEY (not printed)")
-		key = "$MIXPEEK_MOCK_ADMIN_KEY"
-	}
-	fmt.Fprintf(w, "try: curl -s -H \"Authorization: Bearer %s\" %s/v1/organizations/secrets\n", key, base)
 	if c.controlToken != "" {
 		fmt.Fprintln(w, "control API: /_mock/ needs the control token (not printed); /_mock/health is open")
 	}
+	secrets := base + "/v1/organizations/secrets"
+	switch {
+	case shown != "":
+		fmt.Fprintf(w, "admin key (development only, documented): %s\n", shown)
+		fmt.Fprintf(w, "try: curl -s -H \"Authorization: Bearer %s\" %s\n", shown, secrets)
+		return
+	case c.fixtures != "":
+		fmt.Fprintf(w, "admin keys: those of the fixture file (not printed); with one: curl -s -H \"Authorization: Bearer <key>\" %s\n", secrets)
+	default:
+		fmt.Fprintf(w, "admin key: the one given with -admin-key / MIXPEEK_MOCK_ADMIN_KEY (not printed); with it: curl -s -H \"Authorization: Bearer <key>\" %s\n", secrets)
+	}
+	fmt.Fprintf(w, "try: curl -s %s/_mock/health\n", base)
 }
