@@ -42,11 +42,15 @@ type Config struct {
 	// Prefix starts the name of everything the run creates: 1 to 40 of A-Z a-z 0-9 _ -,
 	// always followed by a random run ID ("ct" and the run ID when empty).
 	Prefix string
-	// Run selects the checks whose ID matches this regular expression (all when empty).
+	// Run selects the checks whose ID matches this regular expression (all when empty); one
+	// that matches no check is refused (Select).
 	Run string
 	// Destructive enables the checks that would damage a non-conforming server: rotating or
 	// deleting the admin-key.
 	Destructive bool
+	// OnStart, when set, is called once the suite can run (the server answers and the
+	// credentials work), before the first check: what the run is about to do.
+	OnStart func(Plan)
 	// OnResult, when set, is called as each check finishes (progress for long runs).
 	OnResult func(Result)
 	// Explore, when above 0, enables the check explore/random-walk, which runs after the
@@ -60,6 +64,23 @@ type Config struct {
 	// Rate bounds the exploration to this many requests per second (its walk, the replays
 	// that shrink a failure, and its tidying); 0 for unbounded. The other checks are not paced.
 	Rate float64
+}
+
+// Plan is what a run is about to do: the server (its URL without credentials), the prefix of
+// everything it creates, and how many checks it selected.
+type Plan struct {
+	BaseURL string
+	Prefix  string
+	Checks  int
+}
+
+// String is the header line of a run: "checking URL: N checks, prefix P".
+func (p Plan) String() string {
+	plural := "s"
+	if p.Checks == 1 {
+		plural = ""
+	}
+	return fmt.Sprintf("checking %s: %d check%s, prefix %s", p.BaseURL, p.Checks, plural, p.Prefix)
 }
 
 // Check is one requirement of the contract, verified by requests.
@@ -106,11 +127,16 @@ func Checks() []Check {
 // cannot run: a bad Config, a server it cannot reach, or credentials it refuses. When ctx is
 // cancelled, Run cleans up and returns the report so far with an error.
 func Run(ctx context.Context, cfg Config) (*Report, error) {
+	began := time.Now()
 	s, err := start(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
 	rep := &Report{BaseURL: s.base.Redacted(), Prefix: s.prefix, Seed: s.seed}
+	defer func() { rep.Duration = time.Since(began) }()
+	if cfg.OnStart != nil {
+		cfg.OnStart(Plan{BaseURL: rep.BaseURL, Prefix: s.prefix, Checks: len(s.checks)})
+	}
 	s.runChecks(ctx, func(c Check) {
 		res := s.run(ctx, c)
 		if ctx.Err() != nil && res.Status == Fail {

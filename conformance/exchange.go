@@ -23,14 +23,20 @@ type Exchange struct {
 	ContentType  string                 `json:"content_type,omitempty"`
 	ResponseBody string                 `json:"response_body,omitempty"`
 	Error        string                 `json:"error,omitempty"`
-	json         map[string]any         // the decoded body (unredacted; never exported)
-	raw          json.RawMessage        // the body as received (unredacted; never exported)
+	// Curl is the request as a shell command that sends it again, with $MIXPEEK_API_KEY,
+	// $MIXPEEK_PEER_API_KEY, $KEY and $SECRET_VALUE for what a report must not show.
+	Curl string          `json:"curl,omitempty"`
+	json map[string]any  // the decoded body (unredacted; never exported)
+	raw  json.RawMessage // the body as received (unredacted; never exported)
 }
 
 // String is the exchange as a text report shows it: "> " lines for the request, "< " lines
 // for the answer.
 func (e *Exchange) String() string {
 	var b strings.Builder
+	if e.Curl != "" {
+		fmt.Fprintf(&b, "  $ %s\n", e.Curl)
+	}
 	fmt.Fprintf(&b, "  > %s %s\n  > Authorization: %s", e.Method, e.URL, e.Auth)
 	if e.RequestBody != "" {
 		fmt.Fprintf(&b, "\n  > %s", e.RequestBody)

@@ -6,7 +6,6 @@ import (
 	crand "crypto/rand"
 	"encoding/binary"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
@@ -35,9 +34,9 @@ var exploreChecks = []Check{
 func checkExplore(cfg Config) error {
 	switch {
 	case cfg.Explore < 0:
-		return errors.New("conformance: Explore must be 0 or more")
+		return &ConfigError{Field: "Explore", Problem: "must be 0 or more"}
 	case cfg.Rate < 0:
-		return errors.New("conformance: Rate must be 0 (unbounded) or more")
+		return &ConfigError{Field: "Rate", Problem: "must be 0 (unbounded) or more"}
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 )
 
 // preflight makes sure the server answers and the credentials are an admin key of the user
@@ -20,6 +21,15 @@ func (s *suite) preflight(ctx context.Context) error {
 	case code == http.StatusForbidden:
 		return fmt.Errorf("conformance: the API key is not an admin key (403 on listing API keys)")
 	case code == http.StatusNotFound:
+		// A wrong path in the base URL (a missing or extra /api) answers 404 too: listing
+		// secrets, which needs no user, tells the two apart.
+		secrets, err := s.probe(ctx, request{method: "GET", path: secretsPath, auth: bearer(s.cfg.APIKey)})
+		if err != nil {
+			return err
+		}
+		if secrets == http.StatusNotFound {
+			return fmt.Errorf("conformance: no such endpoint at %s%s (404, and 404 for the user's API keys too): is the path of the base URL right?", s.base.Redacted(), secretsPath)
+		}
 		return fmt.Errorf("conformance: user %q not found with this API key (404)", s.cfg.UserEmail)
 	case code != http.StatusOK:
 		return fmt.Errorf("conformance: listing the user's API keys answered %d, want 200", code)
@@ -57,6 +67,9 @@ func (s *suite) probe(ctx context.Context, r request) (int, error) {
 	}
 	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.DeadlineExceeded) {
 		return 0, fmt.Errorf("conformance: interrupted: %w", cause)
+	}
+	if ex != nil && strings.Contains(ex.Error, " timed out after ") {
+		return 0, fmt.Errorf("conformance: %s", ex.Error) // it was reached, and did not answer in time
 	}
 	if ex != nil && ex.Error != "" {
 		return 0, fmt.Errorf("conformance: cannot reach %s: %s", s.base.Redacted(), ex.Error)

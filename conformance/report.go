@@ -5,8 +5,11 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
+	"net/url"
 	"strings"
 	"time"
+
+	"github.com/mixpeekkit/mixpeekkit/internal/sensitive"
 )
 
 // Status is the outcome of one check.
@@ -17,6 +20,8 @@ const (
 	Pass Status = "pass"
 	Fail Status = "fail"
 	Skip Status = "skip"
+	// Error is the outcome of a run that stopped before its first check (Aborted).
+	Error Status = "error"
 )
 
 // Result is what one check found.
@@ -44,6 +49,8 @@ func (r Result) String() string {
 		return fmt.Sprintf("SKIP %s (%s)", r.ID, r.SkipReason)
 	case Fail:
 		return fmt.Sprintf("FAIL %s (%s)%s", r.ID, r.Duration.Round(time.Millisecond), note)
+	case Error:
+		return fmt.Sprintf("ERROR %s: %s", r.ID, r.SkipReason)
 	}
 	return fmt.Sprintf("PASS %s (%s)%s", r.ID, r.Duration.Round(time.Millisecond), note)
 }
@@ -75,10 +82,35 @@ type Report struct {
 	Passed    int      `json:"passed"`
 	Failed    int      `json:"failed"`
 	Skipped   int      `json:"skipped"`
+	// Errors is 1 for a run that stopped before its first check (Aborted), else 0.
+	Errors int `json:"errors,omitempty"`
+	// Duration is the whole run, from the first request to the end of cleanup.
+	Duration time.Duration `json:"duration_ns"`
 }
 
-// OK reports whether no check failed and nothing was left behind.
-func (r *Report) OK() bool { return r.Failed == 0 && len(r.Leftovers) == 0 }
+// OK reports whether no check failed, nothing was left behind and the run did not stop.
+func (r *Report) OK() bool { return r.Failed == 0 && r.Errors == 0 && len(r.Leftovers) == 0 }
+
+// Aborted is the report of a run that stopped before its first check with err (the server
+// cannot be reached, the key is refused, ...): one result of status Error that says why, so
+// that a CI system reading the JSON or JUnit report sees why nothing was checked.
+func Aborted(cfg Config, err error) *Report {
+	base := ""
+	if u, perr := url.Parse(strings.TrimRight(cfg.BaseURL, "/")); perr == nil {
+		base = u.Redacted()
+	}
+	why := sensitive.RedactKeys(err.Error())
+	for _, k := range []string{cfg.APIKey, cfg.PeerAPIKey} {
+		if k != "" {
+			why = strings.ReplaceAll(why, k, sensitive.Redacted)
+		}
+	}
+	return &Report{BaseURL: base, Prefix: cfg.Prefix, Errors: 1, Results: []Result{{
+		ID: "setup", Category: "setup", Status: Error, SkipReason: why,
+		Description: "the suite can run: the server answers, and the API key is an admin key of the user",
+		Failures:    []Failure{{Message: why}},
+	}}}
+}
 
 func (r *Report) add(res Result) {
 	r.Results = append(r.Results, res)
@@ -92,9 +124,19 @@ func (r *Report) add(res Result) {
 	}
 }
 
-// Summary is the closing line: "N passed, M failed, K skipped".
+// Summary is the closing line: "N passed, M failed, K skipped" (", 1 error" for a run that
+// stopped before its first check).
 func (r *Report) Summary() string {
-	return fmt.Sprintf("%d passed, %d failed, %d skipped", r.Passed, r.Failed, r.Skipped)
+	s := fmt.Sprintf("%d passed, %d failed, %d skipped", r.Passed, r.Failed, r.Skipped)
+	if r.Errors > 0 {
+		s += fmt.Sprintf(", %d error", r.Errors)
+	}
+	return s
+}
+
+// Closing is Summary with the run's total time: "N passed, M failed, K skipped in 1.234s".
+func (r *Report) Closing() string {
+	return r.Summary() + " in " + r.Duration.Round(time.Millisecond).String()
 }
 
 // WriteFailures writes each failed check with its description, its failures and the
@@ -116,7 +158,7 @@ func (r *Report) WriteFailures(w io.Writer) error {
 			fmt.Fprintf(&b, "    %s\n", l)
 		}
 	}
-	fmt.Fprintf(&b, "\n%s\n", r.Summary())
+	fmt.Fprintf(&b, "\n%s\n", r.Closing())
 	_, err := io.WriteString(w, b.String())
 	return err
 }
@@ -137,6 +179,7 @@ type junitSet struct {
 	Name     string      `xml:"name,attr"`
 	Tests    int         `xml:"tests,attr"`
 	Failures int         `xml:"failures,attr"`
+	Errors   int         `xml:"errors,attr"`
 	Skipped  int         `xml:"skipped,attr"`
 	Time     string      `xml:"time,attr"`
 	Cases    []junitCase `xml:"testcase"`
@@ -147,6 +190,7 @@ type junitCase struct {
 	Name    string        `xml:"name,attr"`
 	Time    string        `xml:"time,attr"`
 	Failure *junitFailure `xml:"failure,omitempty"`
+	Error   *junitFailure `xml:"error,omitempty"`
 	Skipped *junitFailure `xml:"skipped,omitempty"`
 }
 
@@ -157,7 +201,7 @@ type junitFailure struct {
 
 // WriteJUnit writes the report as JUnit XML, one testcase per check, for CI systems.
 func (r *Report) WriteJUnit(w io.Writer) error {
-	set := junitSet{Name: "mixpeek-conformance", Tests: len(r.Results), Failures: r.Failed, Skipped: r.Skipped}
+	set := junitSet{Name: "mixpeek-conformance", Tests: len(r.Results), Failures: r.Failed, Errors: r.Errors, Skipped: r.Skipped}
 	var total time.Duration
 	for _, res := range r.Results {
 		total += res.Duration
@@ -171,6 +215,8 @@ func (r *Report) WriteJUnit(w io.Writer) error {
 			c.Failure = &junitFailure{Message: res.Description, Text: strings.Join(text, "\n\n")}
 		case Skip:
 			c.Skipped = &junitFailure{Message: res.SkipReason}
+		case Error:
+			c.Error = &junitFailure{Message: res.SkipReason, Text: res.Description}
 		}
 		set.Cases = append(set.Cases, c)
 	}
@@ -180,7 +226,7 @@ func (r *Report) WriteJUnit(w io.Writer) error {
 		set.Cases = append(set.Cases, junitCase{Class: "cleanup", Name: "cleanup/leftovers", Time: "0",
 			Failure: &junitFailure{Message: "resources the run could not clean up", Text: strings.Join(r.Leftovers, "\n")}})
 	}
-	set.Time = seconds(total)
+	set.Time = seconds(max(total, r.Duration))
 	if _, err := io.WriteString(w, xml.Header); err != nil {
 		return err
 	}

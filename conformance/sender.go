@@ -46,6 +46,8 @@ func (s *suite) send(ctx context.Context, r request) (ex *Exchange, resp *http.R
 		}
 	}
 	ex = &Exchange{Method: r.method, URL: s.base.Redacted() + r.path, Auth: authShown(r.auth), RequestBody: s.show(body)}
+	ex.Curl = s.curlOf(r, ex.RequestBody)
+	parent := ctx
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.RequestTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, r.method, s.base.String()+r.path, bytes.NewReader(body))
@@ -62,15 +64,27 @@ func (s *suite) send(ctx context.Context, r request) (ex *Exchange, resp *http.R
 	if r.auth != "" {
 		req.Header.Set("Authorization", r.auth)
 	}
+	// A time-out says which request, after how long, and which setting bounds it.
+	timedOut := func(err error) bool {
+		if parent.Err() == nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			ex.Error = fmt.Sprintf("%s %s timed out after %s (the request timeout: -timeout, Config.RequestTimeout)", r.method, ex.URL, s.cfg.RequestTimeout)
+			return true
+		}
+		return false
+	}
 	resp, err = s.client.Do(req)
 	if err != nil {
-		ex.Error = s.redact(err.Error())
+		if !timedOut(err) {
+			ex.Error = s.redact(err.Error())
+		}
 		return ex, nil, errors.New("request failed")
 	}
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer+1))
 	resp.Body.Close()
 	if err != nil {
-		ex.Error = s.redact(err.Error())
+		if !timedOut(err) {
+			ex.Error = s.redact(err.Error())
+		}
 		return ex, resp, errors.New("reading the answer failed")
 	}
 	if len(raw) > maxAnswer {

@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"fmt"
+	"github.com/mixpeekkit/mixpeekkit/internal/sensitive"
 	"strings"
 )
 
@@ -288,12 +289,7 @@ func (w *world) describe(p played, vars map[string]string) string {
 
 // curl is a request as a shell command, with placeholders for every key and secret value.
 func (w *world) curl(r request, vars map[string]string) string {
-	var b strings.Builder
-	b.WriteString("curl -sS")
-	if r.method != "GET" {
-		b.WriteString(" -X " + r.method)
-	}
-	b.WriteString(" " + shellQuote(w.x.s.base.Redacted()+r.path))
+	auth := ""
 	if r.auth != "" {
 		key := strings.TrimPrefix(r.auth, "Bearer ")
 		v := vars[key]
@@ -305,16 +301,64 @@ func (w *world) curl(r request, vars map[string]string) string {
 		case v == "":
 			v = "$KEY" // a key no later step needs a name for
 		}
-		fmt.Fprintf(&b, ` -H "Authorization: Bearer %s"`, v)
+		auth = "Bearer " + v
 	}
-	if body, _ := r.body.(string); body != "" {
-		q := shellQuote(body)
+	body, _ := r.body.(string)
+	return curlCommand(r.method, w.x.s.base.Redacted()+r.path, auth, body, func(q string) string {
 		for i, v := range w.values {
 			q = strings.ReplaceAll(q, v, fmt.Sprintf(`'"$VALUE_%d"'`, i+1))
 		}
-		b.WriteString(" -H 'Content-Type: application/json' -d " + q)
+		return q
+	})
+}
+
+// curlCommand is the one form of a request as a shell command: auth is the Authorization
+// header's value with $PLACEHOLDERS for what must not be shown ("" for none), and placeholders
+// turns the single-quoted body into one where those stand for the values.
+func curlCommand(method, url, auth, body string, placeholders func(quoted string) string) string {
+	var b strings.Builder
+	b.WriteString("curl -sS")
+	if method != "GET" {
+		b.WriteString(" -X " + method)
+	}
+	b.WriteString(" " + shellQuote(url))
+	if auth != "" {
+		fmt.Fprintf(&b, ` -H "Authorization: %s"`, auth)
+	}
+	if body != "" {
+		b.WriteString(" -H 'Content-Type: application/json' -d " + placeholders(shellQuote(body)))
 	}
 	return b.String()
+}
+
+// curlOf is a request a check sent, as a shell command: the run's keys are
+// $MIXPEEK_API_KEY and $MIXPEEK_PEER_API_KEY, any other key $KEY, and a secret value of the
+// body $SECRET_VALUE.
+func (s *suite) curlOf(r request, shownBody string) string {
+	auth := ""
+	if r.auth != "" {
+		scheme, cred, found := strings.Cut(r.auth, " ")
+		switch {
+		case !found:
+			auth = dquoteSafe(s.redact(r.auth))
+		case cred == s.cfg.APIKey:
+			auth = scheme + " $MIXPEEK_API_KEY"
+		case s.cfg.PeerAPIKey != "" && cred == s.cfg.PeerAPIKey:
+			auth = scheme + " $MIXPEEK_PEER_API_KEY"
+		case s.redact(cred) != cred:
+			auth = scheme + " $KEY"
+		default:
+			auth = dquoteSafe(scheme + " " + cred)
+		}
+	}
+	return curlCommand(r.method, s.base.Redacted()+r.path, auth, shownBody, func(q string) string {
+		return strings.ReplaceAll(q, sensitive.Redacted, `'"$SECRET_VALUE"'`)
+	})
+}
+
+// dquoteSafe escapes s for the inside of a double-quoted shell word.
+func dquoteSafe(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `"`, `\"`, "$", `\$`, "`", "\\`").Replace(s)
 }
 
 // shellQuote quotes s for a POSIX shell.

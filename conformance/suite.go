@@ -3,7 +3,6 @@ package conformance
 import (
 	"context"
 	"crypto/rand"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -40,18 +39,18 @@ var loadContract = sync.OnceValues(func() (*contract.Contract, error) {
 // start checks the config, loads the contract, selects the checks and makes sure the
 // credentials work.
 func start(ctx context.Context, cfg Config) (*suite, error) {
-	if cfg.BaseURL == "" || cfg.APIKey == "" || cfg.UserEmail == "" {
-		return nil, errors.New("conformance: BaseURL, APIKey and UserEmail are required")
+	for _, f := range []struct{ field, value string }{{"BaseURL", cfg.BaseURL}, {"APIKey", cfg.APIKey}, {"UserEmail", cfg.UserEmail}} {
+		if f.value == "" {
+			return nil, &ConfigError{Field: f.field, Problem: "is required"}
+		}
 	}
 	base, err := url.Parse(strings.TrimRight(cfg.BaseURL, "/"))
 	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
-		return nil, fmt.Errorf("conformance: BaseURL must be an http or https URL")
+		return nil, &ConfigError{Field: "BaseURL", Problem: "must be an http or https URL, such as http://127.0.0.1:8080"}
 	}
-	var sel *regexp.Regexp
-	if cfg.Run != "" {
-		if sel, err = regexp.Compile(cfg.Run); err != nil {
-			return nil, fmt.Errorf("conformance: Run: %w", err)
-		}
+	checks, err := Select(cfg.Run)
+	if err != nil {
+		return nil, err
 	}
 	if err := checkExplore(cfg); err != nil {
 		return nil, err
@@ -86,23 +85,52 @@ func start(ctx context.Context, cfg Config) (*suite, error) {
 	case s.prefix == "":
 		s.prefix = "ct" + randomSuffix(6)
 	case !prefixRE.MatchString(s.prefix):
-		return nil, errors.New("conformance: Prefix must be 1 to 40 of A-Z a-z 0-9 _ -")
+		return nil, &ConfigError{Field: "Prefix", Problem: "must be 1 to 40 of A-Z a-z 0-9 _ -"}
 	default:
 		s.prefix += "-" + randomSuffix(6)
 	}
 	if err := s.preflight(ctx); err != nil {
 		return nil, err
 	}
-	for _, ch := range Checks() {
-		if sel == nil || sel.MatchString(ch.ID) {
-			s.checks = append(s.checks, ch)
-		}
-	}
+	s.checks = checks
 	s.seed = s.exploreSeed()
 	return s, nil
 }
 
 var prefixRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,40}$`)
+
+// ConfigError is a Config the suite refuses: which field and why. The command words it with
+// its flag and environment variable instead of the field.
+type ConfigError struct {
+	Field   string // "BaseURL", "Run", ...
+	Problem string // "is required", "matches no check", ...
+}
+
+func (e *ConfigError) Error() string { return "conformance: Config." + e.Field + " " + e.Problem }
+
+// Select is the checks a run with Config.Run = run would run, in their order: all of them
+// for "", those whose ID matches the regular expression otherwise. A pattern that is not a
+// regular expression, or that matches no check, is a *ConfigError: a run of no checks would
+// pass while checking nothing.
+func Select(run string) ([]Check, error) {
+	if run == "" {
+		return Checks(), nil
+	}
+	sel, err := regexp.Compile(run)
+	if err != nil {
+		return nil, &ConfigError{Field: "Run", Problem: "is not a regular expression: " + strings.TrimPrefix(err.Error(), "error parsing regexp: ")}
+	}
+	var out []Check
+	for _, c := range Checks() {
+		if sel.MatchString(c.ID) {
+			out = append(out, c)
+		}
+	}
+	if len(out) == 0 {
+		return nil, &ConfigError{Field: "Run", Problem: fmt.Sprintf("%q matches no check (the checks are listed by -list, or Checks())", run)}
+	}
+	return out, nil
+}
 
 // runChecks is the order of a run, for Run and Test alike: the safe checks, then cleanup,
 // then the destructive checks, which could cost the admin-key that cleanup needs. each runs

@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -82,6 +83,19 @@ func lines(s string) []string {
 	}
 	return out
 }
+
+// summary is a closing line without its total time ("N passed, ... in 1.2s"), or the line as
+// it is when it does not end with a time, so that a comparison with the summary fails.
+func summary(line string) string {
+	head, d, ok := strings.Cut(line, " in ")
+	if _, err := time.ParseDuration(d); !ok || err != nil {
+		return line
+	}
+	return head
+}
+
+// header is the first line of a text run: "checking URL: N checks, prefix P".
+var header = regexp.MustCompile(`^checking http://127\.0\.0\.1:\d+: \d+ checks?, prefix [A-Za-z0-9_-]+$`)
 
 func lastLine(s string) string {
 	ls := lines(s)
@@ -396,15 +410,19 @@ func TestConformingMockPasses(t *testing.T) {
 	}
 	ids := checkIDs()
 	got := lines(stdout)
-	if len(got) != len(ids)+1 {
-		t.Fatalf("%d lines, want one per check (%d) and the summary:\n%s", len(got), len(ids), stdout)
+	if len(got) != len(ids)+2 {
+		t.Fatalf("%d lines, want the header, one per check (%d) and the summary:\n%s", len(got), len(ids), stdout)
 	}
+	if want := fmt.Sprintf("checking %s: %d checks, prefix clipass-", mock.URL, len(ids)); !strings.HasPrefix(got[0], want) || !header.MatchString(got[0]) {
+		t.Errorf("first line %q, want the header %q…", got[0], want)
+	}
+	got = got[1:]
 	for i, id := range ids {
 		if !strings.HasPrefix(got[i], "PASS "+id+" ") {
 			t.Errorf("line %d: %q, want PASS %s", i, got[i], id)
 		}
 	}
-	if want := fmt.Sprintf("%d passed, 0 failed, 0 skipped", len(ids)); lastLine(stdout) != want {
+	if want := fmt.Sprintf("%d passed, 0 failed, 0 skipped", len(ids)); summary(lastLine(stdout)) != want {
 		t.Errorf("last line %q, want %q", lastLine(stdout), want)
 	}
 	noKeys(t, stdout, stderr)
@@ -506,6 +524,9 @@ func TestBrokenServerFails(t *testing.T) {
 		"> POST " + mock.URL + "/v1/organizations/secrets",
 		"< 200",
 		`"secret_value":"[REDACTED]"`,
+		// The failing request as a command that sends it again, with placeholders.
+		"$ curl -sS -X POST '" + mock.URL + `/v1/organizations/secrets' -H "Authorization: Bearer $MIXPEEK_API_KEY" -H 'Content-Type: application/json' -d '`,
+		`"secret_value":"'"$SECRET_VALUE"'"`,
 	} {
 		if !strings.Contains(section, want) {
 			t.Errorf("the failure section lacks %q:\n%s", want, section)
@@ -517,6 +538,10 @@ func TestBrokenServerFails(t *testing.T) {
 	var passed, failed, skipped int
 	if _, err := fmt.Sscanf(lastLine(stdout), "%d passed, %d failed, %d skipped", &passed, &failed, &skipped); err != nil {
 		t.Fatalf("last line %q: %v", lastLine(stdout), err)
+	}
+	// Every failure that shows a request shows the curl command that sends it again.
+	if ex, curls := strings.Count(stdout, "\n      > Authorization: "), strings.Count(stdout, "\n      $ curl -sS"); ex == 0 || curls != ex {
+		t.Errorf("%d exchanges shown, %d curl commands, want one each", ex, curls)
 	}
 	if failed < 1 || skipped != 0 || passed+failed != len(conformance.Checks()) {
 		t.Errorf("summary %q for %d checks", lastLine(stdout), len(conformance.Checks()))
@@ -563,8 +588,8 @@ func TestJSONToFile(t *testing.T) {
 		t.Errorf("stdout not empty: %q", stdout)
 	}
 	n := len(conformance.Checks())
-	if want := fmt.Sprintf("%d passed, 0 failed, 0 skipped\n", n); stderr != want {
-		t.Errorf("stderr %q, want the summary %q", stderr, want)
+	if l := lines(stderr); len(l) != 2 || !header.MatchString(l[0]) || summary(l[1]) != fmt.Sprintf("%d passed, 0 failed, 0 skipped", n) {
+		t.Errorf("stderr %q, want the header and the summary with the total time", stderr)
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -613,7 +638,7 @@ func TestTextToFile(t *testing.T) {
 		}
 	}
 	want := fmt.Sprintf("%d passed, 0 failed, 0 skipped", n)
-	if lastLine(string(data)) != want || strings.TrimSpace(stderr) != want {
+	if summary(lastLine(string(data))) != want || summary(strings.TrimSpace(stderr)) != want {
 		t.Errorf("file ends %q, stderr %q, want %q", lastLine(string(data)), stderr, want)
 	}
 }
@@ -648,8 +673,8 @@ func TestJUnit(t *testing.T) {
 				t.Errorf("testcase %d: %+v, want %s passed", i, s.Cases[i], id)
 			}
 		}
-		if want := fmt.Sprintf("%d passed, 0 failed, 0 skipped\n", len(ids)); stderr != want {
-			t.Errorf("stderr %q, want %q", stderr, want)
+		if l := lines(stderr); len(l) != 2 || !header.MatchString(l[0]) || summary(l[1]) != fmt.Sprintf("%d passed, 0 failed, 0 skipped", len(ids)) {
+			t.Errorf("stderr %q, want the header and the summary with the total time", stderr)
 		}
 		noKeys(t, stdout, stderr)
 	})
@@ -717,7 +742,7 @@ func TestWithoutPeerAndDestructiveSkips(t *testing.T) {
 	if n := strings.Count(stdout, "SKIP "); n != skipped {
 		t.Errorf("%d SKIP lines, want %d", n, skipped)
 	}
-	if want := fmt.Sprintf("%d passed, 0 failed, %d skipped", passed, skipped); lastLine(stdout) != want {
+	if want := fmt.Sprintf("%d passed, 0 failed, %d skipped", passed, skipped); summary(lastLine(stdout)) != want {
 		t.Errorf("last line %q, want %q", lastLine(stdout), want)
 	}
 	noKeys(t, stdout, stderr)
@@ -789,7 +814,7 @@ func TestCancelledMidRunCleansUp(t *testing.T) {
 	if results == 0 || results >= len(conformance.Checks()) {
 		t.Errorf("%d results shown, want some but fewer than %d:\n%s", results, len(conformance.Checks()), stdout)
 	}
-	if !strings.HasSuffix(lastLine(stdout), " skipped") {
+	if !strings.HasSuffix(summary(lastLine(stdout)), " skipped") {
 		t.Errorf("no summary line on stdout:\n%s", stdout)
 	}
 	if left := leftovers(mock, prefix); len(left) > 0 {
@@ -808,7 +833,7 @@ func TestExploreSeedInTextAndJSON(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
-	if first := lines(stdout)[0]; !strings.HasPrefix(first, "PASS explore/random-walk (") || !strings.Contains(first, ": seed 77: 150 steps in ") {
+	if first := lines(stdout)[1]; !strings.HasPrefix(first, "PASS explore/random-walk (") || !strings.Contains(first, ": seed 77: 150 steps in ") {
 		t.Errorf("first line %q, want the exploration's PASS with its seed and steps", first)
 	}
 	path := filepath.Join(t.TempDir(), "report.json")

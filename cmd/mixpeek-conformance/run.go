@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -78,8 +79,33 @@ func parse(args []string, getenv func(string) string, stdout io.Writer) (options
 		return o, errors.New("-rate must be 0 (unbounded) or a positive number")
 	case !o.list && (o.cfg.BaseURL == "" || o.cfg.APIKey == "" || o.cfg.UserEmail == ""):
 		return o, errors.New("-base-url, -api-key and -user-email are required (or MIXPEEK_BASE_URL, MIXPEEK_API_KEY, MIXPEEK_USER_EMAIL)")
+	case o.list && o.format == "junit":
+		return o, errors.New("-list writes text or json, not junit")
+	}
+	// A -run that selects nothing is refused before anything is sent.
+	if _, err := conformance.Select(o.cfg.Run); err != nil {
+		return o, flagError(err)
 	}
 	return o, nil
+}
+
+// flags are the flags of the Config fields the suite may refuse.
+var flags = map[string]string{"BaseURL": "base-url", "APIKey": "api-key", "UserEmail": "user-email", "Run": "run",
+	"Prefix": "prefix", "Explore": "explore", "Rate": "rate", "RequestTimeout": "timeout"}
+
+// flagError words a refused Config field as its flag and environment variable.
+func flagError(err error) error {
+	var ce *conformance.ConfigError
+	if !errors.As(err, &ce) || flags[ce.Field] == "" {
+		return err
+	}
+	name := "-" + flags[ce.Field]
+	for _, m := range mirrors {
+		if m.Flag == flags[ce.Field] {
+			name += " (or " + m.Env + ")"
+		}
+	}
+	return fmt.Errorf("%s %s", name, ce.Problem)
 }
 
 // run is the command: it returns the exit code.
@@ -93,7 +119,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return 2
 	}
 	if o.list {
-		return list(stdout)
+		return list(stdout, o.cfg.Run, o.format)
 	}
 	out := stdout
 	if o.out != "" {
@@ -110,22 +136,29 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}()
 		out = f
 	}
+	// The header: on the report for text, on stderr beside a JSON or JUnit report.
+	progress := stderr
 	if o.format == "text" {
+		progress = out
 		o.cfg.OnResult = func(r conformance.Result) { fmt.Fprintln(out, r.String()) }
 	}
+	o.cfg.OnStart = func(p conformance.Plan) { fmt.Fprintln(progress, p.String()) }
 	rep, err := conformance.Run(ctx, o.cfg)
+	if rep == nil && err != nil && o.format != "text" {
+		rep = conformance.Aborted(o.cfg, err) // a CI system reads why nothing was checked
+	}
 	if rep != nil {
 		if werr := write(out, o.format, rep); werr != nil {
 			fmt.Fprintln(stderr, "mixpeek-conformance:", werr)
 			return 2
 		}
 		if o.format != "text" || o.out != "" {
-			fmt.Fprintln(stderr, rep.Summary())
+			fmt.Fprintln(stderr, rep.Closing())
 		}
 	}
 	switch {
 	case err != nil:
-		fmt.Fprintln(stderr, "mixpeek-conformance:", err)
+		fmt.Fprintln(stderr, "mixpeek-conformance:", flagError(err))
 		return 2
 	case !rep.OK():
 		return 1
@@ -143,9 +176,33 @@ func write(w io.Writer, format string, rep *conformance.Report) error {
 	return rep.WriteFailures(w)
 }
 
-func list(w io.Writer) int {
+// list writes the checks -run selects, as a table or as JSON.
+func list(w io.Writer, run, format string) int {
+	checks, err := conformance.Select(run)
+	if err != nil {
+		return 2 // parse refused it already
+	}
+	if format == "json" {
+		type entry struct {
+			ID          string `json:"id"`
+			Category    string `json:"category"`
+			Description string `json:"description"`
+			Destructive bool   `json:"destructive,omitempty"`
+			NeedsPeer   bool   `json:"needs_peer,omitempty"`
+		}
+		out := make([]entry, len(checks))
+		for i, c := range checks {
+			out[i] = entry{c.ID, c.Category, c.Description, c.Destructive, c.NeedsPeer}
+		}
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(out); err != nil {
+			return 2
+		}
+		return 0
+	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	for _, c := range conformance.Checks() {
+	for _, c := range checks {
 		mark := ""
 		if c.Destructive {
 			mark = " [destructive]"
