@@ -11,7 +11,7 @@ FUZZMINIMIZETIME ?= 1000x
 # The fuzz targets of mockserver/fuzz_test.go (a test holds this list to the file).
 FUZZ_TARGETS = FuzzBody FuzzPathParams FuzzQuery FuzzAuthorization FuzzFixtures
 
-.PHONY: run test build fmt vet check-upstream bench fuzz
+.PHONY: run test build fmt vet check-upstream bench fuzz load
 
 ## run: serve the mock at http://$(ADDR) with the default organization
 run:
@@ -46,3 +46,7 @@ fuzz:
 		echo "$(GO) test -run '^$$' -fuzz '^$$target\$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZETIME) ./mockserver/"; \
 		$(GO) test -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZETIME) ./mockserver/ || status=1; \
 	done; exit $$status
+
+## load: the load harness: the mock binary, a bare net/http ceiling and Prism (installed with npm into .load/ when npm is there), on loopback; results in .load/results.json
+load:
+	$(GO) run ./internal/load
