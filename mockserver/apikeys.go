@@ -187,7 +187,7 @@ func (s *Server) createKey(c *call) (any, error) {
 		if k.InternalID, err = s.ids.internalID(); err != nil {
 			return err
 		}
-		u.keys = append(u.keys, k)
+		u.addKey(k)
 		st.byHash[k.Hash] = k
 		out = apiKeyCreateResponse{APIKey: k.model(c.now), Key: plaintext}
 		return nil
@@ -273,7 +273,9 @@ func (s *Server) updateKey(c *call) (any, error) {
 				return errKeyStaysExpired(k.Name)
 			}
 		}
+		oldName := k.Name
 		*k = *next
+		u.keyChanged(k, oldName)
 		out = k.model(c.now)
 		return nil
 	})
@@ -290,6 +292,7 @@ func (s *Server) deleteKey(c *call) (any, error) {
 			return errAdminKeyProtected("deleted")
 		}
 		k.revoke(c.now, c.caller.userID)
+		k.user.keyChanged(k, "")
 		return nil
 	})
 	return genericSuccessResponse{Success: true, Message: fmt.Sprintf("API key %q revoked", c.vars["key_name"])}, err

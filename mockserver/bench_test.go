@@ -76,3 +76,21 @@ func BenchmarkNew(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkMix is the load harness's mix through the handler (strict, as the command runs):
+// create, update and delete a secret, list secrets and keys, create a key, rotate it and
+// delete it (revoked keys stay in the store, so a cost that grows with them shows here).
+func BenchmarkMix(b *testing.B) {
+	srv := benchServer(b, true)
+	for i := 0; b.Loop(); i++ {
+		s := fmt.Sprintf("load_%d", i)
+		serve(b, srv, "GET", secretsURL, "", http.StatusOK)
+		serve(b, srv, "POST", secretsURL, `{"secret_name":"`+s+`","secret_value":"v1"}`, http.StatusCreated)
+		serve(b, srv, "PUT", secretsURL+"/"+s, `{"secret_value":"v2"}`, http.StatusOK)
+		serve(b, srv, "DELETE", secretsURL+"/"+s, "", http.StatusOK)
+		serve(b, srv, "GET", adminKeys, "", http.StatusOK)
+		serve(b, srv, "POST", adminKeys, `{"name":"`+s+`","permissions":["read"]}`, http.StatusOK)
+		serve(b, srv, "POST", adminKeys+"/"+s+"/rotate", "", http.StatusOK)
+		serve(b, srv, "DELETE", adminKeys+"/"+s, "", http.StatusOK)
+	}
+}

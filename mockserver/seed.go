@@ -191,7 +191,7 @@ func (b *builder) key(sk fixtures.Key, u *user, where string) error {
 	if revoked {
 		k.revoke(b.now, u.ID)
 	}
-	u.keys = append(u.keys, k)
+	u.addKey(k)
 	b.st.byHash[h] = k
 	return nil
 }

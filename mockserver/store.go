@@ -188,6 +188,9 @@ type user struct {
 	Email string
 	org   *organization
 	keys  []*apiKey // in creation order
+	// live indexes the live (not revoked) keys by name, so finding one does not scan the
+	// revoked keys, which pile up. keyChanged keeps it; nil until first used.
+	live map[string]*apiKey
 }
 
 // apiKey is everything kept about a key. The plaintext is not: only its hash and prefix.
@@ -261,12 +264,39 @@ func (o *organization) sortedSecretNames() []string {
 
 // key finds the user's live (not revoked) key of that name.
 func (u *user) key(name string) *apiKey {
-	for _, k := range u.keys {
-		if k.Name == name && k.RevokedAt == nil {
-			return k
+	if u.live == nil {
+		u.live = make(map[string]*apiKey, len(u.keys))
+		for _, k := range u.keys {
+			u.keyChanged(k, "")
 		}
 	}
+	if k := u.live[name]; k != nil && k.Name == name && k.RevokedAt == nil {
+		return k
+	}
 	return nil
+}
+
+// addKey adds a key of the user.
+func (u *user) addKey(k *apiKey) {
+	u.keys = append(u.keys, k)
+	u.keyChanged(k, "")
+}
+
+// keyChanged updates the index of live keys after k was added, renamed (from oldName) or
+// revoked. Every change of a key's name or revocation passes here.
+func (u *user) keyChanged(k *apiKey, oldName string) {
+	if u.live == nil {
+		return // built on first use
+	}
+	if oldName != "" && u.live[oldName] == k {
+		delete(u.live, oldName)
+	}
+	if u.live[k.Name] == k && k.RevokedAt != nil {
+		delete(u.live, k.Name)
+	}
+	if k.RevokedAt == nil {
+		u.live[k.Name] = k
+	}
 }
 
 // revokedKey finds the user's most recently revoked key of that name.
@@ -330,7 +360,7 @@ func (o *organization) clone() *organization {
 		for _, k := range u.keys {
 			nk := k.clone()
 			nk.user = nu
-			nu.keys = append(nu.keys, nk)
+			nu.addKey(nk)
 		}
 		no.users = append(no.users, nu)
 	}

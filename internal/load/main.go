@@ -290,7 +290,8 @@ type step struct {
 }
 
 // steps is the scenario's requests for worker w's iteration i. The mix creates, updates and
-// deletes a secret of its own, lists secrets and keys, creates a key and rotates it.
+// deletes a secret of its own, lists secrets and keys, creates a key, rotates it and deletes
+// it (as a client does: the live keys stay few, the revoked ones pile up in the store).
 func steps(scenario string, w, i int) []step {
 	if scenario == "list-secrets" {
 		return []step{{"GET", secrets, ""}}
@@ -304,6 +305,7 @@ func steps(scenario string, w, i int) []step {
 		{"GET", keys, ""},
 		{"POST", keys, `{"name":"` + s + `","permissions":["read"]}`},
 		{"POST", keys + "/" + s + "/rotate", ""},
+		{"DELETE", keys + "/" + s, ""},
 	}
 }
 
