@@ -38,7 +38,7 @@ check-upstream:
 
 ## bench: benchmarks of the request path
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./mockserver/
+	$(GO) test -run '^$$' -bench . -benchmem ./mockserver/... ./fixtures/ ./internal/keyring/
 
 ## fuzz: each fuzz target of the mock in turn, FUZZTIME each (30s by default: make fuzz FUZZTIME=5m); a failing input is written to mockserver/testdata/fuzz/
 fuzz:

@@ -130,3 +130,31 @@ func TestDecryptRejectsGarbage(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+// BenchmarkFernet is the cost of keeping a secret value (encrypt) and of reading it back
+// (decrypt), for a 32-byte value.
+func BenchmarkFernet(b *testing.B) {
+	r, err := Generate()
+	if err != nil {
+		b.Fatal(err)
+	}
+	value := []byte("sk_test_0123456789abcdef01234567")
+	b.Run("encrypt", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := r.Encrypt(value, time.Now()); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	tok, err := r.Encrypt(value, time.Now())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("decrypt", func(b *testing.B) {
+		for b.Loop() {
+			if got, err := r.Decrypt(tok); err != nil || string(got) != string(value) {
+				b.Fatalf("%q %v", got, err)
+			}
+		}
+	})
+}
