@@ -384,3 +384,40 @@ func TestOrganizationsAreIsolated(t *testing.T) {
 		t.Errorf("B's value is %q", v)
 	}
 }
+
+// A key's name is free again once the key is renamed, deleted or revoked, and taken while a
+// live key has it, through any sequence of changes and a reset (the index of live keys by
+// name follows every change).
+func TestKeyNamesFollowEveryChange(t *testing.T) {
+	h := newHarness(t)
+	create := func(name string, want int) {
+		t.Helper()
+		if r := h.send("POST", adminKeys, adminKey, map[string]any{"name": name}); r.status != want {
+			t.Fatalf("create %q: %d %s, want %d", name, r.status, r.raw, want)
+		}
+	}
+	change := func(method, name string, body any, want int) {
+		t.Helper()
+		if r := h.send(method, adminKeys+"/"+name, adminKey, body); r.status != want {
+			t.Fatalf("%s %q: %d %s, want %d", method, name, r.status, r.raw, want)
+		}
+	}
+	create("one", http.StatusOK)
+	create("one", http.StatusConflict)
+	change("PATCH", "one", map[string]any{"name": "two"}, http.StatusOK) // renamed: "one" is free
+	create("one", http.StatusOK)
+	create("two", http.StatusConflict)
+	change("DELETE", "two", nil, http.StatusOK) // deleted: "two" is free
+	change("PATCH", "two", map[string]any{"description": "x"}, http.StatusNotFound)
+	create("two", http.StatusOK)
+	change("PATCH", "one", map[string]any{"status": "revoked"}, http.StatusOK) // revoked: "one" is free
+	change("PATCH", "one", map[string]any{"description": "x"}, http.StatusNotFound)
+	create("one", http.StatusOK)
+	change("PATCH", "one", map[string]any{"name": "two"}, http.StatusBadRequest) // a refused rename changes nothing
+	change("PATCH", "one", map[string]any{"description": "still one"}, http.StatusOK)
+	if r := h.send("POST", "/_mock/reset", "", nil); r.status != http.StatusOK {
+		t.Fatalf("reset: %d %s", r.status, r.raw)
+	}
+	create("one", http.StatusOK) // the reset's copy has its own index
+	create("admin-key", http.StatusConflict)
+}
