@@ -318,9 +318,9 @@ func shape(method, path string) string {
 		return method + " secrets"
 	case parts[0] == "secrets":
 		return method + " secrets/{name}"
-	case len(parts) == 4 && parts[3] == "api-keys":
+	case len(parts) == 3: // users/{email}/api-keys
 		return method + " api-keys"
-	case len(parts) == 6:
+	case len(parts) == 5: // users/{email}/api-keys/{name}/rotate
 		return method + " api-keys/{name}/rotate"
 	}
 	return method + " api-keys/{name}"
