@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -92,5 +93,63 @@ func BenchmarkMix(b *testing.B) {
 		serve(b, srv, "POST", adminKeys, `{"name":"`+s+`","permissions":["read"]}`, http.StatusOK)
 		serve(b, srv, "POST", adminKeys+"/"+s+"/rotate", "", http.StatusOK)
 		serve(b, srv, "DELETE", adminKeys+"/"+s, "", http.StatusOK)
+	}
+}
+
+// heap is the live heap after a full collection.
+func heap() uint64 {
+	runtime.GC()
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
+}
+
+// BenchmarkFootprint reports the heap per stored secret at 100k secrets (each with a 32-byte
+// value and a 20-character name) and per tenant at 10k tenants. The work is done once; ns/op
+// is not the figure.
+func BenchmarkFootprint(b *testing.B) {
+	b.Run("secrets=100k", func(b *testing.B) {
+		for b.Loop() {
+			before := heap()
+			srv := benchServer(b, false)
+			for i := range 100_000 {
+				serve(b, srv, "POST", secretsURL, fmt.Sprintf(`{"secret_name":"secret_%014d","secret_value":"sk_test_0123456789abcdef01234567"}`, i), http.StatusCreated)
+			}
+			srv.ClearRequests() // the journal is bounded; what is measured is the store
+			b.ReportMetric(float64(heap()-before)/100_000, "B/secret")
+			runtime.KeepAlive(srv)
+		}
+	})
+	b.Run("tenants=10k", func(b *testing.B) {
+		for b.Loop() {
+			srv := benchServer(b, false)
+			before := heap()
+			for range 10_000 {
+				if _, err := srv.CreateOrganization(mockserver.Organization{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(heap()-before)/10_000, "B/tenant")
+			runtime.KeepAlive(srv)
+		}
+	})
+}
+
+// BenchmarkListWithTenants is list-secrets of one organization with 1 and with 10k other
+// tenants in the mock: the two figures side by side say whether a call's cost grows with them.
+func BenchmarkListWithTenants(b *testing.B) {
+	for _, tenants := range []int{0, 10_000} {
+		b.Run(fmt.Sprintf("tenants=%d", tenants), func(b *testing.B) {
+			srv := benchServer(b, true)
+			for range tenants {
+				if _, err := srv.CreateOrganization(mockserver.Organization{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			for b.Loop() {
+				serve(b, srv, "GET", secretsURL, "", http.StatusOK)
+			}
+		})
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -116,4 +117,41 @@ func TestGoMethodsMirrorTheControlAPI(t *testing.T) {
 	if n, left := mock.ClearRequests(), mock.Requests(mockserver.JournalFilter{}); n < 3 || len(left) != 0 {
 		t.Errorf("ClearRequests = %d, left %d", n, len(left))
 	}
+}
+
+// A tenant's admin key is taken while the tenant exists, and free again once the tenant is
+// deleted or the whole mock reset; a seeded organization's key stays taken for good.
+func TestTenantKeysTakenAndFreed(t *testing.T) {
+	h := newHarness(t)
+	mock := h.srv
+	key := "sk_" + strings.Repeat("q", 40)
+	tenant, err := mock.CreateOrganization(mockserver.Organization{AdminKey: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = mock.CreateOrganization(mockserver.Organization{AdminKey: key})
+	wantKind(t, err, mockserver.ErrBadRequest, "")
+	_, err = mock.CreateOrganization(mockserver.Organization{AdminKey: adminKey})
+	wantKind(t, err, mockserver.ErrBadRequest, "")
+	if err := mock.DeleteOrganization(tenant.ID); err != nil {
+		t.Fatal(err)
+	}
+	again, err := mock.CreateOrganization(mockserver.Organization{AdminKey: key})
+	if err != nil {
+		t.Fatalf("the key of a deleted tenant is still taken: %v", err)
+	}
+	if r := h.send("GET", secretsURL, key, nil); r.status != http.StatusOK {
+		t.Errorf("the new tenant's key: %d", r.status)
+	}
+	mock.Reset()
+	if _, err := mock.CreateOrganization(mockserver.Organization{AdminKey: key}); err != nil {
+		t.Fatalf("the key of a tenant gone with a reset is still taken: %v", err)
+	}
+	_, err = mock.CreateOrganization(mockserver.Organization{AdminKey: key})
+	wantKind(t, err, mockserver.ErrBadRequest, "")
+	if again.ID == tenant.ID {
+		t.Error("the new tenant has the deleted one's ID")
+	}
+	_, err = mock.CreateOrganization(mockserver.Organization{AdminKey: adminKey})
+	wantKind(t, err, mockserver.ErrBadRequest, "")
 }

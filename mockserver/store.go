@@ -29,13 +29,39 @@ type store struct {
 	mu      sync.Mutex
 	st      *state
 	initial map[string]*organization // each organization as it was seeded or created; never handed out
-	seedIDs []string                 // the seeded organizations, in order: what Reset returns to
+	// initialHashes are the key hashes of the initial organizations (to the organization's
+	// ID), so that checking a new key against them does not scan every organization.
+	initialHashes map[string]string
+	seedIDs       []string // the seeded organizations, in order: what Reset returns to
+}
+
+// remember keeps o as an organization's initial state; forget drops it.
+func (s *store) remember(o *organization) {
+	s.initial[o.ID] = o.clone()
+	for _, u := range o.users {
+		for _, k := range u.keys {
+			s.initialHashes[k.Hash] = o.ID
+		}
+	}
+}
+
+func (s *store) forget(id string) {
+	if o := s.initial[id]; o != nil {
+		for _, u := range o.users {
+			for _, k := range u.keys {
+				if s.initialHashes[k.Hash] == id {
+					delete(s.initialHashes, k.Hash)
+				}
+			}
+		}
+	}
+	delete(s.initial, id)
 }
 
 func newStore(seeded *state) *store {
-	s := &store{st: &state{}, initial: map[string]*organization{}}
+	s := &store{st: &state{}, initial: map[string]*organization{}, initialHashes: map[string]string{}}
 	for _, o := range seeded.orgs {
-		s.initial[o.ID] = o.clone()
+		s.remember(o)
 		s.seedIDs = append(s.seedIDs, o.ID)
 		s.st.orgs = append(s.st.orgs, o.clone())
 	}
@@ -69,7 +95,7 @@ func (s *store) reset() {
 	s.st.orgs = nil
 	for id := range s.initial {
 		if !slices.Contains(s.seedIDs, id) {
-			delete(s.initial, id)
+			s.forget(id)
 		}
 	}
 	for _, id := range s.seedIDs {
@@ -107,19 +133,8 @@ func (s *store) resetOrg(id string) error {
 // taken reports, with the lock held, whether a key hash is in use now or in any
 // organization's initial state (which a reset would bring back).
 func (s *store) taken(h string) bool {
-	if s.st.byHash[h] != nil {
-		return true
-	}
-	for _, o := range s.initial {
-		for _, u := range o.users {
-			for _, k := range u.keys {
-				if k.Hash == h {
-					return true
-				}
-			}
-		}
-	}
-	return false
+	_, initial := s.initialHashes[h]
+	return initial || s.st.byHash[h] != nil
 }
 
 // hashTaken reports whether a key hash is in use, now or in any organization's initial
@@ -147,9 +162,14 @@ func (s *store) addOrg(o *organization) error {
 			}
 		}
 	}
-	s.initial[o.ID] = o.clone()
-	s.st.orgs = append(s.st.orgs, o.clone())
-	s.st.reindex()
+	s.remember(o)
+	added := o.clone()
+	s.st.orgs = append(s.st.orgs, added)
+	for _, u := range added.users { // its keys join the index; nothing else changed
+		for _, k := range u.keys {
+			s.st.byHash[k.Hash] = k
+		}
+	}
 	return nil
 }
 
@@ -161,7 +181,7 @@ func (s *store) deleteOrg(id string) error {
 		if o.ID == id {
 			s.st.orgs = slices.Delete(s.st.orgs, i, i+1)
 			if !slices.Contains(s.seedIDs, id) {
-				delete(s.initial, id)
+				s.forget(id)
 			}
 			s.st.reindex()
 			return nil
