@@ -7,6 +7,7 @@ package contract
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -14,6 +15,7 @@ import (
 	"net/http"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
@@ -27,7 +29,16 @@ type Contract struct {
 	Doc    *openapi3.T
 	router routers.Router
 	byID   map[string]*routers.Route
+	// conforming remembers answers that passed CheckResponse, by a digest of the operation,
+	// status and body: validation is a function of those alone (openapi.yaml declares no
+	// response headers), and a mock answers the same bytes again and again (a list polled by a
+	// test, a health-like read under load). Bounded: it starts over when full.
+	mu         sync.Mutex
+	conforming map[[sha256.Size]byte]struct{}
 }
+
+// maxConforming bounds the remembered answers (some 4096 × 40 bytes).
+const maxConforming = 4096
 
 // Parse loads an OpenAPI 3.0 document (openapi.yaml, or the mock's control.yaml) and
 // validates it. Its servers are cleared: kin-openapi matches a request against the server
@@ -107,6 +118,13 @@ func (c *Contract) CheckResponse(ctx context.Context, route *routers.Route, req 
 		v.Problems = append(v.Problems, "Content-Type is not application/json")
 		return v
 	}
+	digest := answerDigest(route.Operation.OperationID, status, body)
+	c.mu.Lock()
+	_, known := c.conforming[digest]
+	c.mu.Unlock()
+	if known {
+		return nil
+	}
 	input := &openapi3filter.ResponseValidationInput{
 		RequestValidationInput: &openapi3filter.RequestValidationInput{Request: req, Route: route},
 		Status:                 status,
@@ -118,7 +136,23 @@ func (c *Contract) CheckResponse(ctx context.Context, route *routers.Route, req 
 		v.Problems = append(v.Problems, Describe(err, "body")...)
 		return v
 	}
+	c.mu.Lock()
+	if c.conforming == nil || len(c.conforming) >= maxConforming {
+		c.conforming = make(map[[sha256.Size]byte]struct{}, 64)
+	}
+	c.conforming[digest] = struct{}{}
+	c.mu.Unlock()
 	return nil
+}
+
+// answerDigest is what identifies an answer for CheckResponse: operation, status, body.
+func answerDigest(operationID string, status int, body []byte) [sha256.Size]byte {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00%d\x00", operationID, status)
+	h.Write(body)
+	var d [sha256.Size]byte
+	h.Sum(d[:0])
+	return d
 }
 
 // Describe lists the problems in a kin-openapi validation error as "where: what failed",

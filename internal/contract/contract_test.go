@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"sort"
@@ -38,8 +39,8 @@ var (
 	jsonHeader = http.Header{"Content-Type": {"application/json"}}
 )
 
-// testContract loads the contract once for the whole package; CheckResponse does not change
-// it, so the tests share it.
+// testContract loads the contract once for the whole package; CheckResponse only remembers
+// conforming answers (safely for concurrent use), so the tests share it.
 func testContract(t *testing.T) *Contract {
 	t.Helper()
 	loadOnce.Do(func() { loaded, loadErr = Parse(context.Background(), "openapi.yaml", mixpeekkit.OpenAPI()) })
@@ -329,4 +330,42 @@ func TestLeafOfAllOfEnum(t *testing.T) {
 			t.Errorf("status %v: %v", ok, err)
 		}
 	}
+}
+
+// CheckResponse remembers answers that conformed, and only those: an answer seen before passes
+// without being validated again, while a different body, another status or another operation
+// is validated afresh, also once the memory has started over.
+func TestCheckResponseRemembersOnlyWhatConformed(t *testing.T) {
+	c, err := Parse(context.Background(), "openapi.yaml", mixpeekkit.OpenAPI())
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := `{"secret_name": "a", "created": true}`
+	for range 2 {
+		if err := check(t, c, opCreateSecret, http.MethodPost, secretsURL, http.StatusCreated, jsonHeader, good); err != nil {
+			t.Fatalf("a conforming answer: %v", err)
+		}
+	}
+	if n := len(c.conforming); n != 1 {
+		t.Errorf("%d answers remembered after one conforming answer twice, want 1", n)
+	}
+	bad := `{"secret_name": 7, "created": true}`
+	for range 2 {
+		violation(t, check(t, c, opCreateSecret, http.MethodPost, secretsURL, http.StatusCreated, jsonHeader, bad), opCreateSecret, http.StatusCreated)
+	}
+	// The same bytes under another status or operation are another answer.
+	violation(t, check(t, c, opCreateSecret, http.MethodPost, secretsURL, http.StatusOK, jsonHeader, good), opCreateSecret, http.StatusOK)
+	violation(t, check(t, c, opListSecrets, http.MethodGet, secretsURL, http.StatusOK, jsonHeader, good), opListSecrets, http.StatusOK)
+	// A Content-Type that is not JSON is refused whatever was remembered.
+	violation(t, check(t, c, opCreateSecret, http.MethodPost, secretsURL, http.StatusCreated, http.Header{"Content-Type": {"text/plain"}}, good), opCreateSecret, http.StatusCreated)
+	for i := range maxConforming + 10 {
+		body := fmt.Sprintf(`{"secret_name": "s%d", "created": true}`, i)
+		if err := check(t, c, opCreateSecret, http.MethodPost, secretsURL, http.StatusCreated, jsonHeader, body); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := len(c.conforming); n > maxConforming {
+		t.Errorf("%d answers remembered, more than the bound %d", n, maxConforming)
+	}
+	violation(t, check(t, c, opCreateSecret, http.MethodPost, secretsURL, http.StatusCreated, jsonHeader, bad), opCreateSecret, http.StatusCreated)
 }
