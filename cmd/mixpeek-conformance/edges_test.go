@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"encoding/xml"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -106,12 +105,7 @@ type junitErrorDoc struct {
 // A run that stops before its first check still writes its JSON or JUnit report: a valid
 // document with one error case that says why.
 func TestReportWhenTheRunCannotStart(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	closedURL := "http://" + ln.Addr().String()
-	ln.Close()
+	closedURL := closedURL(t)
 	mock := newMock(t)
 	wrongKey := "sk_REFUSEDKEY_never_printed_" + strings.Repeat("r", 20)
 	for _, tc := range []struct {

@@ -97,6 +97,17 @@ func summary(line string) string {
 // header is the first line of a text run: "checking URL: N checks, prefix P".
 var header = regexp.MustCompile(`^checking http://127\.0\.0\.1:\d+: \d+ checks?, prefix [A-Za-z0-9_-]+$`)
 
+// closedURL is the URL of a loopback port that nothing listens on.
+func closedURL(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return "http://" + ln.Addr().String()
+}
+
 func lastLine(s string) string {
 	ls := lines(s)
 	if len(ls) == 0 {
@@ -270,12 +281,7 @@ func TestParseEnvMirrorsAndFlagsWin(t *testing.T) {
 // --- 2. usage errors ---
 
 func TestUsageErrorsExit2WithOneLine(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	closedURL := "http://" + ln.Addr().String()
-	ln.Close()
+	closedURL := closedURL(t)
 
 	ok := []string{"-base-url", "http://127.0.0.1:1", "-api-key", ownerKey, "-user-email", ownerEmail}
 	with := func(extra ...string) []string { return append(append([]string{}, ok...), extra...) }

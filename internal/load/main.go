@@ -158,41 +158,18 @@ func run(duration, warmup time.Duration, maxRequests int64, withPrism bool, out 
 	return os.WriteFile(out, append(raw, '\n'), 0o644)
 }
 
-// startMock starts the mock binary on a free loopback port and waits for its listening line
-// and its first answer.
+// startMock starts the mock binary on a free loopback port.
 func startMock(bin string) (*target, error) {
-	cmd := exec.Command(bin, "-addr", "127.0.0.1:0", "-log-format", "json")
-	cmd.Stderr = io.Discard
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return nil, err
+	t, err := startProcess("mock", exec.Command(bin, "-addr", "127.0.0.1:0", "-log-format", "json"), "")
+	if t != nil {
+		t.stateful = true
 	}
-	began := time.Now()
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	sc := bufio.NewScanner(stdout)
-	if !sc.Scan() {
-		_ = cmd.Process.Kill()
-		return nil, errors.New("the mock printed nothing")
-	}
-	listen := time.Since(began)
-	base, ok := strings.CutPrefix(sc.Text(), "listening on ")
-	if !ok {
-		_ = cmd.Process.Kill()
-		return nil, fmt.Errorf("the mock's first line: %q", sc.Text())
-	}
-	go func() { _, _ = io.Copy(io.Discard, stdout) }()
-	t := &target{name: "mock", cmd: cmd, base: base, listen: listen, stateful: true}
-	if err := firstAnswer(t.base, began); err != nil {
-		return nil, err
-	}
-	t.startup = time.Since(began)
-	return t, nil
+	return t, err
 }
 
-// startProcess starts cmd, which serves on the address it prints as its first stdout line
-// ("listening on URL"), or on base when base is given.
+// startProcess starts cmd and waits for its first answer. It serves on base when base is
+// given, else on the address of its first stdout line ("listening on URL"), whose time from
+// launch it records.
 func startProcess(name string, cmd *exec.Cmd, base string) (*target, error) {
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -210,7 +187,12 @@ func startProcess(name string, cmd *exec.Cmd, base string) (*target, error) {
 			_ = cmd.Process.Kill()
 			return nil, fmt.Errorf("%s printed nothing", name)
 		}
-		t.base = strings.TrimPrefix(sc.Text(), "listening on ")
+		t.listen = time.Since(began)
+		var ok bool
+		if t.base, ok = strings.CutPrefix(sc.Text(), "listening on "); !ok {
+			_ = cmd.Process.Kill()
+			return nil, fmt.Errorf("%s's first line: %q", name, sc.Text())
+		}
 	}
 	go func() { _, _ = io.Copy(io.Discard, stdout) }()
 	if err := firstAnswer(t.base, began); err != nil {
