@@ -80,9 +80,16 @@ func BenchmarkNew(b *testing.B) {
 
 // BenchmarkMix is the load harness's mix through the handler (strict, as the command runs):
 // create, update and delete a secret, list secrets and keys, create a key, rotate it and
-// delete it (revoked keys stay in the store, so a cost that grows with them shows here).
+// delete it (revoked keys stay in the store, so a cost that grows with them shows here),
+// with and without the strict check of every answer.
 func BenchmarkMix(b *testing.B) {
-	srv := benchServer(b, true)
+	for _, strict := range []bool{false, true} {
+		b.Run(fmt.Sprintf("strict=%v", strict), func(b *testing.B) { benchMix(b, strict) })
+	}
+}
+
+func benchMix(b *testing.B, strict bool) {
+	srv := benchServer(b, strict)
 	for i := 0; b.Loop(); i++ {
 		s := fmt.Sprintf("load_%d", i)
 		serve(b, srv, "GET", secretsURL, "", http.StatusOK)
