@@ -37,7 +37,7 @@ type Config struct {
 	RequestTimeout time.Duration
 	// Sleep waits d: the expiry check waits for a key to expire (about 3 s). When nil, the
 	// suite sleeps, cut short by the run's context. A test of a fake whose clock can be moved
-	// may move it instead (mockservertest: AdvanceClock).
+	// may move it instead (mockservertest: AdvanceClock; over HTTP, this project's mock: MockClock).
 	Sleep func(ctx context.Context, d time.Duration) error
 	// Prefix starts the name of everything the run creates: 1 to 40 of A-Z a-z 0-9 _ -,
 	// always followed by a random run ID ("ct" and the run ID when empty).

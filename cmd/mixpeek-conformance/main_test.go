@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"encoding/xml"
@@ -158,6 +159,7 @@ func TestParseEnvMirrorsAndFlagsWin(t *testing.T) {
 		envVal, flagVal   string
 		wantEnv, wantFlag string // when empty, envVal and flagVal
 		get               func(options) string
+		also              map[string]string // more environment the flag needs
 	}{
 		{flag: "base-url", env: "MIXPEEK_BASE_URL", envVal: "http://env.example", flagVal: "http://flag.example",
 			get: func(o options) string { return o.cfg.BaseURL }},
@@ -185,6 +187,10 @@ func TestParseEnvMirrorsAndFlagsWin(t *testing.T) {
 			get: func(o options) string { return fmt.Sprint(o.cfg.Seed) }},
 		{flag: "rate", env: "MIXPEEK_CONFORMANCE_RATE", envVal: "2.5", flagVal: "0",
 			get: func(o options) string { return fmt.Sprint(o.cfg.Rate) }},
+		{flag: "mock-clock", env: "MIXPEEK_CONFORMANCE_MOCK_CLOCK", envVal: "true", flagVal: "false",
+			get: func(o options) string { return fmt.Sprint(o.mockClock, o.cfg.Sleep != nil) }, wantEnv: "true true", wantFlag: "false false"},
+		{flag: "control-token", env: "MIXPEEK_MOCK_CONTROL_TOKEN", envVal: "ctl-env", flagVal: "ctl-flag",
+			get: func(o options) string { return o.controlToken }, also: map[string]string{"MIXPEEK_CONFORMANCE_MOCK_CLOCK": "1"}},
 	}
 	// Every mirror the command declares is covered here, and as declared.
 	covered := map[string]string{}
@@ -206,20 +212,24 @@ func TestParseEnvMirrorsAndFlagsWin(t *testing.T) {
 			for k, v := range required {
 				env[k] = v
 			}
+			for k, v := range c.also {
+				env[k] = v
+			}
 			env[c.env] = c.envVal
+			wantEnv, wantFlag := cmp.Or(c.wantEnv, c.envVal), cmp.Or(c.wantFlag, c.flagVal)
 			var stderr bytes.Buffer
 			o, err := parse(nil, envOf(env), &stderr)
 			if err != nil {
 				t.Fatalf("env only: %v", err)
 			}
-			if got := c.get(o); got != c.envVal {
-				t.Errorf("env only: %s=%q gives %q", c.env, c.envVal, got)
+			if got := c.get(o); got != wantEnv {
+				t.Errorf("env only: %s=%q gives %q, want %q", c.env, c.envVal, got, wantEnv)
 			}
 			o, err = parse([]string{"-" + c.flag + "=" + c.flagVal}, envOf(env), &stderr)
 			if err != nil {
 				t.Fatalf("flag and env: %v", err)
 			}
-			if got := c.get(o); got != c.flagVal {
+			if got := c.get(o); got != wantFlag {
 				t.Errorf("flag -%s=%q and %s=%q give %q, want the flag's", c.flag, c.flagVal, c.env, c.envVal, got)
 			}
 			if stderr.Len() != 0 {
@@ -858,4 +868,46 @@ func TestExploreSeedInTextAndJSON(t *testing.T) {
 		t.Errorf("a random seed: report seed %d, results %+v", rep.Seed, rep.Results)
 	}
 	noKeys(t, stdout, stderr, string(data))
+}
+
+// TestMockClock: with -mock-clock the expiry check moves the mock's clock (by its 3 s)
+// instead of waiting, with the control token when the mock has one; a target without the
+// control API fails that check with a message that names the cause.
+func TestMockClock(t *testing.T) {
+	args := []string{"-api-key", ownerKey, "-user-email", ownerEmail, "-run", "^auth/expired-key-401$"}
+	t.Run("moves the clock", func(t *testing.T) {
+		const token = "ctl-token-for-the-test"
+		mock := mockservertest.NewServer(t, mockserver.Options{ControlToken: token, Seed: fixtures.SeedOf(
+			fixtures.Org("A", ownerEmail, ownerKey))})
+		before := mock.Now()
+		began := time.Now()
+		code, stdout, stderr := runCmd(context.Background(), append(args, "-base-url", mock.URL, "-mock-clock"),
+			map[string]string{"MIXPEEK_MOCK_CONTROL_TOKEN": token})
+		if code != 0 || !strings.Contains(stdout, "PASS auth/expired-key-401") {
+			t.Fatalf("exit %d, want 0 and the check passed\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+		}
+		// The mock's clock went on by at least the 3 s the check waits, more than the wall did.
+		moved, walked := mock.Now().Sub(before), time.Since(began)
+		if moved < 3*time.Second || moved-walked < 3*time.Second-time.Millisecond {
+			t.Errorf("the mock's clock moved %v in %v of wall time, want 3 s more than the wall", moved, walked)
+		}
+	})
+	t.Run("a wrong control token", func(t *testing.T) {
+		mock := mockservertest.NewServer(t, mockserver.Options{ControlToken: "right", Seed: fixtures.SeedOf(
+			fixtures.Org("A", ownerEmail, ownerKey))})
+		code, stdout, _ := runCmd(context.Background(), append(args, "-base-url", mock.URL, "-mock-clock", "-control-token", "wrong"), nil)
+		if code != 1 || !strings.Contains(stdout, "FAIL auth/expired-key-401") ||
+			!strings.Contains(stdout, "moving the mock's clock: POST "+mock.URL+"/_mock/clock answered 401") {
+			t.Errorf("exit %d, want 1 and the check failed on the clock's 401:\n%s", code, stdout)
+		}
+		if strings.Contains(stdout, "wrong") {
+			t.Errorf("the report shows the control token:\n%s", stdout)
+		}
+	})
+	t.Run("usage", func(t *testing.T) {
+		code, _, stderr := runCmd(context.Background(), append(args, "-base-url", "http://127.0.0.1:1", "-control-token", "x"), nil)
+		if code != 2 || !strings.Contains(stderr, "-control-token is only used with -mock-clock") {
+			t.Errorf("exit %d, stderr %q; want 2 and the flag named", code, stderr)
+		}
+	})
 }

@@ -17,10 +17,12 @@ import (
 )
 
 type options struct {
-	cfg    conformance.Config
-	list   bool
-	format string
-	out    string
+	cfg          conformance.Config
+	list         bool
+	format       string
+	out          string
+	mockClock    bool
+	controlToken string
 }
 
 // mirrors pairs each flag with its environment variable.
@@ -38,6 +40,8 @@ var mirrors = []cli.Mirror{
 	{Flag: "explore", Env: "MIXPEEK_CONFORMANCE_EXPLORE"},
 	{Flag: "seed", Env: "MIXPEEK_CONFORMANCE_SEED"},
 	{Flag: "rate", Env: "MIXPEEK_CONFORMANCE_RATE"},
+	{Flag: "mock-clock", Env: "MIXPEEK_CONFORMANCE_MOCK_CLOCK"},
+	{Flag: "control-token", Env: "MIXPEEK_MOCK_CONTROL_TOKEN"},
 }
 
 // defaultRate paces the exploration: 20 requests per second keeps a long walk, and the
@@ -63,6 +67,8 @@ func parse(args []string, getenv func(string) string, stdout io.Writer) (options
 	fs.IntVar(&o.cfg.Explore, "explore", 0, "after the checks of behaviour, a random walk of `N` operations checked against a model of the run's secrets and keys (0: no exploration)")
 	fs.Int64Var(&o.cfg.Seed, "seed", 0, "seed of the exploration: the same seed draws the same walk (0: a random seed, shown in the report)")
 	fs.Float64Var(&o.cfg.Rate, "rate", o.cfg.Rate, "requests per second of the exploration, its walk and its shrinking (0: unbounded)")
+	fs.BoolVar(&o.mockClock, "mock-clock", false, "the target is this project's mock: the expiry check moves its clock (POST /_mock/clock, for every organization it holds) instead of waiting 3 s")
+	fs.StringVar(&o.controlToken, "control-token", "", "the mock's control token, for -mock-clock when the mock has one")
 	fs.BoolVar(&o.list, "list", false, "list the checks and exit")
 	intro := "Usage: mixpeek-conformance -base-url URL -api-key KEY -user-email EMAIL [flags]\n\nChecks a server of the Mixpeek secrets and API-key endpoints against the contract."
 	if _, err := cli.Parse(fs, intro, mirrors, args, getenv, stdout); err != nil {
@@ -81,6 +87,11 @@ func parse(args []string, getenv func(string) string, stdout io.Writer) (options
 		return o, errors.New("-base-url, -api-key and -user-email are required (or MIXPEEK_BASE_URL, MIXPEEK_API_KEY, MIXPEEK_USER_EMAIL)")
 	case o.list && o.format == "junit":
 		return o, errors.New("-list writes text or json, not junit")
+	case o.controlToken != "" && !o.mockClock:
+		return o, errors.New("-control-token is only used with -mock-clock")
+	}
+	if o.mockClock {
+		o.cfg.Sleep = conformance.MockClock(o.cfg.BaseURL, o.controlToken, o.cfg.HTTPClient)
 	}
 	// A -run that selects nothing is refused before anything is sent.
 	if _, err := conformance.Select(o.cfg.Run); err != nil {
