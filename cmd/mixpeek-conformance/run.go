@@ -121,6 +121,9 @@ func flagError(err error) error {
 
 // run is the command: it returns the exit code.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) (code int) {
+	if len(args) > 0 && args[0] == "spec-diff" {
+		return specDiff(args[1:], getenv, stdout, stderr)
+	}
 	o, err := parse(args, getenv, stdout)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0

@@ -1,0 +1,115 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/mixpeekkit/mixpeekkit"
+	"github.com/mixpeekkit/mixpeekkit/internal/cli"
+	"github.com/mixpeekkit/mixpeekkit/internal/specdiff"
+)
+
+// specDiff is `mixpeek-conformance spec-diff`: openapi.yaml against an upstream document. It
+// returns the exit code: 0 when every difference is explained by the allow-list, 1 when one
+// is not (or an entry of the list explains nothing), 2 on a usage or parse error.
+func specDiff(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("mixpeek-conformance spec-diff", flag.ContinueOnError)
+	upstream := fs.String("upstream", "", "the upstream OpenAPI document (3.0 or 3.1, JSON or YAML)")
+	ours := fs.String("ours", "", "the document to compare (default: this release's openapi.yaml, built in)")
+	allow := fs.String("allow", "", "the allow-list of documented divergences (default: this release's upstream-divergences.yaml with the built-in openapi.yaml, none with -ours)")
+	format := fs.String("format", "text", "output: text or json")
+	intro := "Usage: mixpeek-conformance spec-diff -upstream FILE [flags]\n\nCompares openapi.yaml with an upstream OpenAPI document for the 9 operations, and says of each\ndifference whether it can break a client and whether the allow-list explains it."
+	mirrors := []cli.Mirror{{Flag: "upstream", Env: "MIXPEEK_UPSTREAM_SPEC"}}
+	fail := func(err error) int {
+		fmt.Fprintln(stderr, "mixpeek-conformance spec-diff:", err)
+		return 2
+	}
+	if _, err := cli.Parse(fs, intro, mirrors, args, getenv, stdout); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return fail(err)
+	}
+	switch {
+	case *upstream == "":
+		return fail(errors.New("-upstream is required (or MIXPEEK_UPSTREAM_SPEC)"))
+	case *format != "text" && *format != "json":
+		return fail(errors.New("-format must be text or json"))
+	}
+	oursName, oursData := "openapi.yaml (built in)", mixpeekkit.OpenAPI()
+	allowName, allowData := "upstream-divergences.yaml (built in)", mixpeekkit.UpstreamDivergences()
+	if *ours != "" {
+		data, err := os.ReadFile(*ours)
+		if err != nil {
+			return fail(fmt.Errorf("-ours: %w", err))
+		}
+		oursName, oursData, allowName, allowData = *ours, data, "", nil
+	}
+	if *allow != "" {
+		data, err := os.ReadFile(*allow)
+		if err != nil {
+			return fail(fmt.Errorf("-allow: %w", err))
+		}
+		allowName, allowData = *allow, data
+	}
+	o, err := specdiff.Parse(oursData)
+	if err != nil {
+		return fail(fmt.Errorf("%s: %w", oursName, err))
+	}
+	data, err := os.ReadFile(*upstream)
+	if err != nil {
+		return fail(fmt.Errorf("-upstream: %w", err))
+	}
+	u, err := specdiff.Parse(data)
+	if err != nil {
+		return fail(fmt.Errorf("-upstream %s: %w", *upstream, err))
+	}
+	var list []specdiff.Allowance
+	if allowData != nil {
+		if list, err = specdiff.ParseAllowList(allowData); err != nil {
+			return fail(fmt.Errorf("%s: %w", allowName, err))
+		}
+	}
+	r := specdiff.Explain(specdiff.Compare(o, u, nil), list)
+	code := 0
+	if r.Unexplained() > 0 || len(r.Stale) > 0 {
+		code = 1
+	}
+	if *format == "json" {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(struct {
+			Ours        string `json:"ours"`
+			Upstream    string `json:"upstream"`
+			AllowList   string `json:"allow_list,omitempty"`
+			Unexplained int    `json:"unexplained"`
+			specdiff.Result
+		}{oursName, *upstream, allowName, r.Unexplained(), r})
+		return code
+	}
+	fmt.Fprintf(stdout, "comparing %s with %s (allow-list: %s)\n", oursName, *upstream, or(allowName, "none"))
+	for _, d := range r.Differences {
+		if d.Reason != "" {
+			fmt.Fprintf(stdout, "explained   %s\n            because %s\n", d.Difference, d.Reason)
+		} else {
+			fmt.Fprintf(stdout, "UNEXPLAINED %s\n", d.Difference)
+		}
+	}
+	for _, a := range r.Stale {
+		fmt.Fprintf(stdout, "STALE       allow-list entry %s (%s) explains no difference: remove it\n", a.Pointer, or(a.Kind, "any kind"))
+	}
+	fmt.Fprintf(stdout, "%d differences: %d explained, %d unexplained; %d stale allow-list entries\n",
+		len(r.Differences), len(r.Differences)-r.Unexplained(), r.Unexplained(), len(r.Stale))
+	return code
+}
+
+func or(s, otherwise string) string {
+	if s == "" {
+		return otherwise
+	}
+	return s
+}
