@@ -27,11 +27,13 @@ test:
 build:
 	$(GO) build -o bin/ ./cmd/...
 
-## check-upstream: compare openapi.yaml, and the mock's answers, with an upstream OpenAPI document (UPSTREAM=path)
+## check-upstream: compare openapi.yaml with an upstream OpenAPI document (spec-diff, against upstream-divergences.yaml), and check the mock's answers against it (UPSTREAM=path)
 check-upstream:
 	@if [ -z "$(UPSTREAM)" ]; then \
 		echo "check-upstream: no upstream document given, nothing compared (make check-upstream UPSTREAM=path/to/openapi.json)"; \
 	else \
+		echo "$(GO) run ./cmd/mixpeek-conformance spec-diff -upstream $(UPSTREAM)"; \
+		$(GO) run ./cmd/mixpeek-conformance spec-diff -upstream "$(UPSTREAM)" || exit $$?; \
 		echo "MIXPEEK_UPSTREAM_SPEC=$(abspath $(UPSTREAM)) $(GO) test -tags upstream -run Upstream -count=1 ."; \
 		MIXPEEK_UPSTREAM_SPEC="$(abspath $(UPSTREAM))" $(GO) test -tags upstream -run Upstream -count=1 .; \
 	fi

@@ -4,8 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-
-	"github.com/oasdiff/yaml"
 )
 
 // Allowance explains the differences at one pointer of ours: a divergence documented on
@@ -19,9 +17,9 @@ type Allowance struct {
 // ParseAllowList reads an allow-list: a YAML or JSON list of {pointer, kind, reason}, each
 // with a pointer (starting with /) and a reason.
 func ParseAllowList(data []byte) ([]Allowance, error) {
-	j, err := yaml.YAMLToJSON(data)
+	j, err := toJSON(data)
 	if err != nil {
-		return nil, fmt.Errorf("neither JSON nor YAML: %w", err)
+		return nil, err
 	}
 	var list []Allowance
 	if err := json.Unmarshal(j, &list); err != nil {

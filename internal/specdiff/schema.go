@@ -13,6 +13,7 @@ import (
 // a lone allOf unwrapped, and null (3.0 nullable, a 3.1 type array, an anyOf or oneOf with
 // {type: null}) taken out into nullable.
 type norm struct {
+	decl     string // where the schema is used (before its $ref and wrappers)
 	at       string
 	m        map[string]any
 	types    []string // sorted, without null; empty: any type
@@ -20,7 +21,7 @@ type norm struct {
 }
 
 func (d *Document) norm(v any, at string) norm {
-	n := norm{at: at}
+	n := norm{decl: at, at: at}
 	m := obj(v)
 	for range 16 {
 		m, n.at = d.resolve(m, n.at)
@@ -101,15 +102,19 @@ func (c *comparer) schema(oAt, uAt string, ov, uv any, dir direction) {
 		return
 	}
 	o, u := c.ours.norm(ov, oAt), c.up.norm(uv, uAt)
+	// A client fails when upstream may send (response) or refuses (request) what ours does
+	// not say: narrowerUp is "upstream accepts less", widerUp "upstream may send more".
+	narrowerUp, widerUp := dir == request, dir == response
+	// Null is a property of where a schema is used, so it is compared at every use.
+	if o.nullable != u.nullable {
+		c.add(o.decl, u.decl, "nullable", (u.nullable && widerUp) || (o.nullable && narrowerUp),
+			"nullable: %v, upstream %v", o.nullable, u.nullable)
+	}
 	key := [2]string{o.at + " " + dir.String(), u.at}
 	if c.seen[key] {
 		return
 	}
 	c.seen[key] = true
-
-	// A client fails when upstream may send (response) or refuses (request) what ours does
-	// not say: narrowerUp is "upstream accepts less", widerUp "upstream may send more".
-	narrowerUp, widerUp := dir == request, dir == response
 
 	if ot, ut := strings.Join(o.types, ","), strings.Join(u.types, ","); ot != ut {
 		breaking := true
@@ -119,10 +124,6 @@ func (c *comparer) schema(oAt, uAt string, ov, uv any, dir direction) {
 			breaking = widerUp
 		}
 		c.add(ptr(o.at, "type"), ptr(u.at, "type"), "type", breaking, "type %s, upstream %s", or(ot, "any"), or(ut, "any"))
-	}
-	if o.nullable != u.nullable {
-		c.add(o.at, u.at, "nullable", (u.nullable && widerUp) || (o.nullable && narrowerUp),
-			"nullable: %v, upstream %v", o.nullable, u.nullable)
 	}
 	if of, uf := str(o.m["format"]), str(u.m["format"]); of != uf {
 		c.add(ptr(o.at, "format"), ptr(u.at, "format"), "format", true, "format %q, upstream %q", of, uf)

@@ -29,9 +29,9 @@ type Document struct {
 
 // Parse reads an OpenAPI 3.0 or 3.1 document, JSON or YAML.
 func Parse(data []byte) (*Document, error) {
-	j, err := yaml.YAMLToJSON(data)
+	j, err := toJSON(data)
 	if err != nil {
-		return nil, fmt.Errorf("neither JSON nor YAML: %w", err)
+		return nil, err
 	}
 	var root map[string]any
 	if err := json.Unmarshal(j, &root); err != nil || root == nil {
@@ -45,6 +45,19 @@ func Parse(data []byte) (*Document, error) {
 		return nil, fmt.Errorf("no paths")
 	}
 	return &Document{root: root}, nil
+}
+
+// toJSON returns JSON as it is (a YAML parser refuses some valid JSON, such as an escaped
+// surrogate pair: "\ud83d\ude00"), and YAML converted to JSON.
+func toJSON(data []byte) ([]byte, error) {
+	if json.Valid(data) {
+		return data, nil
+	}
+	j, err := yaml.YAMLToJSON(data)
+	if err != nil {
+		return nil, fmt.Errorf("neither JSON nor YAML: %w", err)
+	}
+	return j, nil
 }
 
 // Difference is one way the documents differ.
