@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -28,6 +29,9 @@ type config struct {
 	addr, adminKey, adminEmail, logFormat, fixtures, controlToken string
 	journalSize, maxConnections                                   int
 	readTimeout, writeTimeout, idleTimeout                        time.Duration
+	proxyTo                                                       string
+	proxyStrict, proxyHeader                                      bool
+	proxyTimeout                                                  time.Duration
 }
 
 // mirrors pairs each flag with its environment variable.
@@ -43,6 +47,10 @@ var mirrors = []cli.Mirror{
 	{Flag: "write-timeout", Env: "MIXPEEK_MOCK_WRITE_TIMEOUT"},
 	{Flag: "idle-timeout", Env: "MIXPEEK_MOCK_IDLE_TIMEOUT"},
 	{Flag: "max-connections", Env: "MIXPEEK_MOCK_MAX_CONNECTIONS"},
+	{Flag: "proxy-to", Env: "MIXPEEK_MOCK_PROXY_TO"},
+	{Flag: "proxy-strict", Env: "MIXPEEK_MOCK_PROXY_STRICT"},
+	{Flag: "proxy-header", Env: "MIXPEEK_MOCK_PROXY_HEADER"},
+	{Flag: "proxy-timeout", Env: "MIXPEEK_MOCK_PROXY_TIMEOUT"},
 }
 
 func parse(args []string, getenv func(string) string, stdout io.Writer) (config, error) {
@@ -65,6 +73,10 @@ func parse(args []string, getenv func(string) string, stdout io.Writer) (config,
 	fs.DurationVar(&c.writeTimeout, "write-timeout", c.writeTimeout, "longest time from the end of a request's headers to the end of its answer (fault latencies add up to 1m at most)")
 	fs.DurationVar(&c.idleTimeout, "idle-timeout", c.idleTimeout, "how long an idle keep-alive connection stays open")
 	fs.IntVar(&c.maxConnections, "max-connections", c.maxConnections, "connections served at once; more wait to be accepted")
+	fs.StringVar(&c.proxyTo, "proxy-to", "", "be a validating proxy instead of a mock: forward every request to this URL and check both ways against the contract")
+	fs.BoolVar(&c.proxyStrict, "proxy-strict", false, "with -proxy-to: answer 502 with the violations instead of a non-conforming answer")
+	fs.BoolVar(&c.proxyHeader, "proxy-header", false, "with -proxy-to: add X-Mixpeek-Violations (the number found) to every answer")
+	fs.DurationVar(&c.proxyTimeout, "proxy-timeout", 30*time.Second, "with -proxy-to: how long to wait for the upstream's answer (then 504)")
 	intro := "Usage: mixpeek-mock [flags]\n\nServes the Mixpeek organization secrets and API-key endpoints from memory.\nENCRYPTION_KEY: Fernet keys (url-safe base64, 32 bytes), comma-separated, newest first."
 	set, err := cli.Parse(fs, intro, mirrors, args, getenv, stdout)
 	if errors.Is(err, flag.ErrHelp) {
@@ -89,6 +101,18 @@ func parse(args []string, getenv func(string) string, stdout io.Writer) (config,
 		return c, usageError{errors.New("-read-timeout, -write-timeout and -idle-timeout must be positive")}
 	case c.maxConnections < 1:
 		return c, usageError{errors.New("-max-connections must be at least 1")}
+	case c.proxyTo == "" && (set["proxy-strict"] || set["proxy-header"] || set["proxy-timeout"]):
+		return c, usageError{errors.New("-proxy-strict, -proxy-header and -proxy-timeout go with -proxy-to")}
+	case c.proxyTo != "" && (set["fixtures"] || set["admin-key"] || set["admin-email"] || set["journal-size"] || set["control-token"]):
+		return c, usageError{errors.New("-proxy-to forwards to a real server: -fixtures, -admin-key, -admin-email, -journal-size and -control-token are the mock's")}
+	case c.proxyTimeout <= 0:
+		return c, usageError{errors.New("-proxy-timeout must be positive")}
+	}
+	if c.proxyTo != "" {
+		u, err := url.Parse(c.proxyTo)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+			return c, usageError{errors.New("-proxy-to must be an http or https URL with a host, and no user, query or fragment, such as https://api.mixpeek.com")}
+		}
 	}
 	return c, nil
 }
@@ -140,6 +164,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	var handler slog.Handler = slog.NewTextHandler(stderr, nil)
 	if c.logFormat == "json" {
 		handler = slog.NewJSONHandler(stderr, nil)
+	}
+	if c.proxyTo != "" {
+		return runProxy(ctx, c, slog.New(handler), stdout)
 	}
 	data, file, err := seed(c)
 	if err != nil {

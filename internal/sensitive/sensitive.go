@@ -64,8 +64,8 @@ func Hash(plaintext string) string {
 // characters and "...", 13 in all.
 func Prefix(plaintext string) string { return plaintext[:min(10, len(plaintext))] + "..." }
 
-// hasKey reports whether s contains anything shaped like a plaintext key.
-func hasKey(s string) bool { return keyInTextRE.MatchString(s) }
+// HasKey reports whether s contains anything shaped like a plaintext key (a cut one too).
+func HasKey(s string) bool { return keyInTextRE.MatchString(s) }
 
 // RedactKeys replaces everything shaped like a plaintext key in s.
 func RedactKeys(s string) string { return keyInTextRE.ReplaceAllString(s, Redacted) }
@@ -79,7 +79,7 @@ func RedactPath(escaped string) string {
 		if err != nil {
 			dec = seg
 		}
-		if hasKey(dec) || hasKey(seg) {
+		if HasKey(dec) || HasKey(seg) {
 			segs[i] = Redacted
 		}
 	}
@@ -112,7 +112,7 @@ func RedactJSON(v any) any {
 			switch {
 			case SecretMember(k):
 				out[k] = Redacted
-			case hasKey(k):
+			case HasKey(k):
 				out[Redacted] = Redacted
 			default:
 				out[k] = RedactJSON(e)

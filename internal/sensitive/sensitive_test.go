@@ -57,8 +57,8 @@ func TestRedactKeys(t *testing.T) {
 	if got := RedactKeys(in); got != want {
 		t.Errorf("RedactKeys = %q", got)
 	}
-	if !hasKey("x"+key) || hasKey("sk_AbCdEfG...") {
-		t.Error("hasKey")
+	if !HasKey("x"+key) || HasKey("sk_AbCdEfG...") {
+		t.Error("HasKey")
 	}
 }
 

@@ -1,0 +1,330 @@
+// Package proxy is the validating proxy of `mixpeek-mock -proxy-to URL`: it forwards every
+// request to one upstream server unchanged and returns its answer unchanged, while checking
+// both against openapi.yaml and the rules a single exchange can show. Each violation is
+// logged as one structured line, counted, and listed; in strict mode a non-conforming answer
+// is replaced by a 502 ErrorResponse that lists what was wrong.
+//
+// Nothing the proxy keeps or logs holds a secret value, a plaintext key or the Authorization
+// header: a violation names an operation, a direction, a JSON pointer and a rule.
+package proxy
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/mixpeekkit/mixpeekkit"
+	"github.com/mixpeekkit/mixpeekkit/internal/contract"
+	"github.com/mixpeekkit/mixpeekkit/internal/sensitive"
+)
+
+// Bounds on what the proxy reads of a body.
+const (
+	MaxRequestBody  = 1 << 20 // the contract's own bound (the mock answers 413 past it)
+	MaxResponseBody = 8 << 20
+	maxViolations   = 1000 // kept for GET /_mock/violations; the counts go on
+	maxSecretHashes = 4096 // secret values seen in requests, by hash
+)
+
+// Options configure a Proxy.
+type Options struct {
+	Upstream *url.URL      // the only server ever contacted; its path prefixes every request's
+	Strict   bool          // answer 502 instead of a non-conforming answer
+	Header   bool          // add X-Mixpeek-Violations to every answer (the number found in it)
+	Timeout  time.Duration // per request to the upstream (30 s when zero)
+	Logger   *slog.Logger  // one line per violation (slog.Default() when nil)
+	Client   *http.Client  // sends to the upstream (a client with Timeout when nil)
+}
+
+// Violation is one way an exchange broke the contract. It carries no value.
+type Violation struct {
+	Time      time.Time `json:"time"`
+	Method    string    `json:"method"`
+	Path      string    `json:"path"` // escaped, keys redacted
+	Operation string    `json:"operation"`
+	Direction string    `json:"direction"` // request (one the upstream accepted, 2xx or 3xx) or response
+	Status    int       `json:"status"`    // the upstream's status
+	Pointer   string    `json:"pointer"`   // JSON pointer: /body/..., /query/name, /status, /header/Content-Type
+	Rule      string    `json:"rule"`      // the schema keyword or behavioural rule broken
+}
+
+// Count is how often one rule of one operation was broken.
+type Count struct {
+	Operation string `json:"operation"`
+	Direction string `json:"direction"`
+	Rule      string `json:"rule"`
+	Count     int    `json:"count"`
+}
+
+// Proxy is an http.Handler.
+type Proxy struct {
+	opts     Options
+	contract *contract.Contract
+	client   *http.Client
+	log      *slog.Logger
+
+	mu         sync.Mutex
+	violations []Violation
+	counts     map[Count]int // Count with Count 0 as the key
+	total      int
+	secrets    map[[sha256.Size]byte]struct{}
+}
+
+// New makes a proxy to opts.Upstream.
+func New(opts Options) (*Proxy, error) {
+	if opts.Upstream == nil || (opts.Upstream.Scheme != "http" && opts.Upstream.Scheme != "https") || opts.Upstream.Host == "" {
+		return nil, errors.New("the upstream must be an http or https URL with a host")
+	}
+	c, err := contract.Parse(context.Background(), "openapi.yaml", mixpeekkit.OpenAPI())
+	if err != nil {
+		return nil, err
+	}
+	if opts.Timeout == 0 {
+		opts.Timeout = 30 * time.Second
+	}
+	client := opts.Client
+	if client == nil {
+		client = &http.Client{}
+	}
+	// Never follow a redirect: only the configured upstream is contacted, and the client
+	// sees the redirect as the upstream sent it.
+	cl := *client
+	cl.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	log := opts.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Proxy{opts: opts, contract: c, client: &cl, log: log, counts: map[Count]int{}, secrets: map[[sha256.Size]byte]struct{}{}}, nil
+}
+
+// Violations lists the violations kept (the latest 1000), oldest first.
+func (p *Proxy) Violations() []Violation {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]Violation{}, p.violations...)
+}
+
+// Counts lists how often each rule of each operation was broken, sorted.
+func (p *Proxy) Counts() []Count {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make([]Count, 0, len(p.counts))
+	for k, n := range p.counts {
+		k.Count = n
+		out = append(out, k)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if a.Operation != b.Operation {
+			return a.Operation < b.Operation
+		}
+		if a.Direction != b.Direction {
+			return a.Direction < b.Direction
+		}
+		return a.Rule < b.Rule
+	})
+	return out
+}
+
+// Total is the number of violations seen since the start or the last Clear.
+func (p *Proxy) Total() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.total
+}
+
+// Clear forgets the violations and their counts.
+func (p *Proxy) Clear() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.violations, p.counts, p.total = nil, map[Count]int{}, 0
+}
+
+func (p *Proxy) record(vs []Violation) {
+	if len(vs) == 0 {
+		return
+	}
+	p.mu.Lock()
+	for _, v := range vs {
+		p.violations = append(p.violations, v)
+		p.counts[Count{Operation: v.Operation, Direction: v.Direction, Rule: v.Rule}]++
+		p.total++
+	}
+	if over := len(p.violations) - maxViolations; over > 0 {
+		p.violations = append([]Violation(nil), p.violations[over:]...)
+	}
+	p.mu.Unlock()
+	for _, v := range vs {
+		p.log.Warn("contract violation", "operation", v.Operation, "direction", v.Direction,
+			"pointer", v.Pointer, "rule", v.Rule, "status", v.Status, "method", v.Method, "path", v.Path)
+	}
+}
+
+// ServeHTTP is the proxy's request path: its own endpoints, or read, check, forward, check,
+// answer.
+func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	switch r.URL.Path {
+	case "/_mock/violations":
+		p.serveViolations(w, r)
+		return
+	case "/_mock/health":
+		writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "mode": "proxy"}, nil)
+		return
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, MaxRequestBody+1))
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "BadRequestError", "the request body could not be read")
+		return
+	}
+	if len(body) > MaxRequestBody {
+		writeError(w, http.StatusRequestEntityTooLarge, "PayloadTooLargeError",
+			fmt.Sprintf("the request body is over the proxy's bound of %d bytes; it was not forwarded", MaxRequestBody))
+		return
+	}
+	ex := &exchange{p: p, r: r, body: body, path: sensitive.RedactPath(r.URL.EscapedPath())}
+	ex.checkRequest()
+	resp, data, err := p.forward(r, body)
+	if err != nil {
+		status, typ := http.StatusBadGateway, "BadGatewayError"
+		msg := "the upstream could not be reached: " + describeTransportError(err)
+		if errors.Is(err, context.DeadlineExceeded) || isTimeout(err) {
+			status, typ = http.StatusGatewayTimeout, "GatewayTimeoutError"
+			msg = fmt.Sprintf("the upstream did not answer within %v", p.opts.Timeout)
+		}
+		if errors.Is(err, errTooLarge) {
+			msg = fmt.Sprintf("the upstream's answer is over the proxy's bound of %d bytes", MaxResponseBody)
+		}
+		p.log.Error("upstream failed", "method", r.Method, "path", ex.path, "error", msg)
+		writeError(w, status, typ, msg)
+		return
+	}
+	ex.checkResponse(resp, data)
+	p.record(ex.found)
+	header := resp.Header.Clone()
+	for _, h := range hopByHop {
+		header.Del(h)
+	}
+	if p.opts.Header {
+		header.Set("X-Mixpeek-Violations", fmt.Sprint(len(ex.found)))
+	}
+	if p.opts.Strict && len(ex.found) > 0 {
+		writeJSON(w, http.StatusBadGateway, strictBody(resp.StatusCode, ex.found), header)
+		return
+	}
+	for k, v := range header {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(resp.StatusCode)
+	_, _ = w.Write(data)
+}
+
+var errTooLarge = errors.New("answer too large")
+
+// hopByHop are the headers that belong to one connection, not to the exchange.
+var hopByHop = []string{"Connection", "Proxy-Connection", "Keep-Alive", "Proxy-Authenticate", "Proxy-Authorization", "Te", "Trailer", "Transfer-Encoding", "Upgrade", "Content-Length"}
+
+// forward sends the request to the upstream, unchanged but for the connection's own headers,
+// and reads the answer.
+func (p *Proxy) forward(r *http.Request, body []byte) (*http.Response, []byte, error) {
+	target := *p.opts.Upstream
+	target.Path = strings.TrimRight(p.opts.Upstream.Path, "/") + r.URL.Path
+	target.RawPath = strings.TrimRight(p.opts.Upstream.EscapedPath(), "/") + r.URL.EscapedPath()
+	target.RawQuery = r.URL.RawQuery
+	ctx, cancel := context.WithTimeout(r.Context(), p.opts.Timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, r.Method, target.String(), bytes.NewReader(body))
+	if err != nil {
+		return nil, nil, err
+	}
+	req.Header = r.Header.Clone()
+	for _, h := range hopByHop {
+		req.Header.Del(h)
+	}
+	if len(body) == 0 && r.ContentLength <= 0 {
+		req.Body, req.ContentLength = http.NoBody, 0
+	}
+	resp, err := p.client.Do(req)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, MaxResponseBody+1))
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(data) > MaxResponseBody {
+		return nil, nil, errTooLarge
+	}
+	return resp, data, nil
+}
+
+func isTimeout(err error) bool {
+	var t interface{ Timeout() bool }
+	return errors.As(err, &t) && t.Timeout()
+}
+
+// describeTransportError words a transport failure without the URL (which may hold a key in
+// its path): the innermost cause.
+func describeTransportError(err error) string {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	return sensitive.RedactKeys(err.Error())
+}
+
+func (p *Proxy) serveViolations(w http.ResponseWriter, r *http.Request) {
+	switch r.Method {
+	case http.MethodGet:
+		p.mu.Lock()
+		total := p.total
+		p.mu.Unlock()
+		writeJSON(w, http.StatusOK, map[string]any{"total": total, "counts": p.Counts(), "violations": p.Violations()}, nil)
+	case http.MethodDelete:
+		p.Clear()
+		writeJSON(w, http.StatusOK, map[string]any{"success": true, "message": "violations cleared"}, nil)
+	default:
+		w.Header().Set("Allow", "GET, DELETE")
+		writeError(w, http.StatusMethodNotAllowed, "MethodNotAllowedError", "GET lists the violations, DELETE clears them")
+	}
+}
+
+// strictBody is the 502 of strict mode: the upstream's status and what was wrong.
+func strictBody(status int, vs []Violation) any {
+	list := make([]map[string]any, len(vs))
+	for i, v := range vs {
+		list[i] = map[string]any{"operation": v.Operation, "direction": v.Direction, "pointer": v.Pointer, "rule": v.Rule}
+	}
+	return errorResponse(http.StatusBadGateway, "ContractViolationError",
+		fmt.Sprintf("the upstream's answer (%d) breaks the contract in %d places; it was not passed on", status, len(vs)),
+		map[string]any{"upstream_status": status, "violations": list})
+}
+
+func errorResponse(status int, typ, msg string, details map[string]any) map[string]any {
+	return map[string]any{"success": false, "status": status, "error": map[string]any{"type": typ, "message": msg, "details": details}}
+}
+
+func writeError(w http.ResponseWriter, status int, typ, msg string) {
+	writeJSON(w, status, errorResponse(status, typ, msg, nil), nil)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any, header http.Header) {
+	for k, vs := range header {
+		w.Header()[k] = vs
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Del("Content-Length")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
