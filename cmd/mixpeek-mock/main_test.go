@@ -10,6 +10,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/mixpeekkit/mixpeekkit/internal/cli"
 	"github.com/mixpeekkit/mixpeekkit/mockserver"
+	"github.com/mixpeekkit/mixpeekkit/mockserver/mockservertest"
 )
 
 // guard bounds every wait so that a bug shows as a failure, not a hung test. It is never a
@@ -96,6 +98,13 @@ func TestParseFlagsAndEnvironment(t *testing.T) {
 			want: config{addr: "127.0.0.1:0", adminKey: "sk_" + strings.Repeat("e", 40), adminEmail: "env@example.com", logFormat: "text"},
 		},
 		{
+			name: "the proxy's mirrors",
+			env: map[string]string{"MIXPEEK_MOCK_PROXY_TO": "https://api.example.com", "MIXPEEK_MOCK_PROXY_STRICT": "true",
+				"MIXPEEK_MOCK_PROXY_HEADER": "1", "MIXPEEK_MOCK_PROXY_TIMEOUT": "5s"},
+			want: config{addr: "127.0.0.1:8080", adminEmail: "admin@example.com", logFormat: "text",
+				proxyTo: "https://api.example.com", proxyStrict: true, proxyHeader: true, proxyTimeout: 5 * time.Second},
+		},
+		{
 			name: "empty environment values are absent",
 			env:  map[string]string{"MIXPEEK_MOCK_ADDR": "", "MIXPEEK_MOCK_LOG_FORMAT": ""},
 			want: config{addr: "127.0.0.1:8080", adminKey: "", adminEmail: "admin@example.com", logFormat: "text"},
@@ -113,6 +122,9 @@ func TestParseFlagsAndEnvironment(t *testing.T) {
 			}
 			// The documented defaults of the time-outs and the connection cap.
 			tt.want.readTimeout, tt.want.writeTimeout, tt.want.idleTimeout = 30*time.Second, 90*time.Second, 60*time.Second
+			if tt.want.proxyTimeout == 0 {
+				tt.want.proxyTimeout = 30 * time.Second
+			}
 			tt.want.maxConnections = 512
 			if got != tt.want {
 				t.Errorf("parse(%q) = %+v, want %+v", tt.args, got, tt.want)
@@ -141,6 +153,11 @@ func TestUsageErrors(t *testing.T) {
 		{name: "negative idle timeout env", env: map[string]string{"MIXPEEK_MOCK_IDLE_TIMEOUT": "-1s"}, want: "must be positive"},
 		{name: "no connections", args: []string{"-max-connections", "0"}, want: "-max-connections must be at least 1"},
 		{name: "positional argument after flags", args: []string{"-log-format", "json", "extra"}, want: "unexpected"},
+		{name: "proxy to a non-http URL", args: []string{"-proxy-to", "ftp://example.com"}, want: "-proxy-to must be an http or https URL"},
+		{name: "proxy to a URL with a user", args: []string{"-proxy-to", "https://me:pw@example.com"}, want: "-proxy-to must be", secrets: []string{"pw"}},
+		{name: "proxy strict without proxy", args: []string{"-proxy-strict"}, want: "go with -proxy-to"},
+		{name: "proxy with fixtures", args: []string{"-proxy-to", "http://example.com", "-fixtures", "x.yaml"}, want: "-fixtures, -admin-key"},
+		{name: "zero proxy timeout", args: []string{"-proxy-to", "http://example.com", "-proxy-timeout", "0s"}, want: "-proxy-timeout must be positive"},
 		{
 			name:    "admin key without sk_ prefix",
 			args:    []string{"-admin-key", "pk_" + strings.Repeat("c", 40)},
@@ -799,4 +816,50 @@ func TestVersion(t *testing.T) {
 	if got, want := stdout.String(), "mixpeek-mock "+cli.Version()+"\n"; got != want || stderr.Len() != 0 {
 		t.Errorf("-version printed %q (stderr %q), want %q", got, stderr.String(), want)
 	}
+}
+
+// TestProxyMode: -proxy-to forwards, reports a violation in its summary and exits 1; with a
+// conforming upstream it exits 0.
+func TestProxyMode(t *testing.T) {
+	t.Run("a violation", func(t *testing.T) {
+		up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = io.WriteString(w, `{"secrets": [], "count": "0"}`)
+		}))
+		t.Cleanup(up.Close)
+		in := start(t, []string{"-addr", "127.0.0.1:0", "-proxy-to", up.URL, "-proxy-header"}, nil)
+		if !strings.HasPrefix(in.banner[1], "proxying to "+up.URL+": ") {
+			t.Errorf("banner %q", in.banner)
+		}
+		status, body := in.get(t, "/v1/organizations/secrets", devAdminKey)
+		if status != 200 || string(body) != `{"secrets": [], "count": "0"}` {
+			t.Errorf("through the proxy: %d %s", status, body)
+		}
+		status, body = in.get(t, "/_mock/violations", "")
+		if status != 200 || !strings.Contains(string(body), `"pointer":"/body/count","rule":"type"`) {
+			t.Errorf("/_mock/violations: %d %s", status, body)
+		}
+		rest, err := in.stop(t)
+		if code := exitCode(err, io.Discard); code != 1 {
+			t.Errorf("exit %d (%v), want 1", code, err)
+		}
+		summary := strings.Join(rest, "\n")
+		if !strings.Contains(summary, "1 contract violations seen") || !strings.Contains(summary, "list_secrets_v1_organizations_secrets_get response: type") {
+			t.Errorf("summary:\n%s", summary)
+		}
+		if strings.Contains(in.stderr.String(), devAdminKey) {
+			t.Errorf("the log shows the key:\n%s", in.stderr.String())
+		}
+	})
+	t.Run("none", func(t *testing.T) {
+		mock := mockservertest.NewServer(t, mockserver.Options{})
+		in := start(t, []string{"-addr", "127.0.0.1:0", "-proxy-to", mock.URL}, nil)
+		if status, _ := in.get(t, "/v1/organizations/secrets", mock.AdminKey); status != 200 {
+			t.Errorf("through the proxy: %d", status)
+		}
+		rest, err := in.stop(t)
+		if err != nil || !strings.Contains(strings.Join(rest, "\n"), "0 contract violations seen") {
+			t.Errorf("run returned %v; after the banner:\n%s", err, strings.Join(rest, "\n"))
+		}
+	})
 }

@@ -37,7 +37,8 @@ func runProxy(ctx context.Context, c config, log *slog.Logger, stdout io.Writer)
 		mode = "a non-conforming answer is replaced by a 502 (-proxy-strict)"
 	}
 	fmt.Fprintf(stdout, "proxying to %s: every request and answer checked against openapi.yaml; %s\n", upstream, mode)
-	fmt.Fprintf(stdout, "violations: curl -sS %s/_mock/violations (DELETE clears them); a summary when stopped\n", base)
+	fmt.Fprintln(stdout, "the violations seen are listed at /_mock/violations (DELETE clears them), and summed up when the proxy stops")
+	fmt.Fprintf(stdout, "try: curl -sS %s/_mock/violations\n", base)
 
 	hs := &http.Server{Handler: p, ReadHeaderTimeout: min(10*time.Second, c.readTimeout),
 		ReadTimeout: c.readTimeout, WriteTimeout: max(c.writeTimeout, c.proxyTimeout+10*time.Second), IdleTimeout: c.idleTimeout}
