@@ -22,9 +22,9 @@ import (
 
 // The behavioural rules a single exchange can show (beyond the schemas).
 const (
-	RulePlaintextKey     = "plaintext key: only create and rotate answer one"
-	RuleSecretValue      = "secret value: never in an answer"
-	RuleErrorStatus      = "ErrorResponse status: equals the HTTP status"
+	RulePlaintextKey = "plaintext key: only create and rotate answer one"
+	RuleSecretValue  = "secret value: never in an answer"
+	RuleErrorStatus  = "ErrorResponse status: equals the HTTP status"
 )
 
 // exchange is one request on its way through the proxy, with what was found wrong.
