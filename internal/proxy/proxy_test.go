@@ -17,7 +17,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/mixpeekkit/mixpeekkit"
 	"github.com/mixpeekkit/mixpeekkit/conformance"
+	"github.com/mixpeekkit/mixpeekkit/internal/contract"
 	"github.com/mixpeekkit/mixpeekkit/fixtures"
 	"github.com/mixpeekkit/mixpeekkit/mockserver"
 	"github.com/mixpeekkit/mixpeekkit/mockserver/mockservertest"
@@ -220,6 +222,25 @@ func TestEachPlantedViolationOnce(t *testing.T) {
 	}
 }
 
+// isErrorResponse fails unless body is an ErrorResponse of openapi.yaml whose status is want.
+func isErrorResponse(t *testing.T, body []byte, want int) {
+	t.Helper()
+	c, err := contract.Parse(context.Background(), "openapi.yaml", mixpeekkit.OpenAPI())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v any
+	if err := json.Unmarshal(body, &v); err != nil {
+		t.Fatalf("not JSON: %s", body)
+	}
+	if err := c.Doc.Components.Schemas["ErrorResponse"].Value.VisitJSON(v); err != nil {
+		t.Errorf("not an ErrorResponse of openapi.yaml: %v\n%s", err, body)
+	}
+	if m, _ := v.(map[string]any); m["status"] != float64(want) {
+		t.Errorf("status %v in the body, want %d", m["status"], want)
+	}
+}
+
 func get(t *testing.T, url string) string {
 	t.Helper()
 	resp, err := http.Get(url)
@@ -261,6 +282,7 @@ func TestStrictAnswers502WithTheViolations(t *testing.T) {
 	if err := json.Unmarshal(raw, &body); err != nil {
 		t.Fatal(err)
 	}
+	isErrorResponse(t, raw, http.StatusBadGateway)
 	if resp.StatusCode != 502 || body.Status != 502 || body.Error.Type != "ContractViolationError" || body.Error.Details.UpstreamStatus != 200 ||
 		len(body.Error.Details.Violations) != 2 || strings.Contains(string(raw), plantedKey) {
 		t.Errorf("strict: %d %s", resp.StatusCode, raw)
@@ -305,9 +327,10 @@ func TestUpstreamFailures(t *testing.T) {
 		_, srv, _ := newProxy(t, dead.URL, Options{})
 		resp := send(t, "GET", srv.URL+"/v1/organizations/secrets", "")
 		b, _ := io.ReadAll(resp.Body)
-		if resp.StatusCode != 502 || !strings.Contains(string(b), `"status":502`) || !strings.Contains(string(b), "could not be reached") {
+		if resp.StatusCode != 502 || !strings.Contains(string(b), "could not be reached") {
 			t.Errorf("%d %s", resp.StatusCode, b)
 		}
+		isErrorResponse(t, b, http.StatusBadGateway)
 	})
 	t.Run("slow: 504", func(t *testing.T) {
 		release := make(chan struct{})
@@ -325,6 +348,7 @@ func TestUpstreamFailures(t *testing.T) {
 		if resp.StatusCode != 504 || !strings.Contains(string(b), "did not answer within 50ms") {
 			t.Errorf("%d %s", resp.StatusCode, b)
 		}
+		isErrorResponse(t, b, http.StatusGatewayTimeout)
 	})
 	t.Run("a redirect is passed on, not followed", func(t *testing.T) {
 		var elsewhere int
@@ -351,6 +375,8 @@ func TestUpstreamFailures(t *testing.T) {
 		if resp.StatusCode != http.StatusRequestEntityTooLarge || len(got) != 0 {
 			t.Errorf("status %d, %d forwarded", resp.StatusCode, len(got))
 		}
+		b, _ := io.ReadAll(resp.Body)
+		isErrorResponse(t, b, http.StatusRequestEntityTooLarge)
 	})
 }
 
