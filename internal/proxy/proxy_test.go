@@ -19,8 +19,8 @@ import (
 
 	"github.com/mixpeekkit/mixpeekkit"
 	"github.com/mixpeekkit/mixpeekkit/conformance"
-	"github.com/mixpeekkit/mixpeekkit/internal/contract"
 	"github.com/mixpeekkit/mixpeekkit/fixtures"
+	"github.com/mixpeekkit/mixpeekkit/internal/contract"
 	"github.com/mixpeekkit/mixpeekkit/mockserver"
 	"github.com/mixpeekkit/mixpeekkit/mockserver/mockservertest"
 )
