@@ -42,17 +42,8 @@ func runProxy(ctx context.Context, c config, log *slog.Logger, stdout io.Writer)
 
 	hs := &http.Server{Handler: p, ReadHeaderTimeout: min(10*time.Second, c.readTimeout),
 		ReadTimeout: c.readTimeout, WriteTimeout: max(c.writeTimeout, c.proxyTimeout+10*time.Second), IdleTimeout: c.idleTimeout}
-	served := make(chan error, 1)
-	go func() { served <- hs.Serve(limitListener(ln, c.maxConnections)) }()
-	select {
-	case err := <-served:
-		return fmt.Errorf("serve: %w", err)
-	case <-ctx.Done():
-	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := hs.Shutdown(shutdownCtx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
+	if err := serve(ctx, hs, limitListener(ln, c.maxConnections)); err != nil {
+		return err
 	}
 	counts := p.Counts()
 	fmt.Fprintf(stdout, "mixpeek-mock: stopped; %d contract violations seen\n", p.Total())

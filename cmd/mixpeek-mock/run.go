@@ -197,8 +197,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	// connections, nor its file descriptors, for ever.
 	hs := &http.Server{Handler: srv, ReadHeaderTimeout: min(10*time.Second, c.readTimeout),
 		ReadTimeout: c.readTimeout, WriteTimeout: c.writeTimeout, IdleTimeout: c.idleTimeout}
-	ln = limitListener(ln, c.maxConnections)
 	hs.RegisterOnShutdown(srv.Shutdown) // fault latencies in flight end at once
+	if err := serve(ctx, hs, limitListener(ln, c.maxConnections)); err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, "mixpeek-mock: stopped")
+	return nil
+}
+
+// serve serves ln until ctx ends, then shuts hs down gracefully (10 s at most).
+func serve(ctx context.Context, hs *http.Server, ln net.Listener) error {
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(ln) }()
 	select {
@@ -211,7 +219,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err := hs.Shutdown(shutdownCtx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
-	fmt.Fprintln(stdout, "mixpeek-mock: stopped")
 	return nil
 }
 
