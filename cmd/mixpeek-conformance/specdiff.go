@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -91,7 +92,7 @@ func specDiff(args []string, getenv func(string) string, stdout, stderr io.Write
 		}{oursName, *upstream, allowName, r.Unexplained(), r})
 		return code
 	}
-	fmt.Fprintf(stdout, "comparing %s with %s (allow-list: %s)\n", oursName, *upstream, or(allowName, "none"))
+	fmt.Fprintf(stdout, "comparing %s with %s (allow-list: %s)\n", oursName, *upstream, cmp.Or(allowName, "none"))
 	for _, d := range r.Differences {
 		if d.Reason != "" {
 			fmt.Fprintf(stdout, "explained   %s\n            because %s\n", d.Difference, d.Reason)
@@ -100,16 +101,9 @@ func specDiff(args []string, getenv func(string) string, stdout, stderr io.Write
 		}
 	}
 	for _, a := range r.Stale {
-		fmt.Fprintf(stdout, "STALE       allow-list entry %s (%s) explains no difference: remove it\n", a.Pointer, or(a.Kind, "any kind"))
+		fmt.Fprintf(stdout, "STALE       allow-list entry %s (%s) explains no difference: remove it\n", a.Pointer, cmp.Or(a.Kind, "any kind"))
 	}
 	fmt.Fprintf(stdout, "%d differences: %d explained, %d unexplained; %d stale allow-list entries\n",
 		len(r.Differences), len(r.Differences)-r.Unexplained(), r.Unexplained(), len(r.Stale))
 	return code
-}
-
-func or(s, otherwise string) string {
-	if s == "" {
-		return otherwise
-	}
-	return s
 }

@@ -1,6 +1,7 @@
 package specdiff
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -123,7 +124,7 @@ func (c *comparer) schema(oAt, uAt string, ov, uv any, dir direction) {
 		} else if ut == "" {
 			breaking = widerUp
 		}
-		c.add(ptr(o.at, "type"), ptr(u.at, "type"), "type", breaking, "type %s, upstream %s", or(ot, "any"), or(ut, "any"))
+		c.add(ptr(o.at, "type"), ptr(u.at, "type"), "type", breaking, "type %s, upstream %s", cmp.Or(ot, "any"), cmp.Or(ut, "any"))
 	}
 	if of, uf := str(o.m["format"]), str(u.m["format"]); of != uf {
 		c.add(ptr(o.at, "format"), ptr(u.at, "format"), "format", true, "format %q, upstream %q", of, uf)
@@ -169,13 +170,6 @@ func show(v any) string {
 		return fmt.Sprint(v)
 	}
 	return string(b)
-}
-
-func or(s, otherwise string) string {
-	if s == "" {
-		return otherwise
-	}
-	return s
 }
 
 func (c *comparer) enum(o, u norm, narrowerUp, widerUp bool) {
