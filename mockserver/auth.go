@@ -38,9 +38,14 @@ func (s *Server) authenticate(r *http.Request, now time.Time) (*principal, error
 		return nil, errUnauthorized("the Authorization header carries no API key")
 	}
 	hash := sensitive.Hash(token)
+	pend := pendingOf(r.Context())
+	pend.keyHash = hash
 	var p *principal
 	err := s.store.do(func(st *state) error {
 		k := st.byHash[hash]
+		if k != nil {
+			pend.recOrg = k.user.org.ID
+		}
 		switch {
 		case k == nil:
 			return errUnauthorized("invalid API key")

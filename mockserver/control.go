@@ -37,6 +37,7 @@ const (
 	ControlDeleteFault        ControlOperation = "mock_delete_fault"
 	ControlGetClock           ControlOperation = "mock_get_clock"
 	ControlSetClock           ControlOperation = "mock_set_clock"
+	ControlGetRecording       ControlOperation = "mock_get_recording"
 )
 
 // controlOperations is the table of the control API: the only place a success status of it
@@ -65,6 +66,7 @@ func controlOperations() []*operation {
 		op(ControlDeleteFault, http.MethodDelete, "/faults/{fault_id}", ok, (*Server).ctlDeleteFault),
 		op(ControlGetClock, http.MethodGet, "/clock", ok, (*Server).ctlGetClock),
 		op(ControlSetClock, http.MethodPost, "/clock", ok, (*Server).ctlSetClock),
+		op(ControlGetRecording, http.MethodGet, "/recording", ok, (*Server).ctlGetRecording),
 	}
 	ops[0].open, ops[1].open = true, true // health and the document need no control token
 	return ops
@@ -125,6 +127,18 @@ func (s *Server) ctlResetOrg(c *call) (any, error) {
 		return nil, err
 	}
 	return map[string]bool{"reset": true}, nil
+}
+
+func (s *Server) ctlGetRecording(c *call) (any, error) {
+	id := c.r.URL.Query().Get("organization_id")
+	if id == "" {
+		orgs := s.Organizations()
+		if len(orgs) == 0 {
+			return nil, errOrgNotFound("(none: the mock has no organization)")
+		}
+		id = orgs[0].ID
+	}
+	return s.Recording(id)
 }
 
 func (s *Server) ctlListRequests(c *call) (any, error) {

@@ -139,6 +139,11 @@ func (j *journal) clear() int {
 type pending struct {
 	record bool // API requests only
 	entry  JournalEntry
+	// For the recording (recorder.go): the caller's key hash and organization (also of a
+	// revoked or expired key), the raw request body, and whether a fault answered.
+	keyHash, recOrg string
+	rawBody         []byte
+	faulted         bool
 }
 
 type pendingKey struct{}

@@ -102,18 +102,31 @@ func tenant(req Organization, id, key string) fixtures.Organization {
 
 // DeleteOrganization removes an organization (ErrNotFound when there is none of that ID). A
 // seeded one comes back with Reset or ResetOrganization.
-func (s *Server) DeleteOrganization(id string) error { return s.store.deleteOrg(id) }
+func (s *Server) DeleteOrganization(id string) error {
+	if err := s.store.deleteOrg(id); err != nil {
+		return err
+	}
+	s.forgetRecording(id)
+	return nil
+}
 
 // ResetOrganization returns one organization to how it was seeded or created (a deleted
 // seeded one comes back). It refuses with ErrNotFound for an ID it never had, and with
 // ErrBadRequest when a key it would restore is now a key of another organization.
-func (s *Server) ResetOrganization(id string) error { return s.store.resetOrg(id) }
+func (s *Server) ResetOrganization(id string) error {
+	if err := s.store.resetOrg(id); err != nil {
+		return err
+	}
+	s.resetRecording(id)
+	return nil
+}
 
 // Reset returns the whole mock to its start (POST /_mock/reset): every organization to the
 // seed data (created ones are removed), no faults (their IDs start again at flt_1), an empty
 // journal, and the clock back to its source. The random source of IDs is not rewound.
 func (s *Server) Reset() {
 	s.store.reset()
+	s.resetRecordings()
 	s.faults.reset()
 	s.journal.clear()
 	s.clockMu.Lock()

@@ -77,6 +77,9 @@ type Options struct {
 	// ControlToken, when set, protects the control API: every /_mock/ operation but health
 	// and its OpenAPI document needs "Authorization: Bearer <ControlToken>" (-control-token).
 	ControlToken string
+	// DisableRecording turns the recording of each organization's calls off (it is on by
+	// default, bounded by JournalSize; -no-recording).
+	DisableRecording bool
 }
 
 // Server is the mock. It is an http.Handler and safe for concurrent use.
@@ -91,6 +94,7 @@ type Server struct {
 	log          *slog.Logger
 	strict       bool
 	journal      *journal
+	recorders    *recorders
 	faults       *faults
 	controlToken string
 
@@ -150,6 +154,7 @@ func New(opts Options) (*Server, error) {
 		log:          opts.Logger,
 		strict:       opts.StrictResponses,
 		journal:      newJournal(opts.JournalSize),
+		recorders:    &recorders{off: opts.DisableRecording, byOrg: map[string]*recorder{}},
 		faults:       newFaults(),
 		controlToken: opts.ControlToken,
 		shutdown:     make(chan struct{}),
@@ -178,6 +183,7 @@ func New(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, &OptionError{Option: "Seed", Err: err}
 	}
+	s.recorders.limit = s.journal.size
 	s.store = newStore(initial)
 	if s.router, err = routes(); err != nil {
 		return nil, err
@@ -265,6 +271,9 @@ func (s *Server) serveOperation(op *operation, w http.ResponseWriter, r *http.Re
 			return
 		}
 	}
+	if !op.control {
+		s.record(op, r, p, status, data)
+	}
 	s.write(w, status, data, header)
 }
 
@@ -284,6 +293,9 @@ func (s *Server) captureBody(r *http.Request, op *operation) json.RawMessage {
 		rest = io.MultiReader(rest, failingReader{err})
 	}
 	r.Body = io.NopCloser(rest)
+	if err == nil && len(data) <= maxBody {
+		pendingOf(r.Context()).rawBody = data // for the recording, which keeps placeholders only
+	}
 	return redactBody(data, op.bodySchema())
 }
 
@@ -313,6 +325,7 @@ func (s *Server) applyFault(op *operation, r *http.Request, caller *principal) e
 	case hit.CloseConnection:
 		panic(http.ErrAbortHandler)
 	case hit.Status != 0:
+		pendingOf(r.Context()).faulted = true
 		return errFault(hit)
 	}
 	return nil // latency only: the operation runs as usual

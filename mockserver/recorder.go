@@ -1,0 +1,440 @@
+package mockserver
+
+// The recording (package recording, docs/recording.md) is what a consumer's calls to one
+// organization look like once every value the consumer chose is a symbol or a placeholder:
+// it can be committed and replayed against any server. The mock keeps one per organization,
+// bounded like the journal, and builds it after each answer from what the request path
+// learned (the caller's key hash, the raw body) and the answer's bytes. Nothing of a secret
+// value or a plaintext key is kept: a value is its length, a key its hash, only to recognise
+// the key when it is presented later.
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"maps"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/gorilla/mux"
+
+	"github.com/mixpeekkit/mixpeekkit"
+	"github.com/mixpeekkit/mixpeekkit/internal/sensitive"
+	"github.com/mixpeekkit/mixpeekkit/recording"
+)
+
+// recorders are the recordings of every organization.
+type recorders struct {
+	mu    sync.Mutex
+	off   bool
+	limit int
+	byOrg map[string]*recorder
+}
+
+// recorder is one organization's recording and the symbol tables that make it.
+type recorder struct {
+	rec      recording.Recording
+	limit    int
+	names    map[string]string // kind + ":" + name → symbol
+	emails   map[string]string // email → symbol
+	creds    map[string]string // key hash → credential symbol
+	issued   map[string]int    // key symbol → keys issued under it
+	counters map[string]int    // kind → symbols made
+}
+
+// nameMembers are the body members that carry a name the consumer chose, by operation.
+var nameMembers = map[mixpeekkit.OperationID]struct{ member, kind string }{
+	mixpeekkit.OpCreateSecret: {"secret_name", recording.KindSecret},
+	mixpeekkit.OpCreateAPIKey: {"name", recording.KindKey},
+	mixpeekkit.OpUpdateAPIKey: {"name", recording.KindKey},
+}
+
+// paramKinds are the path parameters that carry a symbol, and its kind.
+var paramKinds = map[string]string{
+	"secret_name": recording.KindSecret,
+	"key_name":    recording.KindKey,
+	"user_email":  recording.KindUser,
+}
+
+// newRecorder starts the recording of an organization from its initial state (what a replay
+// creates first): its secrets and its keys get seeded symbols, its owner is $user.
+func newRecorder(init *organization, limit int, now time.Time) *recorder {
+	rc := &recorder{
+		rec:      recording.Recording{Format: recording.Format, Version: recording.Version, Symbols: map[string]recording.Symbol{}, Calls: []recording.Call{}},
+		limit:    limit,
+		names:    map[string]string{},
+		emails:   map[string]string{},
+		creds:    map[string]string{},
+		issued:   map[string]int{},
+		counters: map[string]int{},
+	}
+	if init == nil {
+		return rc
+	}
+	if k := adminKeyOf(init); k != nil {
+		rc.emails[k.user.Email] = recording.Owner
+		rc.rec.Symbols[recording.Owner] = recording.Symbol{Kind: recording.KindUser, Owner: true}
+		rc.creds[k.Hash] = recording.Admin
+	}
+	for _, u := range init.users {
+		user := rc.symbol(recording.KindUser, u.Email, true)
+		for _, k := range u.keys {
+			if rc.creds[k.Hash] == recording.Admin {
+				continue
+			}
+			sym := rc.symbol(recording.KindKey, k.Name, true)
+			if sym == k.Name { // a name that stays literal (admin-key of another user)
+				continue
+			}
+			perms := make([]string, len(k.Permissions))
+			for i, p := range k.Permissions {
+				perms[i] = string(p)
+			}
+			s := rc.rec.Symbols[sym]
+			s.User, s.Permissions, s.Status = user, perms, k.status(now)
+			rc.rec.Symbols[sym] = s
+			rc.creds[k.Hash] = rc.credential(sym)
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(init.secrets)) {
+		rc.symbol(recording.KindSecret, name, true)
+	}
+	return rc
+}
+
+// symbol is the symbol of a name (an email for KindUser), made on first sight; a name the
+// contract refuses, and the protected admin-key, stay literal: a replay sends them as they are.
+func (rc *recorder) symbol(kind, name string, seeded bool) string {
+	if kind == recording.KindUser {
+		if s, ok := rc.emails[name]; ok {
+			return s
+		}
+	} else {
+		if len(name) < 1 || len(name) > 100 || (kind == recording.KindKey && name == adminKeyName) {
+			return recording.Literal(name)
+		}
+		if s, ok := rc.names[kind+":"+name]; ok {
+			return s
+		}
+	}
+	rc.counters[kind]++
+	s := recording.SymbolOf(kind, rc.counters[kind])
+	if kind == recording.KindUser {
+		rc.emails[name] = s
+	} else {
+		rc.names[kind+":"+name] = s
+	}
+	rc.rec.Symbols[s] = recording.Symbol{Kind: kind, Seeded: seeded}
+	return s
+}
+
+// credential is the next credential symbol of a key symbol: $key1, then $key1@2...
+func (rc *recorder) credential(sym string) string {
+	rc.issued[sym]++
+	if n := rc.issued[sym]; n > 1 {
+		return sym + "@" + strconv.Itoa(n)
+	}
+	return sym
+}
+
+// exchange is what the request path hands the recorder about one answered call.
+type exchange struct {
+	op          mixpeekkit.OperationID
+	keyHash     string
+	vars        map[string]string // raw (escaped) path parameters
+	query       string // as the journal shows it (redacted)
+	contentType string
+	body        []byte // the raw request body (nil when none)
+	bodySchema  *openapi3.Schema
+	now         time.Time
+	status      int
+	answer      []byte
+}
+
+// add records one call.
+func (rc *recorder) add(x exchange) {
+	if len(rc.rec.Calls) >= rc.limit {
+		rc.rec.Dropped++
+		return
+	}
+	as, ok := rc.creds[x.keyHash]
+	if !ok {
+		return // a key this recording never saw issued (documented: not recorded)
+	}
+	c := recording.Call{Seq: len(rc.rec.Calls) + 1, Operation: x.op, As: as, Status: x.status, Query: x.query}
+	for name, raw := range x.vars {
+		v, err := url.PathUnescape(raw)
+		kind, ok := paramKinds[name]
+		if c.Params == nil {
+			c.Params = map[string]string{}
+		}
+		if err != nil || !ok {
+			c.Params[name] = recording.Literal(raw)
+			continue
+		}
+		c.Params[name] = rc.symbol(kind, v, false)
+	}
+	if x.body != nil {
+		if ct := x.contentType; ct != "" && !strings.HasPrefix(ct, "application/json") {
+			c.ContentType = ct
+		}
+		var v any
+		if err := json.Unmarshal(x.body, &v); err != nil {
+			c.NotJSON = len(x.body)
+			if c.NotJSON == 0 {
+				c.Body = json.RawMessage(`""`)
+				c.NotJSON = 0
+			}
+		} else {
+			c.Body, _ = json.Marshal(rc.placeholders(x.op, v, x.bodySchema, x.now, true))
+		}
+	}
+	resp := &recording.Response{}
+	var answer any
+	_ = json.Unmarshal(x.answer, &answer)
+	resp.Shape, _ = json.Marshal(recording.ShapeOf(answer))
+	m, _ := answer.(map[string]any)
+	if x.status >= 400 {
+		e, _ := m["error"].(map[string]any)
+		resp.ErrorType, _ = e["type"].(string)
+	}
+	if x.status == http.StatusOK {
+		switch x.op {
+		case mixpeekkit.OpListSecrets:
+			resp.Listed = rc.listed(m["secrets"], func(item any) string {
+				name, _ := item.(string)
+				return rc.names[recording.KindSecret+":"+name]
+			})
+		case mixpeekkit.OpListAPIKeys:
+			resp.Listed = rc.listed(m["results"], func(item any) string {
+				k, _ := item.(map[string]any)
+				name, _ := k["name"].(string)
+				status, _ := k["status"].(string)
+				if s := rc.names[recording.KindKey+":"+name]; s != "" {
+					return s + " " + status
+				}
+				return ""
+			})
+		case mixpeekkit.OpCreateAPIKey, mixpeekkit.OpRotateAPIKey:
+			if key, _ := m["key"].(string); key != "" {
+				name, _ := m["name"].(string)
+				if sym := rc.symbol(recording.KindKey, name, false); recording.KindOf(sym) == recording.KindKey {
+					c.Issues = rc.credential(sym)
+					rc.creds[sensitive.Hash(key)] = c.Issues
+				}
+			}
+		}
+	}
+	c.Response = resp
+	rc.rec.Calls = append(rc.rec.Calls, c)
+}
+
+// listed is what a list held of the recording's names, sorted.
+func (rc *recorder) listed(items any, symbol func(any) string) *[]string {
+	out := []string{}
+	list, _ := items.([]any)
+	for _, it := range list {
+		if s := symbol(it); s != "" {
+			out = append(out, s)
+		}
+	}
+	sort.Strings(out)
+	return &out
+}
+
+// placeholders is a request body as a recording keeps it: the names the consumer chose are
+// symbols, a value the schema marks writeOnly (or the kit's redaction rule hides, or a
+// member the schema does not declare holds) is its length, an instant is its offset from the
+// mock's clock, and every other string is a literal.
+func (rc *recorder) placeholders(op mixpeekkit.OperationID, v any, schema *openapi3.Schema, now time.Time, top bool) any {
+	schema = unwrapAllOf(schema)
+	switch x := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			p := schemaOf(schema, k)
+			switch nm, isName := nameMembers[op]; {
+			case top && isName && k == nm.member:
+				if s, ok := e.(string); ok {
+					out[k] = rc.symbol(nm.kind, s, false)
+					continue
+				}
+				out[k] = rc.placeholders(op, e, p, now, false)
+			case schema != nil && (p == nil || p.WriteOnly || sensitive.SecretMember(k)):
+				out[k] = hidden(e)
+			default:
+				out[k] = rc.placeholders(op, e, p, now, false)
+			}
+		}
+		return out
+	case []any:
+		var items *openapi3.Schema
+		if schema != nil && schema.Items != nil {
+			items = schema.Items.Value
+		}
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = rc.placeholders(op, e, items, now, false)
+		}
+		return out
+	case string:
+		if sensitive.HasKey(x) {
+			return recording.Value(len(x))
+		}
+		if schema != nil && schema.Format == "date-time" {
+			if t, err := time.Parse(time.RFC3339Nano, x); err == nil {
+				return recording.Now(t.Sub(now).Round(time.Second))
+			}
+		}
+		return recording.Literal(x)
+	}
+	return v
+}
+
+// hidden replaces every string of a value by a value placeholder of its length.
+func hidden(v any) any {
+	switch x := v.(type) {
+	case string:
+		return recording.Value(len(x))
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = hidden(e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = hidden(e)
+		}
+		return out
+	}
+	return v
+}
+
+// record adds an answered call to its organization's recording. A call that no organization
+// can claim (no key, an unknown key) is in no recording.
+func (s *Server) record(op *operation, r *http.Request, p *pending, status int, answer []byte) {
+	rs := s.recorders
+	if rs.off || p.keyHash == "" {
+		return
+	}
+	orgID := p.recOrg
+	if orgID == "" { // a key the mock does not know: one a recording saw before it was rotated?
+		rs.mu.Lock()
+		for id, rc := range rs.byOrg {
+			if _, ok := rc.creds[p.keyHash]; ok {
+				orgID = id
+			}
+		}
+		rs.mu.Unlock()
+		if orgID == "" {
+			return
+		}
+	}
+	x := exchange{
+		op: mixpeekkit.OperationID(op.id), keyHash: p.keyHash, vars: mux.Vars(r), query: p.entry.Query,
+		contentType: r.Header.Get("Content-Type"), body: p.rawBody, bodySchema: op.bodySchema(),
+		now: s.now(), status: status, answer: answer,
+	}
+	rc := s.recorderOf(orgID)
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	if p.faulted {
+		rc.rec.Faulted++
+		return
+	}
+	rc.add(x)
+}
+
+// recorderOf is an organization's recorder, made on first use.
+func (s *Server) recorderOf(orgID string) *recorder {
+	rs := s.recorders
+	rs.mu.Lock()
+	rc := rs.byOrg[orgID]
+	rs.mu.Unlock()
+	if rc != nil {
+		return rc
+	}
+	s.store.mu.Lock()
+	init := s.store.initial[orgID]
+	s.store.mu.Unlock()
+	made := newRecorder(init, rs.limit, s.now())
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	if rc := rs.byOrg[orgID]; rc != nil {
+		return rc
+	}
+	rs.byOrg[orgID] = made
+	return made
+}
+
+// resetRecording marks a reset in an organization's recording (the replay resets too);
+// forget drops the recording of an organization that is gone.
+func (s *Server) resetRecording(orgID string) {
+	rs := s.recorders
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	rc := rs.byOrg[orgID]
+	if rc == nil || len(rc.rec.Calls) == 0 || rc.rec.Calls[len(rc.rec.Calls)-1].Reset {
+		return
+	}
+	if len(rc.rec.Calls) >= rc.limit {
+		rc.rec.Dropped++
+		return
+	}
+	rc.rec.Calls = append(rc.rec.Calls, recording.Call{Seq: len(rc.rec.Calls) + 1, Reset: true})
+}
+
+func (s *Server) forgetRecording(orgID string) {
+	rs := s.recorders
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	delete(rs.byOrg, orgID)
+}
+
+// Recording is the recording of an organization's calls (GET /_mock/recording): a copy,
+// ready to write with its Marshal. ErrNotFound for an organization the mock does not have;
+// an organization nobody called has a recording of no calls. It is empty when recording is
+// off (Options.DisableRecording).
+func (s *Server) Recording(orgID string) (*recording.Recording, error) {
+	if s.store.inOrg(orgID, func(*state, *organization) error { return nil }) != nil {
+		return nil, errOrgNotFound(orgID)
+	}
+	rc := s.recorderOf(orgID)
+	rs := s.recorders
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	data, err := json.Marshal(rc.rec)
+	if err != nil {
+		return nil, err
+	}
+	var out recording.Recording
+	if err := json.Unmarshal(data, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// resetRecordings follows a reset of the whole mock: the seeded organizations' recordings
+// mark it, the created organizations' go with them.
+func (s *Server) resetRecordings() {
+	s.recorders.mu.Lock()
+	var seeded []string
+	for id := range s.recorders.byOrg {
+		if s.store.seeded(id) {
+			seeded = append(seeded, id)
+		} else {
+			delete(s.recorders.byOrg, id)
+		}
+	}
+	s.recorders.mu.Unlock()
+	for _, id := range seeded {
+		s.resetRecording(id)
+	}
+}
