@@ -10,9 +10,9 @@ package mockserver
 
 import (
 	"encoding/json"
+	"maps"
 	"net/http"
 	"net/url"
-	"maps"
 	"slices"
 	"sort"
 	"strconv"
@@ -147,7 +147,7 @@ type exchange struct {
 	op          mixpeekkit.OperationID
 	keyHash     string
 	vars        map[string]string // raw (escaped) path parameters
-	query       string // as the journal shows it (redacted)
+	query       string            // as the journal shows it (redacted)
 	contentType string
 	body        []byte // the raw request body (nil when none)
 	bodySchema  *openapi3.Schema
@@ -185,11 +185,7 @@ func (rc *recorder) add(x exchange) {
 		}
 		var v any
 		if err := json.Unmarshal(x.body, &v); err != nil {
-			c.NotJSON = len(x.body)
-			if c.NotJSON == 0 {
-				c.Body = json.RawMessage(`""`)
-				c.NotJSON = 0
-			}
+			c.NotJSON = len(x.body) // 0 for no body at all: none is sent again
 		} else {
 			c.Body, _ = json.Marshal(rc.placeholders(x.op, v, x.bodySchema, x.now, true))
 		}

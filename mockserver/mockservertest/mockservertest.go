@@ -21,6 +21,8 @@ import (
 	"math/rand"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -108,6 +110,39 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (s *Server) Wrap(middleware func(http.Handler) http.Handler) {
 	h := middleware(*s.handler.Load())
 	s.handler.Store(&h)
+}
+
+// WriteRecording writes the recording of the first organization's calls (docs/recording.md)
+// to path, creating its directory: the file mixpeek-conformance replay -recording reads.
+func (s *Server) WriteRecording(path string) error {
+	rec, err := s.Recording(s.OrganizationID)
+	if err != nil {
+		return err
+	}
+	data, err := rec.Marshal()
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(path, data, 0o644)
+}
+
+// RecordTo writes the recording of the first organization's calls to path when the test
+// ends, unless it failed (a failed test's calls are no contract to replay); a recording that
+// cannot be written fails the test. Commit the file beside the test: the same calls write the
+// same bytes, so a diff shows what the consumer's use of the API changed.
+func (s *Server) RecordTo(t testing.TB, path string) {
+	t.Helper()
+	t.Cleanup(func() {
+		if t.Failed() || t.Skipped() {
+			return
+		}
+		if err := s.WriteRecording(path); err != nil {
+			t.Errorf("mockservertest: writing the recording: %v", err)
+		}
+	})
 }
 
 // Close stops the server and waits for requests in flight, whose fault latencies end at once.

@@ -1,0 +1,498 @@
+package conformance
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"maps"
+	"net/http"
+	"net/url"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/mixpeekkit/mixpeekkit"
+	"github.com/mixpeekkit/mixpeekkit/recording"
+)
+
+// ReplayReport is what a replay of a recording found: each call in order, as it was recorded
+// and as the server answered it.
+type ReplayReport struct {
+	BaseURL string `json:"base_url"`
+	Prefix  string `json:"prefix"`
+	// Setup are the calls that created what the recording starts with (its seeded symbols),
+	// at the start and after each reset; a setup call that fails is a difference too.
+	Setup     []ReplayCall  `json:"setup,omitempty"`
+	Calls     []ReplayCall  `json:"calls"`
+	Leftovers []string      `json:"leftovers,omitempty"`
+	Duration  time.Duration `json:"duration_ns"`
+}
+
+// ReplayCall is one recorded call, replayed: Pass when the answer has the recorded status,
+// the recorded shape (and, for a list, the recorded names of the replay's own) and validates
+// against openapi.yaml; Skip when the state does not allow the call (SkipReason says why).
+type ReplayCall struct {
+	Seq            int                    `json:"seq"`
+	Operation      mixpeekkit.OperationID `json:"operation_id,omitempty"`
+	As             string                 `json:"as,omitempty"`
+	Status         Status                 `json:"status"`
+	RecordedStatus int                    `json:"recorded_status,omitempty"`
+	ActualStatus   int                    `json:"actual_status,omitempty"`
+	RecordedShape  json.RawMessage        `json:"recorded_shape,omitempty"`
+	ActualShape    json.RawMessage        `json:"actual_shape,omitempty"`
+	Differences    []string               `json:"differences,omitempty"`
+	SkipReason     string                 `json:"skip_reason,omitempty"`
+	Exchange       *Exchange              `json:"exchange,omitempty"`
+}
+
+// OK says whether every call and every setup call passed (skips allowed) and cleanup left
+// nothing behind.
+func (r *ReplayReport) OK() bool { return r.FirstDifference() == nil && len(r.Leftovers) == 0 }
+
+// FirstDifference is the first call (setup first) that failed, nil when none did.
+func (r *ReplayReport) FirstDifference() *ReplayCall {
+	for _, list := range [][]ReplayCall{r.Setup, r.Calls} {
+		for i := range list {
+			if list[i].Status == Fail {
+				return &list[i]
+			}
+		}
+	}
+	return nil
+}
+
+// WriteJSON writes the report as one JSON document.
+func (r *ReplayReport) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r)
+}
+
+// WriteText writes the report for a terminal: the first difference in full (recorded and
+// actual status and shape, the exchange with its curl form), then a line per call.
+func (r *ReplayReport) WriteText(w io.Writer) error {
+	var b strings.Builder
+	counts := map[Status]int{}
+	for _, c := range r.Calls {
+		counts[c.Status]++
+	}
+	fmt.Fprintf(&b, "replay of %d calls against %s (names under %s-): %d pass, %d fail, %d skipped\n",
+		len(r.Calls), r.BaseURL, r.Prefix, counts[Pass], counts[Fail], counts[Skip])
+	if d := r.FirstDifference(); d != nil {
+		fmt.Fprintf(&b, "\nfirst difference: %s\n", d.title())
+		fmt.Fprintf(&b, "  recorded: %d %s\n  actual:   %d %s\n", d.RecordedStatus, d.RecordedShape, d.ActualStatus, d.ActualShape)
+		for _, diff := range d.Differences {
+			fmt.Fprintf(&b, "  - %s\n", diff)
+		}
+		if d.Exchange != nil {
+			fmt.Fprintf(&b, "%s\n", d.Exchange)
+		}
+	}
+	b.WriteString("\n")
+	for _, list := range [][]ReplayCall{r.Setup, r.Calls} {
+		for _, c := range list {
+			fmt.Fprintf(&b, "%-4s %s", strings.ToUpper(string(c.Status)), c.title())
+			switch {
+			case c.Status == Skip:
+				fmt.Fprintf(&b, ": %s", c.SkipReason)
+			case c.Status == Fail:
+				fmt.Fprintf(&b, ": %s", strings.Join(c.Differences, "; "))
+			}
+			b.WriteString("\n")
+		}
+	}
+	for _, l := range r.Leftovers {
+		fmt.Fprintf(&b, "LEFTOVER %s\n", l)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func (c ReplayCall) title() string {
+	if c.Seq == 0 {
+		return fmt.Sprintf("setup %s as %s", shortOp(c.Operation), c.As)
+	}
+	return fmt.Sprintf("call %d %s as %s", c.Seq, shortOp(c.Operation), c.As)
+}
+
+// Replay runs a recording (package recording) against the server of cfg: every symbol is a
+// name under the run's prefix, every value placeholder a fresh value, every key symbol the
+// key the replay itself was given; each answer must have the recorded status and shape and
+// validate against openapi.yaml. It goes on after a difference, skipping the calls that need
+// what the server did not give (a key it did not issue). Like Run, it touches nothing outside
+// its prefix (the admin-key only with Config.Destructive), paces its requests by Config.Rate,
+// and cleans up everything it created, also after an error or a cancelled context. Config.Run
+// and Config.Explore do not apply.
+func Replay(ctx context.Context, cfg Config, rec *recording.Recording) (*ReplayReport, error) {
+	if rec == nil {
+		return nil, &ConfigError{Field: "recording", Problem: "is nil"}
+	}
+	cfg.Run, cfg.Explore = "", 0
+	began := time.Now()
+	s, err := start(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	rp := &replayer{s: s, rec: rec, pace: newPacer(cfg.Rate), report: &ReplayReport{BaseURL: s.base.Redacted(), Prefix: s.prefix}}
+	defer func() { rp.report.Duration = time.Since(began) }()
+	func() {
+		defer s.cleanupOnce(func(left []string) { rp.report.Leftovers = append(rp.report.Leftovers, left...) })
+		rp.setup(ctx)
+		for _, c := range rec.Calls {
+			if ctx.Err() != nil {
+				break
+			}
+			if c.Reset {
+				rp.report.Leftovers = append(rp.report.Leftovers, s.cleanup()...)
+				rp.setup(ctx)
+				continue
+			}
+			rp.report.Calls = append(rp.report.Calls, rp.play(ctx, c))
+		}
+	}()
+	return rp.report, ctx.Err()
+}
+
+// replayer is one replay on its way.
+type replayer struct {
+	s      *suite
+	rec    *recording.Recording
+	pace   pacer
+	report *ReplayReport
+	creds  map[string]string // credential symbol → plaintext key
+}
+
+// name is the replay's name for a symbol: a name under the prefix, an email for a user.
+func (rp *replayer) name(sym string) string {
+	switch {
+	case sym == recording.Owner:
+		return rp.s.cfg.UserEmail
+	case recording.KindOf(sym) == recording.KindUser:
+		return rp.s.prefix + "-" + strings.TrimPrefix(sym, "$") + "@example.invalid"
+	}
+	return rp.s.prefix + "-" + strings.TrimPrefix(sym, "$")
+}
+
+// symbolOf is the symbol of one of the replay's names ("" for a name not the replay's).
+func (rp *replayer) symbolOf(kind, name string) string {
+	sym := "$" + strings.TrimPrefix(name, rp.s.prefix+"-")
+	if !strings.HasPrefix(name, rp.s.prefix+"-") || recording.KindOf(sym) != kind {
+		return ""
+	}
+	return sym
+}
+
+// setup creates what the recording starts with: its seeded secrets, and the seeded keys of
+// its user (revoked at once when recorded revoked).
+func (rp *replayer) setup(ctx context.Context) {
+	rp.creds = map[string]string{recording.Admin: rp.s.cfg.APIKey}
+	for _, sym := range slices.Sorted(maps.Keys(rp.rec.Symbols)) {
+		d := rp.rec.Symbols[sym]
+		if !d.Seeded {
+			continue
+		}
+		switch {
+		case d.Kind == recording.KindSecret:
+			rp.setupCall(ctx, mixpeekkit.OpCreateSecret, http.StatusCreated, func(t *checkRun) request {
+				t.trackSecret(rp.name(sym), bearer(rp.s.cfg.APIKey))
+				return request{method: "POST", path: secretsPath, auth: bearer(rp.s.cfg.APIKey),
+					body: map[string]any{"secret_name": rp.name(sym), "secret_value": t.secretValue()}}
+			}, nil)
+		case d.Kind == recording.KindKey && d.User == recording.Owner && d.Status != "expired":
+			ok := rp.setupCall(ctx, mixpeekkit.OpCreateAPIKey, http.StatusOK, func(t *checkRun) request {
+				t.trackKey(rp.name(sym))
+				return request{method: "POST", path: t.keysPath(), auth: bearer(rp.s.cfg.APIKey),
+					body: map[string]any{"name": rp.name(sym), "permissions": append([]string{}, d.Permissions...)}}
+			}, func(ex *Exchange) { rp.creds[sym] = ex.str("key") })
+			if ok && d.Status == "revoked" {
+				rp.setupCall(ctx, mixpeekkit.OpDeleteAPIKey, http.StatusOK, func(t *checkRun) request {
+					return request{method: "DELETE", path: t.keyPath(rp.name(sym)), auth: bearer(rp.s.cfg.APIKey)}
+				}, nil)
+			}
+		}
+	}
+}
+
+// setupCall sends one setup request and records it; it says whether the server answered want.
+func (rp *replayer) setupCall(ctx context.Context, op mixpeekkit.OperationID, want int, build func(*checkRun) request, then func(*Exchange)) bool {
+	rc := ReplayCall{Operation: op, As: recording.Admin, RecordedStatus: want, Status: Pass}
+	res := rp.s.run(ctx, Check{ID: "replay/setup", run: func(t *checkRun) {
+		r := build(t)
+		if err := rp.pace.wait(ctx); err != nil {
+			t.Fatalf(nil, "%v", err)
+		}
+		rc.Exchange = t.do(r)
+		rc.ActualStatus = rc.Exchange.Status
+		if rc.ActualStatus == want && then != nil {
+			then(rc.Exchange)
+		}
+	}})
+	for _, f := range res.Failures {
+		rc.Differences = append(rc.Differences, f.Message)
+	}
+	if rc.ActualStatus != want {
+		rc.Differences = append([]string{fmt.Sprintf("status: want %d to create what the recording starts with, got %d", want, rc.ActualStatus)}, rc.Differences...)
+	}
+	if len(rc.Differences) > 0 {
+		rc.Status = Fail
+	}
+	rp.report.Setup = append(rp.report.Setup, rc)
+	return rc.Status == Pass
+}
+
+// mutating are the operations that change a key: on the literal admin-key, only with
+// Config.Destructive.
+var mutating = []mixpeekkit.OperationID{mixpeekkit.OpUpdateAPIKey, mixpeekkit.OpRotateAPIKey, mixpeekkit.OpDeleteAPIKey}
+
+// play replays one call.
+func (rp *replayer) play(ctx context.Context, c recording.Call) ReplayCall {
+	rc := ReplayCall{Seq: c.Seq, Operation: c.Operation, As: c.As, RecordedStatus: c.Status}
+	var shape bytes.Buffer
+	if json.Compact(&shape, c.Response.Shape) == nil {
+		rc.RecordedShape = shape.Bytes()
+	}
+	r, skip := rp.request(c)
+	if skip != "" {
+		rc.Status, rc.SkipReason = Skip, skip
+		return rc
+	}
+	res := rp.s.run(ctx, Check{ID: fmt.Sprintf("replay/%d", c.Seq), run: func(t *checkRun) {
+		rp.track(t, c)
+		if err := rp.pace.wait(ctx); err != nil {
+			t.Fatalf(nil, "%v", err)
+		}
+		ex := t.do(r)
+		rc.Exchange, rc.ActualStatus = ex, ex.Status
+		rc.Differences = rp.compare(c, ex)
+		if key := ex.str("key"); c.Issues != "" && key != "" && ex.Status == c.Status {
+			rp.creds[c.Issues] = key
+		}
+	}})
+	for _, f := range res.Failures {
+		rc.Differences = append(rc.Differences, f.Message)
+		if rc.Exchange == nil {
+			rc.Exchange = f.Exchange
+		}
+	}
+	if rc.Exchange != nil && rc.Exchange.raw != nil {
+		rc.ActualShape, _ = recording.ShapeOfJSON(rc.Exchange.raw)
+	}
+	rc.Status = Pass
+	if len(rc.Differences) > 0 {
+		rc.Status = Fail
+	}
+	return rc
+}
+
+// request builds the request of a recorded call, or says why the replay cannot send it.
+func (rp *replayer) request(c recording.Call) (request, string) {
+	key, ok := rp.creds[c.As]
+	if !ok {
+		return request{}, fmt.Sprintf("%s is a key this replay does not have (the call that issued it answered otherwise, or it came from the mock's fixtures for another user or already expired)", c.As)
+	}
+	route := rp.s.contract.Route(string(c.Operation))
+	if route == nil {
+		return request{}, fmt.Sprintf("%s is not an operation of openapi.yaml", c.Operation)
+	}
+	path := route.Path
+	for name, v := range c.Params {
+		tok, err := recording.ParseToken(v)
+		if err != nil {
+			return request{}, err.Error()
+		}
+		value := tok.Text
+		switch tok.Kind {
+		case recording.TokenSymbol:
+			if d := rp.rec.Symbols[tok.Text]; d.Kind == recording.KindUser && d.Seeded && !d.Owner {
+				return request{}, fmt.Sprintf("%s is a user of the mock's fixtures; a replay cannot create users", tok.Text)
+			}
+			value = rp.name(tok.Text)
+		case recording.TokenLiteral:
+			switch {
+			case name == "key_name" && value == mixpeekkit.AdminKeyName:
+				if slices.Contains(mutating, c.Operation) && !rp.s.cfg.Destructive {
+					return request{}, "changes the admin-key: enable with Destructive (-destructive)"
+				}
+			case len(value) >= 1 && len(value) <= 100:
+				return request{}, fmt.Sprintf("the %s %q is a literal name outside the run's prefix: a replay touches only its own names", name, value)
+			}
+		default:
+			return request{}, fmt.Sprintf("the %s %q is not a name", name, v)
+		}
+		escaped := url.PathEscape(value)
+		if name == "user_email" {
+			escaped = url.QueryEscape(value)
+		}
+		path = strings.Replace(path, "{"+name+"}", escaped, 1)
+	}
+	if strings.Contains(path, "{") {
+		return request{}, "the recording lacks a path parameter of " + string(c.Operation)
+	}
+	if c.Query != "" {
+		path += "?" + c.Query
+	}
+	r := request{method: route.Method, path: path, auth: bearer(key), contentType: c.ContentType}
+	switch {
+	case c.NotJSON > 0:
+		r.body = strings.Repeat("x", c.NotJSON)
+		if r.contentType == "" {
+			r.contentType = "application/json"
+		}
+	case len(c.Body) > 0:
+		var v any
+		if err := json.Unmarshal(c.Body, &v); err != nil {
+			return request{}, "the recorded body is not JSON"
+		}
+		body, err := rp.resolve(v)
+		if err != nil {
+			return request{}, err.Error()
+		}
+		data, err := json.Marshal(body)
+		if err != nil {
+			return request{}, err.Error()
+		}
+		r.body = string(data)
+	}
+	return r, ""
+}
+
+// resolve turns the symbols and placeholders of a recorded body into the replay's values.
+func (rp *replayer) resolve(v any) (any, error) {
+	switch x := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			r, err := rp.resolve(e)
+			if err != nil {
+				return nil, err
+			}
+			out[k] = r
+		}
+		return out, nil
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			r, err := rp.resolve(e)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = r
+		}
+		return out, nil
+	case string:
+		tok, err := recording.ParseToken(x)
+		if err != nil {
+			return nil, err
+		}
+		switch tok.Kind {
+		case recording.TokenSymbol:
+			return rp.name(tok.Text), nil
+		case recording.TokenValue:
+			return rp.freshValue(tok.Size), nil
+		case recording.TokenNow:
+			return time.Now().UTC().Add(tok.Offset).Truncate(time.Second).Format(time.RFC3339), nil
+		}
+		return tok.Text, nil
+	}
+	return v, nil
+}
+
+// freshValue is a new random value of n bytes, known to the redaction before it is sent
+// (a value under 8 bytes is not remembered: it would redact common words).
+func (rp *replayer) freshValue(n int) string {
+	if n == 0 {
+		return ""
+	}
+	v := randomSuffix(n)
+	if n >= 8 {
+		rp.s.known.addSent(v)
+	}
+	return v
+}
+
+// track registers every name of the replay a call sends, before it is sent: a server that
+// creates where it should not is cleaned up too.
+func (rp *replayer) track(t *checkRun, c recording.Call) {
+	syms := []string{}
+	for _, v := range c.Params {
+		syms = append(syms, v)
+	}
+	if len(c.Body) > 0 {
+		var v any
+		_ = json.Unmarshal(c.Body, &v)
+		_ = recording.Strings(v, func(s string) error { syms = append(syms, s); return nil })
+	}
+	for _, s := range syms {
+		switch recording.KindOf(s) {
+		case recording.KindSecret:
+			t.trackSecret(rp.name(s), bearer(rp.s.cfg.APIKey))
+		case recording.KindKey:
+			t.trackKey(rp.name(s))
+		}
+	}
+}
+
+// compare lists how an answer differs from the recorded one.
+func (rp *replayer) compare(c recording.Call, ex *Exchange) []string {
+	if ex.Status != c.Status {
+		return []string{fmt.Sprintf("status: recorded %d, got %d", c.Status, ex.Status)}
+	}
+	var out []string
+	actual, err := recording.ShapeOfJSON(ex.raw)
+	if err != nil {
+		return []string{"the answer is not JSON"}
+	}
+	diffs, err := recording.Compare(c.Response.Shape, actual)
+	if err != nil {
+		return []string{err.Error()}
+	}
+	for _, d := range diffs {
+		out = append(out, "shape: "+d)
+	}
+	if c.Response.ErrorType != "" && ex.errorType() != c.Response.ErrorType {
+		out = append(out, fmt.Sprintf("error.type: recorded %q, got %q", c.Response.ErrorType, ex.errorType()))
+	}
+	if c.Response.Listed != nil {
+		got := rp.listed(c.Operation, ex)
+		if !slices.Equal(got, *c.Response.Listed) {
+			out = append(out, fmt.Sprintf("listed: recorded [%s], got [%s]", strings.Join(*c.Response.Listed, " "), strings.Join(got, " ")))
+		}
+	}
+	return out
+}
+
+// listed is what a list answer holds of the replay's names, as a recording writes it.
+func (rp *replayer) listed(op mixpeekkit.OperationID, ex *Exchange) []string {
+	out := []string{}
+	switch op {
+	case mixpeekkit.OpListSecrets:
+		names, _ := ex.field("secrets").([]any)
+		for _, n := range names {
+			name, _ := n.(string)
+			if sym := rp.symbolOf(recording.KindSecret, name); sym != "" {
+				out = append(out, sym)
+			}
+		}
+	case mixpeekkit.OpListAPIKeys:
+		results, _ := ex.field("results").([]any)
+		for _, r := range results {
+			k, _ := r.(map[string]any)
+			name, _ := k["name"].(string)
+			status, _ := k["status"].(string)
+			if sym := rp.symbolOf(recording.KindKey, name); sym != "" {
+				out = append(out, sym+" "+status)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// shortOp is an operation ID without its path: create_secret.
+func shortOp(op mixpeekkit.OperationID) string {
+	short, _, _ := strings.Cut(string(op), "_v1_")
+	return short
+}
