@@ -124,6 +124,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if len(args) > 0 && args[0] == "spec-diff" {
 		return specDiff(args[1:], getenv, stdout, stderr)
 	}
+	if len(args) > 0 && args[0] == "replay" {
+		return replay(ctx, args[1:], getenv, stdout, stderr)
+	}
 	o, err := parse(args, getenv, stdout)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0

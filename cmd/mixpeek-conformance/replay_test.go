@@ -1,0 +1,97 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+var exampleRecording = filepath.Join("..", "..", "examples", "secretsclient", "testdata", "rotate.recording.json")
+
+func replayArgs(url string, extra ...string) []string {
+	return append([]string{"replay", "-recording", exampleRecording, "-base-url", url, "-api-key", ownerKey,
+		"-user-email", ownerEmail, "-rate", "0"}, extra...)
+}
+
+// The example's recording replays against the mock: exit 0, a line per call, no key shown.
+func TestReplayCommandPasses(t *testing.T) {
+	mock := newMock(t)
+	code, out, errOut := runCmd(context.Background(), replayArgs(mock.URL, "-prefix", "cmdreplay"), nil)
+	if code != 0 || !strings.Contains(out, "0 fail, 0 skipped") || strings.Count(out, "\nPASS call ") != 9 {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	if strings.Contains(out+errOut, ownerKey) {
+		t.Errorf("the output shows the admin key")
+	}
+}
+
+// A server whose rotation leaves the old key working fails the replay: exit 1, and the JSON
+// report names the call and its curl form; stderr says which call.
+func TestReplayCommandFails(t *testing.T) {
+	mock := newMock(t)
+	mock.Wrap(func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			// Every key but the admin's is accepted as the admin's: a 401 never comes.
+			if a := r.Header.Get("Authorization"); a != "" && a != "Bearer "+ownerKey {
+				r.Header.Set("Authorization", "Bearer "+ownerKey)
+			}
+			next.ServeHTTP(w, r)
+		})
+	})
+	code, out, errOut := runCmd(context.Background(), replayArgs(mock.URL, "-format", "json"), nil)
+	if code != 1 {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	var rep struct {
+		Calls []struct {
+			Seq            int    `json:"seq"`
+			Status         string `json:"status"`
+			RecordedStatus int    `json:"recorded_status"`
+			ActualStatus   int    `json:"actual_status"`
+			Exchange       struct {
+				Curl string `json:"curl"`
+			} `json:"exchange"`
+		} `json:"calls"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err, out)
+	}
+	first := -1
+	for i, c := range rep.Calls {
+		if c.Status == "fail" {
+			first = i
+			break
+		}
+	}
+	if first < 0 || rep.Calls[first].RecordedStatus == rep.Calls[first].ActualStatus || !strings.Contains(rep.Calls[first].Exchange.Curl, "curl ") {
+		t.Fatalf("no failing call with its statuses and curl: %s", out)
+	}
+	if !strings.Contains(errOut, "first at call") {
+		t.Errorf("stderr: %s", errOut)
+	}
+}
+
+func TestReplayCommandUsage(t *testing.T) {
+	bad := filepath.Join(t.TempDir(), "bad.json")
+	if err := os.WriteFile(bad, []byte(`{"format":"mixpeek-recording","version":2,"symbols":{},"calls":[]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"replay", "-base-url", "http://127.0.0.1:1", "-api-key", ownerKey, "-user-email", ownerEmail}, "-recording is required"},
+		{[]string{"replay", "-recording", bad, "-base-url", "http://127.0.0.1:1", "-api-key", ownerKey, "-user-email", ownerEmail}, "version 2"},
+		{[]string{"replay", "-recording", exampleRecording}, "-base-url, -api-key and -user-email are required"},
+		{[]string{"replay", "-recording", exampleRecording, "-base-url", "http://127.0.0.1:1", "-api-key", ownerKey, "-user-email", ownerEmail, "-format", "junit"}, "-format must be text or json"},
+	} {
+		code, out, errOut := runCmd(context.Background(), tc.args, nil)
+		if code != 2 || !strings.Contains(errOut, tc.want) {
+			t.Errorf("%v: exit %d, stderr %q (want %q), stdout %q", tc.args, code, errOut, tc.want, out)
+		}
+	}
+}
