@@ -30,7 +30,7 @@ type config struct {
 	journalSize, maxConnections                                   int
 	readTimeout, writeTimeout, idleTimeout                        time.Duration
 	proxyTo                                                       string
-	proxyStrict, proxyHeader                                      bool
+	proxyStrict, proxyHeader, noRecording                         bool
 	proxyTimeout                                                  time.Duration
 }
 
@@ -42,6 +42,7 @@ var mirrors = []cli.Mirror{
 	{Flag: "log-format", Env: "MIXPEEK_MOCK_LOG_FORMAT"},
 	{Flag: "fixtures", Env: "MIXPEEK_MOCK_FIXTURES"},
 	{Flag: "journal-size", Env: "MIXPEEK_MOCK_JOURNAL_SIZE"},
+	{Flag: "no-recording", Env: "MIXPEEK_MOCK_NO_RECORDING"},
 	{Flag: "control-token", Env: "MIXPEEK_MOCK_CONTROL_TOKEN"},
 	{Flag: "read-timeout", Env: "MIXPEEK_MOCK_READ_TIMEOUT"},
 	{Flag: "write-timeout", Env: "MIXPEEK_MOCK_WRITE_TIMEOUT"},
@@ -68,6 +69,7 @@ func parse(args []string, getenv func(string) string, stdout io.Writer) (config,
 	fs.StringVar(&c.logFormat, "log-format", c.logFormat, "log format on stderr: text or json")
 	fs.StringVar(&c.fixtures, "fixtures", "", "seed data file (JSON or YAML) instead of the default organization")
 	fs.IntVar(&c.journalSize, "journal-size", c.journalSize, "how many requests the journal (/_mock/requests) keeps")
+	fs.BoolVar(&c.noRecording, "no-recording", false, "do not record each organization's calls (GET /_mock/recording, for mixpeek-conformance replay)")
 	fs.StringVar(&c.controlToken, "control-token", "", "protect the control API: /_mock/ then needs Authorization: Bearer <token>")
 	fs.DurationVar(&c.readTimeout, "read-timeout", c.readTimeout, "longest time to read a request, body included (headers: 10s at most)")
 	fs.DurationVar(&c.writeTimeout, "write-timeout", c.writeTimeout, "longest time from the end of a request's headers to the end of its answer (fault latencies add up to 1m at most)")
@@ -103,8 +105,8 @@ func parse(args []string, getenv func(string) string, stdout io.Writer) (config,
 		return c, usageError{errors.New("-max-connections must be at least 1")}
 	case c.proxyTo == "" && (set["proxy-strict"] || set["proxy-header"] || set["proxy-timeout"]):
 		return c, usageError{errors.New("-proxy-strict, -proxy-header and -proxy-timeout go with -proxy-to")}
-	case c.proxyTo != "" && (set["fixtures"] || set["admin-key"] || set["admin-email"] || set["journal-size"] || set["control-token"]):
-		return c, usageError{errors.New("-proxy-to forwards to a real server: -fixtures, -admin-key, -admin-email, -journal-size and -control-token are the mock's")}
+	case c.proxyTo != "" && (set["fixtures"] || set["admin-key"] || set["admin-email"] || set["journal-size"] || set["control-token"] || set["no-recording"]):
+		return c, usageError{errors.New("-proxy-to forwards to a real server: -fixtures, -admin-key, -admin-email, -journal-size, -no-recording and -control-token are the mock's")}
 	case c.proxyTimeout <= 0:
 		return c, usageError{errors.New("-proxy-timeout must be positive")}
 	}
@@ -179,12 +181,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return usageError{fmt.Errorf("-addr: %w", err)}
 	}
 	srv, err := mockserver.New(mockserver.Options{
-		EncryptionKey:   getenv("ENCRYPTION_KEY"),
-		Seed:            data,
-		Logger:          slog.New(handler),
-		StrictResponses: true,
-		JournalSize:     c.journalSize,
-		ControlToken:    c.controlToken,
+		EncryptionKey:    getenv("ENCRYPTION_KEY"),
+		Seed:             data,
+		Logger:           slog.New(handler),
+		StrictResponses:  true,
+		JournalSize:      c.journalSize,
+		DisableRecording: c.noRecording,
+		ControlToken:     c.controlToken,
 	})
 	if err != nil {
 		ln.Close()
