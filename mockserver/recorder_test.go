@@ -1,38 +1,267 @@
 package mockserver_test
 
 import (
+	"encoding/json"
+	"errors"
+	"fmt"
 	"net/http"
+	"sort"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/mixpeekkit/mixpeekkit"
+	"github.com/mixpeekkit/mixpeekkit/fixtures"
 	"github.com/mixpeekkit/mixpeekkit/mockserver"
 	"github.com/mixpeekkit/mixpeekkit/recording"
 )
 
-func TestRecordingScratch(t *testing.T) {
+// recorded reads an organization's recording over the control API (its answer validated
+// against control.yaml, like every answer of the harness) and parses it.
+func (h *harness) recorded(orgID string) (*recording.Recording, string) {
+	h.t.Helper()
+	path := "/_mock/recording"
+	if orgID != "" {
+		path += "?organization_id=" + orgID
+	}
+	r := h.ctl("GET", path, nil)
+	if r.status != http.StatusOK {
+		h.t.Fatalf("GET %s: %d %s", path, r.status, r.raw)
+	}
+	rec, err := recording.Parse(r.raw)
+	if err != nil {
+		h.t.Fatalf("%v\n%s", err, r.raw)
+	}
+	return rec, string(r.raw)
+}
+
+// lines is a recording's calls, one line each: seq, operation, credential, status, params,
+// body, issued credential, error type, listed.
+func lines(rec *recording.Recording) []string {
+	var out []string
+	for _, c := range rec.Calls {
+		if c.Reset {
+			out = append(out, fmt.Sprintf("%d reset", c.Seq))
+			continue
+		}
+		short, _, _ := strings.Cut(string(c.Operation), "_v1_")
+		l := fmt.Sprintf("%d %s as %s: %d", c.Seq, short, c.As, c.Status)
+		var params []string
+		for k, v := range c.Params {
+			params = append(params, k+"="+v)
+		}
+		sort.Strings(params)
+		if len(params) > 0 {
+			l += " " + strings.Join(params, ",")
+		}
+		if c.Query != "" {
+			l += " ?" + c.Query
+		}
+		if len(c.Body) > 0 {
+			l += " " + string(c.Body)
+		}
+		if c.NotJSON > 0 {
+			l += fmt.Sprintf(" (%d bytes, not JSON)", c.NotJSON)
+		}
+		if c.Issues != "" {
+			l += " issues " + c.Issues
+		}
+		if c.Response.ErrorType != "" {
+			l += " " + c.Response.ErrorType
+		}
+		if c.Response.Listed != nil {
+			l += " listed [" + strings.Join(*c.Response.Listed, " ") + "]"
+		}
+		out = append(out, l)
+	}
+	return out
+}
+
+func TestRecordingOfAConsumer(t *testing.T) {
 	h := newHarness(t)
-	keys := "/v1/organizations/users/admin%40example.com/api-keys"
-	h.send("POST", secretsURL, adminKey, map[string]any{"secret_name": "stripe", "secret_value": "VALUE-1"})
-	h.send("POST", secretsURL, adminKey, map[string]any{"secret_name": "stripe", "secret_value": "VALUE-1"})
-	h.send("PUT", secretsURL+"/stripe", adminKey, map[string]any{"secret_value": "VALUE-22"})
-	k := h.createKey(map[string]any{"name": "ci", "permissions": []string{"read"}, "expires_at": h.clock.Now().Add(time.Hour).Format(time.RFC3339)})
+	value1, value2 := "VALUE-ONE-never-recorded", "VALUE-TWO-never-recorded!"
+	h.send("POST", secretsURL, adminKey, map[string]any{"secret_name": "stripe", "secret_value": value1})
+	h.send("POST", secretsURL, adminKey, map[string]any{"secret_name": "stripe", "secret_value": value1})
+	h.send("PUT", secretsURL+"/stripe", adminKey, map[string]any{"secret_value": value2})
+	long := strings.Repeat("n", 101)
+	h.send("POST", secretsURL, adminKey, map[string]any{"secret_name": long, "secret_value": "v"})
+	k := h.createKey(map[string]any{"name": "ci", "permissions": []string{"read"},
+		"description": "$5 key, see sk_" + strings.Repeat("z", 43), "expires_at": h.clock.Now().Add(time.Hour).Format(time.RFC3339)})
 	h.send("GET", secretsURL, k["key"].(string), nil)
-	rot := h.send("POST", keys+"/ci/rotate", adminKey, nil).json(t)
+	rot := h.send("POST", adminKeys+"/ci/rotate", adminKey, nil).json(t)
 	h.send("GET", secretsURL, k["key"].(string), nil)
 	h.send("GET", secretsURL, rot["key"].(string), nil)
-	h.send("GET", keys, adminKey, nil)
+	h.send("GET", adminKeys+"?include_revoked=true", adminKey, nil)
+	h.send("PATCH", adminKeys+"/admin-key", adminKey, map[string]any{"description": "$$x"})
+	h.send("GET", "/v1/organizations/users/someone%40else.test/api-keys", adminKey, nil)
+	h.send("POST", secretsURL, adminKey, "not json")
 	h.send("DELETE", secretsURL+"/stripe", adminKey, nil)
-	r := h.ctl("GET", "/_mock/recording", nil)
-	t.Logf("%s", r.raw)
-	rec, err := recording.Parse(r.raw)
+	h.send("GET", secretsURL, "", nil)                                          // no key: nobody's call
+	h.send("GET", secretsURL, "sk_"+strings.Repeat("q", 43), nil)               // an unknown key: nobody's call
+	h.send("POST", adminKeys, rot["key"].(string), map[string]any{"name": "x"}) // the read key: 403
+
+	rec, raw := h.recorded("")
+	want := []string{
+		`1 create_secret as $admin: 201 {"secret_name":"$secret1","secret_value":"$value:24"}`,
+		`2 create_secret as $admin: 409 {"secret_name":"$secret1","secret_value":"$value:24"} AlreadyExistsError`,
+		`3 update_secret as $admin: 200 secret_name=$secret1 {"secret_value":"$value:25"}`,
+		`4 create_secret as $admin: 422 {"secret_name":"` + long + `","secret_value":"$value:1"}`,
+		`5 create_api_key as $admin: 200 user_email=$user {"description":"$value:58","expires_at":"$now+1h0m0s","name":"$key1","permissions":["read"]} issues $key1`,
+		`6 list_secrets as $key1: 200 listed [$secret1]`,
+		`7 rotate_api_key as $admin: 200 key_name=$key1,user_email=$user issues $key1@2`,
+		`8 list_secrets as $key1: 401 UnauthorizedError`,
+		`9 list_secrets as $key1@2: 200 listed [$secret1]`,
+		`10 list_api_keys as $admin: 200 user_email=$user ?include_revoked=true listed [$key1 active]`,
+		`11 update_api_key as $admin: 403 key_name=admin-key,user_email=$user {"description":"$$$x"} ForbiddenError`,
+		`12 list_api_keys as $admin: 404 user_email=$user1 NotFoundError`,
+		`13 create_secret as $admin: 422 (8 bytes, not JSON)`,
+		`14 delete_secret as $admin: 200 secret_name=$secret1`,
+		`15 create_api_key as $key1@2: 403 user_email=$user ForbiddenError`,
+	}
+	// The 403 of call 15 comes before the body is read: the body is still recorded.
+	want[14] = `15 create_api_key as $key1@2: 403 user_email=$user {"name":"$key2"} ForbiddenError`
+	if diff := cmp.Diff(want, lines(rec)); diff != "" {
+		t.Errorf("recording (-want +got):\n%s", diff)
+	}
+	for _, leak := range []string{value1, value2, k["key"].(string), rot["key"].(string), adminKey, adminEmail, "someone", "stripe", `"ci"`, strings.Repeat("z", 43)} {
+		if strings.Contains(raw, leak) {
+			t.Errorf("the recording holds %q", leak)
+		}
+	}
+	wantSymbols := map[string]recording.Symbol{
+		"$user": {Kind: "user", Owner: true}, "$user1": {Kind: "user"},
+		"$secret1": {Kind: "secret"}, "$key1": {Kind: "key"}, "$key2": {Kind: "key"},
+	}
+	if diff := cmp.Diff(wantSymbols, rec.Symbols); diff != "" {
+		t.Errorf("symbols (-want +got):\n%s", diff)
+	}
+	var shape map[string]any
+	if err := json.Unmarshal(rec.Calls[0].Response.Shape, &shape); err != nil || !cmp.Equal(shape, map[string]any{"secret_name": "string", "created": "boolean"}) {
+		t.Errorf("shape of the create answer: %v %v", shape, err)
+	}
+	// The Go method gives the same recording, as a copy.
+	orgID := h.state().Organizations[0].ID
+	again, err := h.srv.Recording(orgID)
+	if err != nil || !cmp.Equal(lines(again), lines(rec)) {
+		t.Errorf("Server.Recording differs: %v", err)
+	}
+	again.Calls[0].Status = 599
+	if third, _ := h.srv.Recording(orgID); third.Calls[0].Status != 201 {
+		t.Error("Server.Recording hands out its own state")
+	}
+	// Marshal is stable: the same recording, the same bytes.
+	again.Calls[0].Status = 201
+	a, errA := rec.Marshal()
+	b, errB := again.Marshal()
+	if errA != nil || errB != nil || string(a) != string(b) || !strings.HasSuffix(string(a), "}\n") {
+		t.Errorf("Marshal is not stable: %v %v", errA, errB)
+	}
+}
+
+// Fixtures become seeded symbols: a replay creates them first.
+func TestRecordingSeededSymbols(t *testing.T) {
+	ci := fixtures.KeyFor("rec/ci")
+	org := fixtures.Org("Acme", "owner@acme.test", "").WithReadOnlyKey("ci", ci).WithSecrets(2)
+	h := newHarness(t, func(o *mockserver.Options) { o.Seed = fixtures.SeedOf(org) })
+	h.send("GET", secretsURL, ci, nil)
+	h.send("DELETE", secretsURL+"/secret_2", org.AdminKey(), nil)
+	rec, _ := h.recorded("")
+	want := []string{
+		`1 list_secrets as $key1: 200 listed [$secret1 $secret2]`,
+		`2 delete_secret as $admin: 200 secret_name=$secret2`,
+	}
+	if diff := cmp.Diff(want, lines(rec)); diff != "" {
+		t.Errorf("recording (-want +got):\n%s", diff)
+	}
+	wantSymbols := map[string]recording.Symbol{
+		"$user":    {Kind: "user", Owner: true},
+		"$key1":    {Kind: "key", Seeded: true, Permissions: []string{"read"}, Status: "active", User: "$user"},
+		"$secret1": {Kind: "secret", Seeded: true}, "$secret2": {Kind: "secret", Seeded: true},
+	}
+	if diff := cmp.Diff(wantSymbols, rec.Symbols); diff != "" {
+		t.Errorf("symbols (-want +got):\n%s", diff)
+	}
+}
+
+// A call a fault answered did not run: it is counted, not kept. A latency-only fault's call
+// ran and is kept.
+func TestRecordingFaults(t *testing.T) {
+	h := newHarness(t)
+	if _, err := h.srv.AddFault(mockserver.Fault{OperationID: mixpeekkit.OpListSecrets, Status: 500, Times: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.srv.AddFault(mockserver.Fault{OperationID: mixpeekkit.OpDeleteSecret, LatencyMS: 1, Times: 1}); err != nil {
+		t.Fatal(err)
+	}
+	h.send("GET", secretsURL, adminKey, nil)
+	h.send("DELETE", secretsURL+"/nope", adminKey, nil)
+	rec, _ := h.recorded("")
+	if diff := cmp.Diff([]string{`1 delete_secret as $admin: 404 secret_name=$secret1 NotFoundError`}, lines(rec)); diff != "" || rec.Faulted != 1 {
+		t.Errorf("faulted %d, recording (-want +got):\n%s", rec.Faulted, diff)
+	}
+}
+
+// The recording keeps the first JournalSize calls and counts the others.
+func TestRecordingIsBounded(t *testing.T) {
+	h := newHarness(t, func(o *mockserver.Options) { o.JournalSize = 3 })
+	for range 5 {
+		h.send("GET", secretsURL, adminKey, nil)
+	}
+	rec, _ := h.recorded("")
+	if len(rec.Calls) != 3 || rec.Dropped != 2 || rec.Calls[2].Seq != 3 {
+		t.Errorf("%d calls, %d dropped", len(rec.Calls), rec.Dropped)
+	}
+}
+
+// Resets are marked (once in a row); a created organization has its own recording, gone with
+// it; an unknown organization is a 404; recording can be turned off.
+func TestRecordingResetsAndOrganizations(t *testing.T) {
+	h := newHarness(t)
+	orgID := h.state().Organizations[0].ID
+	h.send("POST", secretsURL, adminKey, map[string]any{"secret_name": "a", "secret_value": "v"})
+	if err := h.srv.ResetOrganization(orgID); err != nil {
+		t.Fatal(err)
+	}
+	h.srv.Reset()
+	h.send("GET", secretsURL, adminKey, nil)
+	h.srv.Reset()
+	rec, _ := h.recorded(orgID)
+	want := []string{
+		`1 create_secret as $admin: 201 {"secret_name":"$secret1","secret_value":"$value:1"}`,
+		`2 reset`,
+		`3 list_secrets as $admin: 200 listed []`,
+		`4 reset`,
+	}
+	if diff := cmp.Diff(want, lines(rec)); diff != "" {
+		t.Errorf("recording (-want +got):\n%s", diff)
+	}
+
+	tenant, err := h.srv.CreateOrganization(mockserver.Organization{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	_ = rec
-	_ = strings.Contains
-	_ = http.StatusOK
-	_ = mixpeekkit.OpCreateSecret
-	_ = mockserver.Options{}
+	h.send("GET", secretsURL, tenant.AdminKey, nil)
+	if rec, _ := h.recorded(tenant.ID); len(rec.Calls) != 1 {
+		t.Errorf("the tenant's recording: %v", lines(rec))
+	}
+	if rec, _ := h.recorded(orgID); len(rec.Calls) != 4 {
+		t.Errorf("the tenant's call is in the first organization's recording: %v", lines(rec))
+	}
+	if err := h.srv.DeleteOrganization(tenant.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.srv.Recording(tenant.ID); !errors.Is(err, mockserver.ErrNotFound) {
+		t.Errorf("a deleted organization's recording: %v", err)
+	}
+	if r := h.ctl("GET", "/_mock/recording?organization_id=org_nope", nil); r.status != http.StatusNotFound {
+		t.Errorf("unknown organization: %d %s", r.status, r.raw)
+	}
+
+	off := newHarness(t, func(o *mockserver.Options) { o.DisableRecording = true })
+	off.send("GET", secretsURL, adminKey, nil)
+	if rec, _ := off.recorded(""); len(rec.Calls) != 0 {
+		t.Errorf("DisableRecording recorded %v", lines(rec))
+	}
 }
