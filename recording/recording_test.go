@@ -45,7 +45,7 @@ func TestCompare(t *testing.T) {
 	}{
 		{`{"a":1,"b":"x"}`, `{"a":2,"b":"y","extra":true}`, nil},
 		{`{"a":1,"b":"x"}`, `{"a":"1"}`, []string{"a: recorded integer, got string", "b: missing (recorded string)"}},
-		{`{"a":1.5}`, `{"a":2}`, nil},   // number accepts integer
+		{`{"a":1.5}`, `{"a":2}`, nil},    // number accepts integer
 		{`{"a":null}`, `{"a":"x"}`, nil}, // null on either side: a nullable member
 		{`{"a":"x"}`, `{"a":null}`, nil},
 		{`{"l":[{"n":"x"}]}`, `{"l":[]}`, nil},
