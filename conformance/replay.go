@@ -163,6 +163,9 @@ type replayer struct {
 	pace   pacer
 	report *ReplayReport
 	creds  map[string]string // credential symbol → plaintext key
+	// gen counts the resets: names after a reset are new names (<prefix>-r2-secret1), as a
+	// revoked key cannot be removed and would otherwise be listed as the new one's.
+	gen int
 }
 
 // name is the replay's name for a symbol: a name under the prefix, an email for a user.
@@ -171,23 +174,33 @@ func (rp *replayer) name(sym string) string {
 	case sym == recording.Owner:
 		return rp.s.cfg.UserEmail
 	case recording.KindOf(sym) == recording.KindUser:
-		return rp.s.prefix + "-" + strings.TrimPrefix(sym, "$") + "@example.invalid"
+		return rp.namePrefix() + strings.TrimPrefix(sym, "$") + "@example.invalid"
 	}
-	return rp.s.prefix + "-" + strings.TrimPrefix(sym, "$")
+	return rp.namePrefix() + strings.TrimPrefix(sym, "$")
 }
 
-// symbolOf is the symbol of one of the replay's names ("" for a name not the replay's).
-func (rp *replayer) symbolOf(kind, name string) string {
-	sym := "$" + strings.TrimPrefix(name, rp.s.prefix+"-")
-	if !strings.HasPrefix(name, rp.s.prefix+"-") || recording.KindOf(sym) != kind {
-		return ""
+// namePrefix starts the names of the current generation.
+func (rp *replayer) namePrefix() string {
+	if rp.gen > 1 {
+		return fmt.Sprintf("%s-r%d-", rp.s.prefix, rp.gen)
 	}
-	return sym
+	return rp.s.prefix + "-"
+}
+
+// symbolOf is the symbol of one of the replay's names of the current generation ("" for any
+// other name).
+func (rp *replayer) symbolOf(kind, name string) string {
+	rest, ok := strings.CutPrefix(name, rp.namePrefix())
+	if sym := "$" + rest; ok && recording.KindOf(sym) == kind {
+		return sym
+	}
+	return ""
 }
 
 // setup creates what the recording starts with: its seeded secrets, and the seeded keys of
 // its user (revoked at once when recorded revoked).
 func (rp *replayer) setup(ctx context.Context) {
+	rp.gen++
 	rp.creds = map[string]string{recording.Admin: rp.s.cfg.APIKey}
 	for _, sym := range slices.Sorted(maps.Keys(rp.rec.Symbols)) {
 		d := rp.rec.Symbols[sym]

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -12,8 +13,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/mixpeekkit/mixpeekkit"
+
 	"github.com/mixpeekkit/mixpeekkit/conformance"
+	"github.com/mixpeekkit/mixpeekkit/fixtures"
+	"github.com/mixpeekkit/mixpeekkit/mockserver"
+	"github.com/mixpeekkit/mixpeekkit/mockserver/mockservertest"
 	"github.com/mixpeekkit/mixpeekkit/recording"
 )
 
@@ -170,4 +176,126 @@ func variantWrap(t *testing.T, name string) func(http.Handler) http.Handler {
 	}
 	t.Fatalf("no variant %q", name)
 	return nil
+}
+
+// A recording made on fixtures starts with seeded symbols: the replay creates them (the
+// revoked key revoked), again after a reset, skips what it cannot do (a user of the fixtures,
+// the admin-key without Destructive, a literal name), and touches nothing outside its prefix.
+func TestReplaySeededResetAndSkips(t *testing.T) {
+	ci, old := fixtures.KeyFor("replay/ci"), fixtures.KeyFor("replay/old")
+	org := fixtures.Org("S", "me@s.test", "").WithReadOnlyKey("ci", ci).WithRevokedKey("old", old).
+		WithSecrets(2).WithUser("member@s.test")
+	src := mockservertest.NewServer(t, mockserver.Options{Seed: fixtures.SeedOf(org)})
+	send := func(method, path, key, body string) {
+		t.Helper()
+		req, _ := http.NewRequest(method, src.URL+path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+key)
+		if body != "" {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	admin := src.AdminKey
+	send("GET", "/v1/organizations/secrets", ci, "")
+	send("GET", "/v1/organizations/secrets", old, "")
+	send("GET", "/v1/organizations/users/member%40s.test/api-keys", admin, "")
+	send("DELETE", "/v1/organizations/secrets/secret_1", admin, "")
+	if err := src.ResetOrganization(src.OrganizationID); err != nil {
+		t.Fatal(err)
+	}
+	send("GET", "/v1/organizations/secrets", admin, "")
+	send("PATCH", "/v1/organizations/users/me%40s.test/api-keys/admin-key", admin, `{"description":"x"}`)
+	send("GET", "/v1/organizations/users/me%40s.test/api-keys?include_revoked=true", admin, "")
+	rec, err := src.Recording(src.OrganizationID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A hand-edited call with a literal name: the replay does not touch it.
+	edited := rec.Calls[3]
+	edited.Seq, edited.Params = len(rec.Calls)+1, map[string]string{"secret_name": "production_db"}
+	rec.Calls = append(rec.Calls, edited)
+
+	mock := newMock(t)
+	send2 := func(method, path, body string) int {
+		req, _ := http.NewRequest(method, mock.URL+path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+ownerKey)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if send2("POST", "/v1/organizations/secrets", `{"secret_name":"production_db","secret_value":"keep me"}`) != 201 {
+		t.Fatal("could not create the bystander secret")
+	}
+	cfg := replayConfig(mock.URL)
+	cfg.Destructive = false
+	report, err := conformance.Replay(context.Background(), cfg, rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var text bytes.Buffer
+	_ = report.WriteText(&text)
+	got := []string{}
+	for _, c := range report.Calls {
+		got = append(got, fmt.Sprintf("%d %s", c.Seq, c.Status))
+	}
+	want := []string{"1 pass", "2 pass", "3 skip", "4 pass", "6 pass", "7 skip", "8 pass", "9 skip"}
+	if diff := cmp.Diff(want, got); diff != "" || !report.OK() {
+		t.Fatalf("calls (-want +got):\n%s\n%s", diff, text.String())
+	}
+	for i, reason := range map[int]string{2: "a user of the mock's fixtures", 5: "enable with Destructive", 7: "literal name outside the run's prefix"} {
+		if !strings.Contains(report.Calls[i].SkipReason, reason) {
+			t.Errorf("call %d skipped for %q, want %q", report.Calls[i].Seq, report.Calls[i].SkipReason, reason)
+		}
+	}
+	// Setup: two secrets, two keys and a revocation, at the start and after the reset.
+	if len(report.Setup) != 10 {
+		t.Errorf("%d setup calls, want 10:\n%s", len(report.Setup), text.String())
+	}
+	if left := liveLeftovers(t, mock, report.Prefix); len(left) > 0 {
+		t.Errorf("the replay left %v", left)
+	}
+	names, _ := mock.SecretNames(mock.OrganizationID)
+	if !slices.Equal(names, []string{"production_db"}) {
+		t.Errorf("secrets after the replay: %v, want only the bystander", names)
+	}
+	keys, _ := mock.APIKeys(mock.OrganizationID, ownerEmail)
+	if keys[0].Name != "admin-key" || keys[0].Description != "Protected administrator key of the organization" || keys[0].Status != "active" {
+		t.Errorf("the admin-key was touched: %+v", keys[0])
+	}
+}
+
+// A call that needs a key the server did not issue is skipped, not failed, and says why.
+func TestReplaySkipsWhatTheStateDoesNotAllow(t *testing.T) {
+	rec := loadRecording(t, "rotate")
+	mock := newMock(t)
+	mock.Wrap(bug(func(next http.Handler, r *http.Request, b []byte) (int, http.Header, any) {
+		if r.Method == "POST" && strings.HasSuffix(r.URL.Path, "/rotate") {
+			return 500, nil, map[string]any{"success": false, "status": 500, "error": map[string]any{"type": "InternalServerError", "message": "down"}}
+		}
+		return pass(next, r, b)
+	}))
+	report, err := conformance.Replay(context.Background(), replayConfig(mock.URL), rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var text bytes.Buffer
+	_ = report.WriteText(&text)
+	rotate := slices.IndexFunc(rec.Calls, func(c recording.Call) bool { return c.Operation == mixpeekkit.OpRotateAPIKey })
+	if d := report.FirstDifference(); d == nil || d.Seq != rec.Calls[rotate].Seq {
+		t.Fatalf("first difference %+v, want the rotation:\n%s", d, text.String())
+	}
+	issued := rec.Calls[rotate].Issues
+	for _, c := range report.Calls {
+		if c.As == issued && (c.Status != conformance.Skip || !strings.Contains(c.SkipReason, "does not have")) {
+			t.Errorf("call %d as %s: %s %q, want a skip", c.Seq, c.As, c.Status, c.SkipReason)
+		}
+	}
 }
