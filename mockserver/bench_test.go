@@ -160,3 +160,32 @@ func BenchmarkListWithTenants(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkRecording is the mix of BenchmarkMix (strict, as the command and the tests serve)
+// with the recording on and off, side by side. A server keeps the first JournalSize calls of
+// each organization and then only counts: to measure the calls it records, each server serves
+// 100 rounds (800 calls, under the default bound of 1000) and is then replaced, on both sides.
+func BenchmarkRecording(b *testing.B) {
+	for _, off := range []bool{false, true} {
+		b.Run(fmt.Sprintf("recording=%v", !off), func(b *testing.B) {
+			var srv *mockserver.Server
+			for i := 0; b.Loop(); i++ {
+				if i%100 == 0 {
+					var err error
+					if srv, err = mockserver.New(mockserver.Options{EncryptionKey: newKey(b), StrictResponses: true, DisableRecording: off}); err != nil {
+						b.Fatal(err)
+					}
+				}
+				s := fmt.Sprintf("load_%d", i)
+				serve(b, srv, "GET", secretsURL, "", http.StatusOK)
+				serve(b, srv, "POST", secretsURL, `{"secret_name":"`+s+`","secret_value":"v1"}`, http.StatusCreated)
+				serve(b, srv, "PUT", secretsURL+"/"+s, `{"secret_value":"v2"}`, http.StatusOK)
+				serve(b, srv, "DELETE", secretsURL+"/"+s, "", http.StatusOK)
+				serve(b, srv, "GET", adminKeys, "", http.StatusOK)
+				serve(b, srv, "POST", adminKeys, `{"name":"`+s+`","permissions":["read"]}`, http.StatusOK)
+				serve(b, srv, "POST", adminKeys+"/"+s+"/rotate", "", http.StatusOK)
+				serve(b, srv, "DELETE", adminKeys+"/"+s, "", http.StatusOK)
+			}
+		})
+	}
+}
