@@ -53,6 +53,7 @@ import (
 	"github.com/mixpeekkit/mixpeekkit"
 	"github.com/mixpeekkit/mixpeekkit/fixtures"
 	"github.com/mixpeekkit/mixpeekkit/internal/sensitive"
+	"github.com/mixpeekkit/mixpeekkit/recording"
 )
 
 // The data of the fuzz server: two organizations, whose secret values, plaintext keys and
@@ -399,6 +400,30 @@ func (fs *fuzzServer) begin() {
 	fs.s.journal.mu.Unlock()
 	fs.rand.seed("an input")
 	fs.created = nil
+	fs.s.recorders.mu.Lock()
+	clear(fs.s.recorders.byOrg) // each input starts a recording of its own
+	fs.s.recorders.mu.Unlock()
+}
+
+// recordings is every organization's recording as the control API writes it; each must parse.
+func (fs *fuzzServer) recordings(t testing.TB, where string) []byte {
+	t.Helper()
+	var out []byte
+	for _, o := range fs.s.Organizations() {
+		rec, err := fs.s.Recording(o.ID)
+		if err != nil {
+			t.Fatalf("%s: the recording of %s: %v", where, o.ID, err)
+		}
+		data, err := rec.Marshal()
+		if err != nil {
+			t.Fatalf("%s: %v", where, err)
+		}
+		if _, err := recording.Parse(data); err != nil {
+			t.Errorf("%s: the recording does not parse: %v\n%s", where, err, data)
+		}
+		out = append(append(out, data...), 0)
+	}
+	return out
 }
 
 // known reports whether s is part of the vocabulary: no canary then.
@@ -632,6 +657,7 @@ func (fs *fuzzServer) do(t testing.TB, fr fuzzRequest) (reply, bool) {
 		journal = append(append(journal, lenientUnescape(path, false)+"\x00"+lenientUnescape(query, true)...), 0)
 	}
 	decodedLogs := []byte(lenientUnescape(string(logs), false))
+	recorded := fs.recordings(t, where)
 
 	// A new plaintext key is in its creating answer once (as the member fr.creates), and in no
 	// log line, journal entry or later answer.
@@ -656,7 +682,7 @@ func (fs *fuzzServer) do(t testing.TB, fr fuzzRequest) (reply, bool) {
 			for _, place := range []struct {
 				name string
 				text []byte
-			}{{"answer", answer}, {"log", decodedLogs}, {"journal", journal}} {
+			}{{"answer", answer}, {"log", decodedLogs}, {"journal", journal}, {"recording", recorded}} {
 				if n.in(place.text) {
 					t.Errorf("%s: the %s shows %s (%q):\n%s", where, place.name, c.what, n.text, place.text)
 				}
@@ -666,7 +692,7 @@ func (fs *fuzzServer) do(t testing.TB, fr fuzzRequest) (reply, bool) {
 	for _, place := range []struct {
 		name string
 		text []byte
-	}{{"log", decodedLogs}, {"journal", journal}} {
+	}{{"log", decodedLogs}, {"journal", journal}, {"recording", recorded}} {
 		if m := keyShape.Find(place.text); m != nil {
 			t.Errorf("%s: the %s shows something shaped like a plaintext key (%q):\n%s", where, place.name, m, place.text)
 		}
