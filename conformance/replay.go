@@ -359,6 +359,12 @@ func (rp *replayer) request(c recording.Call) (request, string) {
 		if err := json.Unmarshal(c.Body, &v); err != nil {
 			return request{}, "the recorded body is not JSON"
 		}
+		if m, _ := v.(map[string]any); m["name"] == mixpeekkit.AdminKeyName && !rp.s.cfg.Destructive &&
+			(c.Operation == mixpeekkit.OpCreateAPIKey || c.Operation == mixpeekkit.OpUpdateAPIKey) {
+			// A server that took it would have a second admin-key, which cleanup cannot tell
+			// from the first.
+			return request{}, "names a key admin-key: enable with Destructive (-destructive)"
+		}
 		body, err := rp.resolve(v)
 		if err != nil {
 			return request{}, err.Error()

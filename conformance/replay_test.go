@@ -218,6 +218,10 @@ func TestReplaySeededResetAndSkips(t *testing.T) {
 	edited := rec.Calls[3]
 	edited.Seq, edited.Params = len(rec.Calls)+1, map[string]string{"secret_name": "production_db"}
 	rec.Calls = append(rec.Calls, edited)
+	// And a create of a key named admin-key, which a broken server could take.
+	rec.Calls = append(rec.Calls, recording.Call{Seq: len(rec.Calls) + 1, Operation: mixpeekkit.OpCreateAPIKey, As: recording.Admin,
+		Params: map[string]string{"user_email": recording.Owner}, Body: []byte(`{"name":"admin-key"}`), Status: 400,
+		Response: &recording.Response{Shape: []byte(`{}`)}})
 
 	mock := newMock(t)
 	send2 := func(method, path, body string) int {
@@ -246,11 +250,11 @@ func TestReplaySeededResetAndSkips(t *testing.T) {
 	for _, c := range report.Calls {
 		got = append(got, fmt.Sprintf("%d %s", c.Seq, c.Status))
 	}
-	want := []string{"1 pass", "2 pass", "3 skip", "4 pass", "6 pass", "7 skip", "8 pass", "9 skip"}
+	want := []string{"1 pass", "2 pass", "3 skip", "4 pass", "6 pass", "7 skip", "8 pass", "9 skip", "10 skip"}
 	if diff := cmp.Diff(want, got); diff != "" || !report.OK() {
 		t.Fatalf("calls (-want +got):\n%s\n%s", diff, text.String())
 	}
-	for i, reason := range map[int]string{2: "a user of the mock's fixtures", 5: "enable with Destructive", 7: "literal name outside the run's prefix"} {
+	for i, reason := range map[int]string{2: "a user of the mock's fixtures", 5: "enable with Destructive", 7: "literal name outside the run's prefix", 8: "names a key admin-key"} {
 		if !strings.Contains(report.Calls[i].SkipReason, reason) {
 			t.Errorf("call %d skipped for %q, want %q", report.Calls[i].Seq, report.Calls[i].SkipReason, reason)
 		}
