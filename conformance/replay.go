@@ -131,12 +131,14 @@ func Replay(ctx context.Context, cfg Config, rec *recording.Recording) (*ReplayR
 		return nil, &ConfigError{Field: "recording", Problem: "is nil"}
 	}
 	cfg.Run, cfg.Explore = "", 0
+	movesClock := cfg.Sleep != nil // the caller can move the target's clock (MockClock, AdvanceClock)
 	began := time.Now()
 	s, err := start(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
-	rp := &replayer{s: s, rec: rec, pace: newPacer(cfg.Rate), report: &ReplayReport{BaseURL: s.base.Redacted(), Prefix: s.prefix}}
+	rp := &replayer{s: s, rec: rec, pace: newPacer(cfg.Rate), movesClock: movesClock,
+		report: &ReplayReport{BaseURL: s.base.Redacted(), Prefix: s.prefix}}
 	defer func() { rp.report.Duration = time.Since(began) }()
 	func() {
 		defer s.cleanupOnce(func(left []string) { rp.report.Leftovers = append(rp.report.Leftovers, left...) })
@@ -145,15 +147,42 @@ func Replay(ctx context.Context, cfg Config, rec *recording.Recording) (*ReplayR
 			if ctx.Err() != nil {
 				break
 			}
-			if c.Reset {
+			switch {
+			case c.Reset:
 				rp.report.Leftovers = append(rp.report.Leftovers, s.cleanup()...)
 				rp.setup(ctx)
+				continue
+			case c.Clock != "":
+				rp.moveClock(ctx, c)
 				continue
 			}
 			rp.report.Calls = append(rp.report.Calls, rp.play(ctx, c))
 		}
 	}()
 	return rp.report, ctx.Err()
+}
+
+// maxClockWait is the longest clock move a replay waits for in real time when Config.Sleep
+// is not given.
+const maxClockWait = 30 * time.Second
+
+// moveClock follows a recorded move of the mock's clock: with Config.Sleep (which moves the
+// clock of this project's mock: MockClock, AdvanceClock), or by waiting when the move is
+// short; a longer move, or one back in time, skips the rest of the recording, whose expiries
+// the replay cannot reproduce.
+func (rp *replayer) moveClock(ctx context.Context, c recording.Call) {
+	d, err := time.ParseDuration(c.Clock)
+	switch {
+	case rp.stuck != "":
+	case err != nil || d < 0:
+		rp.stuck = fmt.Sprintf("the recording moves the mock's clock back (%s) at %d: a replay cannot", c.Clock, c.Seq)
+	case !rp.movesClock && d > maxClockWait:
+		rp.stuck = fmt.Sprintf("the recording moves the mock's clock by %s at %d; a replay waits %s at most (against this project's mock, -mock-clock moves its clock; in Go, Config.Sleep)", c.Clock, c.Seq, maxClockWait)
+	default:
+		if err := rp.s.cfg.Sleep(ctx, d); err != nil {
+			rp.stuck = fmt.Sprintf("moving the clock by %s at %d failed: %v", c.Clock, c.Seq, err)
+		}
+	}
 }
 
 // replayer is one replay on its way.
@@ -163,6 +192,10 @@ type replayer struct {
 	pace   pacer
 	report *ReplayReport
 	creds  map[string]string // credential symbol → plaintext key
+	// movesClock says whether Config.Sleep was given (it moves the target's clock, or waits
+	// as the caller chose); stuck, once set, is why every call that follows is skipped.
+	movesClock bool
+	stuck      string
 	// gen counts the resets: names after a reset are new names (<prefix>-r2-secret1), as a
 	// revoked key cannot be removed and would otherwise be listed as the new one's.
 	gen int
@@ -214,11 +247,14 @@ func (rp *replayer) setup(ctx context.Context) {
 				return request{method: "POST", path: secretsPath, auth: bearer(rp.s.cfg.APIKey),
 					body: map[string]any{"secret_name": rp.name(sym), "secret_value": t.secretValue()}}
 			}, nil)
-		case d.Kind == recording.KindKey && d.User == recording.Owner && d.Status != "expired":
+		case d.Kind == recording.KindKey && d.User == recording.Owner:
 			ok := rp.setupCall(ctx, mixpeekkit.OpCreateAPIKey, http.StatusOK, func(t *checkRun) request {
 				t.trackKey(rp.name(sym))
-				return request{method: "POST", path: t.keysPath(), auth: bearer(rp.s.cfg.APIKey),
-					body: map[string]any{"name": rp.name(sym), "permissions": append([]string{}, d.Permissions...)}}
+				body := map[string]any{"name": rp.name(sym), "permissions": append([]string{}, d.Permissions...)}
+				if d.Status == "expired" { // an expiry an hour ago
+					body["expires_at"] = time.Now().UTC().Add(-time.Hour).Truncate(time.Second).Format(time.RFC3339)
+				}
+				return request{method: "POST", path: t.keysPath(), auth: bearer(rp.s.cfg.APIKey), body: body}
 			}, func(ex *Exchange) { rp.creds[sym] = ex.str("key") })
 			if ok && d.Status == "revoked" {
 				rp.setupCall(ctx, mixpeekkit.OpDeleteAPIKey, http.StatusOK, func(t *checkRun) request {
@@ -268,6 +304,9 @@ func (rp *replayer) play(ctx context.Context, c recording.Call) ReplayCall {
 		rc.RecordedShape = shape.Bytes()
 	}
 	r, skip := rp.request(c)
+	if rp.stuck != "" {
+		skip = rp.stuck
+	}
 	if skip != "" {
 		rc.Status, rc.SkipReason = Skip, skip
 		return rc
@@ -312,28 +351,12 @@ func (rp *replayer) request(c recording.Call) (request, string) {
 	}
 	path := route.Path
 	for name, v := range c.Params {
-		tok, err := recording.ParseToken(v)
-		if err != nil {
-			return request{}, err.Error()
+		value, skip := rp.nameOf(name, v, paramKinds[name])
+		if skip != "" {
+			return request{}, skip
 		}
-		value := tok.Text
-		switch tok.Kind {
-		case recording.TokenSymbol:
-			if d := rp.rec.Symbols[tok.Text]; d.Kind == recording.KindUser && d.Seeded && !d.Owner {
-				return request{}, fmt.Sprintf("%s is a user of the mock's fixtures; a replay cannot create users", tok.Text)
-			}
-			value = rp.name(tok.Text)
-		case recording.TokenLiteral:
-			switch {
-			case name == "key_name" && value == mixpeekkit.AdminKeyName:
-				if slices.Contains(mutating, c.Operation) && !rp.s.cfg.Destructive {
-					return request{}, "changes the admin-key: enable with Destructive (-destructive)"
-				}
-			case len(value) >= 1 && len(value) <= 100:
-				return request{}, fmt.Sprintf("the %s %q is a literal name outside the run's prefix: a replay touches only its own names", name, value)
-			}
-		default:
-			return request{}, fmt.Sprintf("the %s %q is not a name", name, v)
+		if name == "key_name" && value == mixpeekkit.AdminKeyName && slices.Contains(mutating, c.Operation) && !rp.s.cfg.Destructive {
+			return request{}, "changes the admin-key: enable with Destructive (-destructive)"
 		}
 		escaped := url.PathEscape(value)
 		if name == "user_email" {
@@ -355,15 +378,23 @@ func (rp *replayer) request(c recording.Call) (request, string) {
 			r.contentType = "application/json"
 		}
 	case len(c.Body) > 0:
-		var v any
-		if err := json.Unmarshal(c.Body, &v); err != nil {
+		v, err := recording.DecodeBody(c.Body)
+		if err != nil {
 			return request{}, "the recorded body is not JSON"
 		}
-		if m, _ := v.(map[string]any); m["name"] == mixpeekkit.AdminKeyName && !rp.s.cfg.Destructive &&
-			(c.Operation == mixpeekkit.OpCreateAPIKey || c.Operation == mixpeekkit.OpUpdateAPIKey) {
-			// A server that took it would have a second admin-key, which cleanup cannot tell
-			// from the first.
-			return request{}, "names a key admin-key: enable with Destructive (-destructive)"
+		m, _ := v.(map[string]any)
+		// A name that is not a string is no name: sent as recorded, the server refuses it.
+		if member, ok := bodyNames[c.Operation]; ok && m != nil && isString(m[member]) {
+			value, skip := rp.nameOf(member, m[member].(string), paramKinds[member])
+			switch {
+			case skip != "":
+				return request{}, skip
+			case value == mixpeekkit.AdminKeyName && !rp.s.cfg.Destructive:
+				// A server that took it would have a second admin-key, which cleanup cannot
+				// tell from the first.
+				return request{}, "names a key admin-key: enable with Destructive (-destructive)"
+			}
+			m[member] = recording.Literal(value) // resolved below as the literal it now is
 		}
 		body, err := rp.resolve(v)
 		if err != nil {
@@ -376,6 +407,44 @@ func (rp *replayer) request(c recording.Call) (request, string) {
 		r.body = string(data)
 	}
 	return r, ""
+}
+
+func isString(v any) bool { _, ok := v.(string); return ok }
+
+// paramKinds are the kinds of symbol each name, in a path or a body, takes.
+var paramKinds = map[string]string{
+	"secret_name": recording.KindSecret, "key_name": recording.KindKey, "name": recording.KindKey,
+	"user_email": recording.KindUser,
+}
+
+// bodyNames are the body members that name what an operation creates or renames.
+var bodyNames = map[mixpeekkit.OperationID]string{
+	mixpeekkit.OpCreateSecret: "secret_name", mixpeekkit.OpCreateAPIKey: "name", mixpeekkit.OpUpdateAPIKey: "name",
+}
+
+// nameOf is the name the replay sends for a recorded name (a path parameter, or the body
+// member that names what is created) of a kind, or why it cannot send one: only symbols of
+// that kind map to the replay's own names; a literal is sent only when it can name nothing
+// (empty; over 100 bytes, then under the prefix, still too long) or is the admin-key.
+func (rp *replayer) nameOf(what, recorded, kind string) (string, string) {
+	tok, err := recording.ParseToken(recorded)
+	if err != nil {
+		return "", err.Error()
+	}
+	switch {
+	case tok.Kind == recording.TokenSymbol && recording.KindOf(tok.Text) == kind:
+		if d := rp.rec.Symbols[tok.Text]; d.Kind == recording.KindUser && d.Seeded && !d.Owner {
+			return "", fmt.Sprintf("%s is a user of the mock's fixtures; a replay cannot create users", tok.Text)
+		}
+		return rp.name(tok.Text), ""
+	case tok.Kind != recording.TokenLiteral:
+		return "", fmt.Sprintf("the %s %q is not a %s symbol", what, recorded, kind)
+	case tok.Text == "" || (kind == recording.KindKey && tok.Text == mixpeekkit.AdminKeyName):
+		return tok.Text, ""
+	case len(tok.Text) > 100 && kind != recording.KindUser:
+		return rp.namePrefix() + tok.Text, ""
+	}
+	return "", fmt.Sprintf("the %s %q is a literal name outside the run's prefix: a replay touches only its own names", what, tok.Text)
 }
 
 // resolve turns the symbols and placeholders of a recorded body into the replay's values.
@@ -440,8 +509,7 @@ func (rp *replayer) track(t *checkRun, c recording.Call) {
 		syms = append(syms, v)
 	}
 	if len(c.Body) > 0 {
-		var v any
-		_ = json.Unmarshal(c.Body, &v)
+		v, _ := recording.DecodeBody(c.Body)
 		_ = recording.Strings(v, func(s string) error { syms = append(syms, s); return nil })
 	}
 	for _, s := range syms {

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/mixpeekkit/mixpeekkit"
@@ -301,5 +302,171 @@ func TestReplaySkipsWhatTheStateDoesNotAllow(t *testing.T) {
 		if c.As == issued && (c.Status != conformance.Skip || !strings.Contains(c.SkipReason, "does not have")) {
 			t.Errorf("call %d as %s: %s %q, want a skip", c.Seq, c.As, c.Status, c.SkipReason)
 		}
+	}
+}
+
+// sendTo sends one request to a mock as key and returns the status.
+func sendTo(t *testing.T, base, key, method, path, ct, body string) int {
+	t.Helper()
+	req, err := http.NewRequest(method, base+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+key)
+	if ct != "" {
+		req.Header.Set("Content-Type", ct)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// replayOn replays rec against a new mock of newMock's seed and returns the report and its
+// text.
+func replayOn(t *testing.T, rec *recording.Recording, change func(*conformance.Config, *mockservertest.Server)) (*conformance.ReplayReport, string, *mockservertest.Server) {
+	t.Helper()
+	mock := newMock(t)
+	cfg := replayConfig(mock.URL)
+	if change != nil {
+		change(&cfg, mock)
+	}
+	report, err := conformance.Replay(context.Background(), cfg, rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var text bytes.Buffer
+	_ = report.WriteText(&text)
+	if left := liveLeftovers(t, mock, report.Prefix); len(left) > 0 {
+		t.Errorf("the replay left %v", left)
+	}
+	return report, text.String(), mock
+}
+
+// What the mock recorded of odd requests replays green on a mock of the same seed: bodies
+// too large, not JSON, with bad text or huge numbers, a query that does not parse, an expired
+// key of the fixtures.
+func TestReplayOddRequestsGreen(t *testing.T) {
+	lapsed := fixtures.KeyFor("replay/lapsed")
+	src := mockservertest.NewServer(t, mockserver.Options{Seed: fixtures.SeedOf(
+		fixtures.Org("A", ownerEmail, ownerKey).WithExpiredKey("lapsed", lapsed))})
+	keys := "/v1/organizations/users/" + strings.ReplaceAll(ownerEmail, "@", "%40") + "/api-keys"
+	calls := []struct{ method, path, ct, body string }{
+		{"POST", "/v1/organizations/secrets", "application/json", `{"secret_name":"big","secret_value":"` + strings.Repeat("v", 1<<20) + `"}`},
+		{"POST", "/v1/organizations/secrets", "application/json", `{"secret_name":"n1","secret_value":"x","extra":1e400}`},
+		{"POST", "/v1/organizations/secrets", "application/json", "{\"secret_name\":\"n2\",\"secret_value\":\"x\xff\"}"},
+		{"POST", "/v1/organizations/secrets", "application/json", `{"secret_name":"n3","secret_value":"x\ud800"}`},
+		{"POST", "/v1/organizations/secrets", "text/plain", `{"secret_name":"n4","secret_value":"x"}`},
+		{"GET", "/v1/organizations/secrets?a=%zz", "", ""},
+		{"GET", keys + "?include_revoked=true", "", ""},
+		{"POST", keys, "application/json", `{"name":"` + strings.Repeat("k", 101) + `"}`},
+		{"DELETE", "/v1/organizations/secrets/" + strings.Repeat("s", 101), "", ""},
+	}
+	for _, c := range calls {
+		sendTo(t, src.URL, ownerKey, c.method, c.path, c.ct, c.body)
+	}
+	sendTo(t, src.URL, lapsed, "GET", "/v1/organizations/secrets", "", "")
+	rec, err := src.Recording(src.OrganizationID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.Calls) != len(calls)+1 {
+		t.Fatalf("%d calls recorded, want %d", len(rec.Calls), len(calls)+1)
+	}
+	report, text, _ := replayOn(t, rec, nil)
+	counts := map[conformance.Status]int{}
+	for _, c := range report.Calls {
+		counts[c.Status]++
+	}
+	if !report.OK() || counts[conformance.Pass] != len(rec.Calls) {
+		t.Fatalf("the replay differs:\n%s", text)
+	}
+}
+
+// A move of the mock's clock is replayed with Config.Sleep (here the mock's AdvanceClock);
+// without it, a long move skips what follows, saying why.
+func TestReplayClockMoves(t *testing.T) {
+	src := newMock(t)
+	keys := "/v1/organizations/users/" + strings.ReplaceAll(ownerEmail, "@", "%40") + "/api-keys"
+	req, _ := http.NewRequest("POST", src.URL+keys, strings.NewReader(`{"name":"soon","expires_at":"`+src.Now().Add(time.Hour).Format(time.RFC3339)+`"}`))
+	req.Header.Set("Authorization", "Bearer "+ownerKey)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var created struct {
+		Key string `json:"key"`
+	}
+	_ = json.NewDecoder(resp.Body).Decode(&created)
+	resp.Body.Close()
+	sendTo(t, src.URL, created.Key, "GET", "/v1/organizations/secrets", "", "")
+	if err := src.AdvanceClock(2 * time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if sendTo(t, src.URL, created.Key, "GET", "/v1/organizations/secrets", "", "") != 401 {
+		t.Fatal("the key did not expire on the source mock")
+	}
+	rec, err := src.Recording(src.OrganizationID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.Calls) != 4 || rec.Calls[2].Clock != "2h0m0s" {
+		t.Fatalf("recording: %+v", rec.Calls)
+	}
+
+	report, text, _ := replayOn(t, rec, func(cfg *conformance.Config, mock *mockservertest.Server) {
+		cfg.Sleep = func(_ context.Context, d time.Duration) error { return mock.AdvanceClock(d) }
+	})
+	if !report.OK() || len(report.Calls) != 3 || report.Calls[2].Status != conformance.Pass {
+		t.Fatalf("with Sleep:\n%s", text)
+	}
+	report, text, _ = replayOn(t, rec, nil)
+	last := report.Calls[len(report.Calls)-1]
+	if !report.OK() || last.Status != conformance.Skip || !strings.Contains(last.SkipReason, "moves the mock's clock by 2h0m0s") {
+		t.Fatalf("without Sleep:\n%s", text)
+	}
+}
+
+// A hand-edited recording cannot make the replay touch a name outside its prefix: a literal
+// name in a body, a value placeholder or a user symbol where a name goes, a rename to a
+// literal.
+func TestReplayRefusesNamesOutsideItsPrefix(t *testing.T) {
+	create := func(seq int, body string) recording.Call {
+		return recording.Call{Seq: seq, Operation: mixpeekkit.OpCreateSecret, As: recording.Admin, Body: []byte(body), Status: 201,
+			Response: &recording.Response{Shape: []byte(`{}`)}}
+	}
+	rec := &recording.Recording{Format: recording.Format, Version: recording.Version,
+		Symbols: map[string]recording.Symbol{"$key1": {Kind: "key"}, "$user": {Kind: "user", Owner: true}},
+		Calls: []recording.Call{
+			create(1, `{"secret_name":"production-db","secret_value":"$value:12"}`),
+			create(2, `{"secret_name":"$value:12","secret_value":"$value:12"}`),
+			{Seq: 3, Operation: mixpeekkit.OpCreateAPIKey, As: recording.Admin, Params: map[string]string{"user_email": "$user"},
+				Body: []byte(`{"name":"$key1","permissions":["admin"]}`), Status: 200, Response: &recording.Response{Shape: []byte(`{}`)}},
+			{Seq: 4, Operation: mixpeekkit.OpUpdateAPIKey, As: recording.Admin, Params: map[string]string{"user_email": "$user", "key_name": "$key1"},
+				Body: []byte(`{"name":"prod-deploy"}`), Status: 200, Response: &recording.Response{Shape: []byte(`{}`)}},
+			{Seq: 5, Operation: mixpeekkit.OpDeleteSecret, As: recording.Admin, Params: map[string]string{"secret_name": "$user"},
+				Status: 200, Response: &recording.Response{Shape: []byte(`{}`)}},
+		}}
+	report, text, mock := replayOn(t, rec, nil)
+	for i, want := range map[int]string{0: "literal name outside", 1: "is not a secret symbol", 3: "literal name outside", 4: "is not a secret symbol"} {
+		if c := report.Calls[i]; c.Status != conformance.Skip || !strings.Contains(c.SkipReason, want) {
+			t.Errorf("call %d: %s %q, want a skip for %q\n%s", c.Seq, c.Status, c.SkipReason, want, text)
+		}
+	}
+	if report.Calls[2].Status != conformance.Pass {
+		t.Errorf("the key of the replay's own name was not created:\n%s", text)
+	}
+	names, _ := mock.SecretNames(mock.OrganizationID)
+	keys, _ := mock.APIKeys(mock.OrganizationID, ownerEmail)
+	for _, k := range keys {
+		if k.Name == "prod-deploy" {
+			t.Errorf("a key was renamed outside the prefix")
+		}
+	}
+	if len(names) != 0 {
+		t.Errorf("secrets after the replay: %v", names)
 	}
 }

@@ -32,6 +32,7 @@ func (s *Server) AdvanceClock(d time.Duration) error {
 		return errBadRequest("the clock cannot be moved more than 200 years from its source", nil)
 	}
 	s.clockOffset += d
+	s.clockMovedInRecordings(d)
 	return nil
 }
 
@@ -44,6 +45,8 @@ func (s *Server) SetClock(t time.Time) error {
 	if t.Before(base.Add(-maxClockShift)) || t.After(base.Add(maxClockShift)) {
 		return errBadRequest("the clock cannot be set more than 200 years from its source", nil)
 	}
+	before := s.clockOffset
 	s.clockOffset = t.Sub(base)
+	s.clockMovedInRecordings(s.clockOffset - before)
 	return nil
 }

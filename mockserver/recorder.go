@@ -9,14 +9,15 @@ package mockserver
 // the key when it is presented later.
 
 import (
+	"bytes"
 	"encoding/json"
 	"maps"
+	"mime"
 	"net/http"
 	"net/url"
 	"slices"
 	"sort"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -40,7 +41,7 @@ type recorders struct {
 type recorder struct {
 	rec      recording.Recording
 	limit    int
-	names    map[string]string // kind + ":" + name → symbol
+	names    map[string]string // "secret:" + name, "key:" + email + ":" + name → symbol
 	emails   map[string]string // email → symbol
 	creds    map[string]string // key hash → credential symbol
 	issued   map[string]int    // key symbol → keys issued under it
@@ -82,12 +83,12 @@ func newRecorder(init *organization, limit int, now time.Time) *recorder {
 		rc.creds[k.Hash] = recording.Admin
 	}
 	for _, u := range init.users {
-		user := rc.symbol(recording.KindUser, u.Email, true)
+		user := rc.symbol(recording.KindUser, "", u.Email, true)
 		for _, k := range u.keys {
 			if rc.creds[k.Hash] == recording.Admin {
 				continue
 			}
-			sym := rc.symbol(recording.KindKey, k.Name, true)
+			sym := rc.symbol(recording.KindKey, u.Email, k.Name, true)
 			if sym == k.Name { // a name that stays literal (admin-key of another user)
 				continue
 			}
@@ -102,14 +103,24 @@ func newRecorder(init *organization, limit int, now time.Time) *recorder {
 		}
 	}
 	for _, name := range slices.Sorted(maps.Keys(init.secrets)) {
-		rc.symbol(recording.KindSecret, name, true)
+		rc.symbol(recording.KindSecret, "", name, true)
 	}
 	return rc
 }
 
-// symbol is the symbol of a name (an email for KindUser), made on first sight; a name the
-// contract refuses, and the protected admin-key, stay literal: a replay sends them as they are.
-func (rc *recorder) symbol(kind, name string, seeded bool) string {
+// nameKey is where the names map keeps a name: secret names are the organization's, key
+// names each user's (user is the user's email).
+func nameKey(kind, user, name string) string {
+	if kind == recording.KindKey {
+		return kind + ":" + user + ":" + name
+	}
+	return kind + ":" + name
+}
+
+// symbol is the symbol of a name (an email for KindUser; a key name is of the user whose
+// email is user), made on first sight; a name the contract refuses, and the protected
+// admin-key, stay literal: a replay sends them as they are (a long one under its prefix).
+func (rc *recorder) symbol(kind, user, name string, seeded bool) string {
 	if kind == recording.KindUser {
 		if s, ok := rc.emails[name]; ok {
 			return s
@@ -118,7 +129,7 @@ func (rc *recorder) symbol(kind, name string, seeded bool) string {
 		if len(name) < 1 || len(name) > 100 || (kind == recording.KindKey && name == adminKeyName) {
 			return recording.Literal(name)
 		}
-		if s, ok := rc.names[kind+":"+name]; ok {
+		if s, ok := rc.names[nameKey(kind, user, name)]; ok {
 			return s
 		}
 	}
@@ -127,7 +138,7 @@ func (rc *recorder) symbol(kind, name string, seeded bool) string {
 	if kind == recording.KindUser {
 		rc.emails[name] = s
 	} else {
-		rc.names[kind+":"+name] = s
+		rc.names[nameKey(kind, user, name)] = s
 	}
 	rc.rec.Symbols[s] = recording.Symbol{Kind: kind, Seeded: seeded}
 	return s
@@ -148,6 +159,7 @@ type exchange struct {
 	keyHash     string
 	vars        map[string]string // raw (escaped) path parameters
 	query       string            // as the journal shows it (redacted)
+	queryNames  []string          // the query parameters the operation declares
 	contentType string
 	body        []byte // the raw request body (nil when none)
 	bodySchema  *openapi3.Schema
@@ -166,7 +178,11 @@ func (rc *recorder) add(x exchange) {
 	if !ok {
 		return // a key this recording never saw issued (documented: not recorded)
 	}
-	c := recording.Call{Seq: len(rc.rec.Calls) + 1, Operation: x.op, As: as, Status: x.status, Query: x.query}
+	c := recording.Call{Seq: len(rc.rec.Calls) + 1, Operation: x.op, As: as, Status: x.status, Query: declaredQuery(x.query, x.queryNames)}
+	user := ""
+	if raw, ok := x.vars["user_email"]; ok {
+		user, _ = url.PathUnescape(raw)
+	}
 	for name, raw := range x.vars {
 		v, err := url.PathUnescape(raw)
 		kind, ok := paramKinds[name]
@@ -177,17 +193,20 @@ func (rc *recorder) add(x exchange) {
 			c.Params[name] = recording.Literal(raw)
 			continue
 		}
-		c.Params[name] = rc.symbol(kind, v, false)
+		c.Params[name] = rc.symbol(kind, user, v, false)
 	}
 	if x.body != nil {
-		if ct := x.contentType; ct != "" && !strings.HasPrefix(ct, "application/json") {
-			c.ContentType = ct
-		}
+		c.ContentType = recordedContentType(x.contentType)
+		dec := json.NewDecoder(bytes.NewReader(x.body))
+		dec.UseNumber() // a number keeps its digits, whatever its size
 		var v any
-		if err := json.Unmarshal(x.body, &v); err != nil {
+		switch err := dec.Decode(&v); {
+		case len(x.body) > maxBody || firstInvalidText(x.body) >= 0 || err != nil || dec.More() || dec.InputOffset() != int64(len(bytes.TrimRight(x.body, " \t\r\n"))):
+			// Not JSON, too large, or text encoding/json would change (bad UTF-8, a lone
+			// surrogate): its length only, and a replay sends that many bytes of not-JSON.
 			c.NotJSON = len(x.body) // 0 for no body at all: none is sent again
-		} else {
-			c.Body, _ = json.Marshal(rc.placeholders(x.op, v, x.bodySchema, x.now, true))
+		default:
+			c.Body, _ = json.Marshal(rc.placeholders(x.op, user, v, x.bodySchema, x.now, true))
 		}
 	}
 	resp := &recording.Response{}
@@ -204,14 +223,14 @@ func (rc *recorder) add(x exchange) {
 		case mixpeekkit.OpListSecrets:
 			resp.Listed = rc.listed(m["secrets"], func(item any) string {
 				name, _ := item.(string)
-				return rc.names[recording.KindSecret+":"+name]
+				return rc.names[nameKey(recording.KindSecret, "", name)]
 			})
 		case mixpeekkit.OpListAPIKeys:
 			resp.Listed = rc.listed(m["results"], func(item any) string {
 				k, _ := item.(map[string]any)
 				name, _ := k["name"].(string)
 				status, _ := k["status"].(string)
-				if s := rc.names[recording.KindKey+":"+name]; s != "" {
+				if s := rc.names[nameKey(recording.KindKey, user, name)]; s != "" {
 					return s + " " + status
 				}
 				return ""
@@ -219,7 +238,7 @@ func (rc *recorder) add(x exchange) {
 		case mixpeekkit.OpCreateAPIKey, mixpeekkit.OpRotateAPIKey:
 			if key, _ := m["key"].(string); key != "" {
 				name, _ := m["name"].(string)
-				if sym := rc.symbol(recording.KindKey, name, false); recording.KindOf(sym) == recording.KindKey {
+				if sym := rc.symbol(recording.KindKey, user, name, false); recording.KindOf(sym) == recording.KindKey {
 					c.Issues = rc.credential(sym)
 					rc.creds[sensitive.Hash(key)] = c.Issues
 				}
@@ -244,28 +263,27 @@ func (rc *recorder) listed(items any, symbol func(any) string) *[]string {
 }
 
 // placeholders is a request body as a recording keeps it: the names the consumer chose are
-// symbols, a value the schema marks writeOnly (or the kit's redaction rule hides, or a
-// member the schema does not declare holds) is its length, an instant is its offset from the
-// mock's clock, and every other string is a literal.
-func (rc *recorder) placeholders(op mixpeekkit.OperationID, v any, schema *openapi3.Schema, now time.Time, top bool) any {
+// symbols, an instant is its offset from the mock's clock, a string of an enum (permissions,
+// status) is kept, and every other string (values, descriptions, IDs, whatever a member the
+// schema does not declare holds) is its length only.
+func (rc *recorder) placeholders(op mixpeekkit.OperationID, user string, v any, schema *openapi3.Schema, now time.Time, top bool) any {
 	schema = unwrapAllOf(schema)
 	switch x := v.(type) {
 	case map[string]any:
 		out := make(map[string]any, len(x))
 		for k, e := range x {
 			p := schemaOf(schema, k)
-			switch nm, isName := nameMembers[op]; {
-			case top && isName && k == nm.member:
+			if nm, isName := nameMembers[op]; top && isName && k == nm.member {
 				if s, ok := e.(string); ok {
-					out[k] = rc.symbol(nm.kind, s, false)
+					out[k] = rc.symbol(nm.kind, user, s, false)
 					continue
 				}
-				out[k] = rc.placeholders(op, e, p, now, false)
-			case schema != nil && (p == nil || p.WriteOnly || sensitive.SecretMember(k)):
-				out[k] = hidden(e)
-			default:
-				out[k] = rc.placeholders(op, e, p, now, false)
 			}
+			if p == nil || p.WriteOnly || sensitive.SecretMember(k) {
+				out[sensitive.RedactKeys(k)] = hidden(e) // a member name shaped like a key is not kept either
+				continue
+			}
+			out[k] = rc.placeholders(op, user, e, p, now, false)
 		}
 		return out
 	case []any:
@@ -275,21 +293,57 @@ func (rc *recorder) placeholders(op mixpeekkit.OperationID, v any, schema *opena
 		}
 		out := make([]any, len(x))
 		for i, e := range x {
-			out[i] = rc.placeholders(op, e, items, now, false)
+			out[i] = rc.placeholders(op, user, e, items, now, false)
 		}
 		return out
 	case string:
-		if sensitive.HasKey(x) {
-			return recording.Value(len(x))
-		}
-		if schema != nil && schema.Format == "date-time" {
+		switch {
+		case schema == nil || sensitive.HasKey(x):
+		case len(schema.Enum) > 0:
+			return recording.Literal(x)
+		case schema.Format == "date-time":
 			if t, err := time.Parse(time.RFC3339Nano, x); err == nil {
 				return recording.Now(t.Sub(now).Round(time.Second))
 			}
 		}
-		return recording.Literal(x)
+		return recording.Value(len(x))
 	}
 	return v
+}
+
+// declaredQuery is the query string with the parameters the operation declares only (the
+// others are ignored by the API, and may hold anything); none when it does not parse.
+func declaredQuery(raw string, declared []string) string {
+	q, err := url.ParseQuery(raw)
+	if err != nil {
+		return ""
+	}
+	for name := range q {
+		if !slices.Contains(declared, name) {
+			delete(q, name)
+		}
+	}
+	return q.Encode()
+}
+
+// recordedContentType is the media type of a Content-Type and its charset, "" for JSON (the
+// default of a replay); one that does not parse is kept with anything shaped like a key
+// redacted.
+func recordedContentType(ct string) string {
+	if ct == "" {
+		return ""
+	}
+	media, params, err := mime.ParseMediaType(ct)
+	if err != nil {
+		return sensitive.RedactKeys(ct)
+	}
+	if media == "application/json" && params["charset"] == "" {
+		return ""
+	}
+	if cs := params["charset"]; cs != "" {
+		return mime.FormatMediaType(media, map[string]string{"charset": cs})
+	}
+	return media
 }
 
 // hidden replaces every string of a value by a value placeholder of its length.
@@ -333,8 +387,14 @@ func (s *Server) record(op *operation, r *http.Request, p *pending, status int, 
 			return
 		}
 	}
+	var queryNames []string
+	for _, prm := range op.route.Operation.Parameters {
+		if prm.Value != nil && prm.Value.In == "query" {
+			queryNames = append(queryNames, prm.Value.Name)
+		}
+	}
 	x := exchange{
-		op: mixpeekkit.OperationID(op.id), keyHash: p.keyHash, vars: mux.Vars(r), query: p.entry.Query,
+		op: mixpeekkit.OperationID(op.id), keyHash: p.keyHash, vars: mux.Vars(r), query: p.entry.Query, queryNames: queryNames,
 		contentType: r.Header.Get("Content-Type"), body: p.rawBody, bodySchema: op.bodySchema(),
 		now: s.now(), status: status, answer: answer,
 	}
@@ -432,5 +492,29 @@ func (s *Server) resetRecordings() {
 	s.recorders.mu.Unlock()
 	for _, id := range seeded {
 		s.resetRecording(id)
+	}
+}
+
+// clockMovedInRecordings marks a move of the mock's clock in every recording that has calls
+// (a replay moves its target's clock too, or waits, or says it cannot); moves in a row add up.
+func (s *Server) clockMovedInRecordings(d time.Duration) {
+	if d == 0 {
+		return
+	}
+	rs := s.recorders
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	for _, rc := range rs.byOrg {
+		calls := rc.rec.Calls
+		switch {
+		case len(calls) == 0:
+		case calls[len(calls)-1].Clock != "":
+			prev, _ := time.ParseDuration(calls[len(calls)-1].Clock)
+			calls[len(calls)-1].Clock = (prev + d).String()
+		case len(calls) >= rc.limit:
+			rc.rec.Dropped++
+		default:
+			rc.rec.Calls = append(calls, recording.Call{Seq: len(calls) + 1, Clock: d.String()})
+		}
 	}
 }

@@ -46,6 +46,10 @@ func lines(rec *recording.Recording) []string {
 			out = append(out, fmt.Sprintf("%d reset", c.Seq))
 			continue
 		}
+		if c.Clock != "" {
+			out = append(out, fmt.Sprintf("%d clock %s", c.Seq, c.Clock))
+			continue
+		}
 		short, _, _ := strings.Cut(string(c.Operation), "_v1_")
 		l := fmt.Sprintf("%d %s as %s: %d", c.Seq, short, c.As, c.Status)
 		var params []string
@@ -114,7 +118,7 @@ func TestRecordingOfAConsumer(t *testing.T) {
 		`8 list_secrets as $key1: 401 UnauthorizedError`,
 		`9 list_secrets as $key1@2: 200 listed [$secret1]`,
 		`10 list_api_keys as $admin: 200 user_email=$user ?include_revoked=true listed [$key1 active]`,
-		`11 update_api_key as $admin: 403 key_name=admin-key,user_email=$user {"description":"$$$x"} ForbiddenError`,
+		`11 update_api_key as $admin: 403 key_name=admin-key,user_email=$user {"description":"$value:3"} ForbiddenError`,
 		`12 list_api_keys as $admin: 404 user_email=$user1 NotFoundError`,
 		`13 create_secret as $admin: 422 (8 bytes, not JSON)`,
 		`14 delete_secret as $admin: 200 secret_name=$secret1`,
@@ -263,5 +267,96 @@ func TestRecordingResetsAndOrganizations(t *testing.T) {
 	off.send("GET", secretsURL, adminKey, nil)
 	if rec, _ := off.recorded(""); len(rec.Calls) != 0 {
 		t.Errorf("DisableRecording recorded %v", lines(rec))
+	}
+}
+
+// What a consumer may put anywhere in a request is no part of a recording but its length:
+// strings outside the declared, enumerated members, member names shaped like keys, query
+// parameters the operation does not declare, a Content-Type's parameters. A body the mock
+// would read otherwise than encoding/json does is kept as its length.
+func TestRecordingKeepsNoFreeText(t *testing.T) {
+	h := newHarness(t)
+	key := "sk_LEAKMEMBERNAME_" + strings.Repeat("a", 34)
+	sendCT := func(method, path, ct, body string) {
+		t.Helper()
+		req, _ := http.NewRequest(method, h.url+path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+adminKey)
+		req.Header.Set("Content-Type", ct)
+		h.do(req)
+	}
+	sendCT("POST", secretsURL, "application/json", `["HUNTERVALUE1"]`)
+	sendCT("POST", secretsURL, "application/json", `"HUNTERVALUE2"`)
+	sendCT("POST", secretsURL, "application/json", `{"secret_name":["NAMEINARRAY3"],"secret_value":"x"}`)
+	sendCT("POST", secretsURL, "application/json", `{"secret_name":"ok2","secret_value":"x","`+key+`":1}`)
+	sendCT("POST", secretsURL, "text/plain; token="+key, `{"secret_name":"ok3","secret_value":"x"}`)
+	h.send("GET", secretsURL+"?secret_name=QUERYNAME8&email=alice@corp.example", adminKey, nil)
+	h.send("GET", adminKeys+"?include_revoked=true&who=bob@corp.example", adminKey, nil)
+	h.createKey(map[string]any{"name": "d", "description": "bob12@corp.example 9f86d081884c7d659a2feaa0c55ad015"})
+	sendCT("POST", secretsURL, "application/json", `{"secret_name":"n1","secret_value":"x","extra":1e400}`)
+	sendCT("POST", secretsURL, "application/json", "{\"secret_name\":\"n2\",\"secret_value\":\"x\xff\"}")
+	sendCT("POST", secretsURL, "application/json", `{"secret_name":"n3","secret_value":"x\ud800"}`)
+
+	rec, raw := h.recorded("")
+	for _, leak := range []string{"HUNTERVALUE", "NAMEINARRAY", "LEAKMEMBERNAME", "QUERYNAME", "corp.example", "9f86d081", "token="} {
+		if strings.Contains(raw, leak) {
+			t.Errorf("the recording holds %q:\n%s", leak, raw)
+		}
+	}
+	got := lines(rec)
+	want := []string{
+		`1 create_secret as $admin: 422 ["$value:12"]`,
+		`2 create_secret as $admin: 422 "$value:12"`,
+		`3 create_secret as $admin: 422 {"secret_name":["$value:12"],"secret_value":"$value:1"}`,
+		`4 create_secret as $admin: 201 {"[REDACTED]":1,"secret_name":"$secret1","secret_value":"$value:1"}`,
+		`5 create_secret as $admin: 422 {"secret_name":"$secret2","secret_value":"$value:1"}`,
+		`6 list_secrets as $admin: 200 listed [$secret1]`,
+		`7 list_api_keys as $admin: 200 user_email=$user ?include_revoked=true listed []`,
+		`8 create_api_key as $admin: 200 user_email=$user {"description":"$value:51","name":"$key1"} issues $key1`,
+		`9 create_secret as $admin: 201 {"extra":1e400,"secret_name":"$secret3","secret_value":"$value:1"}`,
+		`10 create_secret as $admin: 422 (40 bytes, not JSON)`,
+		`11 create_secret as $admin: 422 (45 bytes, not JSON)`,
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("recording (-want +got):\n%s", diff)
+	}
+	if rec.Calls[4].ContentType != "text/plain" {
+		t.Errorf("content type %q, want the media type only", rec.Calls[4].ContentType)
+	}
+}
+
+// Two users' keys of the same name are two symbols, each of its user.
+func TestRecordingKeyNamesAreEachUsers(t *testing.T) {
+	mine, bobs := fixtures.KeyFor("rec/mine"), fixtures.KeyFor("rec/bobs")
+	org := fixtures.Org("Acme", "owner@acme.test", "").WithReadOnlyKey("ci", mine)
+	org.Users = append(org.Users, fixtures.User{Email: "bob@acme.test", Keys: []fixtures.Key{{Name: "ci", Plaintext: bobs, Permissions: []string{"admin"}}}})
+	h := newHarness(t, func(o *mockserver.Options) { o.Seed = fixtures.SeedOf(org) })
+	h.send("GET", secretsURL, mine, nil)
+	h.send("GET", secretsURL, bobs, nil)
+	rec, _ := h.recorded("")
+	if diff := cmp.Diff([]string{`1 list_secrets as $key1: 200 listed []`, `2 list_secrets as $key2: 200 listed []`}, lines(rec)); diff != "" {
+		t.Errorf("recording (-want +got):\n%s", diff)
+	}
+	if rec.Symbols["$key1"].User != "$user" || rec.Symbols["$key2"].User != "$user1" || !cmp.Equal(rec.Symbols["$key2"].Permissions, []string{"admin"}) {
+		t.Errorf("symbols: %+v", rec.Symbols)
+	}
+}
+
+// Moves of the clock are marked (moves in a row add up), once there are calls to follow.
+func TestRecordingClockMoves(t *testing.T) {
+	h := newHarness(t)
+	if err := h.srv.AdvanceClock(time.Hour); err != nil { // before any call: nothing to mark
+		t.Fatal(err)
+	}
+	h.send("GET", secretsURL, adminKey, nil)
+	_ = h.srv.AdvanceClock(time.Hour)
+	_ = h.srv.AdvanceClock(30 * time.Minute)
+	h.send("GET", secretsURL, adminKey, nil)
+	if r := h.ctl("POST", "/_mock/clock", map[string]any{"set": h.srv.Now().Add(-time.Minute).Format(time.RFC3339Nano)}); r.status != 200 {
+		t.Fatalf("set the clock: %d %s", r.status, r.raw)
+	}
+	rec, _ := h.recorded("")
+	want := []string{`1 list_secrets as $admin: 200 listed []`, `2 clock 1h30m0s`, `3 list_secrets as $admin: 200 listed []`, `4 clock -1m0s`}
+	if diff := cmp.Diff(want, lines(rec)); diff != "" {
+		t.Errorf("recording (-want +got):\n%s", diff)
 	}
 }

@@ -293,8 +293,10 @@ func (s *Server) captureBody(r *http.Request, op *operation) json.RawMessage {
 		rest = io.MultiReader(rest, failingReader{err})
 	}
 	r.Body = io.NopCloser(rest)
-	if err == nil && len(data) <= maxBody {
-		pendingOf(r.Context()).rawBody = data // for the recording, which keeps placeholders only
+	if err == nil {
+		// For the recording, which keeps placeholders only (or, of a body too large, its
+		// length: one byte past the limit).
+		pendingOf(r.Context()).rawBody = data
 	}
 	return redactBody(data, op.bodySchema())
 }

@@ -19,6 +19,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/mixpeekkit/mixpeekkit"
 )
@@ -65,10 +66,12 @@ type Symbol struct {
 	User string `json:"user,omitempty"`
 }
 
-// Call is one call, or a reset of the organization (Reset, and nothing else).
+// Call is one call, or a marker: a reset of the organization (Reset, and nothing else), or a
+// move of the mock's clock (Clock, a Go duration such as "2h0m0s", and nothing else).
 type Call struct {
-	Seq   int  `json:"seq"`
-	Reset bool `json:"reset,omitempty"`
+	Seq   int    `json:"seq"`
+	Reset bool   `json:"reset,omitempty"`
+	Clock string `json:"clock,omitempty"`
 	// Operation is the operation's ID in openapi.yaml.
 	Operation mixpeekkit.OperationID `json:"operation_id,omitempty"`
 	// As is the credential: $admin, or the symbol of a key the consumer created ($key1; the
@@ -121,9 +124,12 @@ func Parse(data []byte) (*Recording, error) {
 		switch {
 		case c.Seq != i+1:
 			return nil, fmt.Errorf("%s has seq %d: calls are numbered from 1, in order", where, c.Seq)
-		case c.Reset:
-			if c.Operation != "" || c.As != "" || c.Status != 0 {
-				return nil, fmt.Errorf("%s is a reset: it has no operation, credential or status", where)
+		case c.Reset || c.Clock != "":
+			if c.Operation != "" || c.As != "" || c.Status != 0 || (c.Reset && c.Clock != "") {
+				return nil, fmt.Errorf("%s is a marker (a reset or a clock move): it has no operation, credential or status", where)
+			}
+			if _, err := time.ParseDuration(c.Clock); c.Clock != "" && err != nil {
+				return nil, fmt.Errorf("%s: clock %q is not a duration", where, c.Clock)
 			}
 		case !slices.Contains(ops, c.Operation):
 			return nil, fmt.Errorf("%s: %q is not an operation of openapi.yaml", where, c.Operation)
@@ -167,8 +173,8 @@ func symbolsIn(c Call) ([]string, error) {
 		}
 	}
 	if len(c.Body) > 0 {
-		var v any
-		if err := json.Unmarshal(c.Body, &v); err != nil {
+		v, err := DecodeBody(c.Body)
+		if err != nil {
 			return nil, fmt.Errorf("body: %w", err)
 		}
 		if err := Strings(v, add); err != nil {
@@ -189,6 +195,18 @@ func symbolsIn(c Call) ([]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// DecodeBody decodes a call's body, numbers kept as json.Number (with all their digits:
+// 1e400 is a number a server may take that a float64 cannot hold).
+func DecodeBody(body json.RawMessage) (any, error) {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, err
+	}
+	return v, nil
 }
 
 // Strings calls f with every string of a decoded JSON value (object members' values, not

@@ -31,6 +31,8 @@ func replay(ctx context.Context, args []string, getenv func(string) string, stdo
 	fs.StringVar(&cfg.Prefix, "prefix", "", "name prefix of everything the replay creates (default: random per run)")
 	fs.DurationVar(&cfg.RequestTimeout, "timeout", cfg.RequestTimeout, "timeout of each request")
 	fs.Float64Var(&cfg.Rate, "rate", cfg.Rate, "requests per second (0: unbounded)")
+	mockClock := fs.Bool("mock-clock", false, "the target is this project's mock: the recording's clock moves move its clock (POST /_mock/clock) instead of being waited for (up to 30 s) or skipping what follows")
+	controlToken := fs.String("control-token", "", "the mock's control token, for -mock-clock when the mock has one")
 	format := fs.String("format", "text", "report format: text or json")
 	out := fs.String("out", "", "write the report to this file instead of stdout")
 	intro := "Usage: mixpeek-conformance replay -recording FILE -base-url URL -api-key KEY -user-email EMAIL [flags]\n\nReplays the calls a consumer's tests made to the mock against a server, and reports the first\ncall the server answers with another status or shape."
@@ -45,6 +47,8 @@ func replay(ctx context.Context, args []string, getenv func(string) string, stdo
 		{Flag: "rate", Env: "MIXPEEK_CONFORMANCE_RATE"},
 		{Flag: "format", Env: "MIXPEEK_CONFORMANCE_FORMAT"},
 		{Flag: "out", Env: "MIXPEEK_CONFORMANCE_OUT"},
+		{Flag: "mock-clock", Env: "MIXPEEK_CONFORMANCE_MOCK_CLOCK"},
+		{Flag: "control-token", Env: "MIXPEEK_MOCK_CONTROL_TOKEN"},
 	}
 	fail := func(err error) int {
 		fmt.Fprintln(stderr, "mixpeek-conformance replay:", err)
@@ -67,6 +71,12 @@ func replay(ctx context.Context, args []string, getenv func(string) string, stdo
 		return fail(errors.New("-rate must be 0 (unbounded) or a positive number"))
 	case cfg.BaseURL == "" || cfg.APIKey == "" || cfg.UserEmail == "":
 		return fail(errors.New("-base-url, -api-key and -user-email are required (or MIXPEEK_BASE_URL, MIXPEEK_API_KEY, MIXPEEK_USER_EMAIL)"))
+	}
+	switch {
+	case *controlToken != "" && !*mockClock:
+		return fail(errors.New("-control-token is only used with -mock-clock"))
+	case *mockClock:
+		cfg.Sleep = conformance.MockClock(cfg.BaseURL, *controlToken, cfg.HTTPClient)
 	}
 	data, err := os.ReadFile(*file)
 	if err != nil {

@@ -95,3 +95,25 @@ func TestReplayCommandUsage(t *testing.T) {
 		}
 	}
 }
+
+// -mock-clock replays the recording's clock moves by moving the mock's clock.
+func TestReplayCommandMockClock(t *testing.T) {
+	rec := `{"format":"mixpeek-recording","version":1,"symbols":{"$key1":{"kind":"key"},"$user":{"kind":"user","owner":true}},"calls":[
+{"seq":1,"operation_id":"create_api_key_v1_organizations_users__user_email__api_keys_post","as":"$admin","params":{"user_email":"$user"},"body":{"name":"$key1","expires_at":"$now+1h0m0s"},"status":200,"response":{"shape":{"key":"string"}},"issues":"$key1"},
+{"seq":2,"clock":"2h0m0s"},
+{"seq":3,"operation_id":"list_secrets_v1_organizations_secrets_get","as":"$key1","status":401,"response":{"shape":{"error":{"type":"string"}},"error_type":"UnauthorizedError"}}]}`
+	file := filepath.Join(t.TempDir(), "clock.recording.json")
+	if err := os.WriteFile(file, []byte(rec), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mock := newMock(t)
+	args := []string{"replay", "-recording", file, "-base-url", mock.URL, "-api-key", ownerKey, "-user-email", ownerEmail, "-rate", "0"}
+	code, out, errOut := runCmd(context.Background(), append(args, "-mock-clock"), nil)
+	if code != 0 || !strings.Contains(out, "2 pass, 0 fail, 0 skipped") {
+		t.Fatalf("with -mock-clock: exit %d\n%s\n%s", code, out, errOut)
+	}
+	code, out, _ = runCmd(context.Background(), args, nil)
+	if code != 0 || !strings.Contains(out, "1 pass, 0 fail, 1 skipped") || !strings.Contains(out, "-mock-clock moves its clock") {
+		t.Fatalf("without: exit %d\n%s", code, out)
+	}
+}

@@ -59,7 +59,7 @@ func TestBadFixturesAreRefused(t *testing.T) {
 		want []string
 	}{
 		{"duplicate key name", []string{"-fixtures", dup}, []string{dup, `api key 2 ("admin-key")`, "already used"}},
-		{"unknown field", []string{"-fixtures", typo}, []string{typo + `:1:2: "organisations" is not a field of the file (the fields are: organizations)`}},
+		{"unknown field", []string{"-fixtures", typo}, []string{typo + `:1:2: "organisations" is not a field of the file (the fields are: mock, organizations)`}},
 		{"rule of the mock", []string{"-fixtures", email}, []string{"mixpeek-mock: " + email + `:4:16: organization 1 ("Acme"), user 1 ("nobody"): email is not an email address`}},
 		{"no extension", []string{"-fixtures", noExt}, []string{noExt + `:7:27: organization 1 ("Acme"), user 1 ("a@acme.test"), api key 1 ("admin-key"): permissions item 1 must be one of read, write, delete, admin`}},
 		{"missing file", []string{"-fixtures", "/nonexistent/fixtures.json"}, []string{"/nonexistent/fixtures.json"}},

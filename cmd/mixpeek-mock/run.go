@@ -32,6 +32,9 @@ type config struct {
 	proxyTo                                                       string
 	proxyStrict, proxyHeader, noRecording                         bool
 	proxyTimeout                                                  time.Duration
+	seed                                                          int64
+	seedSet                                                       bool
+	clock                                                         string
 }
 
 // mirrors pairs each flag with its environment variable.
@@ -43,6 +46,8 @@ var mirrors = []cli.Mirror{
 	{Flag: "fixtures", Env: "MIXPEEK_MOCK_FIXTURES"},
 	{Flag: "journal-size", Env: "MIXPEEK_MOCK_JOURNAL_SIZE"},
 	{Flag: "no-recording", Env: "MIXPEEK_MOCK_NO_RECORDING"},
+	{Flag: "seed", Env: "MIXPEEK_MOCK_SEED"},
+	{Flag: "clock", Env: "MIXPEEK_MOCK_CLOCK"},
 	{Flag: "control-token", Env: "MIXPEEK_MOCK_CONTROL_TOKEN"},
 	{Flag: "read-timeout", Env: "MIXPEEK_MOCK_READ_TIMEOUT"},
 	{Flag: "write-timeout", Env: "MIXPEEK_MOCK_WRITE_TIMEOUT"},
@@ -70,6 +75,8 @@ func parse(args []string, getenv func(string) string, stdout io.Writer) (config,
 	fs.StringVar(&c.fixtures, "fixtures", "", "seed data file (JSON or YAML) instead of the default organization")
 	fs.IntVar(&c.journalSize, "journal-size", c.journalSize, "how many requests the journal (/_mock/requests) keeps")
 	fs.BoolVar(&c.noRecording, "no-recording", false, "do not record each organization's calls (GET /_mock/recording, for mixpeek-conformance replay)")
+	fs.Int64Var(&c.seed, "seed", 0, "make IDs and keys repeatable: the same seed and the same requests give the same answers (test use only: the keys are predictable)")
+	fs.StringVar(&c.clock, "clock", "", "start the mock's clock at this RFC 3339 instant (frozen:INSTANT keeps it still until moved by POST /_mock/clock)")
 	fs.StringVar(&c.controlToken, "control-token", "", "protect the control API: /_mock/ then needs Authorization: Bearer <token>")
 	fs.DurationVar(&c.readTimeout, "read-timeout", c.readTimeout, "longest time to read a request, body included (headers: 10s at most)")
 	fs.DurationVar(&c.writeTimeout, "write-timeout", c.writeTimeout, "longest time from the end of a request's headers to the end of its answer (fault latencies add up to 1m at most)")
@@ -86,6 +93,12 @@ func parse(args []string, getenv func(string) string, stdout io.Writer) (config,
 	}
 	if err != nil {
 		return c, usageError{err}
+	}
+	c.seedSet = set["seed"]
+	if c.clock != "" {
+		if _, err := mockserver.ParseClock(c.clock, time.Now); err != nil {
+			return c, usageError{fmt.Errorf("-clock: %w", err)}
+		}
 	}
 	switch {
 	case c.logFormat != "text" && c.logFormat != "json":
@@ -105,8 +118,8 @@ func parse(args []string, getenv func(string) string, stdout io.Writer) (config,
 		return c, usageError{errors.New("-max-connections must be at least 1")}
 	case c.proxyTo == "" && (set["proxy-strict"] || set["proxy-header"] || set["proxy-timeout"]):
 		return c, usageError{errors.New("-proxy-strict, -proxy-header and -proxy-timeout go with -proxy-to")}
-	case c.proxyTo != "" && (set["fixtures"] || set["admin-key"] || set["admin-email"] || set["journal-size"] || set["control-token"] || set["no-recording"]):
-		return c, usageError{errors.New("-proxy-to forwards to a real server: -fixtures, -admin-key, -admin-email, -journal-size, -no-recording and -control-token are the mock's")}
+	case c.proxyTo != "" && (set["fixtures"] || set["admin-key"] || set["admin-email"] || set["journal-size"] || set["control-token"] || set["no-recording"] || set["seed"] || set["clock"]):
+		return c, usageError{errors.New("-proxy-to forwards to a real server: -fixtures, -admin-key, -admin-email, -journal-size, -no-recording, -seed, -clock and -control-token are the mock's")}
 	case c.proxyTimeout <= 0:
 		return c, usageError{errors.New("-proxy-timeout must be positive")}
 	}
@@ -157,6 +170,32 @@ func startError(err error, file *fixtures.File) error {
 	return err
 }
 
+// determinism is the source of IDs and the clock of -seed and -clock, or of the fixture file's
+// mock settings when the flags do not set them (nil: crypto/rand, the real clock).
+func determinism(c config, file *fixtures.File) (mockserver.Options, error) {
+	var o mockserver.Options
+	seed, seedSet, clock, where := c.seed, c.seedSet, c.clock, "-clock"
+	if file != nil {
+		if !seedSet && file.Mock.Seed != nil {
+			seed, seedSet = *file.Mock.Seed, true
+		}
+		if clock == "" && file.Mock.Clock != "" {
+			clock, where = file.Mock.Clock, file.Name+": mock.clock"
+		}
+	}
+	if seedSet {
+		o.Rand = mockserver.SeededRand(seed)
+	}
+	if clock != "" {
+		f, err := mockserver.ParseClock(clock, time.Now)
+		if err != nil {
+			return o, fmt.Errorf("%s: %w", where, err)
+		}
+		o.Clock = f
+	}
+	return o, nil
+}
+
 // run serves until ctx ends, then shuts down gracefully.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	c, err := parse(args, getenv, stdout)
@@ -180,7 +219,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return usageError{fmt.Errorf("-addr: %w", err)}
 	}
+	opts, err := determinism(c, file)
+	if err != nil {
+		ln.Close()
+		return usageError{err}
+	}
 	srv, err := mockserver.New(mockserver.Options{
+		Rand:             opts.Rand,
+		Clock:            opts.Clock,
 		EncryptionKey:    getenv("ENCRYPTION_KEY"),
 		Seed:             data,
 		Logger:           slog.New(handler),

@@ -17,13 +17,10 @@ package mockservertest
 import (
 	"errors"
 	"fmt"
-	"io"
-	"math/rand"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -191,18 +188,7 @@ func Deterministic(seed int64) mockserver.Options {
 	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	return mockserver.Options{
 		Clock:         func() time.Time { return start },
-		Rand:          &lockedReader{r: rand.New(rand.NewSource(seed))},
+		Rand:          mockserver.SeededRand(seed),
 		EncryptionKey: deterministicKey,
 	}
-}
-
-type lockedReader struct {
-	mu sync.Mutex
-	r  io.Reader
-}
-
-func (l *lockedReader) Read(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.r.Read(p)
 }
