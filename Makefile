@@ -11,7 +11,13 @@ FUZZMINIMIZETIME ?= 1000x
 # The fuzz targets of mockserver/fuzz_test.go (a test holds this list to the file).
 FUZZ_TARGETS = FuzzBody FuzzPathParams FuzzQuery FuzzAuthorization FuzzFixtures
 
-.PHONY: run test build fmt vet check-upstream bench fuzz load
+# The release targets of make dist, and the version stamped into them: the VCS tag (or the
+# commit, with -dirty for local changes) when this is a git checkout, else the build info's.
+PLATFORMS = linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64 windows/arm64
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null)
+LDFLAGS = -s -w$(if $(VERSION), -X github.com/mixpeekkit/mixpeekkit/internal/cli.Stamped=$(VERSION))
+
+.PHONY: run test build dist fmt vet check-upstream bench fuzz load
 
 ## run: serve the mock at http://$(ADDR) with the default organization
 run:
@@ -26,6 +32,18 @@ test:
 ## build: the binaries into ./bin
 build:
 	$(GO) build -o bin/ ./cmd/...
+
+## dist: both commands, static (CGO_ENABLED=0), for linux, darwin and windows on amd64 and arm64, into dist/ with SHA256SUMS; -version prints $(VERSION)
+dist:
+	rm -rf dist && mkdir -p dist
+	@for p in $(PLATFORMS); do os=$${p%/*}; arch=$${p#*/}; ext=; [ "$$os" = windows ] && ext=.exe; \
+		for cmd in mixpeek-mock mixpeek-conformance; do \
+			echo "GOOS=$$os GOARCH=$$arch $(GO) build -o dist/$${cmd}_$${os}_$${arch}$$ext ./cmd/$$cmd"; \
+			CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o dist/$${cmd}_$${os}_$${arch}$$ext ./cmd/$$cmd || exit 1; \
+		done; \
+	done
+	cd dist && if command -v sha256sum >/dev/null; then sha256sum mixpeek-* > SHA256SUMS; else shasum -a 256 mixpeek-* > SHA256SUMS; fi
+	@echo "dist/: $$(ls dist | wc -l) files; dist/SHA256SUMS"
 
 ## check-upstream: compare openapi.yaml with an upstream OpenAPI document (spec-diff, against upstream-divergences.yaml), and check the mock's answers against it (UPSTREAM=path)
 check-upstream:

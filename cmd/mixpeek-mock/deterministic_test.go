@@ -129,3 +129,24 @@ func runMain(t *testing.T, args []string) (int, string, string) {
 	code := exitCode(err, &stderr)
 	return code, stdout.String(), stderr.String()
 }
+
+// mixpeek-mock health: 0 for a running mock (an address of every interface asked at
+// 127.0.0.1), 1 when nothing answers, 2 for a bad address.
+func TestHealthCommand(t *testing.T) {
+	in := start(t, []string{"-addr", "127.0.0.1:0"}, nil)
+	_, port, _ := strings.Cut(strings.TrimPrefix(in.base, "http://"), ":")
+	for _, addr := range []string{"127.0.0.1:" + port, "0.0.0.0:" + port} {
+		var out bytes.Buffer
+		if err := run(context.Background(), []string{"health", "-addr", addr}, envMap(nil), &out, &out); err != nil || out.String() != "ok\n" {
+			t.Errorf("health -addr %s: %v %q", addr, err, out.String())
+		}
+	}
+	var out bytes.Buffer
+	err := run(context.Background(), []string{"health"}, envMap(map[string]string{"MIXPEEK_MOCK_ADDR": "127.0.0.1:1"}), &out, &out)
+	if code := exitCode(err, &out); code != 1 {
+		t.Errorf("health of nothing: exit %d, %q", code, out.String())
+	}
+	if code := exitCode(run(context.Background(), []string{"health", "-addr", "nope"}, envMap(nil), &out, &out), &out); code != 2 {
+		t.Errorf("health -addr nope: exit %d", code)
+	}
+}

@@ -198,6 +198,9 @@ func determinism(c config, file *fixtures.File) (mockserver.Options, error) {
 
 // run serves until ctx ends, then shuts down gracefully.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "health" {
+		return health(ctx, args[1:], getenv, stdout)
+	}
 	c, err := parse(args, getenv, stdout)
 	if err != nil {
 		return err
