@@ -91,16 +91,21 @@ func BenchmarkMix(b *testing.B) {
 func benchMix(b *testing.B, strict bool) {
 	srv := benchServer(b, strict)
 	for i := 0; b.Loop(); i++ {
-		s := fmt.Sprintf("load_%d", i)
-		serve(b, srv, "GET", secretsURL, "", http.StatusOK)
-		serve(b, srv, "POST", secretsURL, `{"secret_name":"`+s+`","secret_value":"v1"}`, http.StatusCreated)
-		serve(b, srv, "PUT", secretsURL+"/"+s, `{"secret_value":"v2"}`, http.StatusOK)
-		serve(b, srv, "DELETE", secretsURL+"/"+s, "", http.StatusOK)
-		serve(b, srv, "GET", adminKeys, "", http.StatusOK)
-		serve(b, srv, "POST", adminKeys, `{"name":"`+s+`","permissions":["read"]}`, http.StatusOK)
-		serve(b, srv, "POST", adminKeys+"/"+s+"/rotate", "", http.StatusOK)
-		serve(b, srv, "DELETE", adminKeys+"/"+s, "", http.StatusOK)
+		mixRound(b, srv, i)
 	}
+}
+
+// mixRound is one round of the mix: 8 requests on the secret and the key of round i.
+func mixRound(b *testing.B, srv http.Handler, i int) {
+	s := fmt.Sprintf("load_%d", i)
+	serve(b, srv, "GET", secretsURL, "", http.StatusOK)
+	serve(b, srv, "POST", secretsURL, `{"secret_name":"`+s+`","secret_value":"v1"}`, http.StatusCreated)
+	serve(b, srv, "PUT", secretsURL+"/"+s, `{"secret_value":"v2"}`, http.StatusOK)
+	serve(b, srv, "DELETE", secretsURL+"/"+s, "", http.StatusOK)
+	serve(b, srv, "GET", adminKeys, "", http.StatusOK)
+	serve(b, srv, "POST", adminKeys, `{"name":"`+s+`","permissions":["read"]}`, http.StatusOK)
+	serve(b, srv, "POST", adminKeys+"/"+s+"/rotate", "", http.StatusOK)
+	serve(b, srv, "DELETE", adminKeys+"/"+s, "", http.StatusOK)
 }
 
 // heap is the live heap after a full collection.
@@ -176,15 +181,7 @@ func BenchmarkRecording(b *testing.B) {
 						b.Fatal(err)
 					}
 				}
-				s := fmt.Sprintf("load_%d", i)
-				serve(b, srv, "GET", secretsURL, "", http.StatusOK)
-				serve(b, srv, "POST", secretsURL, `{"secret_name":"`+s+`","secret_value":"v1"}`, http.StatusCreated)
-				serve(b, srv, "PUT", secretsURL+"/"+s, `{"secret_value":"v2"}`, http.StatusOK)
-				serve(b, srv, "DELETE", secretsURL+"/"+s, "", http.StatusOK)
-				serve(b, srv, "GET", adminKeys, "", http.StatusOK)
-				serve(b, srv, "POST", adminKeys, `{"name":"`+s+`","permissions":["read"]}`, http.StatusOK)
-				serve(b, srv, "POST", adminKeys+"/"+s+"/rotate", "", http.StatusOK)
-				serve(b, srv, "DELETE", adminKeys+"/"+s, "", http.StatusOK)
+				mixRound(b, srv, i)
 			}
 		})
 	}

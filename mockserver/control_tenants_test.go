@@ -1,7 +1,6 @@
 package mockserver_test
 
 import (
-	"math/rand"
 	"net/http"
 	"strings"
 	"testing"
@@ -106,7 +105,7 @@ func TestResetNeverGivesAKeyTwoOrganizations(t *testing.T) {
 // Refused control requests draw nothing from a seeded random source.
 func TestRefusedTenantsDoNotShiftIDs(t *testing.T) {
 	next := func(refused bool) string {
-		h := newHarness(t, func(o *mockserver.Options) { o.Rand = &lockedRand{r: rand.New(rand.NewSource(3))} })
+		h := newHarness(t, func(o *mockserver.Options) { o.Rand = mockserver.SeededRand(3) })
 		if refused {
 			h.ctl("POST", "/_mock/orgs", map[string]any{"owner_email": "nope"})
 			h.ctl("POST", "/_mock/faults", map[string]any{"status": 500, "probability": 0.5, "operation_id": "list_secrets_v1_organizations_secrets_get"})

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
-	"math/rand"
 	"net/http"
 	"strings"
 	"sync"
@@ -62,18 +61,6 @@ func (c *fakeClock) Advance(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
-// lockedRand makes math/rand safe to share: the mock reads it from many goroutines.
-type lockedRand struct {
-	mu sync.Mutex
-	r  *rand.Rand
-}
-
-func (l *lockedRand) Read(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.r.Read(p)
-}
-
 // harness is one mock (mockservertest), with a checker that validates every answer against
 // openapi.yaml with kin-openapi's own router, independently of the mock's strict mode.
 type harness struct {
@@ -109,7 +96,7 @@ func newHarness(t *testing.T, change ...func(*mockserver.Options)) *harness {
 	opts := mockserver.Options{
 		EncryptionKey:   h.encKey,
 		Clock:           h.clock.Now,
-		Rand:            &lockedRand{r: rand.New(rand.NewSource(1))},
+		Rand:            mockserver.SeededRand(1),
 		StrictResponses: true,
 		Logger:          newJSONLogger(h.logs),
 	}
