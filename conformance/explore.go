@@ -618,8 +618,7 @@ func (p *pacer) wait(ctx context.Context) error {
 	if err := ctx.Err(); err != nil || p.every == 0 {
 		return err
 	}
-	now := time.Now()
-	if d := p.next.Sub(now); d > 0 {
+	if d := time.Until(p.next); d > 0 {
 		timer := time.NewTimer(d)
 		defer timer.Stop()
 		select {
@@ -627,8 +626,9 @@ func (p *pacer) wait(ctx context.Context) error {
 			return ctx.Err()
 		case <-timer.C:
 		}
-		now = p.next
 	}
-	p.next = now.Add(p.every)
+	// From the time the request goes, not the time it was due: a late wake-up does not let
+	// the next request catch up, so no two requests are closer than every.
+	p.next = time.Now().Add(p.every)
 	return nil
 }
