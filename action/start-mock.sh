@@ -34,8 +34,9 @@ fi
 # shellcheck disable=SC2206 # flags split on spaces, as documented
 args+=(${MIXPEEK_ACTION_ARGS:-})
 
-log=$work/mixpeek-mock.log
-out=$work/mixpeek-mock.out
+# Files of their own: the action may start several mocks in one job.
+log=$(mktemp "$work/mixpeek-mock.XXXXXX.log")
+out=${log%.log}.out
 # Unset so that the mock reads its settings from the flags above only.
 env -u MIXPEEK_MOCK_FIXTURES nohup "$bin" "${args[@]}" >"$out" 2>"$log" &
 pid=$!
@@ -57,6 +58,12 @@ done
 email=$(sed -n 's/^organization owner: //p' "$out" | head -n 1)
 key=${MIXPEEK_ACTION_API_KEY:-$(sed -n 's/^admin key (development only, documented): //p' "$out")}
 [ -n "$key" ] || { kill "$pid" 2>/dev/null; fail "give the admin key of the fixtures' first organization (the action's api-key input, MIXPEEK_ACTION_API_KEY)"; }
+# The key is checked with one authenticated call (when curl is there, as on GitHub's runners):
+# a wrong api-key input fails here, not in a later step.
+if command -v curl >/dev/null; then
+  code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $key" "$base/v1/organizations/secrets" || true)
+  [ "$code" = 200 ] || { kill "$pid" 2>/dev/null; fail "the admin key does not authenticate (GET /v1/organizations/secrets answered $code): give the key of the first organization's admin-key (api-key, MIXPEEK_ACTION_API_KEY)"; }
+fi
 
 {
   echo "MIXPEEK_BASE_URL=$base"

@@ -25,10 +25,13 @@ type ReplayReport struct {
 	Prefix  string `json:"prefix"`
 	// Setup are the calls that created what the recording starts with (its seeded symbols),
 	// at the start and after each reset; a setup call that fails is a difference too.
-	Setup     []ReplayCall  `json:"setup,omitempty"`
-	Calls     []ReplayCall  `json:"calls"`
-	Leftovers []string      `json:"leftovers,omitempty"`
-	Duration  time.Duration `json:"duration_ns"`
+	Setup     []ReplayCall `json:"setup,omitempty"`
+	Calls     []ReplayCall `json:"calls"`
+	Leftovers []string     `json:"leftovers,omitempty"`
+	// Dropped is how many calls the recording did not keep (it was full): they were not
+	// replayed, and the text report says so.
+	Dropped  int           `json:"dropped,omitempty"`
+	Duration time.Duration `json:"duration_ns"`
 }
 
 // ReplayCall is one recorded call, replayed: Pass when the answer has the recorded status,
@@ -81,6 +84,9 @@ func (r *ReplayReport) WriteText(w io.Writer) error {
 	}
 	fmt.Fprintf(&b, "replay of %d calls against %s (names under %s-): %d pass, %d fail, %d skipped\n",
 		len(r.Calls), r.BaseURL, r.Prefix, counts[Pass], counts[Fail], counts[Skip])
+	if r.Dropped > 0 {
+		fmt.Fprintf(&b, "warning: the recording did not keep its last %d calls (the mock keeps the first -journal-size of an organization): they were not replayed\n", r.Dropped)
+	}
 	if d := r.FirstDifference(); d != nil {
 		fmt.Fprintf(&b, "\nfirst difference: %s\n", d.title())
 		fmt.Fprintf(&b, "  recorded: %d %s\n  actual:   %d %s\n", d.RecordedStatus, d.RecordedShape, d.ActualStatus, d.ActualShape)
@@ -138,7 +144,7 @@ func Replay(ctx context.Context, cfg Config, rec *recording.Recording) (*ReplayR
 		return nil, err
 	}
 	rp := &replayer{s: s, rec: rec, pace: newPacer(cfg.Rate), movesClock: movesClock,
-		report: &ReplayReport{BaseURL: s.base.Redacted(), Prefix: s.prefix}}
+		report: &ReplayReport{BaseURL: s.base.Redacted(), Prefix: s.prefix, Dropped: rec.Dropped}}
 	defer func() { rp.report.Duration = time.Since(began) }()
 	func() {
 		defer s.cleanupOnce(func(left []string) { rp.report.Leftovers = append(rp.report.Leftovers, left...) })

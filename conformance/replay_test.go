@@ -385,6 +385,22 @@ func TestReplayOddRequestsGreen(t *testing.T) {
 	}
 }
 
+// A recording that was full says so: its kept calls replay, and the report warns of the rest.
+func TestReplayWarnsOfDroppedCalls(t *testing.T) {
+	src := mockservertest.NewServer(t, mockserver.Options{JournalSize: 2, Seed: fixtures.SeedOf(fixtures.Org("A", ownerEmail, ownerKey))})
+	for range 5 {
+		sendTo(t, src.URL, ownerKey, "GET", "/v1/organizations/secrets", "", "")
+	}
+	rec, err := src.Recording(src.OrganizationID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	report, text, _ := replayOn(t, rec, nil)
+	if !report.OK() || len(report.Calls) != 2 || report.Dropped != 3 || !strings.Contains(text, "did not keep its last 3 calls") {
+		t.Errorf("dropped %d:\n%s", report.Dropped, text)
+	}
+}
+
 // A move of the mock's clock is replayed with Config.Sleep (here the mock's AdvanceClock);
 // without it, a long move skips what follows, saying why.
 func TestReplayClockMoves(t *testing.T) {

@@ -86,7 +86,7 @@ func parse(args []string, getenv func(string) string, stdout io.Writer) (config,
 	fs.BoolVar(&c.proxyStrict, "proxy-strict", false, "with -proxy-to: answer 502 with the violations instead of a non-conforming answer")
 	fs.BoolVar(&c.proxyHeader, "proxy-header", false, "with -proxy-to: add X-Mixpeek-Violations (the number found) to every answer")
 	fs.DurationVar(&c.proxyTimeout, "proxy-timeout", 30*time.Second, "with -proxy-to: how long to wait for the upstream's answer (then 504)")
-	intro := "Usage: mixpeek-mock [flags]\n\nServes the Mixpeek organization secrets and API-key endpoints from memory.\nENCRYPTION_KEY: Fernet keys (url-safe base64, 32 bytes), comma-separated, newest first."
+	intro := "Usage: mixpeek-mock [flags]\n       mixpeek-mock health [-addr HOST:PORT]   (exit 0 when the mock there is healthy)\n\nServes the Mixpeek organization secrets and API-key endpoints from memory.\nENCRYPTION_KEY: Fernet keys (url-safe base64, 32 bytes), comma-separated, newest first."
 	set, err := cli.Parse(fs, intro, mirrors, args, getenv, stdout)
 	if errors.Is(err, flag.ErrHelp) {
 		return c, errHelp

@@ -11,14 +11,23 @@ image's, or `go install github.com/mixpeekkit/mixpeekkit/cmd/mixpeek-mock@latest
 
 Mark a test with @pytest.mark.mixpeek_mock_args("-seed", "7", "-clock", "frozen:2030-01-01T00:00:00Z")
 to pass flags: the same seed and a frozen clock give the same answers in every run, to compare
-with golden bodies.
+with golden bodies. With your own fixture file, give its first organization's admin key, which
+the mock does not print: @pytest.mark.mixpeek_mock_args("-fixtures", "f.yaml", api_key="sk_...")
+(with -admin-key the key is taken from the flags).
+
+With MIXPEEK_RECORD_TO set to a directory, each test that passes writes what it did to
+<dir>/<test name>.recording.json (GET /_mock/recording): commit them, and replay them against
+staging with `mixpeek-conformance replay -recording FILE ...` (README: consumer-driven replay).
 """
 
 import contextlib
 import os
+import re
 import shutil
 import subprocess
+import tempfile
 import threading
+import urllib.request
 from typing import NamedTuple
 
 import pytest
@@ -31,7 +40,15 @@ class Mock(NamedTuple):
 
 
 def pytest_configure(config):
-    config.addinivalue_line("markers", "mixpeek_mock_args(*flags): flags for the test's mixpeek-mock")
+    config.addinivalue_line("markers", "mixpeek_mock_args(*flags, api_key=None): flags for the test's mixpeek-mock")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    # The fixture writes a recording only for a test that passed: keep each phase's report.
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, "mixpeek_" + report.when, report)
 
 
 def _binary():
@@ -46,12 +63,15 @@ def _binary():
 
 
 @contextlib.contextmanager
-def start_mock(*flags):
+def start_mock(*flags, api_key=None):
     """Start a mixpeek-mock with these flags; yields a Mock, stops it on exit."""
+    # The log (a line per request) goes to a file: a pipe nobody reads would fill up and
+    # stop the mock.
+    log = tempfile.TemporaryFile(mode="w+")
     proc = subprocess.Popen(
         [_binary(), "-addr", "127.0.0.1:0", *flags],
         stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        stderr=log,
         text=True,
     )
     banner = {}
@@ -70,17 +90,7 @@ def start_mock(*flags):
         ready.set()
 
     threading.Thread(target=read_banner, daemon=True).start()
-    if not ready.wait(10) or "base_url" not in banner:
-        proc.kill()
-        _, err = proc.communicate()
-        pytest.fail("mixpeek-mock did not start:\n" + err, pytrace=False)
-    try:
-        yield Mock(
-            base_url=banner["base_url"],
-            api_key=banner.get("admin key (development only, documented)", ""),
-            user_email=banner.get("organization owner", ""),
-        )
-    finally:
+    def stop():
         proc.terminate()
         try:
             proc.wait(10)
@@ -88,9 +98,39 @@ def start_mock(*flags):
             proc.kill()
             proc.wait()
 
+    def log_text():
+        log.seek(0)
+        return log.read()
+
+    if not ready.wait(10) or "base_url" not in banner:
+        stop()
+        pytest.fail("mixpeek-mock did not start:\n" + log_text(), pytrace=False)
+    if api_key is None and "-admin-key" in flags[:-1]:
+        api_key = flags[flags.index("-admin-key") + 1]
+    key = api_key or banner.get("admin key (development only, documented)", "")
+    if not key:
+        stop()
+        pytest.fail("the mock's admin key is not known: with -fixtures, give it: "
+                    '@pytest.mark.mixpeek_mock_args("-fixtures", FILE, api_key="sk_...")', pytrace=False)
+    try:
+        yield Mock(base_url=banner["base_url"], api_key=key, user_email=banner.get("organization owner", ""))
+    finally:
+        stop()
+        log.close()
+
 
 @pytest.fixture
 def mixpeek_mock(request):
     marker = request.node.get_closest_marker("mixpeek_mock_args")
-    with start_mock(*(marker.args if marker else ())) as mock:
+    flags, options = (marker.args, marker.kwargs) if marker else ((), {})
+    with start_mock(*flags, **options) as mock:
         yield mock
+        record_to = os.environ.get("MIXPEEK_RECORD_TO")
+        call = getattr(request.node, "mixpeek_call", None)
+        if record_to and call is not None and call.passed:
+            with urllib.request.urlopen(mock.base_url + "/_mock/recording", timeout=10) as resp:
+                recording = resp.read()
+            os.makedirs(record_to, exist_ok=True)
+            name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name)
+            with open(os.path.join(record_to, name + ".recording.json"), "wb") as f:
+                f.write(recording)

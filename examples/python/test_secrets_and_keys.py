@@ -74,3 +74,25 @@ def test_deterministic_answers(mixpeek_mock):
     # Without the seed, the key differs.
     with start_mock("-clock", "frozen:2030-01-01T00:00:00Z") as unseeded:
         assert call(unseeded, "POST", keys_path(unseeded), {"name": "ci", "permissions": ["read"]})[1]["key"] != created["key"]
+
+
+def test_many_calls(mixpeek_mock):
+    # The mock logs a line per request: the fixture must never let that stop it.
+    for _ in range(1500):
+        assert call(mixpeek_mock, "GET", "/v1/organizations/secrets")[0] == 200
+
+
+@pytest.mark.mixpeek_mock_args("-admin-key", "sk_python_example_admin_key_for_the_mock_0000")
+def test_own_admin_key(mixpeek_mock):
+    assert mixpeek_mock.api_key == "sk_python_example_admin_key_for_the_mock_0000"
+    assert call(mixpeek_mock, "GET", "/v1/organizations/secrets")[0] == 200
+
+
+def test_recording(mixpeek_mock):
+    # What MIXPEEK_RECORD_TO writes after a test: the calls as symbols, no value.
+    call(mixpeek_mock, "POST", "/v1/organizations/secrets", {"secret_name": "s1", "secret_value": "never-in-it"})
+    with urllib.request.urlopen(mixpeek_mock.base_url + "/_mock/recording", timeout=10) as resp:
+        recording = json.loads(resp.read())
+    assert recording["format"] == "mixpeek-recording"
+    assert recording["calls"][0]["body"] == {"secret_name": "$secret1", "secret_value": "$value:11"}
+    assert "never-in-it" not in json.dumps(recording)
