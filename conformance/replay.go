@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"net/url"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -187,6 +189,8 @@ func (rp *replayer) moveClock(ctx context.Context, c recording.Call) {
 	default:
 		if err := rp.s.cfg.Sleep(ctx, d); err != nil {
 			rp.stuck = fmt.Sprintf("moving the clock by %s at %d failed: %v", c.Clock, c.Seq, err)
+		} else if rp.movesClock {
+			rp.clockShift += d // the target's clock moved; the replay's did not
 		}
 	}
 }
@@ -201,6 +205,7 @@ type replayer struct {
 	// movesClock says whether Config.Sleep was given (it moves the target's clock, or waits
 	// as the caller chose); stuck, once set, is why every call that follows is skipped.
 	movesClock bool
+	clockShift time.Duration
 	stuck      string
 	// gen counts the resets: names after a reset are new names (<prefix>-r2-secret1), as a
 	// revoked key cannot be removed and would otherwise be listed as the new one's.
@@ -240,7 +245,11 @@ func (rp *replayer) symbolOf(kind, name string) string {
 // its user (revoked at once when recorded revoked).
 func (rp *replayer) setup(ctx context.Context) {
 	rp.gen++
-	rp.creds = map[string]string{recording.Admin: rp.s.cfg.APIKey}
+	// The keys a replay was given before a reset stay known: cleanup revoked them, so they
+	// get the 401 the mock gave for keys its reset removed.
+	if rp.creds == nil {
+		rp.creds = map[string]string{recording.Admin: rp.s.cfg.APIKey}
+	}
 	for _, sym := range slices.Sorted(maps.Keys(rp.rec.Symbols)) {
 		d := rp.rec.Symbols[sym]
 		if !d.Seeded {
@@ -254,21 +263,56 @@ func (rp *replayer) setup(ctx context.Context) {
 					body: map[string]any{"secret_name": rp.name(sym), "secret_value": t.secretValue()}}
 			}, nil)
 		case d.Kind == recording.KindKey && d.User == recording.Owner:
-			ok := rp.setupCall(ctx, mixpeekkit.OpCreateAPIKey, http.StatusOK, func(t *checkRun) request {
-				t.trackKey(rp.name(sym))
-				body := map[string]any{"name": rp.name(sym), "permissions": append([]string{}, d.Permissions...)}
-				if d.Status == "expired" { // an expiry an hour ago
-					body["expires_at"] = time.Now().UTC().Add(-time.Hour).Truncate(time.Second).Format(time.RFC3339)
-				}
-				return request{method: "POST", path: t.keysPath(), auth: bearer(rp.s.cfg.APIKey), body: body}
-			}, func(ex *Exchange) { rp.creds[sym] = ex.str("key") })
-			if ok && d.Status == "revoked" {
-				rp.setupCall(ctx, mixpeekkit.OpDeleteAPIKey, http.StatusOK, func(t *checkRun) request {
-					return request{method: "DELETE", path: t.keyPath(rp.name(sym)), auth: bearer(rp.s.cfg.APIKey)}
-				}, nil)
-			}
+			rp.setupKeys(ctx, sym, d.Keys)
 		}
 	}
+}
+
+// setupKeys creates the seeded keys of a name: the revoked ones first (created, then revoked),
+// so that a live key can then take the name; each is the credential of its place in the
+// fixtures ($key1, $key1@2...).
+func (rp *replayer) setupKeys(ctx context.Context, sym string, keys []recording.SeededKey) {
+	order := make([]int, len(keys))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int {
+		return cmp.Compare(btoi(keys[a].Status != "revoked"), btoi(keys[b].Status != "revoked"))
+	})
+	for _, i := range order {
+		k, cred := keys[i], sym
+		if i > 0 {
+			cred = sym + "@" + strconv.Itoa(i+1)
+		}
+		ok := rp.setupCall(ctx, mixpeekkit.OpCreateAPIKey, http.StatusOK, func(t *checkRun) request {
+			t.trackKey(rp.name(sym))
+			body := map[string]any{"name": rp.name(sym), "permissions": append([]string{}, k.Permissions...)}
+			if tok, err := recording.ParseToken(k.Expires); err == nil && tok.Kind == recording.TokenNow {
+				body["expires_at"] = rp.instant(tok.Offset)
+			} else if k.Status == "expired" {
+				body["expires_at"] = rp.instant(-time.Hour)
+			}
+			return request{method: "POST", path: t.keysPath(), auth: bearer(rp.s.cfg.APIKey), body: body}
+		}, func(ex *Exchange) { rp.creds[cred] = ex.str("key") })
+		if ok && k.Status == "revoked" {
+			rp.setupCall(ctx, mixpeekkit.OpDeleteAPIKey, http.StatusOK, func(t *checkRun) request {
+				return request{method: "DELETE", path: t.keyPath(rp.name(sym)), auth: bearer(rp.s.cfg.APIKey)}
+			}, nil)
+		}
+	}
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// instant is the time d from the target's clock, as the contract writes it: the replay's
+// clock, plus the moves it made to the target's (Config.Sleep).
+func (rp *replayer) instant(d time.Duration) string {
+	return time.Now().UTC().Add(rp.clockShift + d).Truncate(time.Second).Format(time.RFC3339)
 }
 
 // setupCall sends one setup request and records it; it says whether the server answered want.
@@ -376,7 +420,18 @@ func (rp *replayer) request(c recording.Call) (request, string) {
 	if c.Query != "" {
 		path += "?" + c.Query
 	}
-	r := request{method: route.Method, path: path, auth: bearer(key), contentType: c.ContentType}
+	r := request{method: route.Method, path: path, auth: bearer(key)}
+	if c.ContentType != "" {
+		tok, err := recording.ParseToken(c.ContentType)
+		switch {
+		case err != nil:
+			return request{}, err.Error()
+		case tok.Kind == recording.TokenValue: // a Content-Type not kept: one as long, that means nothing
+			r.contentType = randomSuffix(max(tok.Size, 1))
+		default:
+			r.contentType = tok.Text
+		}
+	}
 	switch {
 	case c.NotJSON > 0:
 		r.body = strings.Repeat("x", c.NotJSON)
@@ -487,7 +542,7 @@ func (rp *replayer) resolve(v any) (any, error) {
 		case recording.TokenValue:
 			return rp.freshValue(tok.Size), nil
 		case recording.TokenNow:
-			return time.Now().UTC().Add(tok.Offset).Truncate(time.Second).Format(time.RFC3339), nil
+			return rp.instant(tok.Offset), nil
 		}
 		return tok.Text, nil
 	}

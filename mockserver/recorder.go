@@ -18,6 +18,7 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -78,7 +79,7 @@ func newRecorder(init *organization, limit int, now time.Time) *recorder {
 		return rc
 	}
 	if k := adminKeyOf(init); k != nil {
-		rc.emails[k.user.Email] = recording.Owner
+		rc.emails[strings.ToLower(k.user.Email)] = recording.Owner
 		rc.rec.Symbols[recording.Owner] = recording.Symbol{Kind: recording.KindUser, Owner: true}
 		rc.creds[k.Hash] = recording.Admin
 	}
@@ -89,15 +90,19 @@ func newRecorder(init *organization, limit int, now time.Time) *recorder {
 				continue
 			}
 			sym := rc.symbol(recording.KindKey, u.Email, k.Name, true)
-			if sym == k.Name { // a name that stays literal (admin-key of another user)
+			if recording.KindOf(sym) != recording.KindKey { // a name that stays literal (admin-key of another user)
 				continue
 			}
 			perms := make([]string, len(k.Permissions))
 			for i, p := range k.Permissions {
 				perms[i] = string(p)
 			}
+			seeded := recording.SeededKey{Permissions: perms, Status: k.status(now)}
+			if k.ExpiresAt != nil {
+				seeded.Expires = recording.Now(k.ExpiresAt.Sub(now).Round(time.Second))
+			}
 			s := rc.rec.Symbols[sym]
-			s.User, s.Permissions, s.Status = user, perms, k.status(now)
+			s.User, s.Keys = user, append(s.Keys, seeded)
 			rc.rec.Symbols[sym] = s
 			rc.creds[k.Hash] = rc.credential(sym)
 		}
@@ -112,7 +117,7 @@ func newRecorder(init *organization, limit int, now time.Time) *recorder {
 // names each user's (user is the user's email).
 func nameKey(kind, user, name string) string {
 	if kind == recording.KindKey {
-		return kind + ":" + user + ":" + name
+		return kind + ":" + strings.ToLower(user) + ":" + name // emails match in any case, as the mock's do
 	}
 	return kind + ":" + name
 }
@@ -122,7 +127,7 @@ func nameKey(kind, user, name string) string {
 // admin-key, stay literal: a replay sends them as they are (a long one under its prefix).
 func (rc *recorder) symbol(kind, user, name string, seeded bool) string {
 	if kind == recording.KindUser {
-		if s, ok := rc.emails[name]; ok {
+		if s, ok := rc.emails[strings.ToLower(name)]; ok {
 			return s
 		}
 	} else {
@@ -136,7 +141,7 @@ func (rc *recorder) symbol(kind, user, name string, seeded bool) string {
 	rc.counters[kind]++
 	s := recording.SymbolOf(kind, rc.counters[kind])
 	if kind == recording.KindUser {
-		rc.emails[name] = s
+		rc.emails[strings.ToLower(name)] = s
 	} else {
 		rc.names[nameKey(kind, user, name)] = s
 	}
@@ -271,7 +276,9 @@ func (rc *recorder) placeholders(op mixpeekkit.OperationID, user string, v any, 
 	switch x := v.(type) {
 	case map[string]any:
 		out := make(map[string]any, len(x))
-		for k, e := range x {
+		undeclared := 0
+		for _, k := range slices.Sorted(maps.Keys(x)) {
+			e := x[k]
 			p := schemaOf(schema, k)
 			if nm, isName := nameMembers[op]; top && isName && k == nm.member {
 				if s, ok := e.(string); ok {
@@ -279,11 +286,15 @@ func (rc *recorder) placeholders(op mixpeekkit.OperationID, user string, v any, 
 					continue
 				}
 			}
-			if p == nil || p.WriteOnly || sensitive.SecretMember(k) {
-				out[sensitive.RedactKeys(k)] = hidden(e) // a member name shaped like a key is not kept either
-				continue
+			switch {
+			case p == nil: // a member the schema does not declare: its name is no more kept than its value
+				undeclared++
+				out["$member"+strconv.Itoa(undeclared)] = hidden(e)
+			case p.WriteOnly || sensitive.SecretMember(k):
+				out[k] = hidden(e)
+			default:
+				out[k] = rc.placeholders(op, user, e, p, now, false)
 			}
-			out[k] = rc.placeholders(op, user, e, p, now, false)
 		}
 		return out
 	case []any:
@@ -299,8 +310,8 @@ func (rc *recorder) placeholders(op mixpeekkit.OperationID, user string, v any, 
 	case string:
 		switch {
 		case schema == nil || sensitive.HasKey(x):
-		case len(schema.Enum) > 0:
-			return recording.Literal(x)
+		case slices.Contains(schema.Enum, any(x)):
+			return recording.Literal(x) // a value of the enum: permissions, status
 		case schema.Format == "date-time":
 			if t, err := time.Parse(time.RFC3339Nano, x); err == nil {
 				return recording.Now(t.Sub(now).Round(time.Second))
@@ -312,49 +323,67 @@ func (rc *recorder) placeholders(op mixpeekkit.OperationID, user string, v any, 
 }
 
 // declaredQuery is the query string with the parameters the operation declares only (the
-// others are ignored by the API, and may hold anything); none when it does not parse.
+// others are ignored by the API, and may hold anything), each value kept when it is one a
+// boolean takes (the only kind of query parameter of the contract) and replaced by as many x
+// otherwise; none when it does not parse.
 func declaredQuery(raw string, declared []string) string {
 	q, err := url.ParseQuery(raw)
 	if err != nil {
 		return ""
 	}
-	for name := range q {
+	for name, values := range q {
 		if !slices.Contains(declared, name) {
 			delete(q, name)
+			continue
+		}
+		for i, v := range values {
+			if !slices.Contains(boolWords, strings.ToLower(v)) {
+				values[i] = strings.Repeat("x", len(v))
+			}
 		}
 	}
 	return q.Encode()
 }
 
-// recordedContentType is the media type of a Content-Type and its charset, "" for JSON (the
-// default of a replay); one that does not parse is kept with anything shaped like a key
-// redacted.
+// boolWords are the values FastAPI reads as a boolean.
+var boolWords = []string{"true", "false", "1", "0", "yes", "no", "on", "off", "t", "f", "y", "n"}
+
+// recordedContentType is a request's Content-Type as a recording keeps it: "" for JSON (what a
+// replay sends by default), a common media type with a common charset as it is, and anything
+// else as a value placeholder of its length (it may hold anything).
 func recordedContentType(ct string) string {
 	if ct == "" {
 		return ""
 	}
 	media, params, err := mime.ParseMediaType(ct)
-	if err != nil {
-		return sensitive.RedactKeys(ct)
-	}
-	if media == "application/json" && params["charset"] == "" {
+	charset := strings.ToLower(params["charset"])
+	switch {
+	case err != nil || !slices.Contains(commonMediaTypes, media) || (charset != "" && !slices.Contains(commonCharsets, charset)):
+		return recording.Value(len(ct))
+	case media == "application/json" && charset == "":
 		return ""
-	}
-	if cs := params["charset"]; cs != "" {
-		return mime.FormatMediaType(media, map[string]string{"charset": cs})
+	case charset != "":
+		return mime.FormatMediaType(media, map[string]string{"charset": charset})
 	}
 	return media
 }
 
-// hidden replaces every string of a value by a value placeholder of its length.
+var (
+	commonMediaTypes = []string{"application/json", "text/plain", "text/html", "application/xml", "text/xml",
+		"application/x-www-form-urlencoded", "multipart/form-data", "application/octet-stream", "application/merge-patch+json", "application/problem+json"}
+	commonCharsets = []string{"utf-8", "utf8", "us-ascii", "iso-8859-1", "latin1", "utf-16", "utf-16le", "utf-16be", "windows-1252"}
+)
+
+// hidden is a value with every string replaced by a value placeholder of its length, and every
+// member name by $member1, $member2... (in the order of the names).
 func hidden(v any) any {
 	switch x := v.(type) {
 	case string:
 		return recording.Value(len(x))
 	case map[string]any:
 		out := make(map[string]any, len(x))
-		for k, e := range x {
-			out[k] = hidden(e)
+		for i, k := range slices.Sorted(maps.Keys(x)) {
+			out["$member"+strconv.Itoa(i+1)] = hidden(x[k])
 		}
 		return out
 	case []any:

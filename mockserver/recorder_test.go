@@ -181,7 +181,7 @@ func TestRecordingSeededSymbols(t *testing.T) {
 	}
 	wantSymbols := map[string]recording.Symbol{
 		"$user":    {Kind: "user", Owner: true},
-		"$key1":    {Kind: "key", Seeded: true, Permissions: []string{"read"}, Status: "active", User: "$user"},
+		"$key1":    {Kind: "key", Seeded: true, User: "$user", Keys: []recording.SeededKey{{Permissions: []string{"read"}, Status: "active"}}},
 		"$secret1": {Kind: "secret", Seeded: true}, "$secret2": {Kind: "secret", Seeded: true},
 	}
 	if diff := cmp.Diff(wantSymbols, rec.Symbols); diff != "" {
@@ -307,12 +307,12 @@ func TestRecordingKeepsNoFreeText(t *testing.T) {
 		`1 create_secret as $admin: 422 ["$value:12"]`,
 		`2 create_secret as $admin: 422 "$value:12"`,
 		`3 create_secret as $admin: 422 {"secret_name":["$value:12"],"secret_value":"$value:1"}`,
-		`4 create_secret as $admin: 201 {"[REDACTED]":1,"secret_name":"$secret1","secret_value":"$value:1"}`,
+		`4 create_secret as $admin: 201 {"$member1":1,"secret_name":"$secret1","secret_value":"$value:1"}`,
 		`5 create_secret as $admin: 422 {"secret_name":"$secret2","secret_value":"$value:1"}`,
 		`6 list_secrets as $admin: 200 listed [$secret1]`,
 		`7 list_api_keys as $admin: 200 user_email=$user ?include_revoked=true listed []`,
 		`8 create_api_key as $admin: 200 user_email=$user {"description":"$value:51","name":"$key1"} issues $key1`,
-		`9 create_secret as $admin: 201 {"extra":1e400,"secret_name":"$secret3","secret_value":"$value:1"}`,
+		`9 create_secret as $admin: 201 {"$member1":1e400,"secret_name":"$secret3","secret_value":"$value:1"}`,
 		`10 create_secret as $admin: 422 (40 bytes, not JSON)`,
 		`11 create_secret as $admin: 422 (45 bytes, not JSON)`,
 	}
@@ -336,7 +336,7 @@ func TestRecordingKeyNamesAreEachUsers(t *testing.T) {
 	if diff := cmp.Diff([]string{`1 list_secrets as $key1: 200 listed []`, `2 list_secrets as $key2: 200 listed []`}, lines(rec)); diff != "" {
 		t.Errorf("recording (-want +got):\n%s", diff)
 	}
-	if rec.Symbols["$key1"].User != "$user" || rec.Symbols["$key2"].User != "$user1" || !cmp.Equal(rec.Symbols["$key2"].Permissions, []string{"admin"}) {
+	if rec.Symbols["$key1"].User != "$user" || rec.Symbols["$key2"].User != "$user1" || !cmp.Equal(rec.Symbols["$key2"].Keys, []recording.SeededKey{{Permissions: []string{"admin"}, Status: "active"}}) {
 		t.Errorf("symbols: %+v", rec.Symbols)
 	}
 }

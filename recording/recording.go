@@ -54,16 +54,27 @@ const (
 
 // Symbol is what a symbol stands for. A seeded symbol names something the organization had
 // before the consumer's first call (fixtures): a replay creates it first, a secret with a
-// fresh value, a key with Permissions (revoked at once when Status is "revoked").
+// fresh value, the keys of a key name (Keys) as they were.
 type Symbol struct {
-	Kind        string   `json:"kind"`
-	Seeded      bool     `json:"seeded,omitempty"`
-	Owner       bool     `json:"owner,omitempty"` // the user: the admin-key's owner
-	Permissions []string `json:"permissions,omitempty"`
-	Status      string   `json:"status,omitempty"`
-	// User is the user symbol of a seeded key's owner: a replay can create a seeded key only
-	// for the user it runs as ($user).
+	Kind   string `json:"kind"`
+	Seeded bool   `json:"seeded,omitempty"`
+	Owner  bool   `json:"owner,omitempty"` // the user: the admin-key's owner
+	// User is the user symbol of a seeded key name's owner: a replay can create seeded keys
+	// only for the user it runs as ($user).
 	User string `json:"user,omitempty"`
+	// Keys are the seeded keys of this name, in the fixtures' order: the first is the
+	// credential $key1, the second $key1@2... (a revoked key and a live one may share a name).
+	Keys []SeededKey `json:"keys,omitempty"`
+}
+
+// SeededKey is a key of the fixtures as a replay recreates it.
+type SeededKey struct {
+	Permissions []string `json:"permissions"`
+	// Status is active, revoked or expired at the first call.
+	Status string `json:"status"`
+	// Expires is the expiry as an instant placeholder ($now+1h0m0s) from the clock at the
+	// first call; none for a key that does not expire.
+	Expires string `json:"expires,omitempty"`
 }
 
 // Call is one call, or a marker: a reset of the organization (Reset, and nothing else), or a
