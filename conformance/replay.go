@@ -401,7 +401,7 @@ func (rp *replayer) request(c recording.Call) (request, string) {
 	}
 	path := route.Path
 	for name, v := range c.Params {
-		value, skip := rp.nameOf(name, v, paramKinds[name])
+		value, skip := rp.nameOf(name, v, recording.ParamKind(name))
 		if skip != "" {
 			return request{}, skip
 		}
@@ -445,8 +445,8 @@ func (rp *replayer) request(c recording.Call) (request, string) {
 		}
 		m, _ := v.(map[string]any)
 		// A name that is not a string is no name: sent as recorded, the server refuses it.
-		if member, ok := bodyNames[c.Operation]; ok && m != nil && isString(m[member]) {
-			value, skip := rp.nameOf(member, m[member].(string), paramKinds[member])
+		if member, kind, ok := recording.NameMember(c.Operation); ok && m != nil && isString(m[member]) {
+			value, skip := rp.nameOf(member, m[member].(string), kind)
 			switch {
 			case skip != "":
 				return request{}, skip
@@ -471,17 +471,6 @@ func (rp *replayer) request(c recording.Call) (request, string) {
 }
 
 func isString(v any) bool { _, ok := v.(string); return ok }
-
-// paramKinds are the kinds of symbol each name, in a path or a body, takes.
-var paramKinds = map[string]string{
-	"secret_name": recording.KindSecret, "key_name": recording.KindKey, "name": recording.KindKey,
-	"user_email": recording.KindUser,
-}
-
-// bodyNames are the body members that name what an operation creates or renames.
-var bodyNames = map[mixpeekkit.OperationID]string{
-	mixpeekkit.OpCreateSecret: "secret_name", mixpeekkit.OpCreateAPIKey: "name", mixpeekkit.OpUpdateAPIKey: "name",
-}
 
 // nameOf is the name the replay sends for a recorded name (a path parameter, or the body
 // member that names what is created) of a kind, or why it cannot send one: only symbols of

@@ -49,20 +49,6 @@ type recorder struct {
 	counters map[string]int    // kind → symbols made
 }
 
-// nameMembers are the body members that carry a name the consumer chose, by operation.
-var nameMembers = map[mixpeekkit.OperationID]struct{ member, kind string }{
-	mixpeekkit.OpCreateSecret: {"secret_name", recording.KindSecret},
-	mixpeekkit.OpCreateAPIKey: {"name", recording.KindKey},
-	mixpeekkit.OpUpdateAPIKey: {"name", recording.KindKey},
-}
-
-// paramKinds are the path parameters that carry a symbol, and its kind.
-var paramKinds = map[string]string{
-	"secret_name": recording.KindSecret,
-	"key_name":    recording.KindKey,
-	"user_email":  recording.KindUser,
-}
-
 // newRecorder starts the recording of an organization from its initial state (what a replay
 // creates first): its secrets and its keys get seeded symbols, its owner is $user.
 func newRecorder(init *organization, limit int, now time.Time) *recorder {
@@ -190,11 +176,11 @@ func (rc *recorder) add(x exchange) {
 	}
 	for name, raw := range x.vars {
 		v, err := url.PathUnescape(raw)
-		kind, ok := paramKinds[name]
+		kind := recording.ParamKind(name)
 		if c.Params == nil {
 			c.Params = map[string]string{}
 		}
-		if err != nil || !ok {
+		if err != nil || kind == "" {
 			c.Params[name] = recording.Literal(raw)
 			continue
 		}
@@ -280,9 +266,9 @@ func (rc *recorder) placeholders(op mixpeekkit.OperationID, user string, v any, 
 		for _, k := range slices.Sorted(maps.Keys(x)) {
 			e := x[k]
 			p := schemaOf(schema, k)
-			if nm, isName := nameMembers[op]; top && isName && k == nm.member {
+			if member, kind, names := recording.NameMember(op); top && names && k == member {
 				if s, ok := e.(string); ok {
-					out[k] = rc.symbol(nm.kind, user, s, false)
+					out[k] = rc.symbol(kind, user, s, false)
 					continue
 				}
 			}

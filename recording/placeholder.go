@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/mixpeekkit/mixpeekkit"
 )
 
 // A string in a call's body or parameters is one of:
@@ -102,4 +104,29 @@ func ParseToken(s string) (Token, error) {
 		return Token{Kind: TokenNow, Offset: d}, nil
 	}
 	return Token{}, fmt.Errorf("recording: %q starts with $ but is no placeholder (a literal $ is written $$)", s)
+}
+
+// ParamKind is the kind of symbol a path parameter carries ("" for one that carries none).
+func ParamKind(param string) string {
+	switch param {
+	case "secret_name":
+		return KindSecret
+	case "key_name":
+		return KindKey
+	case "user_email":
+		return KindUser
+	}
+	return ""
+}
+
+// NameMember is the body member that names what an operation creates or renames, and the
+// kind of its symbol (ok false for an operation whose body names nothing).
+func NameMember(op mixpeekkit.OperationID) (member, kind string, ok bool) {
+	switch op {
+	case mixpeekkit.OpCreateSecret:
+		return "secret_name", KindSecret, true
+	case mixpeekkit.OpCreateAPIKey, mixpeekkit.OpUpdateAPIKey:
+		return "name", KindKey, true
+	}
+	return "", "", false
 }
