@@ -152,11 +152,32 @@ type exchange struct {
 	query       string            // as the journal shows it (redacted)
 	queryNames  []string          // the query parameters the operation declares
 	contentType string
-	body        []byte // the raw request body (nil when none)
+	hasBody     bool
+	body        any // the request body decoded (numbers as json.Number), when it is JSON
+	notJSON     int // the length of a body that is not (see decodeForRecording)
 	bodySchema  *openapi3.Schema
 	now         time.Time
 	status      int
-	answer      []byte
+	answer      any // the answer decoded
+	shape       json.RawMessage
+}
+
+// decodeForRecording decodes a request body and an answer, the part of recording a call that
+// needs no symbol table (done before the recorders' lock is taken).
+func (x *exchange) decodeForRecording(body, answer []byte) {
+	if body != nil {
+		x.hasBody = true
+		dec := json.NewDecoder(bytes.NewReader(body))
+		dec.UseNumber() // a number keeps its digits, whatever its size
+		switch err := dec.Decode(&x.body); {
+		case len(body) > maxBody || firstInvalidText(body) >= 0 || err != nil || dec.More() || dec.InputOffset() != int64(len(bytes.TrimRight(body, " \t\r\n"))):
+			// Not JSON, too large, or text encoding/json would change (bad UTF-8, a lone
+			// surrogate): its length only, and a replay sends that many bytes of not-JSON.
+			x.body, x.notJSON = nil, len(body)
+		}
+	}
+	_ = json.Unmarshal(answer, &x.answer)
+	x.shape, _ = json.Marshal(recording.ShapeOf(x.answer))
 }
 
 // add records one call.
@@ -186,25 +207,15 @@ func (rc *recorder) add(x exchange) {
 		}
 		c.Params[name] = rc.symbol(kind, user, v, false)
 	}
-	if x.body != nil {
+	if x.hasBody {
 		c.ContentType = recordedContentType(x.contentType)
-		dec := json.NewDecoder(bytes.NewReader(x.body))
-		dec.UseNumber() // a number keeps its digits, whatever its size
-		var v any
-		switch err := dec.Decode(&v); {
-		case len(x.body) > maxBody || firstInvalidText(x.body) >= 0 || err != nil || dec.More() || dec.InputOffset() != int64(len(bytes.TrimRight(x.body, " \t\r\n"))):
-			// Not JSON, too large, or text encoding/json would change (bad UTF-8, a lone
-			// surrogate): its length only, and a replay sends that many bytes of not-JSON.
-			c.NotJSON = len(x.body) // 0 for no body at all: none is sent again
-		default:
-			c.Body, _ = json.Marshal(rc.placeholders(x.op, user, v, x.bodySchema, x.now, true))
+		c.NotJSON = x.notJSON // 0 for no body at all: none is sent again
+		if x.notJSON == 0 && x.body != nil {
+			c.Body, _ = json.Marshal(rc.placeholders(x.op, user, x.body, x.bodySchema, x.now, true))
 		}
 	}
-	resp := &recording.Response{}
-	var answer any
-	_ = json.Unmarshal(x.answer, &answer)
-	resp.Shape, _ = json.Marshal(recording.ShapeOf(answer))
-	m, _ := answer.(map[string]any)
+	resp := &recording.Response{Shape: x.shape}
+	m, _ := x.answer.(map[string]any)
 	if x.status >= 400 {
 		e, _ := m["error"].(map[string]any)
 		resp.ErrorType, _ = e["type"].(string)
@@ -402,6 +413,24 @@ func (s *Server) record(op *operation, r *http.Request, p *pending, status int, 
 			return
 		}
 	}
+	rc := s.recorderOf(orgID)
+	rs.mu.Lock()
+	switch {
+	case p.faulted:
+		rc.rec.Faulted++
+	case len(rc.rec.Calls) >= rc.limit:
+		rc.rec.Dropped++
+	default:
+		rs.mu.Unlock()
+		x := s.exchangeOf(op, r, p, status, answer) // the decoding, outside the lock
+		rs.mu.Lock()
+		rc.add(x) // which checks the bound again
+	}
+	rs.mu.Unlock()
+}
+
+// exchangeOf is what the recorder needs of an answered call, its body and answer decoded.
+func (s *Server) exchangeOf(op *operation, r *http.Request, p *pending, status int, answer []byte) exchange {
 	var queryNames []string
 	for _, prm := range op.route.Operation.Parameters {
 		if prm.Value != nil && prm.Value.In == "query" {
@@ -410,17 +439,10 @@ func (s *Server) record(op *operation, r *http.Request, p *pending, status int, 
 	}
 	x := exchange{
 		op: mixpeekkit.OperationID(op.id), keyHash: p.keyHash, vars: mux.Vars(r), query: p.entry.Query, queryNames: queryNames,
-		contentType: r.Header.Get("Content-Type"), body: p.rawBody, bodySchema: op.bodySchema(),
-		now: s.now(), status: status, answer: answer,
+		contentType: r.Header.Get("Content-Type"), bodySchema: op.bodySchema(), now: s.now(), status: status,
 	}
-	rc := s.recorderOf(orgID)
-	rs.mu.Lock()
-	defer rs.mu.Unlock()
-	if p.faulted {
-		rc.rec.Faulted++
-		return
-	}
-	rc.add(x)
+	x.decodeForRecording(p.rawBody, answer)
+	return x
 }
 
 // recorderOf is an organization's recorder, made on first use.
