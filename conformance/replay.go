@@ -138,6 +138,14 @@ func Replay(ctx context.Context, cfg Config, rec *recording.Recording) (*ReplayR
 	if rec == nil {
 		return nil, &ConfigError{Field: "recording", Problem: "is nil"}
 	}
+	// A recording built in Go is held to what Parse accepts from a file.
+	data, err := rec.Marshal()
+	if err == nil {
+		_, err = recording.Parse(data)
+	}
+	if err != nil {
+		return nil, &ConfigError{Field: "recording", Problem: "is not one to replay: " + err.Error()}
+	}
 	cfg.Run, cfg.Explore = "", 0
 	movesClock := cfg.Sleep != nil // the caller can move the target's clock (MockClock, AdvanceClock)
 	began := time.Now()

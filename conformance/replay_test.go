@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -596,4 +597,15 @@ func createKey(t *testing.T, mock *mockservertest.Server, keys, body string) str
 		t.Fatalf("creating a key: %d %v", resp.StatusCode, err)
 	}
 	return created.Key
+}
+
+// A recording built in Go is refused as Parse refuses a file, before anything is sent.
+func TestReplayRefusesAnInvalidRecording(t *testing.T) {
+	rec := &recording.Recording{Format: recording.Format, Version: recording.Version,
+		Calls: []recording.Call{{Seq: 1, Operation: mixpeekkit.OpListSecrets, As: recording.Admin, Status: 200}}} // no response
+	_, err := conformance.Replay(context.Background(), replayConfig("http://127.0.0.1:1"), rec)
+	var ce *conformance.ConfigError
+	if !errors.As(err, &ce) || !strings.Contains(err.Error(), "needs a status and a response") {
+		t.Errorf("err = %v, want a ConfigError from Parse", err)
+	}
 }
