@@ -112,3 +112,18 @@ func Example_deterministic() {
 	// key_SxFTzyc0wnr08Xv active 2026-01-01T00:00:00Z
 	// expired
 }
+
+// The recording of what a test did: the names it chose are symbols, its values lengths.
+// RecordTo(t, path) writes it when the test passes, for mixpeek-conformance replay.
+func Example_recording() {
+	mock, _ := mockservertest.Start()
+	defer mock.Close()
+	resp, _ := mock.Client().Post(mock.URL+"/v1/organizations/secrets", "application/json",
+		strings.NewReader(`{"secret_name": "stripe_api_key", "secret_value": "sk_test_1"}`))
+	resp.Body.Close()
+
+	rec, _ := mock.Recording(mock.OrganizationID)
+	c := rec.Calls[0]
+	fmt.Println(c.Seq, c.As, c.Status, string(c.Body), string(c.Response.Shape))
+	// Output: 1 $admin 201 {"secret_name":"$secret1","secret_value":"$value:9"} {"created":"boolean","secret_name":"string"}
+}
