@@ -190,7 +190,7 @@ func (rc *recorder) add(x exchange) {
 	if !ok {
 		return // a key this recording never saw issued (documented: not recorded)
 	}
-	c := recording.Call{Seq: len(rc.rec.Calls) + 1, Operation: x.op, As: as, Status: x.status, Query: declaredQuery(x.query, x.queryNames)}
+	c := recording.Call{Operation: x.op, As: as, Status: x.status, Query: declaredQuery(x.query, x.queryNames)}
 	user := ""
 	if raw, ok := x.vars["user_email"]; ok {
 		user, _ = url.PathUnescape(raw)
@@ -248,7 +248,7 @@ func (rc *recorder) add(x exchange) {
 		}
 	}
 	c.Response = resp
-	rc.rec.Calls = append(rc.rec.Calls, c)
+	rc.push(c)
 }
 
 // listed is what a list held of the recording's names, sorted.
@@ -477,11 +477,17 @@ func (s *Server) resetRecording(orgID string) {
 	if rc == nil || len(rc.rec.Calls) == 0 || rc.rec.Calls[len(rc.rec.Calls)-1].Reset {
 		return
 	}
+	rc.push(recording.Call{Reset: true})
+}
+
+// push appends a call or a marker, numbered, unless the recording is full (then it counts it).
+func (rc *recorder) push(c recording.Call) {
 	if len(rc.rec.Calls) >= rc.limit {
 		rc.rec.Dropped++
 		return
 	}
-	rc.rec.Calls = append(rc.rec.Calls, recording.Call{Seq: len(rc.rec.Calls) + 1, Reset: true})
+	c.Seq = len(rc.rec.Calls) + 1
+	rc.rec.Calls = append(rc.rec.Calls, c)
 }
 
 func (s *Server) forgetRecording(orgID string) {
@@ -548,10 +554,8 @@ func (s *Server) clockMovedInRecordings(d time.Duration) {
 		case calls[len(calls)-1].Clock != "":
 			prev, _ := time.ParseDuration(calls[len(calls)-1].Clock)
 			calls[len(calls)-1].Clock = (prev + d).String()
-		case len(calls) >= rc.limit:
-			rc.rec.Dropped++
 		default:
-			rc.rec.Calls = append(calls, recording.Call{Seq: len(calls) + 1, Clock: d.String()})
+			rc.push(recording.Call{Clock: d.String()})
 		}
 	}
 }
