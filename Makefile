@@ -17,16 +17,20 @@ PLATFORMS = linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64 wind
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null)
 LDFLAGS = -s -w$(if $(VERSION), -X github.com/mixpeekkit/mixpeekkit/internal/cli.Stamped=$(VERSION))
 
-.PHONY: run test build dist fmt vet check-upstream bench fuzz load
+.PHONY: run test test-all build dist fmt vet check-upstream bench fuzz load
 
 ## run: serve the mock at http://$(ADDR) with the default organization
 run:
 	$(GO) run ./cmd/mixpeek-mock -addr $(ADDR)
 
-## test: gofmt check, go vet, and every test under the race detector
+## test: gofmt check, go vet, and every package's tests under the race detector, in their short form (-short)
 test:
 	@unformatted=$$(gofmt -l .); if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) test -race -short -count=1 ./...
+
+## test-all: every test in its long form too, under the race detector: the explorations of thousands of steps and every mutant against the whole suite
+test-all:
 	$(GO) test -race -count=1 ./...
 
 ## build: the binaries into ./bin

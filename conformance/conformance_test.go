@@ -31,6 +31,24 @@ func newMock(t *testing.T) *mockservertest.Server {
 		fixtures.Org("A", ownerEmail, ownerKey), fixtures.Org("B", peerEmail, peerKey))})
 }
 
+// long marks a test that only make test-all runs (go test without -short): the explorations
+// of thousands of steps and the mutants run against the whole suite. make test keeps a
+// shorter form of each where one proves the same thing.
+func long(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("long: make test-all runs it")
+	}
+}
+
+// steps is a walk's length: n, or a tenth of it under -short (make test).
+func steps(n int) int {
+	if testing.Short() {
+		return n / 10
+	}
+	return n
+}
+
 // liveLeftovers is every secret, and every key of an owner not revoked, whose name has the
 // prefix.
 func liveLeftovers(t *testing.T, mock *mockservertest.Server, prefix string) []string {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"regexp"
 	"slices"
@@ -31,11 +32,12 @@ func exploreConfig(url string, steps int, seed int64) conformance.Config {
 // subtest's log shows the seed and the pace (steps per second).
 func TestExploreMockConforms(t *testing.T) {
 	t.Parallel() // a mock of its own
-	cfg := exploreConfig(newMock(t).URL, 3000, 1)
+	n := steps(3000)
+	cfg := exploreConfig(newMock(t).URL, n, 1)
 	var res conformance.Result
 	cfg.OnResult = func(r conformance.Result) { res = r }
 	conformance.Test(t, cfg)
-	if res.Status != conformance.Pass || !strings.HasPrefix(res.Note, "seed 1: 3000 steps in ") {
+	if res.Status != conformance.Pass || !strings.HasPrefix(res.Note, fmt.Sprintf("seed 1: %d steps in ", n)) {
 		t.Errorf("exploration %s, note %q", res.Status, res.Note)
 	}
 }
@@ -173,7 +175,7 @@ func TestExploreStaysInItsNames(t *testing.T) {
 	t.Parallel() // a mock of its own
 	mock, l := newMock(t), &log{}
 	mock.Wrap(l.wrap)
-	rep, err := conformance.Run(context.Background(), exploreConfig(mock.URL, 1000, 5))
+	rep, err := conformance.Run(context.Background(), exploreConfig(mock.URL, steps(1000), 5))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -276,6 +278,7 @@ func BenchmarkExploreStep(b *testing.B) {
 // A run cancelled while a failing walk is being shrunk reports no verdict on the exploration
 // (neither a pass nor an unfinished failure), and cleans up.
 func TestExploreCancelledWhileShrinking(t *testing.T) {
+	long(t)      // the walk finds the bug after hundreds of steps
 	t.Parallel() // a mock of its own
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

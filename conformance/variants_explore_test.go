@@ -160,6 +160,7 @@ func exploreResult(t *testing.T, rep *conformance.Report) conformance.Result {
 // within the step budget; the failure is shrunk to the few steps that show it, each a curl
 // command with placeholders for keys and values.
 func TestExplorationFindsSequenceBugs(t *testing.T) {
+	long(t)
 	const budget, seed = 3000, 7
 	var mu sync.Mutex
 	longest := 0
@@ -236,6 +237,7 @@ func exploreFinds(t *testing.T, wrap func(http.Handler) http.Handler, ops, budge
 // Exploration alone also finds the single-request bugs of variants_test.go that a walk of
 // ordinary operations meets.
 func TestExplorationAloneFindsFixedCheckBugs(t *testing.T) {
+	long(t)
 	found := map[string]bool{
 		"create secret answers 200":             true,
 		"echoed secret value":                   true,

@@ -46,10 +46,11 @@ func newMock(t *testing.T) *mockservertest.Server {
 }
 
 // fullArgs are the flags of a complete run against url: every check enabled, the exploration
-// a short unpaced walk.
+// a short unpaced walk, the expiry check moving the mock's clock (TestWithoutPeerAndDestructiveSkips
+// waits the 3 s instead).
 func fullArgs(url string, extra ...string) []string {
 	return append([]string{"-base-url", url, "-api-key", ownerKey, "-user-email", ownerEmail,
-		"-peer-api-key", peerKey, "-destructive", "-explore", "150", "-rate", "0"}, extra...)
+		"-peer-api-key", peerKey, "-destructive", "-explore", "150", "-rate", "0", "-mock-clock"}, extra...)
 }
 
 func envOf(m map[string]string) func(string) string {
@@ -416,6 +417,7 @@ func TestListShowsEveryCheck(t *testing.T) {
 // --- 4. a conforming server ---
 
 func TestConformingMockPasses(t *testing.T) {
+	t.Parallel() // a mock of its own
 	mock := newMock(t)
 	code, stdout, stderr := runCmd(context.Background(), fullArgs(mock.URL, "-prefix", "clipass"), nil)
 	if code != 0 {
@@ -517,6 +519,7 @@ func noSecretValues(t *testing.T, b *secretCreate200, texts ...string) {
 }
 
 func TestBrokenServerFails(t *testing.T) {
+	t.Parallel() // a mock of its own
 	mock, b := newBrokenMock(t)
 	code, stdout, stderr := runCmd(context.Background(), fullArgs(mock.URL, "-prefix", "clibroken"), nil)
 	if code != 1 {
@@ -594,6 +597,7 @@ type junitDoc struct {
 }
 
 func TestJSONToFile(t *testing.T) {
+	t.Parallel() // a mock of its own
 	mock := newMock(t)
 	path := filepath.Join(t.TempDir(), "report.json")
 	code, stdout, stderr := runCmd(context.Background(), fullArgs(mock.URL, "-format", "json", "-out", path, "-prefix", "clijson"), nil)
@@ -634,6 +638,7 @@ func TestJSONToFile(t *testing.T) {
 }
 
 func TestTextToFile(t *testing.T) {
+	t.Parallel() // a mock of its own
 	mock := newMock(t)
 	path := filepath.Join(t.TempDir(), "report.txt")
 	code, stdout, stderr := runCmd(context.Background(), fullArgs(mock.URL, "-out", path, "-run", "^secrets/"), nil)
@@ -673,6 +678,7 @@ func parseJUnit(t *testing.T, out string) junitDoc {
 
 func TestJUnit(t *testing.T) {
 	t.Run("conforming", func(t *testing.T) {
+		t.Parallel() // a mock of its own
 		mock := newMock(t)
 		code, stdout, stderr := runCmd(context.Background(), fullArgs(mock.URL, "-format", "junit"), nil)
 		if code != 0 {
@@ -695,6 +701,7 @@ func TestJUnit(t *testing.T) {
 		noKeys(t, stdout, stderr)
 	})
 	t.Run("broken", func(t *testing.T) {
+		t.Parallel() // a mock of its own
 		mock, b := newBrokenMock(t)
 		code, stdout, stderr := runCmd(context.Background(), fullArgs(mock.URL, "-format", "junit"), nil)
 		if code != 1 {
@@ -733,6 +740,7 @@ func TestJUnit(t *testing.T) {
 // --- 7. skipped checks ---
 
 func TestWithoutPeerAndDestructiveSkips(t *testing.T) {
+	t.Parallel() // a mock of its own
 	mock := newMock(t)
 	args := []string{"-base-url", mock.URL, "-api-key", ownerKey, "-user-email", ownerEmail}
 	code, stdout, stderr := runCmd(context.Background(), args, nil)
@@ -799,6 +807,7 @@ func TestCancelledBeforeRun(t *testing.T) {
 }
 
 func TestCancelledMidRunCleansUp(t *testing.T) {
+	t.Parallel() // a mock of its own
 	const prefix = "clicancel"
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -844,6 +853,7 @@ func TestCancelledMidRunCleansUp(t *testing.T) {
 // The seed of the exploration shows in the text output (the check's line) and the JSON
 // report; the same seed can be given back with -seed.
 func TestExploreSeedInTextAndJSON(t *testing.T) {
+	t.Parallel() // a mock of its own
 	mock := newMock(t)
 	code, stdout, stderr := runCmd(context.Background(), fullArgs(mock.URL, "-run", "^explore/", "-seed", "77"), nil)
 	if code != 0 {
