@@ -16,6 +16,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mixpeekkit/mixpeekkit/internal/recfmt"
+
 	"github.com/mixpeekkit/mixpeekkit"
 	"github.com/mixpeekkit/mixpeekkit/recording"
 )
@@ -223,9 +225,9 @@ type replayer struct {
 // name is the replay's name for a symbol: a name under the prefix, an email for a user.
 func (rp *replayer) name(sym string) string {
 	switch {
-	case sym == recording.Owner:
+	case sym == recfmt.Owner:
 		return rp.s.cfg.UserEmail
-	case recording.KindOf(sym) == recording.KindUser:
+	case recfmt.KindOf(sym) == recfmt.KindUser:
 		return rp.namePrefix() + strings.TrimPrefix(sym, "$") + "@example.invalid"
 	}
 	return rp.namePrefix() + strings.TrimPrefix(sym, "$")
@@ -243,7 +245,7 @@ func (rp *replayer) namePrefix() string {
 // other name).
 func (rp *replayer) symbolOf(kind, name string) string {
 	rest, ok := strings.CutPrefix(name, rp.namePrefix())
-	if sym := "$" + rest; ok && recording.KindOf(sym) == kind {
+	if sym := "$" + rest; ok && recfmt.KindOf(sym) == kind {
 		return sym
 	}
 	return ""
@@ -256,7 +258,7 @@ func (rp *replayer) setup(ctx context.Context) {
 	// The keys a replay was given before a reset stay known: cleanup revoked them, so they
 	// get the 401 the mock gave for keys its reset removed.
 	if rp.creds == nil {
-		rp.creds = map[string]string{recording.Admin: rp.s.cfg.APIKey}
+		rp.creds = map[string]string{recfmt.Admin: rp.s.cfg.APIKey}
 	}
 	for _, sym := range slices.Sorted(maps.Keys(rp.rec.Symbols)) {
 		d := rp.rec.Symbols[sym]
@@ -264,13 +266,13 @@ func (rp *replayer) setup(ctx context.Context) {
 			continue
 		}
 		switch {
-		case d.Kind == recording.KindSecret:
+		case d.Kind == recfmt.KindSecret:
 			rp.setupCall(ctx, mixpeekkit.OpCreateSecret, http.StatusCreated, func(t *checkRun) request {
 				t.trackSecret(rp.name(sym), bearer(rp.s.cfg.APIKey))
 				return request{method: "POST", path: secretsPath, auth: bearer(rp.s.cfg.APIKey),
 					body: map[string]any{"secret_name": rp.name(sym), "secret_value": t.secretValue()}}
 			}, nil)
-		case d.Kind == recording.KindKey && d.User == recording.Owner:
+		case d.Kind == recfmt.KindKey && d.User == recfmt.Owner:
 			rp.setupKeys(ctx, sym, d.Keys)
 		}
 	}
@@ -295,7 +297,7 @@ func (rp *replayer) setupKeys(ctx context.Context, sym string, keys []recording.
 		ok := rp.setupCall(ctx, mixpeekkit.OpCreateAPIKey, http.StatusOK, func(t *checkRun) request {
 			t.trackKey(rp.name(sym))
 			body := map[string]any{"name": rp.name(sym), "permissions": append([]string{}, k.Permissions...)}
-			if tok, err := recording.ParseToken(k.Expires); err == nil && tok.Kind == recording.TokenNow {
+			if tok, err := recfmt.ParseToken(k.Expires); err == nil && tok.Kind == recfmt.TokenNow {
 				body["expires_at"] = rp.instant(tok.Offset)
 			} else if k.Status == "expired" {
 				body["expires_at"] = rp.instant(-time.Hour)
@@ -325,7 +327,7 @@ func (rp *replayer) instant(d time.Duration) string {
 
 // setupCall sends one setup request and records it; it says whether the server answered want.
 func (rp *replayer) setupCall(ctx context.Context, op mixpeekkit.OperationID, want int, build func(*checkRun) request, then func(*Exchange)) bool {
-	rc := ReplayCall{Operation: op, As: recording.Admin, RecordedStatus: want, Status: Pass}
+	rc := ReplayCall{Operation: op, As: recfmt.Admin, RecordedStatus: want, Status: Pass}
 	res := rp.s.run(ctx, Check{ID: "replay/setup", run: func(t *checkRun) {
 		r := build(t)
 		if err := rp.pace.wait(ctx); err != nil {
@@ -388,7 +390,7 @@ func (rp *replayer) play(ctx context.Context, c recording.Call) ReplayCall {
 		}
 	}
 	if rc.Exchange != nil && rc.Exchange.raw != nil {
-		rc.ActualShape, _ = recording.ShapeOfJSON(rc.Exchange.raw)
+		rc.ActualShape, _ = recfmt.ShapeOfJSON(rc.Exchange.raw)
 	}
 	rc.Status = Pass
 	if len(rc.Differences) > 0 {
@@ -409,7 +411,7 @@ func (rp *replayer) request(c recording.Call) (request, string) {
 	}
 	path := route.Path
 	for name, v := range c.Params {
-		value, skip := rp.nameOf(name, v, recording.ParamKind(name))
+		value, skip := rp.nameOf(name, v, recfmt.ParamKind(name))
 		if skip != "" {
 			return request{}, skip
 		}
@@ -430,11 +432,11 @@ func (rp *replayer) request(c recording.Call) (request, string) {
 	}
 	r := request{method: route.Method, path: path, auth: bearer(key)}
 	if c.ContentType != "" {
-		tok, err := recording.ParseToken(c.ContentType)
+		tok, err := recfmt.ParseToken(c.ContentType)
 		switch {
 		case err != nil:
 			return request{}, err.Error()
-		case tok.Kind == recording.TokenValue: // a Content-Type not kept: one as long, that means nothing
+		case tok.Kind == recfmt.TokenValue: // a Content-Type not kept: one as long, that means nothing
 			r.contentType = randomSuffix(max(tok.Size, 1))
 		default:
 			r.contentType = tok.Text
@@ -447,13 +449,13 @@ func (rp *replayer) request(c recording.Call) (request, string) {
 			r.contentType = "application/json"
 		}
 	case len(c.Body) > 0:
-		v, err := recording.DecodeBody(c.Body)
+		v, err := recfmt.DecodeBody(c.Body)
 		if err != nil {
 			return request{}, "the recorded body is not JSON"
 		}
 		m, _ := v.(map[string]any)
 		// A name that is not a string is no name: sent as recorded, the server refuses it.
-		if member, kind, ok := recording.NameMember(c.Operation); ok && m != nil && isString(m[member]) {
+		if member, kind, ok := recfmt.NameMember(c.Operation); ok && m != nil && isString(m[member]) {
 			value, skip := rp.nameOf(member, m[member].(string), kind)
 			switch {
 			case skip != "":
@@ -463,7 +465,7 @@ func (rp *replayer) request(c recording.Call) (request, string) {
 				// tell from the first.
 				return request{}, "names a key admin-key: enable with Destructive (-destructive)"
 			}
-			m[member] = recording.Literal(value) // resolved below as the literal it now is
+			m[member] = recfmt.Literal(value) // resolved below as the literal it now is
 		}
 		body, err := rp.resolve(v)
 		if err != nil {
@@ -485,21 +487,21 @@ func isString(v any) bool { _, ok := v.(string); return ok }
 // that kind map to the replay's own names; a literal is sent only when it can name nothing
 // (empty; over 100 bytes, then under the prefix, still too long) or is the admin-key.
 func (rp *replayer) nameOf(what, recorded, kind string) (string, string) {
-	tok, err := recording.ParseToken(recorded)
+	tok, err := recfmt.ParseToken(recorded)
 	if err != nil {
 		return "", err.Error()
 	}
 	switch {
-	case tok.Kind == recording.TokenSymbol && recording.KindOf(tok.Text) == kind:
-		if d := rp.rec.Symbols[tok.Text]; d.Kind == recording.KindUser && d.Seeded && !d.Owner {
+	case tok.Kind == recfmt.TokenSymbol && recfmt.KindOf(tok.Text) == kind:
+		if d := rp.rec.Symbols[tok.Text]; d.Kind == recfmt.KindUser && d.Seeded && !d.Owner {
 			return "", fmt.Sprintf("%s is a user of the mock's fixtures; a replay cannot create users", tok.Text)
 		}
 		return rp.name(tok.Text), ""
-	case tok.Kind != recording.TokenLiteral:
+	case tok.Kind != recfmt.TokenLiteral:
 		return "", fmt.Sprintf("the %s %q is not a %s symbol", what, recorded, kind)
-	case tok.Text == "" || (kind == recording.KindKey && tok.Text == mixpeekkit.AdminKeyName):
+	case tok.Text == "" || (kind == recfmt.KindKey && tok.Text == mixpeekkit.AdminKeyName):
 		return tok.Text, ""
-	case len(tok.Text) > 100 && kind != recording.KindUser:
+	case len(tok.Text) > 100 && kind != recfmt.KindUser:
 		return rp.namePrefix() + tok.Text, ""
 	}
 	return "", fmt.Sprintf("the %s %q is a literal name outside the run's prefix: a replay touches only its own names", what, tok.Text)
@@ -529,16 +531,16 @@ func (rp *replayer) resolve(v any) (any, error) {
 		}
 		return out, nil
 	case string:
-		tok, err := recording.ParseToken(x)
+		tok, err := recfmt.ParseToken(x)
 		if err != nil {
 			return nil, err
 		}
 		switch tok.Kind {
-		case recording.TokenSymbol:
+		case recfmt.TokenSymbol:
 			return rp.name(tok.Text), nil
-		case recording.TokenValue:
+		case recfmt.TokenValue:
 			return rp.freshValue(tok.Size), nil
-		case recording.TokenNow:
+		case recfmt.TokenNow:
 			return rp.instant(tok.Offset), nil
 		}
 		return tok.Text, nil
@@ -567,14 +569,14 @@ func (rp *replayer) track(t *checkRun, c recording.Call) {
 		syms = append(syms, v)
 	}
 	if len(c.Body) > 0 {
-		v, _ := recording.DecodeBody(c.Body)
-		_ = recording.Strings(v, func(s string) error { syms = append(syms, s); return nil })
+		v, _ := recfmt.DecodeBody(c.Body)
+		_ = recfmt.Strings(v, func(s string) error { syms = append(syms, s); return nil })
 	}
 	for _, s := range syms {
-		switch recording.KindOf(s) {
-		case recording.KindSecret:
+		switch recfmt.KindOf(s) {
+		case recfmt.KindSecret:
 			t.trackSecret(rp.name(s), bearer(rp.s.cfg.APIKey))
-		case recording.KindKey:
+		case recfmt.KindKey:
 			t.trackKey(rp.name(s))
 		}
 	}
@@ -586,11 +588,11 @@ func (rp *replayer) compare(c recording.Call, ex *Exchange) []string {
 		return []string{fmt.Sprintf("status: recorded %d, got %d", c.Status, ex.Status)}
 	}
 	var out []string
-	actual, err := recording.ShapeOfJSON(ex.raw)
+	actual, err := recfmt.ShapeOfJSON(ex.raw)
 	if err != nil {
 		return []string{"the answer is not JSON"}
 	}
-	diffs, err := recording.Compare(c.Response.Shape, actual)
+	diffs, err := recfmt.Compare(c.Response.Shape, actual)
 	if err != nil {
 		return []string{err.Error()}
 	}
@@ -617,7 +619,7 @@ func (rp *replayer) listed(op mixpeekkit.OperationID, ex *Exchange) []string {
 		names, _ := ex.field("secrets").([]any)
 		for _, n := range names {
 			name, _ := n.(string)
-			if sym := rp.symbolOf(recording.KindSecret, name); sym != "" {
+			if sym := rp.symbolOf(recfmt.KindSecret, name); sym != "" {
 				out = append(out, sym)
 			}
 		}
@@ -627,7 +629,7 @@ func (rp *replayer) listed(op mixpeekkit.OperationID, ex *Exchange) []string {
 			k, _ := r.(map[string]any)
 			name, _ := k["name"].(string)
 			status, _ := k["status"].(string)
-			if sym := rp.symbolOf(recording.KindKey, name); sym != "" {
+			if sym := rp.symbolOf(recfmt.KindKey, name); sym != "" {
 				out = append(out, sym+" "+status)
 			}
 		}

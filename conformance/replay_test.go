@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mixpeekkit/mixpeekkit/internal/recfmt"
+
 	"github.com/google/go-cmp/cmp"
 	"github.com/mixpeekkit/mixpeekkit"
 
@@ -221,8 +223,8 @@ func TestReplaySeededResetAndSkips(t *testing.T) {
 	edited.Seq, edited.Params = len(rec.Calls)+1, map[string]string{"secret_name": "production_db"}
 	rec.Calls = append(rec.Calls, edited)
 	// And a create of a key named admin-key, which a broken server could take.
-	rec.Calls = append(rec.Calls, recording.Call{Seq: len(rec.Calls) + 1, Operation: mixpeekkit.OpCreateAPIKey, As: recording.Admin,
-		Params: map[string]string{"user_email": recording.Owner}, Body: []byte(`{"name":"admin-key"}`), Status: 400,
+	rec.Calls = append(rec.Calls, recording.Call{Seq: len(rec.Calls) + 1, Operation: mixpeekkit.OpCreateAPIKey, As: recfmt.Admin,
+		Params: map[string]string{"user_email": recfmt.Owner}, Body: []byte(`{"name":"admin-key"}`), Status: 400,
 		Response: &recording.Response{Shape: []byte(`{}`)}})
 
 	mock := newMock(t)
@@ -452,7 +454,7 @@ func TestReplayClockMoves(t *testing.T) {
 // literal.
 func TestReplayRefusesNamesOutsideItsPrefix(t *testing.T) {
 	create := func(seq int, body string) recording.Call {
-		return recording.Call{Seq: seq, Operation: mixpeekkit.OpCreateSecret, As: recording.Admin, Body: []byte(body), Status: 201,
+		return recording.Call{Seq: seq, Operation: mixpeekkit.OpCreateSecret, As: recfmt.Admin, Body: []byte(body), Status: 201,
 			Response: &recording.Response{Shape: []byte(`{}`)}}
 	}
 	rec := &recording.Recording{Format: recording.Format, Version: recording.Version,
@@ -460,11 +462,11 @@ func TestReplayRefusesNamesOutsideItsPrefix(t *testing.T) {
 		Calls: []recording.Call{
 			create(1, `{"secret_name":"production-db","secret_value":"$value:12"}`),
 			create(2, `{"secret_name":"$value:12","secret_value":"$value:12"}`),
-			{Seq: 3, Operation: mixpeekkit.OpCreateAPIKey, As: recording.Admin, Params: map[string]string{"user_email": "$user"},
+			{Seq: 3, Operation: mixpeekkit.OpCreateAPIKey, As: recfmt.Admin, Params: map[string]string{"user_email": "$user"},
 				Body: []byte(`{"name":"$key1","permissions":["admin"]}`), Status: 200, Response: &recording.Response{Shape: []byte(`{}`)}},
-			{Seq: 4, Operation: mixpeekkit.OpUpdateAPIKey, As: recording.Admin, Params: map[string]string{"user_email": "$user", "key_name": "$key1"},
+			{Seq: 4, Operation: mixpeekkit.OpUpdateAPIKey, As: recfmt.Admin, Params: map[string]string{"user_email": "$user", "key_name": "$key1"},
 				Body: []byte(`{"name":"prod-deploy"}`), Status: 200, Response: &recording.Response{Shape: []byte(`{}`)}},
-			{Seq: 5, Operation: mixpeekkit.OpDeleteSecret, As: recording.Admin, Params: map[string]string{"secret_name": "$user"},
+			{Seq: 5, Operation: mixpeekkit.OpDeleteSecret, As: recfmt.Admin, Params: map[string]string{"secret_name": "$user"},
 				Status: 200, Response: &recording.Response{Shape: []byte(`{}`)}},
 		}}
 	report, text, mock := replayOn(t, rec, nil)
@@ -602,7 +604,7 @@ func createKey(t *testing.T, mock *mockservertest.Server, keys, body string) str
 // A recording built in Go is refused as Parse refuses a file, before anything is sent.
 func TestReplayRefusesAnInvalidRecording(t *testing.T) {
 	rec := &recording.Recording{Format: recording.Format, Version: recording.Version,
-		Calls: []recording.Call{{Seq: 1, Operation: mixpeekkit.OpListSecrets, As: recording.Admin, Status: 200}}} // no response
+		Calls: []recording.Call{{Seq: 1, Operation: mixpeekkit.OpListSecrets, As: recfmt.Admin, Status: 200}}} // no response
 	_, err := conformance.Replay(context.Background(), replayConfig("http://127.0.0.1:1"), rec)
 	var ce *conformance.ConfigError
 	if !errors.As(err, &ce) || !strings.Contains(err.Error(), "needs a status and a response") {

@@ -22,6 +22,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mixpeekkit/mixpeekkit/internal/recfmt"
+
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/gorilla/mux"
 
@@ -65,18 +67,18 @@ func newRecorder(init *organization, limit int, now time.Time) *recorder {
 		return rc
 	}
 	if k := adminKeyOf(init); k != nil {
-		rc.emails[strings.ToLower(k.user.Email)] = recording.Owner
-		rc.rec.Symbols[recording.Owner] = recording.Symbol{Kind: recording.KindUser, Owner: true}
-		rc.creds[k.Hash] = recording.Admin
+		rc.emails[strings.ToLower(k.user.Email)] = recfmt.Owner
+		rc.rec.Symbols[recfmt.Owner] = recording.Symbol{Kind: recfmt.KindUser, Owner: true}
+		rc.creds[k.Hash] = recfmt.Admin
 	}
 	for _, u := range init.users {
-		user := rc.symbol(recording.KindUser, "", u.Email, true)
+		user := rc.symbol(recfmt.KindUser, "", u.Email, true)
 		for _, k := range u.keys {
-			if rc.creds[k.Hash] == recording.Admin {
+			if rc.creds[k.Hash] == recfmt.Admin {
 				continue
 			}
-			sym := rc.symbol(recording.KindKey, u.Email, k.Name, true)
-			if recording.KindOf(sym) != recording.KindKey { // a name that stays literal (admin-key of another user)
+			sym := rc.symbol(recfmt.KindKey, u.Email, k.Name, true)
+			if recfmt.KindOf(sym) != recfmt.KindKey { // a name that stays literal (admin-key of another user)
 				continue
 			}
 			perms := make([]string, len(k.Permissions))
@@ -85,7 +87,7 @@ func newRecorder(init *organization, limit int, now time.Time) *recorder {
 			}
 			seeded := recording.SeededKey{Permissions: perms, Status: k.status(now)}
 			if k.ExpiresAt != nil {
-				seeded.Expires = recording.Now(k.ExpiresAt.Sub(now).Round(time.Second))
+				seeded.Expires = recfmt.Now(k.ExpiresAt.Sub(now).Round(time.Second))
 			}
 			s := rc.rec.Symbols[sym]
 			s.User, s.Keys = user, append(s.Keys, seeded)
@@ -94,7 +96,7 @@ func newRecorder(init *organization, limit int, now time.Time) *recorder {
 		}
 	}
 	for _, name := range slices.Sorted(maps.Keys(init.secrets)) {
-		rc.symbol(recording.KindSecret, "", name, true)
+		rc.symbol(recfmt.KindSecret, "", name, true)
 	}
 	return rc
 }
@@ -102,7 +104,7 @@ func newRecorder(init *organization, limit int, now time.Time) *recorder {
 // nameKey is where the names map keeps a name: secret names are the organization's, key
 // names each user's (user is the user's email).
 func nameKey(kind, user, name string) string {
-	if kind == recording.KindKey {
+	if kind == recfmt.KindKey {
 		return kind + ":" + strings.ToLower(user) + ":" + name // emails match in any case, as the mock's do
 	}
 	return kind + ":" + name
@@ -112,21 +114,21 @@ func nameKey(kind, user, name string) string {
 // email is user), made on first sight; a name the contract refuses, and the protected
 // admin-key, stay literal: a replay sends them as they are (a long one under its prefix).
 func (rc *recorder) symbol(kind, user, name string, seeded bool) string {
-	if kind == recording.KindUser {
+	if kind == recfmt.KindUser {
 		if s, ok := rc.emails[strings.ToLower(name)]; ok {
 			return s
 		}
 	} else {
-		if len(name) < 1 || len(name) > 100 || (kind == recording.KindKey && name == adminKeyName) {
-			return recording.Literal(name)
+		if len(name) < 1 || len(name) > 100 || (kind == recfmt.KindKey && name == adminKeyName) {
+			return recfmt.Literal(name)
 		}
 		if s, ok := rc.names[nameKey(kind, user, name)]; ok {
 			return s
 		}
 	}
 	rc.counters[kind]++
-	s := recording.SymbolOf(kind, rc.counters[kind])
-	if kind == recording.KindUser {
+	s := recfmt.SymbolOf(kind, rc.counters[kind])
+	if kind == recfmt.KindUser {
 		rc.emails[strings.ToLower(name)] = s
 	} else {
 		rc.names[nameKey(kind, user, name)] = s
@@ -177,7 +179,7 @@ func (x *exchange) decodeForRecording(body, answer []byte) {
 		}
 	}
 	_ = json.Unmarshal(answer, &x.answer)
-	x.shape, _ = json.Marshal(recording.ShapeOf(x.answer))
+	x.shape, _ = json.Marshal(recfmt.ShapeOf(x.answer))
 }
 
 // add records one call.
@@ -197,12 +199,12 @@ func (rc *recorder) add(x exchange) {
 	}
 	for name, raw := range x.vars {
 		v, err := url.PathUnescape(raw)
-		kind := recording.ParamKind(name)
+		kind := recfmt.ParamKind(name)
 		if c.Params == nil {
 			c.Params = map[string]string{}
 		}
 		if err != nil || kind == "" {
-			c.Params[name] = recording.Literal(raw)
+			c.Params[name] = recfmt.Literal(raw)
 			continue
 		}
 		c.Params[name] = rc.symbol(kind, user, v, false)
@@ -225,14 +227,14 @@ func (rc *recorder) add(x exchange) {
 		case mixpeekkit.OpListSecrets:
 			resp.Listed = rc.listed(m["secrets"], func(item any) string {
 				name, _ := item.(string)
-				return rc.names[nameKey(recording.KindSecret, "", name)]
+				return rc.names[nameKey(recfmt.KindSecret, "", name)]
 			})
 		case mixpeekkit.OpListAPIKeys:
 			resp.Listed = rc.listed(m["results"], func(item any) string {
 				k, _ := item.(map[string]any)
 				name, _ := k["name"].(string)
 				status, _ := k["status"].(string)
-				if s := rc.names[nameKey(recording.KindKey, user, name)]; s != "" {
+				if s := rc.names[nameKey(recfmt.KindKey, user, name)]; s != "" {
 					return s + " " + status
 				}
 				return ""
@@ -240,7 +242,7 @@ func (rc *recorder) add(x exchange) {
 		case mixpeekkit.OpCreateAPIKey, mixpeekkit.OpRotateAPIKey:
 			if key, _ := m["key"].(string); key != "" {
 				name, _ := m["name"].(string)
-				if sym := rc.symbol(recording.KindKey, user, name, false); recording.KindOf(sym) == recording.KindKey {
+				if sym := rc.symbol(recfmt.KindKey, user, name, false); recfmt.KindOf(sym) == recfmt.KindKey {
 					c.Issues = rc.credential(sym)
 					rc.creds[sensitive.Hash(key)] = c.Issues
 				}
@@ -277,7 +279,7 @@ func (rc *recorder) placeholders(op mixpeekkit.OperationID, user string, v any, 
 		for _, k := range slices.Sorted(maps.Keys(x)) {
 			e := x[k]
 			p := schemaOf(schema, k)
-			if member, kind, names := recording.NameMember(op); top && names && k == member {
+			if member, kind, names := recfmt.NameMember(op); top && names && k == member {
 				if s, ok := e.(string); ok {
 					out[k] = rc.symbol(kind, user, s, false)
 					continue
@@ -308,13 +310,13 @@ func (rc *recorder) placeholders(op mixpeekkit.OperationID, user string, v any, 
 		switch {
 		case schema == nil || sensitive.HasKey(x):
 		case slices.Contains(schema.Enum, any(x)):
-			return recording.Literal(x) // a value of the enum: permissions, status
+			return recfmt.Literal(x) // a value of the enum: permissions, status
 		case schema.Format == "date-time":
 			if t, err := time.Parse(time.RFC3339Nano, x); err == nil {
-				return recording.Now(t.Sub(now).Round(time.Second))
+				return recfmt.Now(t.Sub(now).Round(time.Second))
 			}
 		}
-		return recording.Value(len(x))
+		return recfmt.Value(len(x))
 	}
 	return v
 }
@@ -356,7 +358,7 @@ func recordedContentType(ct string) string {
 	charset := strings.ToLower(params["charset"])
 	switch {
 	case err != nil || !slices.Contains(commonMediaTypes, media) || (charset != "" && !slices.Contains(commonCharsets, charset)):
-		return recording.Value(len(ct))
+		return recfmt.Value(len(ct))
 	case media == "application/json" && charset == "":
 		return ""
 	case charset != "":
@@ -376,7 +378,7 @@ var (
 func hidden(v any) any {
 	switch x := v.(type) {
 	case string:
-		return recording.Value(len(x))
+		return recfmt.Value(len(x))
 	case map[string]any:
 		out := make(map[string]any, len(x))
 		for i, k := range slices.Sorted(maps.Keys(x)) {

@@ -15,13 +15,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"slices"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/mixpeekkit/mixpeekkit"
+	"github.com/mixpeekkit/mixpeekkit/internal/recfmt"
 )
 
 // Format and Version name the format; a recording of another version is refused by Parse.
@@ -45,18 +43,11 @@ type Recording struct {
 	Faulted int `json:"faulted,omitempty"`
 }
 
-// Symbol kinds.
-const (
-	KindSecret = "secret"
-	KindKey    = "key"
-	KindUser   = "user"
-)
-
 // Symbol is what a symbol stands for. A seeded symbol names something the organization had
 // before the consumer's first call (fixtures): a replay creates it first, a secret with a
 // fresh value, the keys of a key name (Keys) as they were.
 type Symbol struct {
-	Kind   string `json:"kind"`
+	Kind   string `json:"kind"` // "secret", "key" or "user"
 	Seeded bool   `json:"seeded,omitempty"`
 	Owner  bool   `json:"owner,omitempty"` // the user: the admin-key's owner
 	// User is the user symbol of a seeded key name's owner: a replay can create seeded keys
@@ -89,7 +80,7 @@ type Call struct {
 	// key a rotation of it issued is $key1@2, the next $key1@3).
 	As string `json:"as,omitempty"`
 	// Params are the path parameters, Query the query string, Body the JSON body with symbols
-	// and placeholders (see Placeholder). NotJSON is the length of a body that was not JSON;
+	// and placeholders (docs/recording.md). NotJSON is the length of a body that was not JSON;
 	// ContentType is kept when it is not application/json.
 	Params      map[string]string `json:"params,omitempty"`
 	Query       string            `json:"query,omitempty"`
@@ -105,7 +96,7 @@ type Call struct {
 
 // Response is an answer as a recording keeps it.
 type Response struct {
-	// Shape is the answer's shape (see ShapeOf).
+	// Shape is the answer's shape (docs/recording.md).
 	Shape json.RawMessage `json:"shape"`
 	// ErrorType is error.type of an error answer: what a client switches on.
 	ErrorType string `json:"error_type,omitempty"`
@@ -160,7 +151,7 @@ func Parse(data []byte) (*Recording, error) {
 		}
 	}
 	for name, sym := range r.Symbols {
-		if KindOf(name) != sym.Kind {
+		if recfmt.KindOf(name) != sym.Kind {
 			return nil, fmt.Errorf("recording: the symbol %s is described as a %q", name, sym.Kind)
 		}
 	}
@@ -168,12 +159,12 @@ func Parse(data []byte) (*Recording, error) {
 }
 
 // symbolsIn lists the symbols of a call's parameters, body and credentials, and checks that
-// every string in them is a token ParseToken reads.
+// every string in them is a token recfmt.ParseToken reads.
 func symbolsIn(c Call) ([]string, error) {
 	var out []string
 	add := func(s string) error {
-		t, err := ParseToken(s)
-		if err == nil && t.Kind == TokenSymbol {
+		t, err := recfmt.ParseToken(s)
+		if err == nil && t.Kind == recfmt.TokenSymbol {
 			out = append(out, t.Text)
 		}
 		return err
@@ -184,11 +175,11 @@ func symbolsIn(c Call) ([]string, error) {
 		}
 	}
 	if len(c.Body) > 0 {
-		v, err := DecodeBody(c.Body)
+		v, err := recfmt.DecodeBody(c.Body)
 		if err != nil {
 			return nil, fmt.Errorf("body: %w", err)
 		}
-		if err := Strings(v, add); err != nil {
+		if err := recfmt.Strings(v, add); err != nil {
 			return nil, err
 		}
 	}
@@ -196,50 +187,16 @@ func symbolsIn(c Call) ([]string, error) {
 		if s == "" {
 			continue
 		}
-		base := CredentialBase(s)
+		base := recfmt.CredentialBase(s)
 		switch base {
 		case "":
 			return nil, fmt.Errorf("%q is not a credential ($admin, $key1, $key1@2)", s)
-		case Admin:
+		case recfmt.Admin:
 		default:
 			out = append(out, base)
 		}
 	}
 	return out, nil
-}
-
-// DecodeBody decodes a call's body, numbers kept as json.Number (with all their digits:
-// 1e400 is a number a server may take that a float64 cannot hold).
-func DecodeBody(body json.RawMessage) (any, error) {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		return nil, err
-	}
-	return v, nil
-}
-
-// Strings calls f with every string of a decoded JSON value (object members' values, not
-// their names), depth first; it stops at f's first error.
-func Strings(v any, f func(string) error) error {
-	switch x := v.(type) {
-	case string:
-		return f(x)
-	case map[string]any:
-		for _, k := range slices.Sorted(maps.Keys(x)) {
-			if err := Strings(x[k], f); err != nil {
-				return err
-			}
-		}
-	case []any:
-		for _, e := range x {
-			if err := Strings(e, f); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
 }
 
 // Marshal is the recording as it is written to a file: indented, members sorted, so that the
@@ -253,25 +210,4 @@ func (r *Recording) Marshal() ([]byte, error) {
 		return nil, err
 	}
 	return append(out, '\n'), nil
-}
-
-// Admin is the credential symbol of the organization's admin-key: a replay's own key.
-const Admin = "$admin"
-
-// CredentialBase is the key symbol of a credential symbol ("$key1" for "$key1@2"), Admin
-// for Admin, "" for what is not a credential symbol.
-func CredentialBase(s string) string {
-	if s == Admin {
-		return s
-	}
-	base, n, found := strings.Cut(s, "@")
-	if KindOf(base) != KindKey {
-		return ""
-	}
-	if found {
-		if i, err := strconv.Atoi(n); err != nil || i < 2 || strconv.Itoa(i) != n {
-			return ""
-		}
-	}
-	return base
 }

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mixpeekkit/mixpeekkit/internal/recfmt"
+
 	"github.com/mixpeekkit/mixpeekkit/recording"
 )
 
@@ -60,7 +62,7 @@ func TestRecordTo(t *testing.T) {
 				t.Fatalf("%v %v", err, ft.errors)
 			}
 			rec, err := recording.Parse(data)
-			if err != nil || len(rec.Calls) != 1 || rec.Calls[0].As != recording.Admin {
+			if err != nil || len(rec.Calls) != 1 || rec.Calls[0].As != recfmt.Admin {
 				t.Errorf("the recording written: %v %s", err, data)
 			}
 			if strings.Contains(string(data), s.AdminKey) {

@@ -1,4 +1,7 @@
-package recording
+// Package recfmt holds the rules of the recording format (package recording) that the mock's
+// recorder and the replay share: the tokens a recorded string stands for (symbols,
+// placeholders, literals), the names each operation carries, and the shapes of answers.
+package recfmt
 
 import (
 	"fmt"

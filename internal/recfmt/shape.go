@@ -1,4 +1,4 @@
-package recording
+package recfmt
 
 import (
 	"encoding/json"
