@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mixpeekkit/mixpeekkit/internal/determinism"
+
 	"github.com/google/go-cmp/cmp"
 	"github.com/mixpeekkit/mixpeekkit/fixtures"
 	"github.com/mixpeekkit/mixpeekkit/mockserver"
@@ -105,7 +107,7 @@ func TestResetNeverGivesAKeyTwoOrganizations(t *testing.T) {
 // Refused control requests draw nothing from a seeded random source.
 func TestRefusedTenantsDoNotShiftIDs(t *testing.T) {
 	next := func(refused bool) string {
-		h := newHarness(t, func(o *mockserver.Options) { o.Rand = mockserver.SeededRand(3) })
+		h := newHarness(t, func(o *mockserver.Options) { o.Rand = determinism.Rand(3) })
 		if refused {
 			h.ctl("POST", "/_mock/orgs", map[string]any{"owner_email": "nope"})
 			h.ctl("POST", "/_mock/faults", map[string]any{"status": 500, "probability": 0.5, "operation_id": "list_secrets_v1_organizations_secrets_get"})

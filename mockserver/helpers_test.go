@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mixpeekkit/mixpeekkit/internal/determinism"
+
 	"github.com/fernet/fernet-go"
 	"github.com/getkin/kin-openapi/openapi3"
 
@@ -96,7 +98,7 @@ func newHarness(t *testing.T, change ...func(*mockserver.Options)) *harness {
 	opts := mockserver.Options{
 		EncryptionKey:   h.encKey,
 		Clock:           h.clock.Now,
-		Rand:            mockserver.SeededRand(1),
+		Rand:            determinism.Rand(1),
 		StrictResponses: true,
 		Logger:          newJSONLogger(h.logs),
 	}

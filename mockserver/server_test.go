@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mixpeekkit/mixpeekkit/internal/determinism"
+
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/mixpeekkit/mixpeekkit/fixtures"
@@ -194,7 +196,7 @@ func TestResetReturnsEverythingToTheStart(t *testing.T) {
 // With a fixed clock and a seeded random source, two servers answer byte for byte alike.
 func TestDeterministicAnswers(t *testing.T) {
 	run := func() []string {
-		h := newHarness(t, func(o *mockserver.Options) { o.Rand = mockserver.SeededRand(7) })
+		h := newHarness(t, func(o *mockserver.Options) { o.Rand = determinism.Rand(7) })
 		var out []string
 		for _, r := range []reply{
 			h.send("POST", adminKeys, adminKey, map[string]any{"name": "a"}),
@@ -215,7 +217,7 @@ func TestDeterministicAnswers(t *testing.T) {
 // A refused request draws no randomness: the next key is the same as without it.
 func TestRefusedRequestsDoNotShiftIDs(t *testing.T) {
 	next := func(refusedFirst bool) map[string]any {
-		h := newHarness(t, func(o *mockserver.Options) { o.Rand = mockserver.SeededRand(9) })
+		h := newHarness(t, func(o *mockserver.Options) { o.Rand = determinism.Rand(9) })
 		if refusedFirst {
 			h.send("POST", adminKeys, adminKey, map[string]any{"name": "admin-key"})                          // 409
 			h.send("POST", "/v1/organizations/users/x%40y.z/api-keys", adminKey, map[string]any{"name": "k"}) // 404

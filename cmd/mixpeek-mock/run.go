@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/mixpeekkit/mixpeekkit/internal/determinism"
+
 	"github.com/mixpeekkit/mixpeekkit/fixtures"
 	"github.com/mixpeekkit/mixpeekkit/internal/cli"
 	"github.com/mixpeekkit/mixpeekkit/internal/sensitive"
@@ -96,7 +98,7 @@ func parse(args []string, getenv func(string) string, stdout io.Writer) (config,
 	}
 	c.seedSet = set["seed"]
 	if c.clock != "" {
-		if _, err := mockserver.ParseClock(c.clock, time.Now); err != nil {
+		if _, err := determinism.ParseClock(c.clock, time.Now); err != nil {
 			return c, usageError{fmt.Errorf("-clock: %w", err)}
 		}
 	}
@@ -170,9 +172,9 @@ func startError(err error, file *fixtures.File) error {
 	return err
 }
 
-// determinism is the source of IDs and the clock of -seed and -clock, or of the fixture file's
+// repeatable is the source of IDs and the clock of -seed and -clock, or of the fixture file's
 // mock settings when the flags do not set them (nil: crypto/rand, the real clock).
-func determinism(c config, file *fixtures.File) (mockserver.Options, error) {
+func repeatable(c config, file *fixtures.File) (mockserver.Options, error) {
 	var o mockserver.Options
 	seed, seedSet, clock, where := c.seed, c.seedSet, c.clock, "-clock"
 	if file != nil {
@@ -184,10 +186,10 @@ func determinism(c config, file *fixtures.File) (mockserver.Options, error) {
 		}
 	}
 	if seedSet {
-		o.Rand = mockserver.SeededRand(seed)
+		o.Rand = determinism.Rand(seed)
 	}
 	if clock != "" {
-		f, err := mockserver.ParseClock(clock, time.Now)
+		f, err := determinism.ParseClock(clock, time.Now)
 		if err != nil {
 			return o, fmt.Errorf("%s: %w", where, err)
 		}
@@ -222,7 +224,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return usageError{fmt.Errorf("-addr: %w", err)}
 	}
-	opts, err := determinism(c, file)
+	opts, err := repeatable(c, file)
 	if err != nil {
 		ln.Close()
 		return usageError{err}

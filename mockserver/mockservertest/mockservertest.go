@@ -25,6 +25,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mixpeekkit/mixpeekkit/internal/determinism"
+
 	"github.com/mixpeekkit/mixpeekkit/mockserver"
 )
 
@@ -185,10 +187,9 @@ const deterministicKey = "cw_0x689RpI-jtRR7oE8h_eQsKImvJapLeSbXpwF4e4="
 // SetClock), IDs and keys come from a source seeded with seed, and the encryption key is
 // fixed. Set Seed (the data) and the other fields on the result as needed.
 func Deterministic(seed int64) mockserver.Options {
-	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	return mockserver.Options{
-		Clock:         func() time.Time { return start },
-		Rand:          mockserver.SeededRand(seed),
+		Clock:         determinism.Frozen(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)),
+		Rand:          determinism.Rand(seed),
 		EncryptionKey: deterministicKey,
 	}
 }
