@@ -1,4 +1,4 @@
-package mixpeekkit
+package mixpeekkit_test
 
 import (
 	"context"
@@ -13,35 +13,36 @@ import (
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/mixpeekkit/mixpeekkit"
 	"github.com/mixpeekkit/mixpeekkit/internal/contract"
 )
 
 // The operation IDs, as strings: the document's keys are strings.
 var (
-	opListAPIKeys  = string(OpListAPIKeys)
-	opRotateAPIKey = string(OpRotateAPIKey)
-	opCreateSecret = string(OpCreateSecret)
-	opListSecrets  = string(OpListSecrets)
-	opUpdateSecret = string(OpUpdateSecret)
+	opListAPIKeys  = string(mixpeekkit.OpListAPIKeys)
+	opRotateAPIKey = string(mixpeekkit.OpRotateAPIKey)
+	opCreateSecret = string(mixpeekkit.OpCreateSecret)
+	opListSecrets  = string(mixpeekkit.OpListSecrets)
+	opUpdateSecret = string(mixpeekkit.OpUpdateSecret)
 )
 
 // The operation IDs of the upstream document (Mixpeek API 0.81), one per operation: the
 // constants of this package.
 var upstreamOperationIDs = func() []string {
 	var out []string
-	for _, id := range Operations() {
+	for _, id := range mixpeekkit.Operations() {
 		out = append(out, string(id))
 	}
 	return out
 }()
 
 // createOperations are the two operations that declare 409 (a divergence from upstream).
-var createOperations = map[string]bool{string(OpCreateAPIKey): true, opCreateSecret: true}
+var createOperations = map[string]bool{string(mixpeekkit.OpCreateAPIKey): true, opCreateSecret: true}
 
 // loadTestContract parses the embedded openapi.yaml as the mock and the suite do.
 func loadTestContract(t *testing.T) *openapi3.T {
 	t.Helper()
-	c, err := contract.Parse(context.Background(), "openapi.yaml", OpenAPI())
+	c, err := contract.Parse(context.Background(), "openapi.yaml", mixpeekkit.OpenAPI())
 	if err != nil {
 		t.Fatalf("parse openapi.yaml: %v", err)
 	}
@@ -151,9 +152,9 @@ func TestContractOperationIDs(t *testing.T) {
 }
 
 func TestOpenAPIReturnsACopy(t *testing.T) {
-	a := OpenAPI()
+	a := mixpeekkit.OpenAPI()
 	a[0] = 'X'
-	if b := OpenAPI(); b[0] == 'X' || len(b) == 0 {
+	if b := mixpeekkit.OpenAPI(); b[0] == 'X' || len(b) == 0 {
 		t.Error("changing the returned bytes changed the embedded document")
 	}
 }

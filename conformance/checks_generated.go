@@ -19,7 +19,7 @@ import (
 // request of its own, each failure labelled with its case.
 
 // generatedChecks are made from the embedded openapi.yaml when the package loads.
-var generatedChecks = generatedChecksOf(loadContract())
+var generatedChecks = generatedChecksOf(contract.OpenAPI())
 
 // generatedChecksOf makes the checks of a contract: one per operation and kind that has cases.
 func generatedChecksOf(c *contract.Contract, err error) []Check {

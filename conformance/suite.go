@@ -11,7 +11,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/mixpeekkit/mixpeekkit"
 	"github.com/mixpeekkit/mixpeekkit/internal/contract"
 )
 
@@ -30,11 +29,6 @@ type suite struct {
 	resources resources    // what the run created, for cleanup (resources.go)
 	cleaned   sync.Once
 }
-
-// loadContract parses openapi.yaml once per process: the suite only reads it.
-var loadContract = sync.OnceValues(func() (*contract.Contract, error) {
-	return contract.Parse(context.Background(), "openapi.yaml", mixpeekkit.OpenAPI())
-})
 
 // start checks the config, loads the contract, selects the checks and makes sure the
 // credentials work.
@@ -55,7 +49,7 @@ func start(ctx context.Context, cfg Config) (*suite, error) {
 	if err := checkExplore(cfg); err != nil {
 		return nil, err
 	}
-	c, err := loadContract()
+	c, err := contract.OpenAPI()
 	if err != nil {
 		return nil, err
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/mixpeekkit/mixpeekkit/internal/apierror"
 	"github.com/mixpeekkit/mixpeekkit/internal/sensitive"
 )
 
@@ -33,20 +34,20 @@ var (
 	errInternal         = errors.New("internal error")
 )
 
-// Error is a refusal: its kind (one of the Err variables, which errors.Is sees through
-// Unwrap), a message, and details that name the resources involved. Neither ever holds a
-// secret value or a plaintext key, so an Error is safe to log and to answer with.
-type Error struct {
-	Err     error          // the kind: ErrBadRequest, ErrNotFound, ...
-	Message string         // what went wrong, in words
-	Details map[string]any // the resources involved (as the ErrorResponse's error.details)
-
+// refusal is a refused request or Server method call: its kind (one of the Err variables,
+// which errors.Is sees through Unwrap), a message, and details that name the resources
+// involved (the ErrorResponse's error.details). Neither ever holds a secret value or a
+// plaintext key, so a refusal is safe to log and to answer with.
+type refusal struct {
+	kind       error
+	message    string
+	details    map[string]any
 	violations []violation // ErrInvalid: the entries of the 422 body
 }
 
-func (e *Error) Error() string { return e.Message }
+func (e *refusal) Error() string { return e.message }
 
-func (e *Error) Unwrap() error { return e.Err }
+func (e *refusal) Unwrap() error { return e.kind }
 
 // statusTable is the one place where a kind of error becomes an HTTP status and an
 // ErrorResponse error.type.
@@ -66,16 +67,16 @@ var statusTable = []struct {
 }
 
 // answerOf renders an error as the contract declares it: the status, and an HTTPValidationError
-// body for a 422 or an ErrorResponse for every other status. An error that is not an *Error
+// body for a 422 or an ErrorResponse for every other status. An error that is not a refusal
 // (the random source, encryption) is a 500 that carries its text, which holds no request data.
 func answerOf(err error) (int, any) {
-	var e *Error
+	var e *refusal
 	if !errors.As(err, &e) {
 		e = errInternalf("the mock server failed: %v", err)
 	}
 	row := statusTable[len(statusTable)-1]
 	for _, r := range statusTable {
-		if errors.Is(e.Err, r.kind) {
+		if errors.Is(e.kind, r.kind) {
 			row = r
 			break
 		}
@@ -85,12 +86,11 @@ func answerOf(err error) (int, any) {
 	}
 	// A name from the request (a secret name, a key name) may be a plaintext key pasted by
 	// mistake: an error never answers it back.
-	details, _ := sensitive.RedactJSON(map[string]any(e.Details)).(map[string]any)
-	if e.Details == nil {
+	details, _ := sensitive.RedactJSON(map[string]any(e.details)).(map[string]any)
+	if e.details == nil {
 		details = nil
 	}
-	return row.status, errorResponse{Status: row.status,
-		Error: errorDetail{Type: row.typ, Message: sensitive.RedactKeys(e.Message), Details: details}}
+	return row.status, apierror.New(row.status, row.typ, sensitive.RedactKeys(e.message), details)
 }
 
 // kindOf is the kind of error an HTTP status stands for (a fault's status).
@@ -101,18 +101,6 @@ func kindOf(status int) error {
 		}
 	}
 	return errInternal
-}
-
-type errorResponse struct {
-	Success bool        `json:"success"`
-	Status  int         `json:"status"`
-	Error   errorDetail `json:"error"`
-}
-
-type errorDetail struct {
-	Type    string         `json:"type"`
-	Message string         `json:"message"`
-	Details map[string]any `json:"details"`
 }
 
 type httpValidationError struct {
@@ -128,110 +116,110 @@ type violation struct {
 
 // The named errors of the store and the request path.
 
-func newError(kind error, details map[string]any, format string, args ...any) *Error {
-	return &Error{Err: kind, Message: fmt.Sprintf(format, args...), Details: details}
+func newError(kind error, details map[string]any, format string, args ...any) *refusal {
+	return &refusal{kind: kind, message: fmt.Sprintf(format, args...), details: details}
 }
 
-func errUnauthorized(msg string) *Error { return newError(ErrUnauthorized, nil, "%s", msg) }
+func errUnauthorized(msg string) *refusal { return newError(ErrUnauthorized, nil, "%s", msg) }
 
-func errBadRequest(msg string, details map[string]any) *Error {
+func errBadRequest(msg string, details map[string]any) *refusal {
 	return newError(ErrBadRequest, details, "%s", msg)
 }
 
-func errInternalf(format string, args ...any) *Error {
+func errInternalf(format string, args ...any) *refusal {
 	return newError(errInternal, nil, format, args...)
 }
 
-func errMissingPermission(need permission) *Error {
+func errMissingPermission(need permission) *refusal {
 	return newError(ErrForbidden, map[string]any{"required_permission": string(need)},
 		"this API key lacks the %q permission", need)
 }
 
-func errAdminKeyProtected(action string) *Error {
+func errAdminKeyProtected(action string) *refusal {
 	return newError(ErrForbidden, map[string]any{"key_name": adminKeyName}, "the %s cannot be %s", adminKeyName, action)
 }
 
-func errKeyRevokedForGood(name string) *Error {
+func errKeyRevokedForGood(name string) *refusal {
 	return errBadRequest("a revoked API key cannot be reactivated; create a new key",
 		map[string]any{"key_name": name, "status": statusRevoked})
 }
 
-func errStatusNotSettable(status string) *Error {
+func errStatusNotSettable(status string) *refusal {
 	return newError(ErrBadRequest, map[string]any{"status": status}, "status %s cannot be set: it follows from expires_at", status)
 }
 
-func errKeyStaysExpired(name string) *Error {
+func errKeyStaysExpired(name string) *refusal {
 	return errBadRequest("the key stays expired: set a later expires_at to make it active",
 		map[string]any{"key_name": name, "status": statusExpired})
 }
 
 // errKeyNameTaken refuses a rename onto a live key's name (PATCH declares no 409). The
 // admin-key's name is reserved in the whole organization.
-func errKeyNameTaken(name string) *Error {
+func errKeyNameTaken(name string) *refusal {
 	return newError(ErrBadRequest, map[string]any{"key_name": name}, "the name %q is already taken by a live API key", name)
 }
 
-func errBodyTooLarge(limit int) *Error {
+func errBodyTooLarge(limit int) *refusal {
 	return newError(ErrBadRequest, nil, "the request body is larger than %d bytes", limit)
 }
 
-func errBodyUnreadable() *Error { return errBadRequest("the request body could not be read", nil) }
+func errBodyUnreadable() *refusal { return errBadRequest("the request body could not be read", nil) }
 
-func errSecretNotFound(name string) *Error {
+func errSecretNotFound(name string) *refusal {
 	return newError(ErrNotFound, map[string]any{"resource": "secret", "secret_name": name}, "secret %q not found", name)
 }
 
-func errSecretExists(name string) *Error {
+func errSecretExists(name string) *refusal {
 	return newError(ErrAlreadyExists, map[string]any{"resource": "secret", "secret_name": name}, "secret %q already exists", name)
 }
 
-func errUserNotFound(email string) *Error {
+func errUserNotFound(email string) *refusal {
 	return newError(ErrNotFound, map[string]any{"resource": "user", "user_email": email}, "user %q not found in this organization", email)
 }
 
-func errKeyNotFound(email, name string) *Error {
+func errKeyNotFound(email, name string) *refusal {
 	return newError(ErrNotFound, map[string]any{"resource": "api_key", "user_email": email, "key_name": name},
 		"API key %q not found for user %q", name, email)
 }
 
-func errKeyExists(email, name string) *Error {
+func errKeyExists(email, name string) *refusal {
 	return newError(ErrAlreadyExists, map[string]any{"resource": "api_key", "user_email": email, "key_name": name},
 		"API key %q already exists for user %q", name, email)
 }
 
-func errOrgExists(id string) *Error {
+func errOrgExists(id string) *refusal {
 	return newError(ErrAlreadyExists, map[string]any{"resource": "organization", "organization_id": id}, "organization %q already exists", id)
 }
 
-func errOrgNotFound(id string) *Error {
+func errOrgNotFound(id string) *refusal {
 	return newError(ErrNotFound, map[string]any{"resource": "organization", "organization_id": id}, "organization %q not found", id)
 }
 
-func errFaultNotFound(id string) *Error {
+func errFaultNotFound(id string) *refusal {
 	return newError(ErrNotFound, map[string]any{"resource": "fault", "fault_id": id}, "fault %q not found", id)
 }
 
-func errRouteNotFound() *Error {
+func errRouteNotFound() *refusal {
 	return newError(ErrNotFound, map[string]any{"resource": "endpoint"}, "no such endpoint")
 }
 
-func errMethodNotAllowedOn(method string) *Error {
+func errMethodNotAllowedOn(method string) *refusal {
 	return newError(errMethodNotAllowed, nil, "method %s is not allowed on this endpoint", method)
 }
 
 // errInvalid is a Go caller's breach of a control.yaml schema, which over HTTP the contract
 // check answers with a 422 before any handler runs.
-func errInvalid(msg string) *Error {
-	return &Error{Err: ErrInvalid, Message: msg, violations: []violation{{Loc: []any{"body"}, Msg: msg, Type: "value_error"}}}
+func errInvalid(msg string) *refusal {
+	return &refusal{kind: ErrInvalid, message: msg, violations: []violation{{Loc: []any{"body"}, Msg: msg, Type: "value_error"}}}
 }
 
-func errValidation(v []violation) *Error {
-	return &Error{Err: ErrInvalid, Message: "the request breaks its OpenAPI document", violations: v}
+func errValidation(v []violation) *refusal {
+	return &refusal{kind: ErrInvalid, message: "the request breaks its OpenAPI document", violations: v}
 }
 
 // errFault is the answer of a status fault: the error the status stands for, with the body
 // the contract declares for it.
-func errFault(h *faultHit) *Error {
+func errFault(h *faultHit) *refusal {
 	msg := fmt.Sprintf("fault %s injected by the mock", h.ID)
 	if kind := kindOf(h.Status); kind != ErrInvalid {
 		return newError(kind, map[string]any{"fault_id": h.ID}, "%s", msg)

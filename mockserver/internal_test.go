@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mixpeekkit/mixpeekkit/internal/apierror"
+
 	"github.com/gorilla/mux"
 
 	"github.com/mixpeekkit/mixpeekkit"
@@ -55,7 +57,7 @@ func TestPanicIsRecoveredWithoutLeaking(t *testing.T) {
 	if rec.Code != http.StatusInternalServerError {
 		t.Fatalf("status %d", rec.Code)
 	}
-	var body errorResponse
+	var body apierror.Response
 	if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil || body.Error.Type != "InternalServerError" || body.Status != 500 {
 		t.Fatalf("body %s", rec.Body)
 	}
@@ -162,7 +164,7 @@ func TestStatusTable(t *testing.T) {
 		{errInternal, 500, "InternalServerError"},
 	} {
 		status, body := answerOf(newError(tc.kind, map[string]any{"x": 1}, "m"))
-		er, ok := body.(errorResponse)
+		er, ok := body.(apierror.Response)
 		if status != tc.status || !ok || er.Status != tc.status || er.Error.Type != tc.typ || er.Error.Message != "m" || er.Success {
 			t.Errorf("%v: %d %+v", tc.kind, status, body)
 		}
@@ -175,7 +177,7 @@ func TestStatusTable(t *testing.T) {
 		t.Errorf("422: %d %+v", status, body)
 	}
 	status, body = answerOf(errors.New("random source: EOF"))
-	if er, ok := body.(errorResponse); status != 500 || !ok || er.Error.Type != "InternalServerError" {
+	if er, ok := body.(apierror.Response); status != 500 || !ok || er.Error.Type != "InternalServerError" {
 		t.Errorf("a plain error: %d %+v", status, body)
 	}
 }

@@ -67,7 +67,7 @@ func operations() []*operation {
 // document. It is built once per process and every server shares it (compiling its patterns
 // would be most of what New costs): a handler finds its server in the request's context.
 var routes = sync.OnceValues(func() (*mux.Router, error) {
-	c, err := loadContract()
+	c, err := contract.OpenAPI()
 	if err != nil {
 		return nil, err
 	}

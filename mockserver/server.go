@@ -114,11 +114,8 @@ func (s *Server) Shutdown() { s.shutdownOnce.Do(func() { close(s.shutdown) }) }
 //go:embed control.yaml
 var controlDocument []byte
 
-// The documents are read-only once loaded: every server shares them.
+// control.yaml is read-only once loaded: every server shares it.
 var (
-	loadContract = sync.OnceValues(func() (*contract.Contract, error) {
-		return contract.Parse(context.Background(), "openapi.yaml", mixpeekkit.OpenAPI())
-	})
 	loadControl = sync.OnceValues(func() (*contract.Contract, error) {
 		return contract.Parse(context.Background(), "control.yaml", controlDocument)
 	})
@@ -138,7 +135,7 @@ func (e *OptionError) Unwrap() error { return e.Err }
 
 // New builds a server from opts, or says why it cannot: an *OptionError names the option.
 func New(opts Options) (*Server, error) {
-	c, err := loadContract()
+	c, err := contract.OpenAPI()
 	if err != nil {
 		return nil, err
 	}
@@ -371,7 +368,7 @@ func (s *Server) answer(op *operation, r *http.Request) (int, any) {
 	if err == nil {
 		return op.success, out
 	}
-	if !errors.As(err, new(*Error)) {
+	if !errors.As(err, new(*refusal)) {
 		// Internal failures (random source, encryption) carry no request data.
 		s.log.Error("internal error", "operation", op.id, "error", err.Error())
 	}

@@ -21,6 +21,8 @@ import (
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
+
+	"github.com/mixpeekkit/mixpeekkit"
 )
 
 // Contract is a loaded, validated OpenAPI 3.0 document with a router over its operations.
@@ -69,6 +71,12 @@ func Parse(ctx context.Context, name string, data []byte) (*Contract, error) {
 	}
 	return c, nil
 }
+
+// OpenAPI is openapi.yaml, loaded once per process: the mock, the suite and the proxy share it,
+// and only read it.
+var OpenAPI = sync.OnceValues(func() (*Contract, error) {
+	return Parse(context.Background(), "openapi.yaml", mixpeekkit.OpenAPI())
+})
 
 // Route returns the route of the operation with that ID, or nil.
 func (c *Contract) Route(operationID string) *routers.Route { return c.byID[operationID] }

@@ -24,14 +24,14 @@ import (
 	"sync"
 	"time"
 
-	"github.com/mixpeekkit/mixpeekkit"
+	"github.com/mixpeekkit/mixpeekkit/internal/apierror"
 	"github.com/mixpeekkit/mixpeekkit/internal/contract"
 	"github.com/mixpeekkit/mixpeekkit/internal/sensitive"
 )
 
 // Bounds on what the proxy reads of a body.
 const (
-	MaxRequestBody  = 1 << 20 // the contract's own bound (the mock answers 413 past it)
+	MaxRequestBody  = 1 << 20 // the contract's own bound (the mock refuses a larger body with 400)
 	MaxResponseBody = 8 << 20
 	maxViolations   = 1000 // kept for GET /_mock/violations; the counts go on
 	maxSecretHashes = 4096 // secret values seen in requests, by hash
@@ -44,7 +44,7 @@ type Options struct {
 	Header   bool          // add X-Mixpeek-Violations to every answer (the number found in it)
 	Timeout  time.Duration // per request to the upstream (30 s when zero)
 	Logger   *slog.Logger  // one line per violation (slog.Default() when nil)
-	Client   *http.Client  // sends to the upstream (a client with Timeout when nil)
+	Client   *http.Client  // sends to the upstream (a new http.Client when nil; Timeout bounds each request)
 }
 
 // Violation is one way an exchange broke the contract. It carries no value.
@@ -86,7 +86,7 @@ func New(opts Options) (*Proxy, error) {
 	if opts.Upstream == nil || (opts.Upstream.Scheme != "http" && opts.Upstream.Scheme != "https") || opts.Upstream.Host == "" {
 		return nil, errors.New("the upstream must be an http or https URL with a host")
 	}
-	c, err := contract.Parse(context.Background(), "openapi.yaml", mixpeekkit.OpenAPI())
+	c, err := contract.OpenAPI()
 	if err != nil {
 		return nil, err
 	}
@@ -306,17 +306,13 @@ func strictBody(status int, vs []Violation) any {
 	for i, v := range vs {
 		list[i] = map[string]any{"operation": v.Operation, "direction": v.Direction, "pointer": v.Pointer, "rule": v.Rule}
 	}
-	return errorResponse(http.StatusBadGateway, "ContractViolationError",
+	return apierror.New(http.StatusBadGateway, "ContractViolationError",
 		fmt.Sprintf("the upstream's answer (%d) breaks the contract in %d places; it was not passed on", status, len(vs)),
 		map[string]any{"upstream_status": status, "violations": list})
 }
 
-func errorResponse(status int, typ, msg string, details map[string]any) map[string]any {
-	return map[string]any{"success": false, "status": status, "error": map[string]any{"type": typ, "message": msg, "details": details}}
-}
-
 func writeError(w http.ResponseWriter, status int, typ, msg string) {
-	writeJSON(w, status, errorResponse(status, typ, msg, nil), nil)
+	writeJSON(w, status, apierror.New(status, typ, msg, nil), nil)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any, header http.Header) {
