@@ -6,32 +6,32 @@ import (
 	"time"
 )
 
-// checkRun is one check on its way: it makes requests and records failures. The checks call
+// T is one check on its way: it makes requests and records failures. The checks call
 // it t, as tests call their *testing.T.
-type checkRun struct {
-	ctx   context.Context
-	s     *suite
-	check Check
-	res   *Result
+type T struct {
+	Ctx   context.Context
+	S     *Suite
+	Check Check
+	Res   *Result
 }
 
 // stopCheck ends a check early (Fatalf), like testing's FailNow.
 type stopCheck struct{}
 
-// run runs one check, or says why it is skipped. A check that panics fails with the panic's
+// RunCheck runs one check, or says why it is skipped. A check that panics fails with the panic's
 // value; one stopped by Fatalf keeps the failures it recorded.
-func (s *suite) run(ctx context.Context, c Check) (res Result) {
+func (s *Suite) RunCheck(ctx context.Context, c Check) (res Result) {
 	res = Result{ID: c.ID, Category: c.Category, Description: c.Description, Status: Pass}
 	switch {
-	case c.Destructive && !s.cfg.Destructive:
+	case c.Destructive && !s.Cfg.Destructive:
 		res.Status, res.SkipReason = Skip, "destructive: enable with Destructive (-destructive)"
 		return res
-	case c.NeedsPeer && s.cfg.PeerAPIKey == "":
+	case c.NeedsPeer && s.Cfg.PeerAPIKey == "":
 		res.Status, res.SkipReason = Skip, "needs a peer organization's admin key (PeerAPIKey, -peer-api-key)"
 		return res
 	}
 	start := time.Now()
-	t := &checkRun{ctx: ctx, s: s, check: c, res: &res}
+	t := &T{Ctx: ctx, S: s, Check: c, Res: &res}
 	defer func() {
 		if v := recover(); v != nil {
 			if _, ok := v.(stopCheck); !ok {
@@ -43,17 +43,17 @@ func (s *suite) run(ctx context.Context, c Check) (res Result) {
 		}
 		res.Duration = time.Since(start)
 	}()
-	c.run(t)
+	c.Run(t)
 	return res
 }
 
 // Errorf records a failure, with the exchange that proved it (nil when none).
-func (t *checkRun) Errorf(ex *Exchange, format string, args ...any) {
-	t.res.Failures = append(t.res.Failures, Failure{Message: t.s.redact(fmt.Sprintf(format, args...)), Exchange: ex})
+func (t *T) Errorf(ex *Exchange, format string, args ...any) {
+	t.Res.Failures = append(t.Res.Failures, Failure{Message: t.S.Redact(fmt.Sprintf(format, args...)), Exchange: ex})
 }
 
 // Fatalf records a failure and ends the check.
-func (t *checkRun) Fatalf(ex *Exchange, format string, args ...any) {
+func (t *T) Fatalf(ex *Exchange, format string, args ...any) {
 	t.Errorf(ex, format, args...)
 	panic(stopCheck{})
 }

@@ -26,7 +26,7 @@ func generatedChecksOf(c *contract.Contract, err error) []Check {
 	if err != nil {
 		return []Check{{ID: "generated/contract", Category: "generated",
 			Description: "openapi.yaml parses, so requests can be generated from it",
-			run:         func(t *checkRun) { t.Fatalf(nil, "%v", err) }}}
+			Run:         func(t *T) { t.Fatalf(nil, "%v", err) }}}
 	}
 	var checks []Check
 	for _, op := range withoutRefusedByBehaviour(generate(c.Doc)) {
@@ -37,7 +37,7 @@ func generatedChecksOf(c *contract.Contract, err error) []Check {
 			}
 			checks = append(checks, Check{ID: "generated/" + op.short + "/" + string(kind), Category: "generated",
 				Description: describe(op, kind, cases),
-				run:         func(t *checkRun) { t.runGenerated(op, kind, cases) }})
+				Run:         func(t *T) { t.runGenerated(op, kind, cases) }})
 		}
 	}
 	return checks
@@ -101,40 +101,40 @@ func withoutRefusedByBehaviour(ops []*genOp) []*genOp {
 type collection struct {
 	// create makes a new resource of the run: its name, and the resource as the answer shows
 	// it (nil when the answer does not).
-	create func(t *checkRun) (string, map[string]any)
-	track  func(t *checkRun, name string) // registers a name for cleanup, before it is sent
+	create func(t *T) (string, map[string]any)
+	track  func(t *T, name string) // registers a name for cleanup, before it is sent
 	// read lists the resources by name (nil models when the read shows names only); all
 	// also those that can no longer be changed (revoked keys).
-	read func(t *checkRun, all bool) (map[string]map[string]any, *Exchange)
+	read func(t *T, all bool) (map[string]map[string]any, *Exchange)
 	live func(model map[string]any) bool // whether the resource can still be changed
 	// release removes a resource the check no longer needs, so the reads of later checks
 	// stay short; cleanup would remove it too.
-	release func(t *checkRun, name string)
+	release func(t *T, name string)
 }
 
 var collections = map[string]collection{
 	"key_name": {
-		create: func(t *checkRun) (string, map[string]any) {
-			ex := t.newKey("read")
-			return ex.str("name"), ex.json
+		create: func(t *T) (string, map[string]any) {
+			ex := t.NewKey("read")
+			return ex.Str("name"), ex.JSON
 		},
-		track: func(t *checkRun, name string) { t.trackKey(name) },
-		read:  func(t *checkRun, all bool) (map[string]map[string]any, *Exchange) { return t.listedKeys(all) },
+		track: func(t *T, name string) { t.TrackKey(name) },
+		read:  func(t *T, all bool) (map[string]map[string]any, *Exchange) { return t.ListedKeys(all) },
 		live:  func(m map[string]any) bool { return m["status"] == nil || m["status"] == "active" },
-		release: func(t *checkRun, name string) {
-			if t.call("DELETE", t.keyPath(name), nil).Status == http.StatusOK {
-				t.untrack(name, false)
+		release: func(t *T, name string) {
+			if t.Call("DELETE", t.KeyPath(name), nil).Status == http.StatusOK {
+				t.Untrack(name, false)
 			}
 		},
 	},
 	"secret_name": {
-		create: func(t *checkRun) (string, map[string]any) {
-			name, _ := t.newSecret(bearer(t.s.cfg.APIKey))
+		create: func(t *T) (string, map[string]any) {
+			name, _ := t.NewSecret(Bearer(t.S.Cfg.APIKey))
 			return name, nil
 		},
-		track: func(t *checkRun, name string) { t.trackSecret(name, bearer(t.s.cfg.APIKey)) },
-		read: func(t *checkRun, _ bool) (map[string]map[string]any, *Exchange) {
-			names, ex := t.listedSecrets(bearer(t.s.cfg.APIKey))
+		track: func(t *T, name string) { t.TrackSecret(name, Bearer(t.S.Cfg.APIKey)) },
+		read: func(t *T, _ bool) (map[string]map[string]any, *Exchange) {
+			names, ex := t.ListedSecrets(Bearer(t.S.Cfg.APIKey))
 			out := map[string]map[string]any{}
 			for _, n := range names {
 				out[n] = nil
@@ -142,18 +142,18 @@ var collections = map[string]collection{
 			return out, ex
 		},
 		live: func(map[string]any) bool { return true },
-		release: func(t *checkRun, name string) {
-			if t.call("DELETE", secretPath(name), nil).Status == http.StatusOK {
-				t.untrack(name, true)
+		release: func(t *T, name string) {
+			if t.Call("DELETE", SecretPath(name), nil).Status == http.StatusOK {
+				t.Untrack(name, true)
 			}
 		},
 	},
 }
 
-// untrack forgets a key (or a secret) the check itself removed, so cleanup does not remove it
+// Untrack forgets a key (or a secret) the check itself removed, so cleanup does not remove it
 // again; cleanup still lists what is left with the run's prefix.
-func (t *checkRun) untrack(name string, secret bool) {
-	r := &t.s.resources
+func (t *T) Untrack(name string, secret bool) {
+	r := &t.S.resources
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if secret {
@@ -164,31 +164,31 @@ func (t *checkRun) untrack(name string, secret bool) {
 }
 
 // runMaker makes a run's values for the generator.
-type runMaker struct{ t *checkRun }
+type runMaker struct{ t *T }
 
-func (m runMaker) newName() string   { return m.t.name("gen") }
-func (m runMaker) runPrefix() string { return m.t.s.prefix }
+func (m runMaker) newName() string   { return m.t.Name("gen") }
+func (m runMaker) runPrefix() string { return m.t.S.Prefix }
 func (m runMaker) newSecret(n int) string {
-	v := randomSuffix(n)
+	v := RandomSuffix(n)
 	if n >= 4 {
-		v = "ctv-" + randomSuffix(n-4)
+		v = "ctv-" + RandomSuffix(n-4)
 	}
 	if n >= minRedacted {
-		m.t.s.known.addSent(v)
+		m.t.S.Known.AddSent(v)
 	}
 	return v
 }
 
 // genRun is one generated check on its way.
 type genRun struct {
-	t      *checkRun
+	t      *T
 	op     *genOp
 	coll   *collection // nil when the operation names no resource
 	target string      // the resource an operation on an existing one acts on ("" until made)
 	before map[string]any
 }
 
-func (t *checkRun) runGenerated(op *genOp, kind caseKind, cases []genCase) {
+func (t *T) runGenerated(op *genOp, kind caseKind, cases []genCase) {
 	g := &genRun{t: t, op: op}
 	if c, ok := collections[op.item]; ok {
 		g.coll = &c
@@ -203,11 +203,11 @@ func (t *checkRun) runGenerated(op *genOp, kind caseKind, cases []genCase) {
 }
 
 // inCase runs f and labels the failures it records with the case.
-func (t *checkRun) inCase(c genCase, f func()) {
-	n := len(t.res.Failures)
+func (t *T) inCase(c genCase, f func()) {
+	n := len(t.Res.Failures)
 	defer func() {
-		for i := n; i < len(t.res.Failures); i++ {
-			t.res.Failures[i].Message = "[" + c.label + "] " + t.res.Failures[i].Message
+		for i := n; i < len(t.Res.Failures); i++ {
+			t.Res.Failures[i].Message = "[" + c.label + "] " + t.Res.Failures[i].Message
 		}
 	}()
 	f()
@@ -232,7 +232,7 @@ func (g *genRun) ensureTarget() {
 // admin key; the names it carries are registered for cleanup first.
 func (g *genRun) send(c *genCase, target string) (*builtRequest, *Exchange) {
 	t := g.t
-	vals := map[string]string{"user_email": url.QueryEscape(t.s.cfg.UserEmail)}
+	vals := map[string]string{"user_email": url.QueryEscape(t.S.Cfg.UserEmail)}
 	if g.op.inPath {
 		vals[g.op.item] = url.PathEscape(target)
 	}
@@ -246,16 +246,16 @@ func (g *genRun) send(c *genCase, target string) (*builtRequest, *Exchange) {
 			g.coll.track(t, n)
 		}
 	}
-	r := request{method: g.op.method, path: b.path, auth: bearer(t.s.cfg.APIKey)}
+	r := Request{Method: g.op.method, Path: b.path, Auth: Bearer(t.S.Cfg.APIKey)}
 	if b.hasBody {
 		data, err := json.Marshal(b.body)
 		if err != nil {
 			t.Errorf(nil, "cannot encode the request: %v", err)
 			return nil, nil
 		}
-		r.body = string(data)
+		r.Body = string(data)
 	}
-	return b, t.do(r)
+	return b, t.Do(r)
 }
 
 func success(status int) bool { return status >= 200 && status < 300 }
@@ -284,7 +284,7 @@ func (g *genRun) negatives(cases []genCase) {
 			if ex == nil {
 				return
 			}
-			t.invalid(ex, c.loc()...)
+			t.Invalid(ex, c.loc()...)
 			done = append(done, sent{c, b.names, b.loose})
 			if success(ex.Status) && g.op.inPath {
 				// Accepted: what follows needs a resource in a known state.
@@ -378,7 +378,7 @@ func (g *genRun) positives(cases []genCase) {
 	for _, c := range cases {
 		t.inCase(c, func() {
 			b, ex := g.send(&c, "")
-			if ex == nil || !t.status(ex, g.op.success) {
+			if ex == nil || !t.WantStatus(ex, g.op.success) {
 				return
 			}
 			if g.coll != nil && g.op.creates() && len(b.names) == 1 {
@@ -450,7 +450,7 @@ func (g *genRun) changes(cases []genCase) {
 			t.inCase(c, func() {
 				s := &ss[i]
 				b, ex := g.send(&c, s.name)
-				if ex == nil || !t.status(ex, g.op.success) {
+				if ex == nil || !t.WantStatus(ex, g.op.success) {
 					return
 				}
 				name := s.name

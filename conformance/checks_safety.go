@@ -9,11 +9,11 @@ import (
 )
 
 // adminKeyPath is the protected key of the run's user (the owner of the run's admin key).
-func (t *checkRun) adminKeyPath() string { return t.keyPath(mixpeekkit.AdminKeyName) }
+func (t *T) adminKeyPath() string { return t.KeyPath(mixpeekkit.AdminKeyName) }
 
 // adminKeyEntry is the admin-key as the list shows it.
-func (t *checkRun) adminKeyEntry() (map[string]any, *Exchange) {
-	keys, ex := t.listedKeys(false)
+func (t *T) adminKeyEntry() (map[string]any, *Exchange) {
+	keys, ex := t.ListedKeys(false)
 	k := keys[mixpeekkit.AdminKeyName]
 	if k == nil {
 		t.Fatalf(ex, "the user's keys do not include the admin-key")
@@ -23,7 +23,7 @@ func (t *checkRun) adminKeyEntry() (map[string]any, *Exchange) {
 
 // adminStillWorks checks that the admin-key is unchanged (hash, status, permissions, name) and
 // still does what only an admin key may (list API keys).
-func (t *checkRun) adminStillWorks(before map[string]any) {
+func (t *T) adminStillWorks(before map[string]any) {
 	after, ex := t.adminKeyEntry()
 	for _, f := range []string{"key_hash", "status", "permissions", "name"} {
 		if !reflect.DeepEqual(before[f], after[f]) {
@@ -38,7 +38,7 @@ func (t *checkRun) adminStillWorks(before map[string]any) {
 var safetyChecks = []Check{
 	{ID: "safety/admin-key-patch-403", Category: "safety",
 		Description: "PATCH of the admin-key answers 403 ForbiddenError; the key is unchanged and keeps its admin rights",
-		run: func(t *checkRun) {
+		Run: func(t *T) {
 			before, _ := t.adminKeyEntry()
 			// The key's own values: a no-op under any PATCH semantics, should the server not refuse.
 			same := map[string]any{}
@@ -47,36 +47,36 @@ var safetyChecks = []Check{
 					same[f] = v
 				}
 			}
-			t.errorAnswer(t.call("PATCH", t.adminKeyPath(), same), http.StatusForbidden, "ForbiddenError")
+			t.ErrorAnswer(t.Call("PATCH", t.adminKeyPath(), same), http.StatusForbidden, "ForbiddenError")
 			t.adminStillWorks(before)
 		}},
 	{ID: "safety/no-secret-value-echoed", Category: "safety",
 		Description: "no secret value the run sent appears in any answer of the run",
-		run: func(t *checkRun) {
+		Run: func(t *T) {
 			// Material of its own, so the check means something when run alone.
-			name, _ := t.newSecret(bearer(t.s.cfg.APIKey))
-			t.call("POST", secretsPath, map[string]any{"secret_name": name, "secret_value": t.secretValue()})
-			t.call("PUT", secretPath(name), map[string]any{"secret_value": t.secretValue()})
-			t.call("GET", secretsPath, nil)
-			if echoes := t.s.echoes.soFar(); len(echoes) > 0 {
+			name, _ := t.NewSecret(Bearer(t.S.Cfg.APIKey))
+			t.Call("POST", SecretsPath, map[string]any{"secret_name": name, "secret_value": t.SecretValue()})
+			t.Call("PUT", SecretPath(name), map[string]any{"secret_value": t.SecretValue()})
+			t.Call("GET", SecretsPath, nil)
+			if echoes := t.S.echoes.soFar(); len(echoes) > 0 {
 				t.Errorf(nil, "%d answers contained a secret value the run sent, e.g. %s", len(echoes), strings.Join(echoes[:min(3, len(echoes))], "; "))
 			}
 		}},
 	{ID: "safety/admin-key-rotate-403", Category: "safety", Destructive: true,
 		Description: "rotating the admin-key answers 403 ForbiddenError; the key is unchanged and keeps working",
-		run: func(t *checkRun) {
+		Run: func(t *T) {
 			before, _ := t.adminKeyEntry()
-			ex := t.call("POST", t.adminKeyPath()+"/rotate", nil)
-			if !t.errorAnswer(ex, http.StatusForbidden, "ForbiddenError") && ex.Status < 300 {
+			ex := t.Call("POST", t.adminKeyPath()+"/rotate", nil)
+			if !t.ErrorAnswer(ex, http.StatusForbidden, "ForbiddenError") && ex.Status < 300 {
 				t.Fatalf(ex, "the server rotated the admin-key: the run's key is dead, and the new one is not shown")
 			}
 			t.adminStillWorks(before)
 		}},
 	{ID: "safety/admin-key-delete-403", Category: "safety", Destructive: true,
 		Description: "deleting the admin-key answers 403 ForbiddenError; the key is unchanged and keeps working",
-		run: func(t *checkRun) {
+		Run: func(t *T) {
 			before, _ := t.adminKeyEntry()
-			t.errorAnswer(t.call("DELETE", t.adminKeyPath(), nil), http.StatusForbidden, "ForbiddenError")
+			t.ErrorAnswer(t.Call("DELETE", t.adminKeyPath(), nil), http.StatusForbidden, "ForbiddenError")
 			t.adminStillWorks(before)
 		}},
 }

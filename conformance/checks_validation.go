@@ -8,12 +8,12 @@ import (
 	"strings"
 )
 
-// invalid checks a 422 HTTPValidationError with a detail entry at loc (its first elements).
-func (t *checkRun) invalid(ex *Exchange, loc ...any) {
-	if !t.status(ex, http.StatusUnprocessableEntity) {
+// Invalid checks a 422 HTTPValidationError with a detail entry at loc (its first elements).
+func (t *T) Invalid(ex *Exchange, loc ...any) {
+	if !t.WantStatus(ex, http.StatusUnprocessableEntity) {
 		return
 	}
-	detail, ok := ex.field("detail").([]any)
+	detail, ok := ex.Field("detail").([]any)
 	if !ok || len(detail) == 0 {
 		t.Errorf(ex, "a 422 must carry detail: a list of {loc, msg, type}")
 		return
@@ -33,12 +33,12 @@ func (t *checkRun) invalid(ex *Exchange, loc ...any) {
 
 // invalidSecret sends a bad create-secret body and checks the 422 names the field and that
 // nothing was created.
-func (t *checkRun) invalidSecret(name string, body string, loc ...any) {
+func (t *T) invalidSecret(name string, body string, loc ...any) {
 	if name != "" {
-		t.trackSecret(name, bearer(t.s.cfg.APIKey))
+		t.TrackSecret(name, Bearer(t.S.Cfg.APIKey))
 	}
-	t.invalid(t.call("POST", secretsPath, body), loc...)
-	if names, ex := t.listedSecrets(bearer(t.s.cfg.APIKey)); name != "" && slices.Contains(names, name) {
+	t.Invalid(t.Call("POST", SecretsPath, body), loc...)
+	if names, ex := t.ListedSecrets(Bearer(t.S.Cfg.APIKey)); name != "" && slices.Contains(names, name) {
 		t.Errorf(ex, "the refused request created %q", name)
 	}
 }
@@ -46,64 +46,64 @@ func (t *checkRun) invalidSecret(name string, body string, loc ...any) {
 var validationChecks = []Check{
 	{ID: "validation/empty-secret-name", Category: "validation",
 		Description: "an empty secret_name answers 422 with loc [body, secret_name]",
-		run: func(t *checkRun) {
-			t.invalidSecret("", fmt.Sprintf(`{"secret_name": "", "secret_value": %q}`, t.secretValue()), "body", "secret_name")
+		Run: func(t *T) {
+			t.invalidSecret("", fmt.Sprintf(`{"secret_name": "", "secret_value": %q}`, t.SecretValue()), "body", "secret_name")
 		}},
 	{ID: "validation/too-long-secret-name", Category: "validation",
 		Description: "a secret_name over 100 characters answers 422 with loc [body, secret_name]",
-		run: func(t *checkRun) {
-			name := t.name("long") + strings.Repeat("x", 101)
-			t.invalidSecret(name, fmt.Sprintf(`{"secret_name": %q, "secret_value": %q}`, name, t.secretValue()), "body", "secret_name")
+		Run: func(t *T) {
+			name := t.Name("long") + strings.Repeat("x", 101)
+			t.invalidSecret(name, fmt.Sprintf(`{"secret_name": %q, "secret_value": %q}`, name, t.SecretValue()), "body", "secret_name")
 		}},
 	{ID: "validation/wrong-type-secret-value", Category: "validation",
 		Description: "a secret_value that is not a string answers 422 with loc [body, secret_value]",
-		run: func(t *checkRun) {
-			name := t.name("secret")
+		Run: func(t *T) {
+			name := t.Name("secret")
 			t.invalidSecret(name, fmt.Sprintf(`{"secret_name": %q, "secret_value": 12345}`, name), "body", "secret_value")
 		}},
 	{ID: "validation/missing-secret-value", Category: "validation",
 		Description: "a create without secret_value answers 422 with loc [body, secret_value]",
-		run: func(t *checkRun) {
-			name := t.name("secret")
+		Run: func(t *T) {
+			name := t.Name("secret")
 			t.invalidSecret(name, fmt.Sprintf(`{"secret_name": %q}`, name), "body", "secret_value")
 		}},
 	{ID: "validation/malformed-json", Category: "validation",
 		Description: "a body that is not JSON answers 422 with loc starting with body",
-		run: func(t *checkRun) {
-			name := t.name("secret")
+		Run: func(t *T) {
+			name := t.Name("secret")
 			t.invalidSecret(name, `{"secret_name": "`+name+`", `, "body")
 		}},
 	{ID: "validation/empty-update-value", Category: "validation",
 		Description: "an empty secret_value on update answers 422 with loc [body, secret_value]",
-		run: func(t *checkRun) {
-			name, _ := t.newSecret(bearer(t.s.cfg.APIKey))
-			t.invalid(t.call("PUT", secretPath(name), `{"secret_value": ""}`), "body", "secret_value")
+		Run: func(t *T) {
+			name, _ := t.NewSecret(Bearer(t.S.Cfg.APIKey))
+			t.Invalid(t.Call("PUT", SecretPath(name), `{"secret_value": ""}`), "body", "secret_value")
 		}},
 	{ID: "validation/bad-permission-enum", Category: "validation",
 		Description: "a permission outside read/write/delete/admin answers 422 with loc [body, permissions, ...]",
-		run: func(t *checkRun) {
-			name := t.name("key")
-			t.trackKey(name)
-			t.invalid(t.call("POST", t.keysPath(), map[string]any{"name": name, "permissions": []string{"root"}}), "body", "permissions")
+		Run: func(t *T) {
+			name := t.Name("key")
+			t.TrackKey(name)
+			t.Invalid(t.Call("POST", t.KeysPath(), map[string]any{"name": name, "permissions": []string{"root"}}), "body", "permissions")
 		}},
 	{ID: "validation/key-name-too-long", Category: "validation",
 		Description: "an API-key name over 100 characters answers 422 with loc [body, name]",
-		run: func(t *checkRun) {
-			name := t.name("key") + strings.Repeat("k", 101)
-			t.trackKey(name)
-			t.invalid(t.call("POST", t.keysPath(), map[string]any{"name": name}), "body", "name")
+		Run: func(t *T) {
+			name := t.Name("key") + strings.Repeat("k", 101)
+			t.TrackKey(name)
+			t.Invalid(t.Call("POST", t.KeysPath(), map[string]any{"name": name}), "body", "name")
 		}},
 	{ID: "validation/before-existence", Category: "validation",
 		Description: "a bad body for a secret or key that does not exist answers 422, not 404: the contract check comes before existence",
-		run: func(t *checkRun) {
-			t.invalid(t.call("PUT", secretPath(t.name("absent")), `{"secret_value": ""}`), "body", "secret_value")
-			absent := t.name("absent")
-			t.trackKey(absent)
-			t.invalid(t.call("PATCH", t.keyPath(absent), `{"rate_limit_override": 0}`), "body", "rate_limit_override")
+		Run: func(t *T) {
+			t.Invalid(t.Call("PUT", SecretPath(t.Name("absent")), `{"secret_value": ""}`), "body", "secret_value")
+			absent := t.Name("absent")
+			t.TrackKey(absent)
+			t.Invalid(t.Call("PATCH", t.KeyPath(absent), `{"rate_limit_override": 0}`), "body", "rate_limit_override")
 		}},
 	{ID: "validation/bad-include-revoked", Category: "validation",
 		Description: "include_revoked that is not a boolean answers 422 with loc [query, include_revoked]",
-		run: func(t *checkRun) {
-			t.invalid(t.call("GET", t.keysPath()+"?include_revoked=perhaps", nil), "query", "include_revoked")
+		Run: func(t *T) {
+			t.Invalid(t.Call("GET", t.KeysPath()+"?include_revoked=perhaps", nil), "query", "include_revoked")
 		}},
 }

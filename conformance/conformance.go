@@ -92,7 +92,7 @@ type Check struct {
 	Destructive bool
 	// NeedsPeer checks run only with Config.PeerAPIKey.
 	NeedsPeer bool
-	run       func(*checkRun)
+	Run       func(*T)
 }
 
 // groups are the checks by category, in the order they run.
@@ -128,17 +128,17 @@ func Checks() []Check {
 // cancelled, Run cleans up and returns the report so far with an error.
 func Run(ctx context.Context, cfg Config) (*Report, error) {
 	began := time.Now()
-	s, err := start(ctx, cfg)
+	s, err := Start(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
-	rep := &Report{BaseURL: s.base.Redacted(), Prefix: s.prefix, Seed: s.seed}
+	rep := &Report{BaseURL: s.Base.Redacted(), Prefix: s.Prefix, Seed: s.Seed}
 	defer func() { rep.Duration = time.Since(began) }()
 	if cfg.OnStart != nil {
-		cfg.OnStart(Plan{BaseURL: rep.BaseURL, Prefix: s.prefix, Checks: len(s.checks)})
+		cfg.OnStart(Plan{BaseURL: rep.BaseURL, Prefix: s.Prefix, Checks: len(s.checks)})
 	}
-	s.runChecks(ctx, func(c Check) {
-		res := s.run(ctx, c)
+	s.RunChecks(ctx, func(c Check) {
+		res := s.RunCheck(ctx, c)
 		if ctx.Err() != nil && res.Status == Fail {
 			return // interrupted mid-check: an incomplete result, not a finding
 		}
@@ -160,7 +160,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 func Test(t *testing.T, cfg Config) {
 	t.Helper()
 	ctx := context.Background()
-	s, err := start(ctx, cfg)
+	s, err := Start(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,10 +169,10 @@ func Test(t *testing.T, cfg Config) {
 			t.Errorf("conformance: could not clean up %s", l)
 		}
 	}
-	t.Cleanup(func() { s.cleanupOnce(leftovers) })
-	s.runChecks(ctx, func(c Check) {
+	t.Cleanup(func() { s.CleanupOnce(leftovers) })
+	s.RunChecks(ctx, func(c Check) {
 		t.Run(c.ID, func(t *testing.T) {
-			res := s.run(ctx, c)
+			res := s.RunCheck(ctx, c)
 			if cfg.OnResult != nil {
 				cfg.OnResult(res)
 			}

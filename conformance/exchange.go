@@ -26,8 +26,8 @@ type Exchange struct {
 	// Curl is the request as a shell command that sends it again, with $MIXPEEK_API_KEY,
 	// $MIXPEEK_PEER_API_KEY, $KEY and $SECRET_VALUE for what a report must not show.
 	Curl string          `json:"curl,omitempty"`
-	json map[string]any  // the decoded body (unredacted; never exported)
-	raw  json.RawMessage // the body as received (unredacted; never exported)
+	JSON map[string]any  // the decoded body (unredacted; never exported)
+	Raw  json.RawMessage // the body as received (unredacted; never exported)
 }
 
 // String is the exchange as a text report shows it: "> " lines for the request, "< " lines
@@ -52,15 +52,15 @@ func (e *Exchange) String() string {
 	return b.String()
 }
 
-// field reads a top-level field of the answer.
-func (e *Exchange) field(name string) any { return e.json[name] }
+// Field reads a top-level Field of the answer.
+func (e *Exchange) Field(name string) any { return e.JSON[name] }
 
-// str reads a top-level string field of the answer ("" when absent or not a string).
-func (e *Exchange) str(name string) string { s, _ := e.json[name].(string); return s }
+// Str reads a top-level string field of the answer ("" when absent or not a string).
+func (e *Exchange) Str(name string) string { s, _ := e.JSON[name].(string); return s }
 
-// errorType is error.type of an ErrorResponse answer.
-func (e *Exchange) errorType() string {
-	m, _ := e.json["error"].(map[string]any)
+// ErrorType is error.type of an ErrorResponse answer.
+func (e *Exchange) ErrorType() string {
+	m, _ := e.JSON["error"].(map[string]any)
 	s, _ := m["type"].(string)
 	return s
 }

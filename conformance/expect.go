@@ -5,8 +5,8 @@ import (
 	"net/http"
 )
 
-// status checks the answer's status code; false (and a failure) when it differs.
-func (t *checkRun) status(ex *Exchange, want int) bool {
+// WantStatus checks the answer's WantStatus code; false (and a failure) when it differs.
+func (t *T) WantStatus(ex *Exchange, want int) bool {
 	if ex.Status != want {
 		t.Errorf(ex, "want %d %s, got %d", want, http.StatusText(want), ex.Status)
 		return false
@@ -14,38 +14,38 @@ func (t *checkRun) status(ex *Exchange, want int) bool {
 	return true
 }
 
-// mustStatus is status that ends the check on a mismatch.
-func (t *checkRun) mustStatus(ex *Exchange, want int) {
-	if !t.status(ex, want) {
+// MustStatus is status that ends the check on a mismatch.
+func (t *T) MustStatus(ex *Exchange, want int) {
+	if !t.WantStatus(ex, want) {
 		panic(stopCheck{})
 	}
 }
 
-// errorAnswer checks an ErrorResponse: the status, error.type, and that the body's status
+// ErrorAnswer checks an ErrorResponse: the status, error.type, and that the body's status
 // field agrees with the HTTP status.
-func (t *checkRun) errorAnswer(ex *Exchange, want int, typ string) bool {
-	if !t.status(ex, want) {
+func (t *T) ErrorAnswer(ex *Exchange, want int, typ string) bool {
+	if !t.WantStatus(ex, want) {
 		return false
 	}
 	ok := true
-	if got := ex.errorType(); got != typ {
+	if got := ex.ErrorType(); got != typ {
 		t.Errorf(ex, "want error.type %q, got %q", typ, got)
 		ok = false
 	}
-	if got, _ := ex.field("status").(float64); int(got) != want {
-		t.Errorf(ex, "ErrorResponse.status is %v, the HTTP status %d", ex.field("status"), want)
+	if got, _ := ex.Field("status").(float64); int(got) != want {
+		t.Errorf(ex, "ErrorResponse.status is %v, the HTTP status %d", ex.Field("status"), want)
 		ok = false
 	}
-	if ex.field("success") == true {
+	if ex.Field("success") == true {
 		t.Errorf(ex, "ErrorResponse.success is true")
 		ok = false
 	}
 	return ok
 }
 
-// works checks that a key still authenticates (listing secrets: 200 for read and admin keys).
-func (t *checkRun) works(key, what string) bool {
-	ex := t.do(request{method: "GET", path: secretsPath, auth: bearer(key)})
+// Works checks that a key still authenticates (listing secrets: 200 for read and admin keys).
+func (t *T) Works(key, what string) bool {
+	ex := t.Do(Request{Method: "GET", Path: SecretsPath, Auth: Bearer(key)})
 	if ex.Status != http.StatusOK {
 		t.Errorf(ex, "%s should still authenticate: want 200, got %d", what, ex.Status)
 		return false
@@ -53,42 +53,42 @@ func (t *checkRun) works(key, what string) bool {
 	return true
 }
 
-// refused checks that a key no longer authenticates (401 UnauthorizedError).
-func (t *checkRun) refused(key, what string) bool {
-	ex := t.do(request{method: "GET", path: secretsPath, auth: bearer(key)})
+// Refused checks that a key no longer authenticates (401 UnauthorizedError).
+func (t *T) Refused(key, what string) bool {
+	ex := t.Do(Request{Method: "GET", Path: SecretsPath, Auth: Bearer(key)})
 	return t.errorAnswerNamed(ex, http.StatusUnauthorized, "UnauthorizedError", what)
 }
 
-func (t *checkRun) errorAnswerNamed(ex *Exchange, want int, typ, what string) bool {
+func (t *T) errorAnswerNamed(ex *Exchange, want int, typ, what string) bool {
 	if ex.Status != want {
 		t.Errorf(ex, "%s: want %d, got %d", what, want, ex.Status)
 		return false
 	}
-	return t.errorAnswer(ex, want, typ)
+	return t.ErrorAnswer(ex, want, typ)
 }
 
-// listedSecrets returns the secret names the key lists.
-func (t *checkRun) listedSecrets(auth string) ([]string, *Exchange) {
-	ex := t.do(request{method: "GET", path: secretsPath, auth: auth})
-	t.mustStatus(ex, http.StatusOK)
-	raw, _ := ex.field("secrets").([]any)
+// ListedSecrets returns the secret names the key lists.
+func (t *T) ListedSecrets(auth string) ([]string, *Exchange) {
+	ex := t.Do(Request{Method: "GET", Path: SecretsPath, Auth: auth})
+	t.MustStatus(ex, http.StatusOK)
+	raw, _ := ex.Field("secrets").([]any)
 	names := make([]string, 0, len(raw))
 	for _, n := range raw {
 		s, _ := n.(string)
 		names = append(names, s)
 	}
-	if c, _ := ex.field("count").(float64); int(c) != len(names) {
-		t.Errorf(ex, "count is %v for %d secrets", ex.field("count"), len(names))
+	if c, _ := ex.Field("count").(float64); int(c) != len(names) {
+		t.Errorf(ex, "count is %v for %d secrets", ex.Field("count"), len(names))
 	}
 	return names, ex
 }
 
-// listedKeys returns the run user's keys by name (revoked ones too when includeRevoked), as
+// ListedKeys returns the run user's keys by name (revoked ones too when includeRevoked), as
 // the run's admin key lists them; a status other than 200 ends the check.
-func (t *checkRun) listedKeys(includeRevoked bool) (map[string]map[string]any, *Exchange) {
-	ex := t.call("GET", t.keysPath()+fmt.Sprintf("?include_revoked=%v", includeRevoked), nil)
-	t.mustStatus(ex, http.StatusOK)
-	results, _ := ex.field("results").([]any)
+func (t *T) ListedKeys(includeRevoked bool) (map[string]map[string]any, *Exchange) {
+	ex := t.Call("GET", t.KeysPath()+fmt.Sprintf("?include_revoked=%v", includeRevoked), nil)
+	t.MustStatus(ex, http.StatusOK)
+	results, _ := ex.Field("results").([]any)
 	out := map[string]map[string]any{}
 	for _, r := range results {
 		k, _ := r.(map[string]any)
@@ -98,13 +98,13 @@ func (t *checkRun) listedKeys(includeRevoked bool) (map[string]map[string]any, *
 	return out, ex
 }
 
-// revokedInList checks that a key is left out of the default list and shown with
+// RevokedInList checks that a key is left out of the default list and shown with
 // include_revoked as revoked, with revoked_at.
-func (t *checkRun) revokedInList(name string) {
-	if keys, ex := t.listedKeys(false); keys[name] != nil {
+func (t *T) RevokedInList(name string) {
+	if keys, ex := t.ListedKeys(false); keys[name] != nil {
 		t.Errorf(ex, "the revoked key %s is listed without include_revoked", name)
 	}
-	keys, ex := t.listedKeys(true)
+	keys, ex := t.ListedKeys(true)
 	switch k := keys[name]; {
 	case k == nil:
 		t.Errorf(ex, "the revoked key %s is not listed with include_revoked=true", name)
@@ -113,8 +113,8 @@ func (t *checkRun) revokedInList(name string) {
 	}
 }
 
-// oneOf checks the answer's status is one of those the reference leaves open for the case.
-func (t *checkRun) oneOf(ex *Exchange, what string, statuses ...int) bool {
+// OneOf checks the answer's status is one of those the reference leaves open for the case.
+func (t *T) OneOf(ex *Exchange, what string, statuses ...int) bool {
 	for _, s := range statuses {
 		if ex.Status == s {
 			return true

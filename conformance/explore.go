@@ -27,7 +27,7 @@ import (
 var exploreChecks = []Check{
 	{ID: "explore/random-walk", Category: "explore",
 		Description: "a random walk of Config.Explore operations (-explore N), valid and invalid, by the admin key, read keys, revoked and rotated-away keys, gets the answers a model of the run's secrets and keys predicts; a failing walk is shrunk to its shortest failing sequence, shown as curl commands",
-		run:         (*checkRun).explore},
+		Run:         (*T).explore},
 }
 
 // checkExplore refuses exploration settings that make no sense.
@@ -43,8 +43,8 @@ func checkExplore(cfg Config) error {
 
 // exploreSeed is the seed the run's exploration uses: Config.Seed, or a random one when that
 // is 0. It is 0 when the run does not explore.
-func (s *suite) exploreSeed() int64 {
-	if s.cfg.Explore == 0 {
+func (s *Suite) exploreSeed() int64 {
+	if s.Cfg.Explore == 0 {
 		return 0
 	}
 	selected := false
@@ -54,70 +54,70 @@ func (s *suite) exploreSeed() int64 {
 	switch {
 	case !selected:
 		return 0
-	case s.cfg.Seed != 0:
-		return s.cfg.Seed
+	case s.Cfg.Seed != 0:
+		return s.Cfg.Seed
 	}
 	var b [8]byte
 	_, _ = crand.Read(b[:])
 	return 1 + int64(binary.LittleEndian.Uint64(b[:])%999_999_999) // short enough to type
 }
 
-// skip ends a check as skipped.
-func (t *checkRun) skip(reason string) {
-	t.res.Status, t.res.SkipReason = Skip, reason
+// Skip ends a check as skipped.
+func (t *T) Skip(reason string) {
+	t.Res.Status, t.Res.SkipReason = Skip, reason
 	panic(stopCheck{})
 }
 
 // explorer is one exploration: its walk and the replays that shrink it.
 type explorer struct {
-	t        *checkRun
-	s        *suite
-	pace     pacer
+	t        *T
+	s        *Suite
+	pace     Pacer
 	worlds   int // worlds made so far, which numbers their names
 	requests int // requests sent so far
 }
 
-func (t *checkRun) explore() {
-	s := t.s
-	if s.cfg.Explore == 0 || s.seed == 0 {
-		t.skip("exploration: enable with Explore (-explore N)")
+func (t *T) explore() {
+	s := t.S
+	if s.Cfg.Explore == 0 || s.Seed == 0 {
+		t.Skip("exploration: enable with Explore (-explore N)")
 	}
-	x := &explorer{t: t, s: s, pace: newPacer(s.cfg.Rate)}
-	rng := rand.New(rand.NewPCG(uint64(s.seed), 0x6d697870656b))
+	x := &explorer{t: t, s: s, pace: NewPacer(s.Cfg.Rate)}
+	rng := rand.New(rand.NewPCG(uint64(s.Seed), 0x6d697870656b))
 	start := time.Now()
-	steps, w, mm, err := x.walk(rng, s.cfg.Explore)
+	steps, w, mm, err := x.walk(rng, s.Cfg.Explore)
 	took := time.Since(start)
 	rate := float64(len(steps)) / max(took.Seconds(), 1e-9)
 	switch {
-	case t.ctx.Err() != nil:
+	case t.Ctx.Err() != nil:
 		// An incomplete walk proves nothing either way: Run drops the failure of a check cut
 		// short by the run's context.
-		t.Errorf(nil, "exploration (seed %d) interrupted after %d of %d steps", s.seed, len(steps), s.cfg.Explore)
+		t.Errorf(nil, "exploration (seed %d) interrupted after %d of %d steps", s.Seed, len(steps), s.Cfg.Explore)
 		return
 	case err != nil:
-		t.res.Note = fmt.Sprintf("seed %d: stopped at step %d of %d", s.seed, len(steps), s.cfg.Explore)
-		t.Errorf(w.lastExchange, "exploration (seed %d), step %d: %v", s.seed, len(steps), err)
+		t.Res.Note = fmt.Sprintf("seed %d: stopped at step %d of %d", s.Seed, len(steps), s.Cfg.Explore)
+		t.Errorf(w.lastExchange, "exploration (seed %d), step %d: %v", s.Seed, len(steps), err)
 		return
 	case mm == nil:
-		t.res.Note = fmt.Sprintf("seed %d: %d steps in %s (%.0f steps/s)", s.seed, len(steps), took.Round(time.Millisecond), rate)
+		t.Res.Note = fmt.Sprintf("seed %d: %d steps in %s (%.0f steps/s)", s.Seed, len(steps), took.Round(time.Millisecond), rate)
 		return
 	}
-	orig := fmt.Sprintf("the walk (seed %d) broke the model at step %d of %d:\n  %s: %s", s.seed, len(steps), s.cfg.Explore, mm.stepText(w), mm.text())
+	orig := fmt.Sprintf("the walk (seed %d) broke the model at step %d of %d:\n  %s: %s", s.Seed, len(steps), s.Cfg.Explore, mm.stepText(w), mm.text())
 	sh := x.shrink(steps, w, mm)
-	if t.ctx.Err() != nil {
-		mm.ex.ResponseBody = s.show(mm.ex.raw)
+	if t.Ctx.Err() != nil {
+		mm.ex.ResponseBody = s.Show(mm.ex.Raw)
 		t.Errorf(mm.ex, "%s\n(shrinking interrupted)", orig)
 		return
 	}
-	t.res.Note = fmt.Sprintf("seed %d: failed at step %d of %d, shrunk to %s", s.seed, len(steps), s.cfg.Explore, plural(len(sh.kept), "step"))
+	t.Res.Note = fmt.Sprintf("seed %d: failed at step %d of %d, shrunk to %s", s.Seed, len(steps), s.Cfg.Explore, Plural(len(sh.kept), "step"))
 	if !sh.reproduced {
-		t.res.Note = fmt.Sprintf("seed %d: failed at step %d of %d, not again in a replay", s.seed, len(steps), s.cfg.Explore)
+		t.Res.Note = fmt.Sprintf("seed %d: failed at step %d of %d, not again in a replay", s.Seed, len(steps), s.Cfg.Explore)
 	}
 	shown := mm
 	if sh.w != nil {
 		shown = sh.mm
 	}
-	shown.ex.ResponseBody = s.show(shown.ex.raw)
+	shown.ex.ResponseBody = s.Show(shown.ex.Raw)
 	t.Errorf(shown.ex, "%s\n%s", orig, x.story(sh, len(steps)))
 }
 
@@ -146,7 +146,7 @@ type played struct {
 	at      int // the step's index in the walk
 	st      step
 	key     int // asKey: the index of the step whose key it sent
-	r       request
+	r       Request
 	skipped bool // it authenticates with a key that no step of this world gave
 	status  int
 	changed bool // the answer changed the model
@@ -154,11 +154,11 @@ type played struct {
 
 func (x *explorer) newWorld() *world {
 	x.worlds++
-	w := &world{x: x, tag: fmt.Sprintf("%s-x%d", x.s.prefix, x.worlds), m: model{secrets: map[string]bool{}},
-		plain: map[int]string{}, lineage: map[int]int{}, plains: map[string]bool{}, token: randomSuffix(16), sent: map[string]bool{}}
+	w := &world{x: x, tag: fmt.Sprintf("%s-x%d", x.s.Prefix, x.worlds), m: model{secrets: map[string]bool{}},
+		plain: map[int]string{}, lineage: map[int]int{}, plains: map[string]bool{}, token: RandomSuffix(16), sent: map[string]bool{}}
 	for i := range valueSlots {
 		v := fmt.Sprintf("ctv-%s-%d", w.token, i)
-		x.s.known.addSent(v)
+		x.s.Known.AddSent(v)
 		w.values = append(w.values, v)
 	}
 	return w
@@ -199,7 +199,7 @@ func (w *world) keyFor(st step) int {
 func (x *explorer) walk(rng *rand.Rand, n int) (steps []step, w *world, mm *mismatch, err error) {
 	w = x.newWorld()
 	defer x.tidy(w)
-	for i := 0; i < n && x.t.ctx.Err() == nil; i++ {
+	for i := 0; i < n && x.t.Ctx.Err() == nil; i++ {
 		st := w.draw(rng)
 		steps = append(steps, st)
 		if mm, err = w.do(i, st); mm != nil || err != nil {
@@ -264,9 +264,9 @@ func (mm *mismatch) stepText(w *world) string {
 
 // judge compares an answer with the prediction; nil when the model accepts it, and then the
 // model has changed as the answer says (changed, when the outcome changes anything).
-func (w *world) judge(st step, r request, p prediction, ex *Exchange, header http.Header) (mm *mismatch, changed bool) {
-	if k := ex.str("key"); k != "" {
-		w.x.s.known.add(k) // redacted from every report from now on
+func (w *world) judge(st step, r Request, p prediction, ex *Exchange, header http.Header) (mm *mismatch, changed bool) {
+	if k := ex.Str("key"); k != "" {
+		w.x.s.Known.Add(k) // redacted from every report from now on
 	}
 	mm = &mismatch{p: p, ex: ex, st: st}
 	if prob := w.x.contractProblem(r, ex, header); prob != "" {
@@ -305,7 +305,7 @@ func (w *world) judge(st step, r request, p prediction, ex *Exchange, header htt
 // key anywhere but in the key member of the create or rotate answer that made it.
 func (w *world) leaks(st step, ex *Exchange) []string {
 	var out []string
-	if bytes.Contains(ex.raw, []byte(w.token)) {
+	if bytes.Contains(ex.Raw, []byte(w.token)) {
 		out = append(out, "the answer contains a secret value the walk sent")
 		// The run's echo log too, which safety/no-secret-value-echoed reports after the
 		// exploration (sender.go looks for echoes of every value, too slow for a walk).
@@ -316,10 +316,10 @@ func (w *world) leaks(st step, ex *Exchange) []string {
 	}
 	made := ""
 	if (st.op == opCreateKey || st.op == opRotateKey) && ex.Status == http.StatusOK {
-		made = ex.str("key")
+		made = ex.Str("key")
 	}
 	secret := func(s string) bool {
-		return w.plains[s] || s == w.x.s.cfg.APIKey || (s == w.x.s.cfg.PeerAPIKey && s != "")
+		return w.plains[s] || s == w.x.s.Cfg.APIKey || (s == w.x.s.Cfg.PeerAPIKey && s != "")
 	}
 	var walk func(v any, top bool)
 	walk = func(v any, top bool) {
@@ -341,7 +341,7 @@ func (w *world) leaks(st step, ex *Exchange) []string {
 			}
 		}
 	}
-	walk(map[string]any(ex.json), true)
+	walk(map[string]any(ex.JSON), true)
 	if len(out) > 1 {
 		out = out[:1]
 	}
@@ -350,46 +350,46 @@ func (w *world) leaks(st step, ex *Exchange) []string {
 
 // contractProblem validates an answer against the operation its request addresses, as every
 // check's answers are (sender.go), and says what broke; "" when nothing did.
-func (x *explorer) contractProblem(r request, ex *Exchange, header http.Header) string {
-	probe, err := http.NewRequest(r.method, "http://contract.invalid"+strings.SplitN(r.path, "?", 2)[0], nil)
+func (x *explorer) contractProblem(r Request, ex *Exchange, header http.Header) string {
+	probe, err := http.NewRequest(r.Method, "http://contract.invalid"+strings.SplitN(r.Path, "?", 2)[0], nil)
 	if err != nil {
 		return ""
 	}
-	if i := strings.IndexByte(r.path, '?'); i >= 0 {
-		probe.URL.RawQuery = r.path[i+1:]
+	if i := strings.IndexByte(r.Path, '?'); i >= 0 {
+		probe.URL.RawQuery = r.Path[i+1:]
 	}
-	route, _, err := x.s.contract.FindRoute(probe)
+	route, _, err := x.s.Contract.FindRoute(probe)
 	if err != nil {
 		return ""
 	}
 	ex.Operation = mixpeekkit.OperationID(route.Operation.OperationID)
-	if err := x.s.contract.CheckResponse(x.t.ctx, route, probe, ex.Status, header, ex.raw); err != nil {
-		return "contract: " + x.s.redact(err.Error())
+	if err := x.s.Contract.CheckResponse(x.t.Ctx, route, probe, ex.Status, header, ex.Raw); err != nil {
+		return "contract: " + x.s.Redact(err.Error())
 	}
 	return ""
 }
 
 // send sends one request of the exploration, paced by Config.Rate.
-func (x *explorer) send(r request) (*Exchange, *http.Response, error) {
-	if err := x.pace.wait(x.t.ctx); err != nil {
+func (x *explorer) send(r Request) (*Exchange, *http.Response, error) {
+	if err := x.pace.Wait(x.t.Ctx); err != nil {
 		return nil, nil, err
 	}
 	x.requests++
-	return x.s.send(x.t.ctx, r)
+	return x.s.Send(x.t.Ctx, r)
 }
 
 // track registers the names a step sends for cleanup (a server that creates where it should
 // not is cleaned up too), and for the world's tidying.
 func (w *world) track(st step) {
 	secret := func(name string) {
-		w.x.t.trackSecret(name, bearer(w.x.s.cfg.APIKey))
+		w.x.t.TrackSecret(name, Bearer(w.x.s.Cfg.APIKey))
 		if !w.sent[name] {
 			w.sent[name] = true
 			w.secrets = append(w.secrets, name)
 		}
 	}
 	key := func(name string) {
-		w.x.t.trackKey(name)
+		w.x.t.TrackKey(name)
 		if !w.sent[name] {
 			w.sent[name] = true
 			w.keys = append(w.keys, name)
@@ -416,17 +416,17 @@ func (w *world) track(st step) {
 // the server answers for (200, or 404: nothing there) needs no more cleanup; the run's
 // cleanup still lists and sweeps whatever carries its prefix.
 func (x *explorer) tidy(w *world) {
-	admin := bearer(x.s.cfg.APIKey)
+	admin := Bearer(x.s.Cfg.APIKey)
 	r := &x.s.resources
 	for _, name := range w.secrets {
-		if x.gone(request{method: "DELETE", path: secretPath(name), auth: admin}) {
+		if x.gone(Request{Method: "DELETE", Path: SecretPath(name), Auth: admin}) {
 			r.mu.Lock()
 			delete(r.secrets, name)
 			r.mu.Unlock()
 		}
 	}
 	for _, name := range w.keys {
-		if x.gone(request{method: "DELETE", path: usersKeysPath(x.s.cfg.UserEmail) + "/" + url.PathEscape(name), auth: admin}) {
+		if x.gone(Request{Method: "DELETE", Path: UsersKeysPath(x.s.Cfg.UserEmail) + "/" + url.PathEscape(name), Auth: admin}) {
 			r.mu.Lock()
 			delete(r.keys, name)
 			r.mu.Unlock()
@@ -434,8 +434,8 @@ func (x *explorer) tidy(w *world) {
 	}
 }
 
-func (x *explorer) gone(r request) bool {
-	if x.t.ctx.Err() != nil {
+func (x *explorer) gone(r Request) bool {
+	if x.t.Ctx.Err() != nil {
 		return false
 	}
 	ex, _, err := x.send(r)
@@ -444,57 +444,57 @@ func (x *explorer) gone(r request) bool {
 
 // request builds the request of a step in this world, with the key step key gave when it
 // authenticates with a run key; false when no step of this world gave that key.
-func (w *world) request(st step, key int) (request, bool) {
-	cfg := w.x.s.cfg
-	var r request
+func (w *world) request(st step, key int) (Request, bool) {
+	cfg := w.x.s.Cfg
+	var r Request
 	switch st.auth {
 	case asAdmin:
-		r.auth = bearer(cfg.APIKey)
+		r.Auth = Bearer(cfg.APIKey)
 	case asKey:
 		p, ok := w.plain[key]
 		if !ok {
 			return r, false
 		}
-		r.auth = bearer(p)
+		r.Auth = Bearer(p)
 	case asUnknown:
-		r.auth = bearer(unknownKey)
+		r.Auth = Bearer(UnknownKey)
 	}
 	email := cfg.UserEmail
 	if st.nobody {
 		email = w.nobody()
 	}
-	keys := usersKeysPath(email)
-	r.method = "POST"
+	keys := UsersKeysPath(email)
+	r.Method = "POST"
 	switch st.op {
 	case opCreateSecret:
-		r.path, r.body = secretsPath, w.createSecretBody(st)
+		r.Path, r.Body = SecretsPath, w.createSecretBody(st)
 	case opListSecrets:
-		r.method, r.path = "GET", secretsPath
+		r.Method, r.Path = "GET", SecretsPath
 	case opUpdateSecret:
-		r.method, r.path, r.body = "PUT", secretPath(w.secretName(st.slot)), w.updateSecretBody(st)
+		r.Method, r.Path, r.Body = "PUT", SecretPath(w.secretName(st.slot)), w.updateSecretBody(st)
 	case opDeleteSecret:
-		r.method, r.path = "DELETE", secretPath(w.secretName(st.slot))
+		r.Method, r.Path = "DELETE", SecretPath(w.secretName(st.slot))
 	case opCreateKey:
-		r.path, r.body = keys, w.createKeyBody(st)
+		r.Path, r.Body = keys, w.createKeyBody(st)
 	case opListKeys:
-		r.method, r.path = "GET", keys
+		r.Method, r.Path = "GET", keys
 		switch {
 		case st.bad == 1:
-			r.path += "?include_revoked=perhaps"
+			r.Path += "?include_revoked=perhaps"
 		case st.revoked != "":
-			r.path += "?include_revoked=" + st.revoked
+			r.Path += "?include_revoked=" + st.revoked
 		}
 	case opPatchKey:
-		r.method, r.path, r.body = "PATCH", keys+"/"+url.PathEscape(w.keyName(st.slot)), w.patchBody(st)
+		r.Method, r.Path, r.Body = "PATCH", keys+"/"+url.PathEscape(w.keyName(st.slot)), w.patchBody(st)
 	case opRotateKey:
-		r.path = keys + "/" + url.PathEscape(w.keyName(st.slot)) + "/rotate"
+		r.Path = keys + "/" + url.PathEscape(w.keyName(st.slot)) + "/rotate"
 	case opDeleteKey:
-		r.method, r.path = "DELETE", keys+"/"+url.PathEscape(w.keyName(st.slot))
+		r.Method, r.Path = "DELETE", keys+"/"+url.PathEscape(w.keyName(st.slot))
 	}
 	return r, true
 }
 
-func plural(n int, word string) string {
+func Plural(n int, word string) string {
 	if n == 1 {
 		return "1 " + word
 	}
@@ -601,20 +601,20 @@ func (w *world) patchBody(st step) string {
 	return bodyJSON(body)
 }
 
-// pacer spaces requests to at most a rate per second (none when every is 0).
-type pacer struct {
+// Pacer spaces requests to at most a rate per second (none when every is 0).
+type Pacer struct {
 	every time.Duration
 	next  time.Time
 }
 
-func newPacer(rate float64) pacer {
+func NewPacer(rate float64) Pacer {
 	if rate <= 0 {
-		return pacer{}
+		return Pacer{}
 	}
-	return pacer{every: time.Duration(float64(time.Second) / rate)}
+	return Pacer{every: time.Duration(float64(time.Second) / rate)}
 }
 
-func (p *pacer) wait(ctx context.Context) error {
+func (p *Pacer) Wait(ctx context.Context) error {
 	if err := ctx.Err(); err != nil || p.every == 0 {
 		return err
 	}

@@ -44,8 +44,8 @@ const (
 	asUnknown                 // a key the server never issued
 )
 
-// unknownKey is shaped like a key and was never issued.
-var unknownKey = "sk_" + "0000000000000000000000000000000000000000000"
+// UnknownKey is shaped like a key and was never issued.
+var UnknownKey = "sk_" + "0000000000000000000000000000000000000000000"
 
 // The world's pools: a few names each, so the walk keeps meeting names it used before
 // (create what exists, delete what was deleted, rename onto a taken name).

@@ -127,7 +127,7 @@ func (w *world) predict(i int, st step) prediction {
 		}
 		return prediction{why: "a live key has the name", outs: []outcome{{status: http.StatusOK,
 			check: func(ex *Exchange) []string {
-				if ex.field("success") != true {
+				if ex.Field("success") != true {
 					return []string{"success is not true"}
 				}
 				return nil
@@ -157,11 +157,11 @@ func (w *world) predictCreateKey(i int, st step) prediction {
 	return prediction{why: why, outs: []outcome{{status: http.StatusOK,
 		check: func(ex *Exchange) []string {
 			probs := newKeyProblems(ex, "")
-			return append(probs, keyProblems(ex.json, want, ex.str("key"), []string{want.desc})...)
+			return append(probs, keyProblems(ex.JSON, want, ex.Str("key"), []string{want.desc})...)
 		},
 		apply: func(ex *Exchange) {
 			k := *want
-			k.plain, k.keyID = ex.str("key"), ex.str("key_id")
+			k.plain, k.keyID = ex.Str("key"), ex.Str("key_id")
 			m.keys = append(m.keys, &k)
 			w.gave(i, k.plain, i)
 		}}}}
@@ -200,14 +200,14 @@ func (w *world) predictPatch(st step) prediction {
 	ok := outcome{status: http.StatusOK,
 		check: func(ex *Exchange) []string {
 			var probs []string
-			if _, has := ex.json["key"]; has {
+			if _, has := ex.JSON["key"]; has {
 				probs = append(probs, "the answer has a key member: only create and rotate may show a plaintext")
 			}
-			return append(probs, keyProblemsStatus(ex.json, &after, k.plain, descs, status)...)
+			return append(probs, keyProblemsStatus(ex.JSON, &after, k.plain, descs, status)...)
 		},
 		apply: func(ex *Exchange) {
 			*k = after
-			k.desc = descOf(ex.json)
+			k.desc = descOf(ex.JSON)
 		}}
 	if st.to >= 0 && m.live(after.name) != nil {
 		// Which 4xx a rename onto a taken name gets is open: the reference answers 400, a
@@ -230,17 +230,17 @@ func (w *world) predictRotate(i int, st step) prediction {
 			// Name and key_id stay (S8). Whether rotate keeps permissions and description is the mock's choice (P10): the
 			// answer says what the key has now.
 			after := *k
-			if p, ok := stringList(ex.json["permissions"]); ok {
+			if p, ok := stringList(ex.JSON["permissions"]); ok {
 				after.perms = sorted(p)
 			}
-			return append(probs, keyProblems(ex.json, &after, ex.str("key"), []string{descOf(ex.json)})...)
+			return append(probs, keyProblems(ex.JSON, &after, ex.Str("key"), []string{descOf(ex.JSON)})...)
 		},
 		apply: func(ex *Exchange) {
-			k.plain = ex.str("key")
-			if p, ok := stringList(ex.json["permissions"]); ok {
+			k.plain = ex.Str("key")
+			if p, ok := stringList(ex.JSON["permissions"]); ok {
 				k.perms = sorted(p)
 			}
-			k.desc = descOf(ex.json)
+			k.desc = descOf(ex.JSON)
 			w.gave(i, k.plain, k.made)
 		}}}}
 }
@@ -248,7 +248,7 @@ func (w *world) predictRotate(i int, st step) prediction {
 // newKeyProblems checks the plaintext of a create or rotate answer (S6): shaped like a key, not
 // the one it replaces, and the hash and prefix that follow from it.
 func newKeyProblems(ex *Exchange, old string) []string {
-	key := ex.str("key")
+	key := ex.Str("key")
 	var probs []string
 	switch {
 	case !sensitive.IsKey(key):
@@ -256,7 +256,7 @@ func newKeyProblems(ex *Exchange, old string) []string {
 	case old != "" && key == old:
 		probs = append(probs, "key is the plaintext it should replace")
 	}
-	if p, ok := ex.json["key_prefix"].(string); ok && p != sensitive.Prefix(key) {
+	if p, ok := ex.JSON["key_prefix"].(string); ok && p != sensitive.Prefix(key) {
 		probs = append(probs, "key_prefix is not the key's first 10 characters and \"...\"")
 	}
 	return probs
@@ -297,10 +297,10 @@ func keyProblemsStatus(obj map[string]any, want *keyRec, plain string, descs []s
 func secretAnswer(name, flag string) func(ex *Exchange) []string {
 	return func(ex *Exchange) []string {
 		var probs []string
-		if got := ex.str("secret_name"); got != name {
+		if got := ex.Str("secret_name"); got != name {
 			probs = append(probs, fmt.Sprintf("secret_name is %q, want %q", got, name))
 		}
-		if ex.field(flag) != true {
+		if ex.Field(flag) != true {
 			probs = append(probs, flag+" is not true")
 		}
 		return probs
@@ -310,7 +310,7 @@ func secretAnswer(name, flag string) func(ex *Exchange) []string {
 // secretList checks a list of secrets: the world's names, each once, the whole list sorted,
 // and count right.
 func (w *world) secretList(ex *Exchange) []string {
-	raw, ok := ex.field("secrets").([]any)
+	raw, ok := ex.Field("secrets").([]any)
 	if !ok {
 		return []string{"no secrets list"}
 	}
@@ -326,8 +326,8 @@ func (w *world) secretList(ex *Exchange) []string {
 	if want := w.m.secretNames(); !slices.Equal(sorted(mine), want) {
 		probs = append(probs, fmt.Sprintf("the walk's secrets listed are %s, want %s", quoteAll(mine), quoteAll(want)))
 	}
-	if c, ok := ex.field("count").(float64); !ok || int(c) != len(all) {
-		probs = append(probs, fmt.Sprintf("count is %v for %d names", ex.field("count"), len(all)))
+	if c, ok := ex.Field("count").(float64); !ok || int(c) != len(all) {
+		probs = append(probs, fmt.Sprintf("count is %v for %d names", ex.Field("count"), len(all)))
 	}
 	if !sort.StringsAreSorted(all) {
 		probs = append(probs, "the names are not sorted")
@@ -338,13 +338,13 @@ func (w *world) secretList(ex *Exchange) []string {
 // keyList checks a list of keys: the world's keys by name and status (revoked ones only with
 // include_revoked=true), each live one as the model holds it, no key member, total right.
 func (w *world) keyList(ex *Exchange, withRevoked bool) []string {
-	raw, ok := ex.field("results").([]any)
+	raw, ok := ex.Field("results").([]any)
 	if !ok {
 		return []string{"no results list"}
 	}
 	var probs []string
-	if t, ok := ex.field("total").(float64); !ok || int(t) != len(raw) {
-		probs = append(probs, fmt.Sprintf("total is %v for %d results", ex.field("total"), len(raw)))
+	if t, ok := ex.Field("total").(float64); !ok || int(t) != len(raw) {
+		probs = append(probs, fmt.Sprintf("total is %v for %d results", ex.Field("total"), len(raw)))
 	}
 	var got, want []string
 	live := map[string]map[string]any{}
@@ -391,19 +391,19 @@ func (w *world) keyList(ex *Exchange, withRevoked bool) []string {
 // status, success not true; or, for 422, an HTTPValidationError with at least one entry.
 func errorProblems(ex *Exchange, typ string) []string {
 	if typ == validationError {
-		if d, ok := ex.field("detail").([]any); !ok || len(d) == 0 {
+		if d, ok := ex.Field("detail").([]any); !ok || len(d) == 0 {
 			return []string{"a 422 must carry detail: a list of {loc, msg, type}"}
 		}
 		return nil
 	}
 	var probs []string
-	if got := ex.errorType(); got != typ {
+	if got := ex.ErrorType(); got != typ {
 		probs = append(probs, fmt.Sprintf("error.type is %q, want %q", got, typ))
 	}
-	if got, _ := ex.field("status").(float64); int(got) != ex.Status {
-		probs = append(probs, fmt.Sprintf("ErrorResponse.status is %v, the HTTP status %d", ex.field("status"), ex.Status))
+	if got, _ := ex.Field("status").(float64); int(got) != ex.Status {
+		probs = append(probs, fmt.Sprintf("ErrorResponse.status is %v, the HTTP status %d", ex.Field("status"), ex.Status))
 	}
-	if ex.field("success") == true {
+	if ex.Field("success") == true {
 		probs = append(probs, "ErrorResponse.success is true")
 	}
 	return probs

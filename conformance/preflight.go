@@ -11,8 +11,8 @@ import (
 // preflight makes sure the server answers and the credentials are an admin key of the user
 // (and PeerAPIKey, when set, an admin key too), so a run does not fail every check for the
 // wrong reason.
-func (s *suite) preflight(ctx context.Context) error {
-	code, err := s.probe(ctx, request{method: "GET", path: usersKeysPath(s.cfg.UserEmail), auth: bearer(s.cfg.APIKey)})
+func (s *Suite) preflight(ctx context.Context) error {
+	code, err := s.probe(ctx, Request{Method: "GET", Path: UsersKeysPath(s.Cfg.UserEmail), Auth: Bearer(s.Cfg.APIKey)})
 	switch {
 	case err != nil:
 		return err
@@ -23,22 +23,22 @@ func (s *suite) preflight(ctx context.Context) error {
 	case code == http.StatusNotFound:
 		// A wrong path in the base URL (a missing or extra /api) answers 404 too: listing
 		// secrets, which needs no user, tells the two apart.
-		secrets, err := s.probe(ctx, request{method: "GET", path: secretsPath, auth: bearer(s.cfg.APIKey)})
+		secrets, err := s.probe(ctx, Request{Method: "GET", Path: SecretsPath, Auth: Bearer(s.Cfg.APIKey)})
 		if err != nil {
 			return err
 		}
 		if secrets == http.StatusNotFound {
-			return fmt.Errorf("conformance: no such endpoint at %s%s (404, and 404 for the user's API keys too): is the path of the base URL right?", s.base.Redacted(), secretsPath)
+			return fmt.Errorf("conformance: no such endpoint at %s%s (404, and 404 for the user's API keys too): is the path of the base URL right?", s.Base.Redacted(), SecretsPath)
 		}
-		return fmt.Errorf("conformance: user %q not found with this API key (404)", s.cfg.UserEmail)
+		return fmt.Errorf("conformance: user %q not found with this API key (404)", s.Cfg.UserEmail)
 	case code != http.StatusOK:
 		return fmt.Errorf("conformance: listing the user's API keys answered %d, want 200", code)
 	}
-	if s.cfg.PeerAPIKey == "" {
+	if s.Cfg.PeerAPIKey == "" {
 		return nil
 	}
-	peer := bearer(s.cfg.PeerAPIKey)
-	code, err = s.probe(ctx, request{method: "GET", path: secretsPath, auth: peer})
+	peer := Bearer(s.Cfg.PeerAPIKey)
+	code, err = s.probe(ctx, Request{Method: "GET", Path: SecretsPath, Auth: peer})
 	if err != nil {
 		return err
 	}
@@ -48,7 +48,7 @@ func (s *suite) preflight(ctx context.Context) error {
 	// An admin key gets 422 for a create-secret body that breaks the contract; a read key
 	// 403, which would make every isolation probe pass for the wrong reason. The bad body
 	// stores nothing on a conforming server.
-	code, err = s.probe(ctx, request{method: "POST", path: secretsPath, auth: peer, body: `{"secret_name": ""}`})
+	code, err = s.probe(ctx, Request{Method: "POST", Path: SecretsPath, Auth: peer, Body: `{"secret_name": ""}`})
 	if err != nil {
 		return err
 	}
@@ -60,8 +60,8 @@ func (s *suite) preflight(ctx context.Context) error {
 
 // probe sends a preflight request and returns the status of its answer: preflight asks only
 // whether the suite can run, so the answer is not checked against the contract.
-func (s *suite) probe(ctx context.Context, r request) (int, error) {
-	ex, resp, err := s.send(ctx, r)
+func (s *Suite) probe(ctx context.Context, r Request) (int, error) {
+	ex, resp, err := s.Send(ctx, r)
 	if resp != nil {
 		return resp.StatusCode, nil // even when its body could not be read whole
 	}
@@ -72,7 +72,7 @@ func (s *suite) probe(ctx context.Context, r request) (int, error) {
 		return 0, fmt.Errorf("conformance: %s", ex.Error) // it was reached, and did not answer in time
 	}
 	if ex != nil && ex.Error != "" {
-		return 0, fmt.Errorf("conformance: cannot reach %s: %s", s.base.Redacted(), ex.Error)
+		return 0, fmt.Errorf("conformance: cannot reach %s: %s", s.Base.Redacted(), ex.Error)
 	}
 	return 0, fmt.Errorf("conformance: %w", err)
 }

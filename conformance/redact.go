@@ -16,15 +16,15 @@ import (
 // secret, whatever their shape or place: its own keys, every secret value it sent and every
 // plaintext key it received.
 
-// knownSecrets is what the run knows to be secret.
-type knownSecrets struct {
+// KnownSecrets is what the run knows to be secret.
+type KnownSecrets struct {
 	mu     sync.Mutex
 	words  []string // every value to redact
 	values []string // the secret values sent, also looked for in answers (echoes)
 }
 
-// add remembers values to redact ("" is ignored).
-func (k *knownSecrets) add(values ...string) {
+// Add remembers values to redact ("" is ignored).
+func (k *KnownSecrets) Add(values ...string) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	for _, v := range values {
@@ -34,27 +34,27 @@ func (k *knownSecrets) add(values ...string) {
 	}
 }
 
-// addSent remembers a secret value the run is about to send.
-func (k *knownSecrets) addSent(v string) {
-	k.add(v)
+// AddSent remembers a secret value the run is about to send.
+func (k *KnownSecrets) AddSent(v string) {
+	k.Add(v)
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	k.values = append(k.values, v)
 }
 
-// sentValues lists the secret values the run sent.
-func (k *knownSecrets) sentValues() []string {
+// SentValues lists the secret values the run sent.
+func (k *KnownSecrets) SentValues() []string {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	return append([]string(nil), k.values...)
 }
 
-// redact replaces every value the run knows to be secret, and anything shaped like a
+// Redact replaces every value the run knows to be secret, and anything shaped like a
 // plaintext key.
-func (s *suite) redact(text string) string {
-	s.known.mu.Lock()
-	words := append([]string(nil), s.known.words...)
-	s.known.mu.Unlock()
+func (s *Suite) Redact(text string) string {
+	s.Known.mu.Lock()
+	words := append([]string(nil), s.Known.words...)
+	s.Known.mu.Unlock()
 	// Longest first, so a value that contains another is replaced whole.
 	sort.Slice(words, func(i, j int) bool { return len(words[i]) > len(words[j]) })
 	for _, w := range words {
@@ -65,21 +65,21 @@ func (s *suite) redact(text string) string {
 
 // redactBody is redact for a body, and for JSON also by structure (sensitive.RedactJSON):
 // the whole value of every secret member, at any depth, whoever sent it.
-func (s *suite) redactBody(body []byte) string {
+func (s *Suite) redactBody(body []byte) string {
 	var v any
 	if json.Unmarshal(body, &v) == nil {
 		if out, err := json.Marshal(sensitive.RedactJSON(v)); err == nil {
 			body = out
 		}
 	}
-	return s.redact(string(body))
+	return s.Redact(string(body))
 }
 
 // maxShown bounds what a report shows of a body.
 const maxShown = 8 << 10
 
-// show is a body as a report may show it: redacted, and cut at maxShown.
-func (s *suite) show(body []byte) string {
+// Show is a body as a report may Show it: redacted, and cut at maxShown.
+func (s *Suite) Show(body []byte) string {
 	text := s.redactBody(body)
 	if len(text) > maxShown {
 		text = text[:maxShown] + fmt.Sprintf("… [cut: %d bytes in all]", len(body))

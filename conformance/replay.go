@@ -151,15 +151,15 @@ func Replay(ctx context.Context, cfg Config, rec *recording.Recording) (*ReplayR
 	cfg.Run, cfg.Explore = "", 0
 	movesClock := cfg.Sleep != nil // the caller can move the target's clock (MockClock, AdvanceClock)
 	began := time.Now()
-	s, err := start(ctx, cfg)
+	s, err := Start(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
-	rp := &replayer{s: s, rec: rec, pace: newPacer(cfg.Rate), movesClock: movesClock,
-		report: &ReplayReport{BaseURL: s.base.Redacted(), Prefix: s.prefix, Dropped: rec.Dropped}}
+	rp := &replayer{s: s, rec: rec, pace: NewPacer(cfg.Rate), movesClock: movesClock,
+		report: &ReplayReport{BaseURL: s.Base.Redacted(), Prefix: s.Prefix, Dropped: rec.Dropped}}
 	defer func() { rp.report.Duration = time.Since(began) }()
 	func() {
-		defer s.cleanupOnce(func(left []string) { rp.report.Leftovers = append(rp.report.Leftovers, left...) })
+		defer s.CleanupOnce(func(left []string) { rp.report.Leftovers = append(rp.report.Leftovers, left...) })
 		rp.setup(ctx)
 		for _, c := range rec.Calls {
 			if ctx.Err() != nil {
@@ -167,7 +167,7 @@ func Replay(ctx context.Context, cfg Config, rec *recording.Recording) (*ReplayR
 			}
 			switch {
 			case c.Reset:
-				rp.report.Leftovers = append(rp.report.Leftovers, s.cleanup()...)
+				rp.report.Leftovers = append(rp.report.Leftovers, s.Cleanup()...)
 				rp.setup(ctx)
 				continue
 			case c.Clock != "":
@@ -197,7 +197,7 @@ func (rp *replayer) moveClock(ctx context.Context, c recording.Call) {
 	case !rp.movesClock && d > maxClockWait:
 		rp.stuck = fmt.Sprintf("the recording moves the mock's clock by %s at %d; a replay waits %s at most (against this project's mock, -mock-clock moves its clock; in Go, Config.Sleep)", c.Clock, c.Seq, maxClockWait)
 	default:
-		if err := rp.s.cfg.Sleep(ctx, d); err != nil {
+		if err := rp.s.Cfg.Sleep(ctx, d); err != nil {
 			rp.stuck = fmt.Sprintf("moving the clock by %s at %d failed: %v", c.Clock, c.Seq, err)
 		} else if rp.movesClock {
 			rp.clockShift += d // the target's clock moved; the replay's did not
@@ -207,9 +207,9 @@ func (rp *replayer) moveClock(ctx context.Context, c recording.Call) {
 
 // replayer is one replay on its way.
 type replayer struct {
-	s      *suite
+	s      *Suite
 	rec    *recording.Recording
-	pace   pacer
+	pace   Pacer
 	report *ReplayReport
 	creds  map[string]string // credential symbol → plaintext key
 	// movesClock says whether Config.Sleep was given (it moves the target's clock, or waits
@@ -226,7 +226,7 @@ type replayer struct {
 func (rp *replayer) name(sym string) string {
 	switch {
 	case sym == recfmt.Owner:
-		return rp.s.cfg.UserEmail
+		return rp.s.Cfg.UserEmail
 	case recfmt.KindOf(sym) == recfmt.KindUser:
 		return rp.namePrefix() + strings.TrimPrefix(sym, "$") + "@example.invalid"
 	}
@@ -236,9 +236,9 @@ func (rp *replayer) name(sym string) string {
 // namePrefix starts the names of the current generation.
 func (rp *replayer) namePrefix() string {
 	if rp.gen > 1 {
-		return fmt.Sprintf("%s-r%d-", rp.s.prefix, rp.gen)
+		return fmt.Sprintf("%s-r%d-", rp.s.Prefix, rp.gen)
 	}
-	return rp.s.prefix + "-"
+	return rp.s.Prefix + "-"
 }
 
 // symbolOf is the symbol of one of the replay's names of the current generation ("" for any
@@ -258,7 +258,7 @@ func (rp *replayer) setup(ctx context.Context) {
 	// The keys a replay was given before a reset stay known: cleanup revoked them, so they
 	// get the 401 the mock gave for keys its reset removed.
 	if rp.creds == nil {
-		rp.creds = map[string]string{recfmt.Admin: rp.s.cfg.APIKey}
+		rp.creds = map[string]string{recfmt.Admin: rp.s.Cfg.APIKey}
 	}
 	for _, sym := range slices.Sorted(maps.Keys(rp.rec.Symbols)) {
 		d := rp.rec.Symbols[sym]
@@ -267,10 +267,10 @@ func (rp *replayer) setup(ctx context.Context) {
 		}
 		switch {
 		case d.Kind == recfmt.KindSecret:
-			rp.setupCall(ctx, mixpeekkit.OpCreateSecret, http.StatusCreated, func(t *checkRun) request {
-				t.trackSecret(rp.name(sym), bearer(rp.s.cfg.APIKey))
-				return request{method: "POST", path: secretsPath, auth: bearer(rp.s.cfg.APIKey),
-					body: map[string]any{"secret_name": rp.name(sym), "secret_value": t.secretValue()}}
+			rp.setupCall(ctx, mixpeekkit.OpCreateSecret, http.StatusCreated, func(t *T) Request {
+				t.TrackSecret(rp.name(sym), Bearer(rp.s.Cfg.APIKey))
+				return Request{Method: "POST", Path: SecretsPath, Auth: Bearer(rp.s.Cfg.APIKey),
+					Body: map[string]any{"secret_name": rp.name(sym), "secret_value": t.SecretValue()}}
 			}, nil)
 		case d.Kind == recfmt.KindKey && d.User == recfmt.Owner:
 			rp.setupKeys(ctx, sym, d.Keys)
@@ -294,19 +294,19 @@ func (rp *replayer) setupKeys(ctx context.Context, sym string, keys []recording.
 		if i > 0 {
 			cred = sym + "@" + strconv.Itoa(i+1)
 		}
-		ok := rp.setupCall(ctx, mixpeekkit.OpCreateAPIKey, http.StatusOK, func(t *checkRun) request {
-			t.trackKey(rp.name(sym))
+		ok := rp.setupCall(ctx, mixpeekkit.OpCreateAPIKey, http.StatusOK, func(t *T) Request {
+			t.TrackKey(rp.name(sym))
 			body := map[string]any{"name": rp.name(sym), "permissions": append([]string{}, k.Permissions...)}
 			if tok, err := recfmt.ParseToken(k.Expires); err == nil && tok.Kind == recfmt.TokenNow {
 				body["expires_at"] = rp.instant(tok.Offset)
 			} else if k.Status == "expired" {
 				body["expires_at"] = rp.instant(-time.Hour)
 			}
-			return request{method: "POST", path: t.keysPath(), auth: bearer(rp.s.cfg.APIKey), body: body}
-		}, func(ex *Exchange) { rp.creds[cred] = ex.str("key") })
+			return Request{Method: "POST", Path: t.KeysPath(), Auth: Bearer(rp.s.Cfg.APIKey), Body: body}
+		}, func(ex *Exchange) { rp.creds[cred] = ex.Str("key") })
 		if ok && k.Status == "revoked" {
-			rp.setupCall(ctx, mixpeekkit.OpDeleteAPIKey, http.StatusOK, func(t *checkRun) request {
-				return request{method: "DELETE", path: t.keyPath(rp.name(sym)), auth: bearer(rp.s.cfg.APIKey)}
+			rp.setupCall(ctx, mixpeekkit.OpDeleteAPIKey, http.StatusOK, func(t *T) Request {
+				return Request{Method: "DELETE", Path: t.KeyPath(rp.name(sym)), Auth: Bearer(rp.s.Cfg.APIKey)}
 			}, nil)
 		}
 	}
@@ -326,14 +326,14 @@ func (rp *replayer) instant(d time.Duration) string {
 }
 
 // setupCall sends one setup request and records it; it says whether the server answered want.
-func (rp *replayer) setupCall(ctx context.Context, op mixpeekkit.OperationID, want int, build func(*checkRun) request, then func(*Exchange)) bool {
+func (rp *replayer) setupCall(ctx context.Context, op mixpeekkit.OperationID, want int, build func(*T) Request, then func(*Exchange)) bool {
 	rc := ReplayCall{Operation: op, As: recfmt.Admin, RecordedStatus: want, Status: Pass}
-	res := rp.s.run(ctx, Check{ID: "replay/setup", run: func(t *checkRun) {
+	res := rp.s.RunCheck(ctx, Check{ID: "replay/setup", Run: func(t *T) {
 		r := build(t)
-		if err := rp.pace.wait(ctx); err != nil {
+		if err := rp.pace.Wait(ctx); err != nil {
 			t.Fatalf(nil, "%v", err)
 		}
-		rc.Exchange = t.do(r)
+		rc.Exchange = t.Do(r)
 		rc.ActualStatus = rc.Exchange.Status
 		if rc.ActualStatus == want && then != nil {
 			then(rc.Exchange)
@@ -371,15 +371,15 @@ func (rp *replayer) play(ctx context.Context, c recording.Call) ReplayCall {
 		rc.Status, rc.SkipReason = Skip, skip
 		return rc
 	}
-	res := rp.s.run(ctx, Check{ID: fmt.Sprintf("replay/%d", c.Seq), run: func(t *checkRun) {
+	res := rp.s.RunCheck(ctx, Check{ID: fmt.Sprintf("replay/%d", c.Seq), Run: func(t *T) {
 		rp.track(t, c)
-		if err := rp.pace.wait(ctx); err != nil {
+		if err := rp.pace.Wait(ctx); err != nil {
 			t.Fatalf(nil, "%v", err)
 		}
-		ex := t.do(r)
+		ex := t.Do(r)
 		rc.Exchange, rc.ActualStatus = ex, ex.Status
 		rc.Differences = rp.compare(c, ex)
-		if key := ex.str("key"); c.Issues != "" && key != "" && ex.Status == c.Status {
+		if key := ex.Str("key"); c.Issues != "" && key != "" && ex.Status == c.Status {
 			rp.creds[c.Issues] = key
 		}
 	}})
@@ -389,8 +389,8 @@ func (rp *replayer) play(ctx context.Context, c recording.Call) ReplayCall {
 			rc.Exchange = f.Exchange
 		}
 	}
-	if rc.Exchange != nil && rc.Exchange.raw != nil {
-		rc.ActualShape, _ = recfmt.ShapeOfJSON(rc.Exchange.raw)
+	if rc.Exchange != nil && rc.Exchange.Raw != nil {
+		rc.ActualShape, _ = recfmt.ShapeOfJSON(rc.Exchange.Raw)
 	}
 	rc.Status = Pass
 	if len(rc.Differences) > 0 {
@@ -400,23 +400,23 @@ func (rp *replayer) play(ctx context.Context, c recording.Call) ReplayCall {
 }
 
 // request builds the request of a recorded call, or says why the replay cannot send it.
-func (rp *replayer) request(c recording.Call) (request, string) {
+func (rp *replayer) request(c recording.Call) (Request, string) {
 	key, ok := rp.creds[c.As]
 	if !ok {
-		return request{}, fmt.Sprintf("%s is a key this replay does not have (the call that issued it answered otherwise, or it came from the mock's fixtures for another user or already expired)", c.As)
+		return Request{}, fmt.Sprintf("%s is a key this replay does not have (the call that issued it answered otherwise, or it came from the mock's fixtures for another user or already expired)", c.As)
 	}
-	route := rp.s.contract.Route(string(c.Operation))
+	route := rp.s.Contract.Route(string(c.Operation))
 	if route == nil {
-		return request{}, fmt.Sprintf("%s is not an operation of openapi.yaml", c.Operation)
+		return Request{}, fmt.Sprintf("%s is not an operation of openapi.yaml", c.Operation)
 	}
 	path := route.Path
 	for name, v := range c.Params {
 		value, skip := rp.nameOf(name, v, recfmt.ParamKind(name))
 		if skip != "" {
-			return request{}, skip
+			return Request{}, skip
 		}
-		if name == "key_name" && value == mixpeekkit.AdminKeyName && slices.Contains(mutating, c.Operation) && !rp.s.cfg.Destructive {
-			return request{}, "changes the admin-key: enable with Destructive (-destructive)"
+		if name == "key_name" && value == mixpeekkit.AdminKeyName && slices.Contains(mutating, c.Operation) && !rp.s.Cfg.Destructive {
+			return Request{}, "changes the admin-key: enable with Destructive (-destructive)"
 		}
 		escaped := url.PathEscape(value)
 		if name == "user_email" {
@@ -425,33 +425,33 @@ func (rp *replayer) request(c recording.Call) (request, string) {
 		path = strings.Replace(path, "{"+name+"}", escaped, 1)
 	}
 	if strings.Contains(path, "{") {
-		return request{}, "the recording lacks a path parameter of " + string(c.Operation)
+		return Request{}, "the recording lacks a path parameter of " + string(c.Operation)
 	}
 	if c.Query != "" {
 		path += "?" + c.Query
 	}
-	r := request{method: route.Method, path: path, auth: bearer(key)}
+	r := Request{Method: route.Method, Path: path, Auth: Bearer(key)}
 	if c.ContentType != "" {
 		tok, err := recfmt.ParseToken(c.ContentType)
 		switch {
 		case err != nil:
-			return request{}, err.Error()
+			return Request{}, err.Error()
 		case tok.Kind == recfmt.TokenValue: // a Content-Type not kept: one as long, that means nothing
-			r.contentType = randomSuffix(max(tok.Size, 1))
+			r.ContentType = RandomSuffix(max(tok.Size, 1))
 		default:
-			r.contentType = tok.Text
+			r.ContentType = tok.Text
 		}
 	}
 	switch {
 	case c.NotJSON > 0:
-		r.body = strings.Repeat("x", c.NotJSON)
-		if r.contentType == "" {
-			r.contentType = "application/json"
+		r.Body = strings.Repeat("x", c.NotJSON)
+		if r.ContentType == "" {
+			r.ContentType = "application/json"
 		}
 	case len(c.Body) > 0:
 		v, err := recfmt.DecodeBody(c.Body)
 		if err != nil {
-			return request{}, "the recorded body is not JSON"
+			return Request{}, "the recorded body is not JSON"
 		}
 		m, _ := v.(map[string]any)
 		// A name that is not a string is no name: sent as recorded, the server refuses it.
@@ -459,23 +459,23 @@ func (rp *replayer) request(c recording.Call) (request, string) {
 			value, skip := rp.nameOf(member, m[member].(string), kind)
 			switch {
 			case skip != "":
-				return request{}, skip
-			case value == mixpeekkit.AdminKeyName && !rp.s.cfg.Destructive:
+				return Request{}, skip
+			case value == mixpeekkit.AdminKeyName && !rp.s.Cfg.Destructive:
 				// A server that took it would have a second admin-key, which cleanup cannot
 				// tell from the first.
-				return request{}, "names a key admin-key: enable with Destructive (-destructive)"
+				return Request{}, "names a key admin-key: enable with Destructive (-destructive)"
 			}
 			m[member] = recfmt.Literal(value) // resolved below as the literal it now is
 		}
 		body, err := rp.resolve(v)
 		if err != nil {
-			return request{}, err.Error()
+			return Request{}, err.Error()
 		}
 		data, err := json.Marshal(body)
 		if err != nil {
-			return request{}, err.Error()
+			return Request{}, err.Error()
 		}
-		r.body = string(data)
+		r.Body = string(data)
 	}
 	return r, ""
 }
@@ -554,16 +554,16 @@ func (rp *replayer) freshValue(n int) string {
 	if n == 0 {
 		return ""
 	}
-	v := randomSuffix(n)
+	v := RandomSuffix(n)
 	if n >= 8 {
-		rp.s.known.addSent(v)
+		rp.s.Known.AddSent(v)
 	}
 	return v
 }
 
 // track registers every name of the replay a call sends, before it is sent: a server that
 // creates where it should not is cleaned up too.
-func (rp *replayer) track(t *checkRun, c recording.Call) {
+func (rp *replayer) track(t *T, c recording.Call) {
 	syms := []string{}
 	for _, v := range c.Params {
 		syms = append(syms, v)
@@ -575,9 +575,9 @@ func (rp *replayer) track(t *checkRun, c recording.Call) {
 	for _, s := range syms {
 		switch recfmt.KindOf(s) {
 		case recfmt.KindSecret:
-			t.trackSecret(rp.name(s), bearer(rp.s.cfg.APIKey))
+			t.TrackSecret(rp.name(s), Bearer(rp.s.Cfg.APIKey))
 		case recfmt.KindKey:
-			t.trackKey(rp.name(s))
+			t.TrackKey(rp.name(s))
 		}
 	}
 }
@@ -588,7 +588,7 @@ func (rp *replayer) compare(c recording.Call, ex *Exchange) []string {
 		return []string{fmt.Sprintf("status: recorded %d, got %d", c.Status, ex.Status)}
 	}
 	var out []string
-	actual, err := recfmt.ShapeOfJSON(ex.raw)
+	actual, err := recfmt.ShapeOfJSON(ex.Raw)
 	if err != nil {
 		return []string{"the answer is not JSON"}
 	}
@@ -599,8 +599,8 @@ func (rp *replayer) compare(c recording.Call, ex *Exchange) []string {
 	for _, d := range diffs {
 		out = append(out, "shape: "+d)
 	}
-	if c.Response.ErrorType != "" && ex.errorType() != c.Response.ErrorType {
-		out = append(out, fmt.Sprintf("error.type: recorded %q, got %q", c.Response.ErrorType, ex.errorType()))
+	if c.Response.ErrorType != "" && ex.ErrorType() != c.Response.ErrorType {
+		out = append(out, fmt.Sprintf("error.type: recorded %q, got %q", c.Response.ErrorType, ex.ErrorType()))
 	}
 	if c.Response.Listed != nil {
 		got := rp.listed(c.Operation, ex)
@@ -616,7 +616,7 @@ func (rp *replayer) listed(op mixpeekkit.OperationID, ex *Exchange) []string {
 	out := []string{}
 	switch op {
 	case mixpeekkit.OpListSecrets:
-		names, _ := ex.field("secrets").([]any)
+		names, _ := ex.Field("secrets").([]any)
 		for _, n := range names {
 			name, _ := n.(string)
 			if sym := rp.symbolOf(recfmt.KindSecret, name); sym != "" {
@@ -624,7 +624,7 @@ func (rp *replayer) listed(op mixpeekkit.OperationID, ex *Exchange) []string {
 			}
 		}
 	case mixpeekkit.OpListAPIKeys:
-		results, _ := ex.field("results").([]any)
+		results, _ := ex.Field("results").([]any)
 		for _, r := range results {
 			k, _ := r.(map[string]any)
 			name, _ := k["name"].(string)

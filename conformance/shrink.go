@@ -34,7 +34,7 @@ func (x *explorer) shrink(steps []step, walk *world, orig *mismatch) shrunk {
 		if cut, ok := tried[key]; ok {
 			return cut, cut != nil
 		}
-		if res.replays >= maxReplays || x.t.ctx.Err() != nil {
+		if res.replays >= maxReplays || x.t.Ctx.Err() != nil {
 			res.exhausted = true
 			return nil, false
 		}
@@ -165,7 +165,7 @@ func (x *explorer) story(sh shrunk, walked int) string {
 	case sh.exhausted:
 		fmt.Fprintf(&b, "shrunk from %d steps to %d, then stopped after %d replays (%d requests)", walked, len(sh.kept), sh.replays, sh.requests)
 	default:
-		fmt.Fprintf(&b, "shrunk from %d steps to %d in %s (%d requests)", walked, len(sh.kept), plural(sh.replays, "replay"), sh.requests)
+		fmt.Fprintf(&b, "shrunk from %d steps to %d in %s (%d requests)", walked, len(sh.kept), Plural(sh.replays, "replay"), sh.requests)
 	}
 	w := sh.w
 	// $KEY_n: each key a later step authenticates with, numbered as the steps give them.
@@ -288,23 +288,23 @@ func (w *world) describe(p played, vars map[string]string) string {
 }
 
 // curl is a request as a shell command, with placeholders for every key and secret value.
-func (w *world) curl(r request, vars map[string]string) string {
+func (w *world) curl(r Request, vars map[string]string) string {
 	auth := ""
-	if r.auth != "" {
-		key := strings.TrimPrefix(r.auth, "Bearer ")
+	if r.Auth != "" {
+		key := strings.TrimPrefix(r.Auth, "Bearer ")
 		v := vars[key]
 		switch {
-		case key == w.x.s.cfg.APIKey:
+		case key == w.x.s.Cfg.APIKey:
 			v = "$API_KEY"
-		case key == unknownKey:
+		case key == UnknownKey:
 			v = "$UNKNOWN_KEY"
 		case v == "":
 			v = "$KEY" // a key no later step needs a name for
 		}
 		auth = "Bearer " + v
 	}
-	body, _ := r.body.(string)
-	return curlCommand(r.method, w.x.s.base.Redacted()+r.path, auth, body, func(q string) string {
+	body, _ := r.Body.(string)
+	return CurlCommand(r.Method, w.x.s.Base.Redacted()+r.Path, auth, body, func(q string) string {
 		for i, v := range w.values {
 			q = strings.ReplaceAll(q, v, fmt.Sprintf(`'"$VALUE_%d"'`, i+1))
 		}
@@ -312,21 +312,21 @@ func (w *world) curl(r request, vars map[string]string) string {
 	})
 }
 
-// curlCommand is the one form of a request as a shell command: auth is the Authorization
+// CurlCommand is the one form of a request as a shell command: auth is the Authorization
 // header's value with $PLACEHOLDERS for what must not be shown ("" for none), and placeholders
 // turns the single-quoted body into one where those stand for the values.
-func curlCommand(method, url, auth, body string, placeholders func(quoted string) string) string {
+func CurlCommand(method, url, auth, body string, placeholders func(quoted string) string) string {
 	var b strings.Builder
 	b.WriteString("curl -sS")
 	if method != "GET" {
 		b.WriteString(" -X " + method)
 	}
-	b.WriteString(" " + shellQuote(url))
+	b.WriteString(" " + ShellQuote(url))
 	if auth != "" {
 		fmt.Fprintf(&b, ` -H "Authorization: %s"`, auth)
 	}
 	if body != "" {
-		b.WriteString(" -H 'Content-Type: application/json' -d " + placeholders(shellQuote(body)))
+		b.WriteString(" -H 'Content-Type: application/json' -d " + placeholders(ShellQuote(body)))
 	}
 	return b.String()
 }
@@ -334,24 +334,24 @@ func curlCommand(method, url, auth, body string, placeholders func(quoted string
 // curlOf is a request a check sent, as a shell command: the run's keys are
 // $MIXPEEK_API_KEY and $MIXPEEK_PEER_API_KEY, any other key $KEY, and a secret value of the
 // body $SECRET_VALUE.
-func (s *suite) curlOf(r request, shownBody string) string {
+func (s *Suite) curlOf(r Request, shownBody string) string {
 	auth := ""
-	if r.auth != "" {
-		scheme, cred, found := strings.Cut(r.auth, " ")
+	if r.Auth != "" {
+		scheme, cred, found := strings.Cut(r.Auth, " ")
 		switch {
 		case !found:
-			auth = dquoteSafe(s.redact(r.auth))
-		case cred == s.cfg.APIKey:
+			auth = dquoteSafe(s.Redact(r.Auth))
+		case cred == s.Cfg.APIKey:
 			auth = scheme + " $MIXPEEK_API_KEY"
-		case s.cfg.PeerAPIKey != "" && cred == s.cfg.PeerAPIKey:
+		case s.Cfg.PeerAPIKey != "" && cred == s.Cfg.PeerAPIKey:
 			auth = scheme + " $MIXPEEK_PEER_API_KEY"
-		case s.redact(cred) != cred:
+		case s.Redact(cred) != cred:
 			auth = scheme + " $KEY"
 		default:
 			auth = dquoteSafe(scheme + " " + cred)
 		}
 	}
-	return curlCommand(r.method, s.base.Redacted()+r.path, auth, shownBody, func(q string) string {
+	return CurlCommand(r.Method, s.Base.Redacted()+r.Path, auth, shownBody, func(q string) string {
 		return strings.ReplaceAll(q, sensitive.Redacted, `'"$SECRET_VALUE"'`)
 	})
 }
@@ -361,5 +361,5 @@ func dquoteSafe(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `"`, `\"`, "$", `\$`, "`", "\\`").Replace(s)
 }
 
-// shellQuote quotes s for a POSIX shell.
-func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+// ShellQuote quotes s for a POSIX shell.
+func ShellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }

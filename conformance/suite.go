@@ -14,25 +14,25 @@ import (
 	"github.com/mixpeekkit/mixpeekkit/internal/contract"
 )
 
-// suite is one run: the server, the selected checks, and the state each concern keeps.
-type suite struct {
-	cfg      Config
-	base     *url.URL
-	contract *contract.Contract
+// Suite is one run: the server, the selected checks, and the state each concern keeps.
+type Suite struct {
+	Cfg      Config
+	Base     *url.URL
+	Contract *contract.Contract
 	client   *http.Client
-	prefix   string  // Config.Prefix and the run ID
+	Prefix   string  // Config.Prefix and the run ID
 	checks   []Check // selected, in the order of Checks
-	seed     int64   // the exploration's seed (explore.go), 0 when the run does not explore
+	Seed     int64   // the exploration's seed (explore.go), 0 when the run does not explore
 
-	known     knownSecrets // what a report must never show (redact.go)
+	Known     KnownSecrets // what a report must never show (redact.go)
 	echoes    echoLog      // answers that contained a secret value the run sent (sender.go)
 	resources resources    // what the run created, for cleanup (resources.go)
 	cleaned   sync.Once
 }
 
-// start checks the config, loads the contract, selects the checks and makes sure the
+// Start checks the config, loads the contract, selects the checks and makes sure the
 // credentials work.
-func start(ctx context.Context, cfg Config) (*suite, error) {
+func Start(ctx context.Context, cfg Config) (*Suite, error) {
 	for _, f := range []struct{ field, value string }{{"BaseURL", cfg.BaseURL}, {"APIKey", cfg.APIKey}, {"UserEmail", cfg.UserEmail}} {
 		if f.value == "" {
 			return nil, &ConfigError{Field: f.field, Problem: "is required"}
@@ -53,15 +53,15 @@ func start(ctx context.Context, cfg Config) (*suite, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &suite{cfg: cfg, base: base, contract: c, client: cfg.HTTPClient, prefix: cfg.Prefix}
+	s := &Suite{Cfg: cfg, Base: base, Contract: c, client: cfg.HTTPClient, Prefix: cfg.Prefix}
 	if s.client == nil {
 		s.client = http.DefaultClient
 	}
-	if s.cfg.RequestTimeout == 0 {
-		s.cfg.RequestTimeout = 10 * time.Second
+	if s.Cfg.RequestTimeout == 0 {
+		s.Cfg.RequestTimeout = 10 * time.Second
 	}
-	if s.cfg.Sleep == nil {
-		s.cfg.Sleep = func(ctx context.Context, d time.Duration) error {
+	if s.Cfg.Sleep == nil {
+		s.Cfg.Sleep = func(ctx context.Context, d time.Duration) error {
 			t := time.NewTimer(d)
 			defer t.Stop()
 			select {
@@ -72,22 +72,22 @@ func start(ctx context.Context, cfg Config) (*suite, error) {
 			}
 		}
 	}
-	s.known.add(cfg.APIKey, cfg.PeerAPIKey)
+	s.Known.Add(cfg.APIKey, cfg.PeerAPIKey)
 	// A run ID always follows the prefix, so a run never takes another run's names (nor an
 	// older resource's) for its own.
 	switch {
-	case s.prefix == "":
-		s.prefix = "ct" + randomSuffix(6)
-	case !prefixRE.MatchString(s.prefix):
+	case s.Prefix == "":
+		s.Prefix = "ct" + RandomSuffix(6)
+	case !prefixRE.MatchString(s.Prefix):
 		return nil, &ConfigError{Field: "Prefix", Problem: "must be 1 to 40 of A-Z a-z 0-9 _ -"}
 	default:
-		s.prefix += "-" + randomSuffix(6)
+		s.Prefix += "-" + RandomSuffix(6)
 	}
 	if err := s.preflight(ctx); err != nil {
 		return nil, err
 	}
 	s.checks = checks
-	s.seed = s.exploreSeed()
+	s.Seed = s.exploreSeed()
 	return s, nil
 }
 
@@ -126,11 +126,11 @@ func Select(run string) ([]Check, error) {
 	return out, nil
 }
 
-// runChecks is the order of a run, for Run and Test alike: the safe checks, then cleanup,
+// RunChecks is the order of a run, for Run and Test alike: the safe checks, then cleanup,
 // then the destructive checks, which could cost the admin-key that cleanup needs. each runs
 // one check; no check starts once ctx is done, but cleanup always runs. leftovers receives
 // what cleanup could not remove.
-func (s *suite) runChecks(ctx context.Context, each func(Check), leftovers func([]string)) {
+func (s *Suite) RunChecks(ctx context.Context, each func(Check), leftovers func([]string)) {
 	var safe, destructive []Check
 	for _, c := range s.checks {
 		if c.Destructive {
@@ -148,18 +148,18 @@ func (s *suite) runChecks(ctx context.Context, each func(Check), leftovers func(
 		}
 	}
 	runAll(safe)
-	s.cleanupOnce(leftovers)
+	s.CleanupOnce(leftovers)
 	runAll(destructive)
 }
 
-// cleanupOnce runs cleanup and hands leftovers what it could not remove, the first time it is
+// CleanupOnce runs cleanup and hands leftovers what it could not remove, the first time it is
 // called; later calls do nothing.
-func (s *suite) cleanupOnce(leftovers func([]string)) {
-	s.cleaned.Do(func() { leftovers(s.cleanup()) })
+func (s *Suite) CleanupOnce(leftovers func([]string)) {
+	s.cleaned.Do(func() { leftovers(s.Cleanup()) })
 }
 
-// randomSuffix is n lowercase letters and digits from crypto/rand.
-func randomSuffix(n int) string {
+// RandomSuffix is n lowercase letters and digits from crypto/rand.
+func RandomSuffix(n int) string {
 	const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
