@@ -5,69 +5,29 @@
 // The suite is black-box: it uses only the 9 operations of the contract, so the same run works
 // against staging. Everything it creates is named after Config.Prefix and a random run ID, and
 // is deleted (secrets) or revoked (keys) when the safe checks are done, also after a failure
-// or a cancelled context. It lists secrets and keys to find its own, and never changes or
-// deletes a resource without its run's name, except the probes of the protected admin-key: a
-// PATCH with the key's own values always, and rotate and delete, which would cost a
-// non-conforming server that key, only with Config.Destructive (after cleanup, which needs it).
+// or a cancelled context. It never changes or deletes a resource without its run's name,
+// except the probes of the protected admin-key: a PATCH with the key's own values always, and
+// rotate and delete, which would cost a non-conforming server that key, only with
+// Config.Destructive (after cleanup, which needs it).
 //
-// Run returns an error only when the suite could not run; failed checks are in the Report.
+// Run checks a server; Replay replays a consumer's recording against one (package
+// recording); Test runs the checks as subtests of a Go test. Each returns a Report.
 package conformance
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"net/http"
 	"testing"
 	"time"
+
+	"github.com/mixpeekkit/mixpeekkit/internal/replay"
+	"github.com/mixpeekkit/mixpeekkit/internal/suite"
+	"github.com/mixpeekkit/mixpeekkit/recording"
 )
 
-// Config says what to check and how.
-type Config struct {
-	// BaseURL is the server under test, e.g. http://127.0.0.1:8080 or https://staging.example/api.
-	BaseURL string
-	// APIKey is a key with the admin permission.
-	APIKey string
-	// UserEmail is the owner of APIKey.
-	UserEmail string
-	// PeerAPIKey is an admin key of a different organization; it enables the isolation checks.
-	PeerAPIKey string
-	// HTTPClient sends the requests (http.DefaultClient when nil).
-	HTTPClient *http.Client
-	// RequestTimeout bounds each request (10 s when zero).
-	RequestTimeout time.Duration
-	// Sleep waits d: the expiry check waits for a key to expire (about 3 s). When nil, the
-	// suite sleeps, cut short by the run's context. A test of a fake whose clock can be moved
-	// may move it instead (mockservertest: AdvanceClock; over HTTP, this project's mock: MockClock).
-	Sleep func(ctx context.Context, d time.Duration) error
-	// Prefix starts the name of everything the run creates: 1 to 40 of A-Z a-z 0-9 _ -,
-	// always followed by a random run ID ("ct" and the run ID when empty).
-	Prefix string
-	// Run selects the checks whose ID matches this regular expression (all when empty); one
-	// that matches no check is refused (Select).
-	Run string
-	// Destructive enables the checks that would damage a non-conforming server: rotating or
-	// deleting the admin-key.
-	Destructive bool
-	// OnStart, when set, is called once the suite can run (the server answers and the
-	// credentials work), before the first check: what the run is about to do.
-	OnStart func(Plan)
-	// OnResult, when set, is called as each check finishes (progress for long runs).
-	OnResult func(Result)
-	// Explore, when above 0, enables the check explore/random-walk, which runs after the
-	// checks of behaviour and before the safety checks and cleanup: a random walk of that
-	// many operations, each answer compared with what a model of the run's secrets and keys
-	// predicts; a failing walk is shrunk to its shortest failing sequence of steps.
-	Explore int
-	// Seed makes the exploration repeatable: the same seed draws the same walk (a random
-	// seed when 0; the report shows the seed used).
-	Seed int64
-	// Rate bounds the exploration to this many requests per second (its walk, the replays
-	// that shrink a failure, and its tidying); 0 for unbounded. The other checks are not paced.
-	Rate float64
-}
-
 // Plan is what a run is about to do: the server (its URL without credentials), the prefix of
-// everything it creates, and how many checks it selected.
+// everything it creates, and how many checks it selected (for a replay, how many calls).
 type Plan struct {
 	BaseURL string
 	Prefix  string
@@ -76,11 +36,7 @@ type Plan struct {
 
 // String is the header line of a run: "checking URL: N checks, prefix P".
 func (p Plan) String() string {
-	plural := "s"
-	if p.Checks == 1 {
-		plural = ""
-	}
-	return fmt.Sprintf("checking %s: %d check%s, prefix %s", p.BaseURL, p.Checks, plural, p.Prefix)
+	return fmt.Sprintf("checking %s: %s, prefix %s", p.BaseURL, plural(p.Checks, "check"), p.Prefix)
 }
 
 // Check is one requirement of the contract, verified by requests.
@@ -88,64 +44,43 @@ type Check struct {
 	ID          string
 	Category    string
 	Description string
-	// Destructive checks run only with Config.Destructive.
-	Destructive bool
-	// NeedsPeer checks run only with Config.PeerAPIKey.
-	NeedsPeer bool
-	Run       func(*T)
+	Destructive bool // runs only with Config.Destructive
+	NeedsPeer   bool // runs only with Config.PeerAPIKey
 }
 
-// groups are the checks by category, in the order they run.
-var groups = []struct {
-	category string
-	checks   []Check
-}{
-	{"contract", contractChecks},
-	{"secrets", secretChecks},
-	{"api-keys", apiKeyChecks},
-	{"auth", authChecks},
-	{"permissions", permissionChecks},
-	{"validation", validationChecks},
-	{"generated", generatedChecks},
-	{"isolation", isolationChecks},
-	// The exploration runs after the checks of behaviour, and before the safety checks, which
-	// then also vouch for it (the admin-key unchanged, no secret value echoed).
-	{"explore", exploreChecks},
-	{"safety", safetyChecks},
-}
-
-// Checks lists every check, in the order they run (destructive ones last, after cleanup).
-func Checks() []Check {
-	var all []Check
-	for _, g := range groups {
-		all = append(all, g.checks...)
+// Checks lists the checks a run with Config.Run = run runs, in the order they run
+// (destructive ones last, after cleanup): all of them for "". A pattern that is not a regular
+// expression, or that matches no check, is a *ConfigError.
+func Checks(run string) ([]Check, error) {
+	selected, err := selectChecks(run)
+	var out []Check
+	for _, c := range selected {
+		out = append(out, Check{ID: c.ID, Category: c.Category, Description: c.Description, Destructive: c.Destructive, NeedsPeer: c.NeedsPeer})
 	}
-	return all
+	return out, err
 }
 
-// Run runs the selected checks against cfg.BaseURL. It returns an error only when the suite
-// cannot run: a bad Config, a server it cannot reach, or credentials it refuses. When ctx is
-// cancelled, Run cleans up and returns the report so far with an error.
+// Run runs the selected checks against cfg.BaseURL and reports them. It returns an error when
+// the suite cannot run (a Config that Validate refuses, a server it cannot reach, credentials
+// it refuses: the report then holds one result of status Errored that says why) and when ctx
+// is cancelled (the report holds the checks done so far, and cleanup has run).
 func Run(ctx context.Context, cfg Config) (*Report, error) {
 	began := time.Now()
-	s, err := Start(ctx, cfg)
+	r, err := begin(ctx, cfg)
 	if err != nil {
-		return nil, err
+		return r.aborted(cfg, err), err
 	}
-	rep := &Report{BaseURL: s.Base.Redacted(), Prefix: s.Prefix, Seed: s.Seed}
+	rep := r.report
 	defer func() { rep.Duration = time.Since(began) }()
 	if cfg.OnStart != nil {
-		cfg.OnStart(Plan{BaseURL: rep.BaseURL, Prefix: s.Prefix, Checks: len(s.checks)})
+		cfg.OnStart(Plan{BaseURL: rep.BaseURL, Prefix: rep.Prefix, Checks: len(r.checks)})
 	}
-	s.RunChecks(ctx, func(c Check) {
-		res := s.RunCheck(ctx, c)
-		if ctx.Err() != nil && res.Status == Fail {
+	r.s.RunChecks(ctx, r.checks, func(c suite.Check) {
+		res := r.s.RunCheck(ctx, c)
+		if ctx.Err() != nil && res.Status == suite.Fail {
 			return // interrupted mid-check: an incomplete result, not a finding
 		}
-		rep.add(res)
-		if cfg.OnResult != nil {
-			cfg.OnResult(res)
-		}
+		r.add(res)
 	}, func(leftovers []string) { rep.Leftovers = leftovers })
 	if err := ctx.Err(); err != nil {
 		return rep, fmt.Errorf("conformance: interrupted after %d checks (cleanup done): %w", len(rep.Results), err)
@@ -159,8 +94,8 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 // test (Ctrl-C) ends without it: the run's prefix names what to remove.
 func Test(t *testing.T, cfg Config) {
 	t.Helper()
-	ctx := context.Background()
-	s, err := Start(ctx, cfg)
+	ctx := t.Context()
+	r, err := begin(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,13 +104,12 @@ func Test(t *testing.T, cfg Config) {
 			t.Errorf("conformance: could not clean up %s", l)
 		}
 	}
-	t.Cleanup(func() { s.CleanupOnce(leftovers) })
-	s.RunChecks(ctx, func(c Check) {
+	// The cleanup of t.Cleanup runs after t's context is cancelled: the suite's cleanup uses a
+	// context of its own.
+	t.Cleanup(func() { r.s.CleanupOnce(leftovers) })
+	r.s.RunChecks(ctx, r.checks, func(c suite.Check) {
 		t.Run(c.ID, func(t *testing.T) {
-			res := s.RunCheck(ctx, c)
-			if cfg.OnResult != nil {
-				cfg.OnResult(res)
-			}
+			res := r.add(r.s.RunCheck(ctx, c))
 			if res.Note != "" {
 				t.Log(res.Note)
 			}
@@ -189,4 +123,105 @@ func Test(t *testing.T, cfg Config) {
 			}
 		})
 	}, leftovers)
+}
+
+// Replay replays a recording against the server of cfg, one result per recorded call (and one
+// per setup call that creates what the recording starts with): a call passes when the answer
+// has the recorded status and shape (and, for a list, the recorded names of the replay's own)
+// and validates against openapi.yaml, and is skipped when the state does not allow it (a key
+// the server did not issue). docs/recording.md describes the rules. Like Run, it touches
+// nothing outside its prefix (the admin-key only with Config.Destructive), paces its requests
+// by Config.Rate, cleans up everything it created, and returns an error only when it could
+// not replay or was interrupted. Config.Run and Config.Explore do not apply; Config.Sleep,
+// when set, moves the target's clock at the recording's clock moves.
+func Replay(ctx context.Context, cfg Config, rec *recording.Recording) (*Report, error) {
+	began := time.Now()
+	if err := replayable(rec); err != nil {
+		return (&run{}).aborted(cfg, err), err
+	}
+	movesClock := cfg.Sleep != nil
+	cfg.Run, cfg.Explore = "", 0
+	r, err := begin(ctx, cfg)
+	if err != nil {
+		return r.aborted(cfg, err), err
+	}
+	rep := r.report
+	defer func() { rep.Duration = time.Since(began) }()
+	if cfg.OnStart != nil {
+		calls := 0
+		for _, c := range rec.Calls {
+			if !c.Reset && c.Clock == "" {
+				calls++
+			}
+		}
+		cfg.OnStart(Plan{BaseURL: rep.BaseURL, Prefix: rep.Prefix, Checks: calls})
+	}
+	func() {
+		defer r.s.CleanupOnce(func(left []string) { rep.Leftovers = append(rep.Leftovers, left...) })
+		rep.Leftovers = replay.Replay(ctx, r.s, rec, movesClock, func(res suite.Result) { r.add(res) })
+	}()
+	return rep, ctx.Err()
+}
+
+// replayable holds a recording to what recording.Parse accepts from a file: one built in Go
+// is checked the same way.
+func replayable(rec *recording.Recording) error {
+	if rec == nil {
+		return errors.New("conformance: the recording is nil")
+	}
+	data, err := rec.Marshal()
+	if err == nil {
+		_, err = recording.Parse(data)
+	}
+	if err != nil {
+		return fmt.Errorf("conformance: not a recording to replay: %w", err)
+	}
+	return nil
+}
+
+// run is one run of Run, Test or Replay on its way: the suite and the report it fills.
+type run struct {
+	s      *suite.Suite
+	checks []suite.Check
+	report *Report
+	cfg    Config
+}
+
+// begin validates cfg, selects the checks, and starts the suite (its preflight requests).
+func begin(ctx context.Context, cfg Config) (*run, error) {
+	settings, checks, err := cfg.settings()
+	if err != nil {
+		return &run{}, err
+	}
+	s, err := suite.Start(ctx, settings)
+	if err != nil {
+		return &run{report: &Report{BaseURL: settings.Base.Redacted(), Prefix: settings.Prefix}}, err
+	}
+	return &run{s: s, checks: checks, cfg: cfg, report: &Report{BaseURL: s.Base.Redacted(), Prefix: s.Prefix, Seed: s.Seed}}, nil
+}
+
+// add puts a result in the report and hands it to Config.OnResult.
+func (r *run) add(res suite.Result) Result {
+	out := resultOf(res)
+	r.report.add(out)
+	if r.cfg.OnResult != nil {
+		r.cfg.OnResult(out)
+	}
+	return out
+}
+
+// aborted is the report of a run that stopped before its first check with err: one result of
+// status Errored that says why, so that a CI system reading the JSON or JUnit report sees why
+// nothing was checked. Its text never holds the run's keys.
+func (r *run) aborted(cfg Config, err error) *Report {
+	rep := r.report
+	if rep == nil {
+		rep = &Report{BaseURL: redactedURL(cfg.BaseURL), Prefix: cfg.Prefix}
+	}
+	why := redactKeys(err.Error(), cfg.APIKey, cfg.PeerAPIKey)
+	rep.Errors = 1
+	rep.Results = []Result{{ID: "setup", Category: "setup", Status: Errored, SkipReason: why,
+		Description: "the suite can run: the settings are valid, the server answers, and the API key is an admin key of the user",
+		Failures:    []Failure{{Message: why}}}}
+	return rep
 }

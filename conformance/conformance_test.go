@@ -95,8 +95,8 @@ func TestMockConforms(t *testing.T) {
 	var seen []string
 	cfg.OnResult = func(r conformance.Result) { seen = append(seen, r.ID) }
 	conformance.Test(t, cfg)
-	if len(seen) != len(conformance.Checks()) {
-		t.Errorf("OnResult saw %d checks of %d", len(seen), len(conformance.Checks()))
+	if len(seen) != len(allChecks()) {
+		t.Errorf("OnResult saw %d checks of %d", len(seen), len(allChecks()))
 	}
 }
 
@@ -115,8 +115,8 @@ func TestRunReportsEveryCheckAndCleansUp(t *testing.T) {
 			t.Errorf("%s: %s %v", r.ID, r.Status, r.Failures)
 		}
 	}
-	if len(rep.Results) != len(conformance.Checks()) || len(progress) != len(rep.Results) || rep.Passed != len(rep.Results) {
-		t.Errorf("%d results, %d progress calls, %d passed, %d checks", len(rep.Results), len(progress), rep.Passed, len(conformance.Checks()))
+	if len(rep.Results) != len(allChecks()) || len(progress) != len(rep.Results) || rep.Passed != len(rep.Results) {
+		t.Errorf("%d results, %d progress calls, %d passed, %d checks", len(rep.Results), len(progress), rep.Passed, len(allChecks()))
 	}
 	if len(rep.Leftovers) != 0 {
 		t.Errorf("leftovers: %v", rep.Leftovers)
@@ -152,7 +152,7 @@ func TestEveryPromiseHasACheck(t *testing.T) {
 		promised[m[1]] = true
 	}
 	checks := map[string]bool{}
-	for _, c := range conformance.Checks() {
+	for _, c := range allChecks() {
 		checks[c.ID] = true
 	}
 	tabled := map[string]bool{}
@@ -179,4 +179,13 @@ func TestEveryPromiseHasACheck(t *testing.T) {
 			t.Errorf("promise %s has no row in the README's table", id)
 		}
 	}
+}
+
+// allChecks is every check, in the order a run runs them.
+func allChecks() []conformance.Check {
+	checks, err := conformance.Checks("")
+	if err != nil {
+		panic(err)
+	}
+	return checks
 }

@@ -154,7 +154,7 @@ func TestExploreSkippedAndRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r := rep.Results[0]; r.Status != conformance.Skip || !strings.Contains(r.SkipReason, "-explore N") || rep.Seed != 0 {
+	if r := rep.Results[0]; r.Status != conformance.Skip || !strings.Contains(r.SkipReason, "Config.Explore") || rep.Seed != 0 {
 		t.Errorf("%s (%s), seed %d; want skipped, no seed", r.Status, r.SkipReason, rep.Seed)
 	}
 	if n := len(l.requests(rep.Prefix)); n != 3 { // preflight and cleanup's two listings

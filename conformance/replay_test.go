@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -46,6 +45,49 @@ func loadRecording(t *testing.T, name string) *recording.Recording {
 	return rec
 }
 
+// calls are the results of a replay's recorded calls, in order (setup calls and the dropped
+// calls' note aside).
+func calls(r *conformance.Report) []conformance.Result {
+	var out []conformance.Result
+	for _, res := range r.Results {
+		if res.Category == "replay" && res.ID != "replay/dropped-calls" {
+			out = append(out, res)
+		}
+	}
+	return out
+}
+
+// setups are the results of a replay's setup calls.
+func setups(r *conformance.Report) []conformance.Result {
+	var out []conformance.Result
+	for _, res := range r.Results {
+		if res.Category == "setup" {
+			out = append(out, res)
+		}
+	}
+	return out
+}
+
+// seqOf is the recorded call a result is of: replay/3-create_secret is call 3.
+func seqOf(t *testing.T, r conformance.Result) int {
+	t.Helper()
+	n, err := strconv.Atoi(strings.SplitN(strings.TrimPrefix(r.ID, "replay/"), "-", 2)[0])
+	if err != nil {
+		t.Fatalf("result %s is not of a recorded call", r.ID)
+	}
+	return n
+}
+
+// firstFailure is the first result that failed, nil when none did.
+func firstFailure(r *conformance.Report) *conformance.Result {
+	for i := range r.Results {
+		if r.Results[i].Status == conformance.Fail {
+			return &r.Results[i]
+		}
+	}
+	return nil
+}
+
 // replayConfig is config without the peer (a replay does not use it) and with a prefix the
 // test can look for.
 func replayConfig(url string) conformance.Config {
@@ -69,18 +111,18 @@ func TestReplayExampleRecordingsAgainstMock(t *testing.T) {
 			if err := report.WriteText(&text); err != nil {
 				t.Fatal(err)
 			}
-			if !report.OK() || len(report.Calls) != len(rec.Calls) {
-				t.Fatalf("the replay against the mock differs (%d of %d calls):\n%s", len(report.Calls), len(rec.Calls), text.String())
+			if !report.OK() || len(calls(report)) != len(rec.Calls) {
+				t.Fatalf("the replay against the mock differs (%d of %d calls):\n%s", len(calls(report)), len(rec.Calls), text.String())
 			}
-			for _, c := range report.Calls {
-				if c.Status != conformance.Pass || c.ActualStatus != c.RecordedStatus || c.Exchange == nil || c.Exchange.Curl == "" {
-					t.Errorf("call %d: %s %d/%d %v", c.Seq, c.Status, c.RecordedStatus, c.ActualStatus, c.Exchange)
+			for i, c := range calls(report) {
+				if c.Status != conformance.Pass || seqOf(t, c) != rec.Calls[i].Seq {
+					t.Errorf("%s: %s, want call %d to pass", c.ID, c.Status, rec.Calls[i].Seq)
 				}
 			}
 			if left := liveLeftovers(t, mock, report.Prefix); len(left) > 0 {
 				t.Errorf("the replay left %v", left)
 			}
-			if !strings.Contains(text.String(), "0 fail, 0 skipped") {
+			if !strings.Contains(text.String(), fmt.Sprintf("%d passed, 0 failed, 0 skipped", len(report.Results))) {
 				t.Errorf("text report: %s", text.String())
 			}
 		})
@@ -146,19 +188,22 @@ func TestReplayFindsBrokenVariants(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			d := report.FirstDifference()
+			d := firstFailure(report)
 			var text bytes.Buffer
 			_ = report.WriteText(&text)
-			if report.OK() || d == nil || d.Seq != rec.Calls[i].Seq {
+			if report.OK() || d == nil || seqOf(t, *d) != rec.Calls[i].Seq {
 				t.Fatalf("first difference %+v, want call %d:\n%s", d, rec.Calls[i].Seq, text.String())
 			}
-			if !slices.Contains(d.Differences, tc.want) {
-				t.Errorf("differences %q, want %q", d.Differences, tc.want)
+			f := d.Failures[0]
+			if !strings.Contains(f.Message, tc.want) {
+				t.Errorf("difference %q, want %q", f.Message, tc.want)
 			}
-			if d.RecordedStatus != rec.Calls[i].Status || d.ActualStatus != d.Exchange.Status || len(d.RecordedShape) == 0 || len(d.ActualShape) == 0 {
-				t.Errorf("the difference lacks the recorded or actual status and shape: %+v", d)
+			// The recorded status and shape, and the actual ones.
+			if recorded := fmt.Sprintf("recorded %d {", rec.Calls[i].Status); !strings.HasPrefix(f.Message, recorded) ||
+				f.Exchange == nil || !strings.Contains(f.Message, fmt.Sprintf("actual   %d ", f.Exchange.Status)) {
+				t.Errorf("the difference lacks the recorded or actual status and shape: %s", f.Message)
 			}
-			if !strings.Contains(text.String(), "first difference: call "+strconv.Itoa(d.Seq)) || !strings.Contains(text.String(), "$ curl") {
+			if !strings.Contains(text.String(), "--- FAIL "+d.ID) || !strings.Contains(text.String(), "$ curl") {
 				t.Errorf("text report:\n%s", text.String())
 			}
 			if left := liveLeftovers(t, mock, report.Prefix); len(left) > 0 {
@@ -251,21 +296,21 @@ func TestReplaySeededResetAndSkips(t *testing.T) {
 	var text bytes.Buffer
 	_ = report.WriteText(&text)
 	got := []string{}
-	for _, c := range report.Calls {
-		got = append(got, fmt.Sprintf("%d %s", c.Seq, c.Status))
+	for _, c := range calls(report) {
+		got = append(got, fmt.Sprintf("%d %s", seqOf(t, c), c.Status))
 	}
 	want := []string{"1 pass", "2 pass", "3 skip", "4 pass", "6 pass", "7 skip", "8 pass", "9 skip", "10 skip"}
 	if diff := cmp.Diff(want, got); diff != "" || !report.OK() {
 		t.Fatalf("calls (-want +got):\n%s\n%s", diff, text.String())
 	}
-	for i, reason := range map[int]string{2: "a user of the mock's fixtures", 5: "enable with Destructive", 7: "literal name outside the run's prefix", 8: "names a key admin-key"} {
-		if !strings.Contains(report.Calls[i].SkipReason, reason) {
-			t.Errorf("call %d skipped for %q, want %q", report.Calls[i].Seq, report.Calls[i].SkipReason, reason)
+	for i, reason := range map[int]string{2: "a user of the mock's fixtures", 5: "enable with Config.Destructive", 7: "literal name outside the run's prefix", 8: "names a key admin-key"} {
+		if c := calls(report)[i]; !strings.Contains(c.SkipReason, reason) {
+			t.Errorf("%s skipped for %q, want %q", c.ID, c.SkipReason, reason)
 		}
 	}
 	// Setup: two secrets, two keys and a revocation, at the start and after the reset.
-	if len(report.Setup) != 10 {
-		t.Errorf("%d setup calls, want 10:\n%s", len(report.Setup), text.String())
+	if n := len(setups(report)); n != 10 {
+		t.Errorf("%d setup calls, want 10:\n%s", n, text.String())
 	}
 	if left := liveLeftovers(t, mock, report.Prefix); len(left) > 0 {
 		t.Errorf("the replay left %v", left)
@@ -297,13 +342,13 @@ func TestReplaySkipsWhatTheStateDoesNotAllow(t *testing.T) {
 	var text bytes.Buffer
 	_ = report.WriteText(&text)
 	rotate := slices.IndexFunc(rec.Calls, func(c recording.Call) bool { return c.Operation == mixpeekkit.OpRotateAPIKey })
-	if d := report.FirstDifference(); d == nil || d.Seq != rec.Calls[rotate].Seq {
+	if d := firstFailure(report); d == nil || seqOf(t, *d) != rec.Calls[rotate].Seq {
 		t.Fatalf("first difference %+v, want the rotation:\n%s", d, text.String())
 	}
 	issued := rec.Calls[rotate].Issues
-	for _, c := range report.Calls {
-		if c.As == issued && (c.Status != conformance.Skip || !strings.Contains(c.SkipReason, "does not have")) {
-			t.Errorf("call %d as %s: %s %q, want a skip", c.Seq, c.As, c.Status, c.SkipReason)
+	for i, c := range calls(report) {
+		if rec.Calls[i].As == issued && (c.Status != conformance.Skip || !strings.Contains(c.SkipReason, "does not have")) {
+			t.Errorf("%s as %s: %s %q, want a skip", c.ID, issued, c.Status, c.SkipReason)
 		}
 	}
 }
@@ -329,7 +374,7 @@ func sendTo(t *testing.T, base, key, method, path, ct, body string) int {
 
 // replayOn replays rec against a new mock of newMock's seed and returns the report and its
 // text.
-func replayOn(t *testing.T, rec *recording.Recording, change func(*conformance.Config, *mockservertest.Server)) (*conformance.ReplayReport, string, *mockservertest.Server) {
+func replayOn(t *testing.T, rec *recording.Recording, change func(*conformance.Config, *mockservertest.Server)) (*conformance.Report, string, *mockservertest.Server) {
 	t.Helper()
 	mock := newMock(t)
 	cfg := replayConfig(mock.URL)
@@ -356,7 +401,7 @@ func TestReplayOddRequestsGreen(t *testing.T) {
 	src := mockservertest.NewServer(t, mockserver.Options{Seed: fixtures.SeedOf(
 		fixtures.Org("A", ownerEmail, ownerKey).WithExpiredKey("lapsed", lapsed))})
 	keys := "/v1/organizations/users/" + strings.ReplaceAll(ownerEmail, "@", "%40") + "/api-keys"
-	calls := []struct{ method, path, ct, body string }{
+	sent := []struct{ method, path, ct, body string }{
 		{"POST", "/v1/organizations/secrets", "application/json", `{"secret_name":"big","secret_value":"` + strings.Repeat("v", 1<<20) + `"}`},
 		{"POST", "/v1/organizations/secrets", "application/json", `{"secret_name":"n1","secret_value":"x","extra":1e400}`},
 		{"POST", "/v1/organizations/secrets", "application/json", "{\"secret_name\":\"n2\",\"secret_value\":\"x\xff\"}"},
@@ -367,7 +412,7 @@ func TestReplayOddRequestsGreen(t *testing.T) {
 		{"POST", keys, "application/json", `{"name":"` + strings.Repeat("k", 101) + `"}`},
 		{"DELETE", "/v1/organizations/secrets/" + strings.Repeat("s", 101), "", ""},
 	}
-	for _, c := range calls {
+	for _, c := range sent {
 		sendTo(t, src.URL, ownerKey, c.method, c.path, c.ct, c.body)
 	}
 	sendTo(t, src.URL, lapsed, "GET", "/v1/organizations/secrets", "", "")
@@ -375,12 +420,12 @@ func TestReplayOddRequestsGreen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rec.Calls) != len(calls)+1 {
-		t.Fatalf("%d calls recorded, want %d", len(rec.Calls), len(calls)+1)
+	if len(rec.Calls) != len(sent)+1 {
+		t.Fatalf("%d calls recorded, want %d", len(rec.Calls), len(sent)+1)
 	}
 	report, text, _ := replayOn(t, rec, nil)
 	counts := map[conformance.Status]int{}
-	for _, c := range report.Calls {
+	for _, c := range calls(report) {
 		counts[c.Status]++
 	}
 	if !report.OK() || counts[conformance.Pass] != len(rec.Calls) {
@@ -399,8 +444,9 @@ func TestReplayWarnsOfDroppedCalls(t *testing.T) {
 		t.Fatal(err)
 	}
 	report, text, _ := replayOn(t, rec, nil)
-	if !report.OK() || len(report.Calls) != 2 || report.Dropped != 3 || !strings.Contains(text, "did not keep its last 3 calls") {
-		t.Errorf("dropped %d:\n%s", report.Dropped, text)
+	dropped := report.Results[len(report.Results)-1]
+	if !report.OK() || len(calls(report)) != 2 || dropped.Status != conformance.Skip || !strings.Contains(dropped.SkipReason, "did not keep its last 3 calls") {
+		t.Errorf("dropped: %+v\n%s", dropped, text)
 	}
 }
 
@@ -439,11 +485,11 @@ func TestReplayClockMoves(t *testing.T) {
 	report, text, _ := replayOn(t, rec, func(cfg *conformance.Config, mock *mockservertest.Server) {
 		cfg.Sleep = func(_ context.Context, d time.Duration) error { return mock.AdvanceClock(d) }
 	})
-	if !report.OK() || len(report.Calls) != 3 || report.Calls[2].Status != conformance.Pass {
+	if !report.OK() || len(calls(report)) != 3 || calls(report)[2].Status != conformance.Pass {
 		t.Fatalf("with Sleep:\n%s", text)
 	}
 	report, text, _ = replayOn(t, rec, nil)
-	last := report.Calls[len(report.Calls)-1]
+	last := calls(report)[len(calls(report))-1]
 	if !report.OK() || last.Status != conformance.Skip || !strings.Contains(last.SkipReason, "moves the mock's clock by 2h0m0s") {
 		t.Fatalf("without Sleep:\n%s", text)
 	}
@@ -471,11 +517,11 @@ func TestReplayRefusesNamesOutsideItsPrefix(t *testing.T) {
 		}}
 	report, text, mock := replayOn(t, rec, nil)
 	for i, want := range map[int]string{0: "literal name outside", 1: "is not a secret symbol", 3: "literal name outside", 4: "is not a secret symbol"} {
-		if c := report.Calls[i]; c.Status != conformance.Skip || !strings.Contains(c.SkipReason, want) {
-			t.Errorf("call %d: %s %q, want a skip for %q\n%s", c.Seq, c.Status, c.SkipReason, want, text)
+		if c := calls(report)[i]; c.Status != conformance.Skip || !strings.Contains(c.SkipReason, want) {
+			t.Errorf("%s: %s %q, want a skip for %q\n%s", c.ID, c.Status, c.SkipReason, want, text)
 		}
 	}
-	if report.Calls[2].Status != conformance.Pass {
+	if calls(report)[2].Status != conformance.Pass {
 		t.Errorf("the key of the replay's own name was not created:\n%s", text)
 	}
 	names, _ := mock.SecretNames(mock.OrganizationID)
@@ -569,9 +615,9 @@ func TestReplayScenariosGreen(t *testing.T) {
 			}
 			var text bytes.Buffer
 			_ = report.WriteText(&text)
-			for _, c := range report.Calls {
+			for _, c := range report.Results {
 				if c.Status != conformance.Pass {
-					t.Fatalf("call %d: %s\n%s", c.Seq, c.Status, text.String())
+					t.Fatalf("%s: %s\n%s", c.ID, c.Status, text.String())
 				}
 			}
 			if !report.OK() {
@@ -605,9 +651,11 @@ func createKey(t *testing.T, mock *mockservertest.Server, keys, body string) str
 func TestReplayRefusesAnInvalidRecording(t *testing.T) {
 	rec := &recording.Recording{Format: recording.Format, Version: recording.Version,
 		Calls: []recording.Call{{Seq: 1, Operation: mixpeekkit.OpListSecrets, As: recfmt.Admin, Status: 200}}} // no response
-	_, err := conformance.Replay(context.Background(), replayConfig("http://127.0.0.1:1"), rec)
-	var ce *conformance.ConfigError
-	if !errors.As(err, &ce) || !strings.Contains(err.Error(), "needs a status and a response") {
-		t.Errorf("err = %v, want a ConfigError from Parse", err)
+	report, err := conformance.Replay(context.Background(), replayConfig("http://127.0.0.1:1"), rec)
+	if err == nil || !strings.Contains(err.Error(), "needs a status and a response") {
+		t.Errorf("err = %v, want Parse's refusal", err)
+	}
+	if report.Errors != 1 || report.Results[0].Status != conformance.Errored {
+		t.Errorf("report %+v, want one result of status Errored", report)
 	}
 }

@@ -5,23 +5,22 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
-	"net/url"
 	"strings"
 	"time"
 
-	"github.com/mixpeekkit/mixpeekkit/internal/sensitive"
+	"github.com/mixpeekkit/mixpeekkit"
+	"github.com/mixpeekkit/mixpeekkit/internal/suite"
 )
 
 // Status is the outcome of one check.
 type Status string
 
-// The outcomes.
+// The outcomes; Errored is a run that could not start (its one result says why).
 const (
-	Pass Status = "pass"
-	Fail Status = "fail"
-	Skip Status = "skip"
-	// Error is the outcome of a run that stopped before its first check (Aborted).
-	Error Status = "error"
+	Pass    Status = "pass"
+	Fail    Status = "fail"
+	Skip    Status = "skip"
+	Errored Status = "error"
 )
 
 // Result is what one check found.
@@ -49,7 +48,7 @@ func (r Result) String() string {
 		return fmt.Sprintf("SKIP %s (%s)", r.ID, r.SkipReason)
 	case Fail:
 		return fmt.Sprintf("FAIL %s (%s)%s", r.ID, r.Duration.Round(time.Millisecond), note)
-	case Error:
+	case Errored:
 		return fmt.Sprintf("ERROR %s: %s", r.ID, r.SkipReason)
 	}
 	return fmt.Sprintf("PASS %s (%s)%s", r.ID, r.Duration.Round(time.Millisecond), note)
@@ -82,7 +81,7 @@ type Report struct {
 	Passed    int      `json:"passed"`
 	Failed    int      `json:"failed"`
 	Skipped   int      `json:"skipped"`
-	// Errors is 1 for a run that stopped before its first check (Aborted), else 0.
+	// Errors is 1 for a run that could not start (its one result says why), else 0.
 	Errors int `json:"errors,omitempty"`
 	// Duration is the whole run, from the first request to the end of cleanup.
 	Duration time.Duration `json:"duration_ns"`
@@ -90,27 +89,6 @@ type Report struct {
 
 // OK reports whether no check failed, nothing was left behind and the run did not stop.
 func (r *Report) OK() bool { return r.Failed == 0 && r.Errors == 0 && len(r.Leftovers) == 0 }
-
-// Aborted is the report of a run that stopped before its first check with err (the server
-// cannot be reached, the key is refused, ...): one result of status Error that says why, so
-// that a CI system reading the JSON or JUnit report sees why nothing was checked.
-func Aborted(cfg Config, err error) *Report {
-	base := ""
-	if u, perr := url.Parse(strings.TrimRight(cfg.BaseURL, "/")); perr == nil {
-		base = u.Redacted()
-	}
-	why := sensitive.RedactKeys(err.Error())
-	for _, k := range []string{cfg.APIKey, cfg.PeerAPIKey} {
-		if k != "" {
-			why = strings.ReplaceAll(why, k, sensitive.Redacted)
-		}
-	}
-	return &Report{BaseURL: base, Prefix: cfg.Prefix, Errors: 1, Results: []Result{{
-		ID: "setup", Category: "setup", Status: Error, SkipReason: why,
-		Description: "the suite can run: the server answers, and the API key is an admin key of the user",
-		Failures:    []Failure{{Message: why}},
-	}}}
-}
 
 func (r *Report) add(res Result) {
 	r.Results = append(r.Results, res)
@@ -124,24 +102,20 @@ func (r *Report) add(res Result) {
 	}
 }
 
-// Summary is the closing line: "N passed, M failed, K skipped" (", 1 error" for a run that
-// stopped before its first check).
+// Summary is the closing line: "N passed, M failed, K skipped in 1.234s" (with ", 1 error"
+// for a run that could not start).
 func (r *Report) Summary() string {
 	s := fmt.Sprintf("%d passed, %d failed, %d skipped", r.Passed, r.Failed, r.Skipped)
 	if r.Errors > 0 {
 		s += fmt.Sprintf(", %d error", r.Errors)
 	}
-	return s
+	return s + " in " + r.Duration.Round(time.Millisecond).String()
 }
 
-// Closing is Summary with the run's total time: "N passed, M failed, K skipped in 1.234s".
-func (r *Report) Closing() string {
-	return r.Summary() + " in " + r.Duration.Round(time.Millisecond).String()
-}
-
-// WriteFailures writes each failed check with its description, its failures and the
-// exchanges that proved them, then the leftovers and the summary line.
-func (r *Report) WriteFailures(w io.Writer) error {
+// WriteText writes the report for a terminal: each failed check with its description, its
+// failures and the exchanges that proved them, then the leftovers and the summary line. (The
+// line of each result as it finishes is Result.String, for Config.OnResult.)
+func (r *Report) WriteText(w io.Writer) error {
 	var b strings.Builder
 	for _, res := range r.Results {
 		if res.Status != Fail {
@@ -158,7 +132,7 @@ func (r *Report) WriteFailures(w io.Writer) error {
 			fmt.Fprintf(&b, "    %s\n", l)
 		}
 	}
-	fmt.Fprintf(&b, "\n%s\n", r.Closing())
+	fmt.Fprintf(&b, "\n%s\n", r.Summary())
 	_, err := io.WriteString(w, b.String())
 	return err
 }
@@ -215,7 +189,7 @@ func (r *Report) WriteJUnit(w io.Writer) error {
 			c.Failure = &junitFailure{Message: res.Description, Text: strings.Join(text, "\n\n")}
 		case Skip:
 			c.Skipped = &junitFailure{Message: res.SkipReason}
-		case Error:
+		case Errored:
 			c.Error = &junitFailure{Message: res.SkipReason, Text: res.Description}
 		}
 		set.Cases = append(set.Cases, c)
@@ -240,3 +214,63 @@ func (r *Report) WriteJUnit(w io.Writer) error {
 }
 
 func seconds(d time.Duration) string { return fmt.Sprintf("%.3f", d.Seconds()) }
+
+// Exchange is one request and its answer, as a report shows them: the Authorization header,
+// every secret value the run sent and every plaintext key it received are redacted, and so is
+// whatever the kit's redaction rule hides in a body (secret-holding members at any depth,
+// anything shaped like a plaintext key; docs/conformance.md states the rule).
+type Exchange struct {
+	// Operation is the operation of openapi.yaml the request addresses ("" when none).
+	Operation    mixpeekkit.OperationID `json:"operation,omitempty"`
+	Method       string                 `json:"method"`
+	URL          string                 `json:"url"`
+	Auth         string                 `json:"authorization"` // the scheme only: "Bearer [REDACTED]", or "(none)"
+	RequestBody  string                 `json:"request_body,omitempty"`
+	Status       int                    `json:"status"`
+	ContentType  string                 `json:"content_type,omitempty"`
+	ResponseBody string                 `json:"response_body,omitempty"`
+	Error        string                 `json:"error,omitempty"`
+	// Curl is the request as a shell command that sends it again, with $MIXPEEK_API_KEY,
+	// $MIXPEEK_PEER_API_KEY, $KEY and $SECRET_VALUE for what a report must not show.
+	Curl string `json:"curl,omitempty"`
+}
+
+// String is the exchange as a text report shows it: "> " lines for the request, "< " lines
+// for the answer.
+func (e *Exchange) String() string {
+	var b strings.Builder
+	if e.Curl != "" {
+		fmt.Fprintf(&b, "  $ %s\n", e.Curl)
+	}
+	fmt.Fprintf(&b, "  > %s %s\n  > Authorization: %s", e.Method, e.URL, e.Auth)
+	if e.RequestBody != "" {
+		fmt.Fprintf(&b, "\n  > %s", e.RequestBody)
+	}
+	if e.Error != "" {
+		fmt.Fprintf(&b, "\n  < error: %s", e.Error)
+		return b.String()
+	}
+	fmt.Fprintf(&b, "\n  < %d %s", e.Status, e.ContentType)
+	if e.ResponseBody != "" {
+		fmt.Fprintf(&b, "\n  < %s", e.ResponseBody)
+	}
+	return b.String()
+}
+
+// resultOf is a result of the engines as a report shows it.
+func resultOf(r suite.Result) Result {
+	out := Result{ID: r.ID, Category: r.Category, Description: r.Description, Status: Status(r.Status),
+		SkipReason: r.SkipReason, Duration: r.Duration, Note: r.Note}
+	for _, f := range r.Failures {
+		out.Failures = append(out.Failures, Failure{Message: f.Message, Exchange: exchangeOf(f.Exchange)})
+	}
+	return out
+}
+
+func exchangeOf(e *suite.Exchange) *Exchange {
+	if e == nil {
+		return nil
+	}
+	return &Exchange{Operation: e.Operation, Method: e.Method, URL: e.URL, Auth: e.Auth, RequestBody: e.RequestBody,
+		Status: e.Status, ContentType: e.ContentType, ResponseBody: e.ResponseBody, Error: e.Error, Curl: e.Curl}
+}

@@ -57,7 +57,7 @@ func TestRunMatchingNothingIsAUsageError(t *testing.T) {
 
 // -list honours -run and writes JSON with -format json.
 func TestListHonoursRunAndFormat(t *testing.T) {
-	want, err := conformance.Select("^auth/")
+	want, err := conformance.Checks("^auth/")
 	if err != nil || len(want) == 0 {
 		t.Fatalf("Select: %v, %d checks", err, len(want))
 	}
@@ -132,7 +132,7 @@ func TestReportWhenTheRunCannotStart(t *testing.T) {
 					if err := json.Unmarshal(data, &rep); err != nil {
 						t.Fatalf("not JSON: %v\n%s", err, data)
 					}
-					if rep.Errors != 1 || len(rep.Results) != 1 || rep.Results[0].Status != conformance.Error || !strings.Contains(rep.Results[0].SkipReason, tc.why) || rep.OK() {
+					if rep.Errors != 1 || len(rep.Results) != 1 || rep.Results[0].Status != conformance.Errored || !strings.Contains(rep.Results[0].SkipReason, tc.why) || rep.OK() {
 						t.Errorf("report %+v, want one error result saying %q", rep, tc.why)
 					}
 				} else {
@@ -180,7 +180,7 @@ func TestTimeoutNamesTheRequest(t *testing.T) {
 	}))
 	t.Cleanup(func() { close(release); slow.Close() })
 	code, _, stderr := runCmd(context.Background(), []string{"-base-url", slow.URL, "-api-key", ownerKey, "-user-email", ownerEmail, "-timeout", "50ms"}, nil)
-	want := "GET " + slow.URL + "/v1/organizations/users/owner%40org-a.test/api-keys timed out after 50ms (the request timeout: -timeout"
+	want := "GET " + slow.URL + "/v1/organizations/users/owner%40org-a.test/api-keys timed out after 50ms (-timeout)"
 	if code != 2 || !strings.Contains(stderr, want) || strings.Contains(stderr, "cannot reach") {
 		t.Errorf("exit %d, stderr %q; want 2 and %q", code, stderr, want)
 	}

@@ -141,7 +141,7 @@ func leftovers(mock *mockservertest.Server, prefix string) []string {
 
 func checkIDs() []string {
 	var ids []string
-	for _, c := range conformance.Checks() {
+	for _, c := range allChecks() {
 		ids = append(ids, c.ID)
 	}
 	return ids
@@ -198,6 +198,7 @@ func TestParseEnvMirrorsAndFlagsWin(t *testing.T) {
 	for _, c := range cases {
 		covered[c.flag] = c.env
 	}
+	mirrors := mirrorsOf(runFlags(&options{}))
 	for _, m := range mirrors {
 		if covered[m.Flag] != m.Env {
 			t.Errorf("mirror -%s/%s is not tested (or is tested as %q)", m.Flag, m.Env, covered[m.Flag])
@@ -388,7 +389,7 @@ func TestListShowsEveryCheck(t *testing.T) {
 	if code != 0 || stderr != "" {
 		t.Fatalf("exit %d, stderr %q", code, stderr)
 	}
-	checks := conformance.Checks()
+	checks := allChecks()
 	got := lines(stdout)
 	if len(got) != len(checks) {
 		t.Fatalf("%d lines for %d checks:\n%s", len(got), len(checks), stdout)
@@ -562,8 +563,8 @@ func TestBrokenServerFails(t *testing.T) {
 	if ex, curls := strings.Count(stdout, "\n      > Authorization: "), strings.Count(stdout, "\n      $ curl -sS"); ex == 0 || curls != ex {
 		t.Errorf("%d exchanges shown, %d curl commands, want one each", ex, curls)
 	}
-	if failed < 1 || skipped != 0 || passed+failed != len(conformance.Checks()) {
-		t.Errorf("summary %q for %d checks", lastLine(stdout), len(conformance.Checks()))
+	if failed < 1 || skipped != 0 || passed+failed != len(allChecks()) {
+		t.Errorf("summary %q for %d checks", lastLine(stdout), len(allChecks()))
 	}
 	if n := strings.Count(stdout, "\n--- FAIL "); n != failed {
 		t.Errorf("%d --- FAIL sections, summary says %d failed", n, failed)
@@ -607,7 +608,7 @@ func TestJSONToFile(t *testing.T) {
 	if stdout != "" {
 		t.Errorf("stdout not empty: %q", stdout)
 	}
-	n := len(conformance.Checks())
+	n := len(allChecks())
 	if l := lines(stderr); len(l) != 2 || !header.MatchString(l[0]) || summary(l[1]) != fmt.Sprintf("%d passed, 0 failed, 0 skipped", n) {
 		t.Errorf("stderr %q, want the header and the summary with the total time", stderr)
 	}
@@ -650,7 +651,7 @@ func TestTextToFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	var n int
-	for _, c := range conformance.Checks() {
+	for _, c := range allChecks() {
 		if strings.HasPrefix(c.ID, "secrets/") {
 			n++
 			if !strings.Contains(string(data), "PASS "+c.ID+" ") {
@@ -709,7 +710,7 @@ func TestJUnit(t *testing.T) {
 		}
 		doc := parseJUnit(t, stdout)
 		s := doc.Suites[0]
-		if s.Tests != len(conformance.Checks()) || len(s.Cases) != s.Tests || s.Failures < 1 {
+		if s.Tests != len(allChecks()) || len(s.Cases) != s.Tests || s.Failures < 1 {
 			t.Errorf("tests=%d, %d testcases, failures=%d", s.Tests, len(s.Cases), s.Failures)
 		}
 		found, failures := false, 0
@@ -748,7 +749,7 @@ func TestWithoutPeerAndDestructiveSkips(t *testing.T) {
 		t.Errorf("exit %d, want 0\n%s\n%s", code, stdout, stderr)
 	}
 	skipped, passed := 0, 0
-	for _, c := range conformance.Checks() {
+	for _, c := range allChecks() {
 		want := "PASS " + c.ID + " "
 		if c.Destructive || c.NeedsPeer || c.Category == "explore" {
 			want = "SKIP " + c.ID + " "
@@ -836,8 +837,8 @@ func TestCancelledMidRunCleansUp(t *testing.T) {
 	}
 	// The run stopped early, and still wrote its report.
 	results := strings.Count(stdout, "PASS ") + strings.Count(stdout, "FAIL ") + strings.Count(stdout, "SKIP ")
-	if results == 0 || results >= len(conformance.Checks()) {
-		t.Errorf("%d results shown, want some but fewer than %d:\n%s", results, len(conformance.Checks()), stdout)
+	if results == 0 || results >= len(allChecks()) {
+		t.Errorf("%d results shown, want some but fewer than %d:\n%s", results, len(allChecks()), stdout)
 	}
 	if !strings.HasSuffix(summary(lastLine(stdout)), " skipped") {
 		t.Errorf("no summary line on stdout:\n%s", stdout)
@@ -920,4 +921,13 @@ func TestMockClock(t *testing.T) {
 			t.Errorf("exit %d, stderr %q; want 2 and the flag named", code, stderr)
 		}
 	})
+}
+
+// allChecks is every check, in the order a run runs them.
+func allChecks() []conformance.Check {
+	checks, err := conformance.Checks("")
+	if err != nil {
+		panic(err)
+	}
+	return checks
 }

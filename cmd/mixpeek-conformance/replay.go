@@ -6,13 +6,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/mixpeekkit/mixpeekkit/conformance"
-	"github.com/mixpeekkit/mixpeekkit/internal/cli"
 	"github.com/mixpeekkit/mixpeekkit/recording"
 )
 
@@ -21,62 +18,25 @@ import (
 // 1 when one differs (or cleanup left something), 2 on a usage, recording or connection error.
 func replay(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) (code int) {
 	fs := flag.NewFlagSet("mixpeek-conformance replay", flag.ContinueOnError)
-	var cfg conformance.Config
-	cfg.RequestTimeout, cfg.Rate = 10*time.Second, defaultRate
+	var c common
+	c.declare(fs, "text, json or junit")
 	file := fs.String("recording", "", "the recording to replay (mockservertest's RecordTo, GET /_mock/recording)")
-	fs.StringVar(&cfg.BaseURL, "base-url", "", "server under test, e.g. https://staging.example")
-	fs.StringVar(&cfg.APIKey, "api-key", "", "an admin API key")
-	fs.StringVar(&cfg.UserEmail, "user-email", "", "the owner of -api-key: the recording's $user")
-	fs.BoolVar(&cfg.Destructive, "destructive", false, "also replay the recorded updates, rotations and deletions of the admin-key")
-	fs.StringVar(&cfg.Prefix, "prefix", "", "name prefix of everything the replay creates (default: random per run)")
-	fs.DurationVar(&cfg.RequestTimeout, "timeout", cfg.RequestTimeout, "timeout of each request")
-	fs.Float64Var(&cfg.Rate, "rate", cfg.Rate, "requests per second (0: unbounded)")
-	mockClock := fs.Bool("mock-clock", false, "the target is this project's mock: the recording's clock moves move its clock (POST /_mock/clock) instead of being waited for (up to 30 s) or skipping what follows")
-	controlToken := fs.String("control-token", "", "the mock's control token, for -mock-clock when the mock has one")
-	format := fs.String("format", "text", "report format: text or json")
-	out := fs.String("out", "", "write the report to this file instead of stdout")
-	intro := "Usage: mixpeek-conformance replay -recording FILE -base-url URL -api-key KEY -user-email EMAIL [flags]\n\nReplays the calls a consumer's tests made to the mock against a server, and reports the first\ncall the server answers with another status or shape."
-	mirrors := []cli.Mirror{
-		{Flag: "recording", Env: "MIXPEEK_RECORDING"},
-		{Flag: "base-url", Env: "MIXPEEK_BASE_URL"},
-		{Flag: "api-key", Env: "MIXPEEK_API_KEY"},
-		{Flag: "user-email", Env: "MIXPEEK_USER_EMAIL"},
-		{Flag: "destructive", Env: "MIXPEEK_CONFORMANCE_DESTRUCTIVE"},
-		{Flag: "prefix", Env: "MIXPEEK_CONFORMANCE_PREFIX"},
-		{Flag: "timeout", Env: "MIXPEEK_CONFORMANCE_TIMEOUT"},
-		{Flag: "rate", Env: "MIXPEEK_CONFORMANCE_RATE"},
-		{Flag: "format", Env: "MIXPEEK_CONFORMANCE_FORMAT"},
-		{Flag: "out", Env: "MIXPEEK_CONFORMANCE_OUT"},
-		{Flag: "mock-clock", Env: "MIXPEEK_CONFORMANCE_MOCK_CLOCK"},
-		{Flag: "control-token", Env: "MIXPEEK_MOCK_CONTROL_TOKEN"},
-	}
+	intro := "Usage: mixpeek-conformance replay -recording FILE -base-url URL -api-key KEY -user-email EMAIL [flags]\n\nReplays the calls a consumer's tests made to the mock against a server, and reports each call\nthe server answers with another status or shape."
 	fail := func(err error) int {
 		fmt.Fprintln(stderr, "mixpeek-conformance replay:", err)
 		return 2
 	}
-	if _, err := cli.Parse(fs, intro, mirrors, args, getenv, stdout); err != nil {
+	if err := c.parse(fs, intro, args, getenv, stdout, "text", "json", "junit"); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
 		return fail(err)
 	}
-	switch {
-	case *file == "":
+	if *file == "" {
 		return fail(errors.New("-recording is required (or MIXPEEK_RECORDING)"))
-	case *format != "text" && *format != "json":
-		return fail(errors.New("-format must be text or json"))
-	case cfg.RequestTimeout <= 0:
-		return fail(errors.New("-timeout must be positive"))
-	case cfg.Rate < 0 || math.IsNaN(cfg.Rate) || math.IsInf(cfg.Rate, 0):
-		return fail(errors.New("-rate must be 0 (unbounded) or a positive number"))
-	case cfg.BaseURL == "" || cfg.APIKey == "" || cfg.UserEmail == "":
-		return fail(errors.New("-base-url, -api-key and -user-email are required (or MIXPEEK_BASE_URL, MIXPEEK_API_KEY, MIXPEEK_USER_EMAIL)"))
 	}
-	switch {
-	case *controlToken != "" && !*mockClock:
-		return fail(errors.New("-control-token is only used with -mock-clock"))
-	case *mockClock:
-		cfg.Sleep = conformance.MockClock(cfg.BaseURL, *controlToken, cfg.HTTPClient)
+	if err := c.cfg.Validate(); err != nil {
+		return fail(usage(err))
 	}
 	data, err := os.ReadFile(*file)
 	if err != nil {
@@ -86,36 +46,43 @@ func replay(ctx context.Context, args []string, getenv func(string) string, stdo
 	if err != nil {
 		return fail(fmt.Errorf("-recording %s: %w", *file, err))
 	}
-	w := stdout
-	if *out != "" {
-		f, err := os.Create(*out)
-		if err != nil {
-			return fail(err)
-		}
-		defer func() {
-			if err := f.Close(); err != nil {
-				code = max(code, fail(err))
-			}
-		}()
-		w = f
+	w, done, err := c.output(stdout)
+	if err != nil {
+		return fail(err)
 	}
-	report, err := conformance.Replay(ctx, cfg, rec)
-	if report != nil {
-		write := report.WriteText
-		if *format == "json" {
-			write = report.WriteJSON
+	defer func() {
+		if err := done(); err != nil {
+			code = max(code, fail(err))
 		}
-		if werr := write(w); werr != nil {
+	}()
+	progress := stderr
+	if c.format == "text" {
+		progress = w
+		c.cfg.OnResult = func(r conformance.Result) { fmt.Fprintln(w, wordResult(r).String()) }
+	}
+	c.cfg.OnStart = func(p conformance.Plan) {
+		fmt.Fprintf(progress, "replaying %s against %s: %d calls, prefix %s\n", *file, p.BaseURL, p.Checks, p.Prefix)
+	}
+	rep, err := conformance.Replay(ctx, c.cfg, rec)
+	wordReport(rep)
+	if rep.Errors == 0 || c.format != "text" {
+		if werr := write(w, c.format, rep); werr != nil {
 			return fail(werr)
+		}
+		if c.format != "text" || c.out != "" {
+			fmt.Fprintln(stderr, rep.Summary())
 		}
 	}
 	switch {
 	case err != nil:
-		return fail(flagError(err))
-	case !report.OK():
-		if d := report.FirstDifference(); d != nil && (*format != "text" || *out != "") {
-			fmt.Fprintf(stderr, "mixpeek-conformance replay: the server differs from the recording first at call %d (%s): %s\n",
-				d.Seq, d.Operation, strings.Join(d.Differences, "; "))
+		return fail(usage(err))
+	case !rep.OK():
+		for _, r := range rep.Results {
+			if r.Status == conformance.Fail && (c.format != "text" || c.out != "") {
+				fmt.Fprintf(stderr, "mixpeek-conformance replay: the server differs from the recording first at %s: %s\n",
+					r.ID, strings.SplitN(r.Failures[0].Message, "\n", 2)[0])
+				break
+			}
 		}
 		return 1
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -21,7 +22,7 @@ func replayArgs(url string, extra ...string) []string {
 func TestReplayCommandPasses(t *testing.T) {
 	mock := newMock(t)
 	code, out, errOut := runCmd(context.Background(), replayArgs(mock.URL, "-prefix", "cmdreplay"), nil)
-	if code != 0 || !strings.Contains(out, "0 fail, 0 skipped") || strings.Count(out, "\nPASS call ") != 9 {
+	if code != 0 || !strings.Contains(out, "9 passed, 0 failed, 0 skipped") || strings.Count(out, "\nPASS replay/") != 9 {
 		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
 	}
 	if strings.Contains(out+errOut, ownerKey) {
@@ -47,30 +48,36 @@ func TestReplayCommandFails(t *testing.T) {
 		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
 	}
 	var rep struct {
-		Calls []struct {
-			Seq            int    `json:"seq"`
-			Status         string `json:"status"`
-			RecordedStatus int    `json:"recorded_status"`
-			ActualStatus   int    `json:"actual_status"`
-			Exchange       struct {
-				Curl string `json:"curl"`
-			} `json:"exchange"`
-		} `json:"calls"`
+		Results []struct {
+			ID       string `json:"id"`
+			Status   string `json:"status"`
+			Failures []struct {
+				Message  string `json:"message"`
+				Exchange struct {
+					Status int    `json:"status"`
+					Curl   string `json:"curl"`
+				} `json:"exchange"`
+			} `json:"failures"`
+		} `json:"results"`
 	}
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatal(err, out)
 	}
 	first := -1
-	for i, c := range rep.Calls {
+	for i, c := range rep.Results {
 		if c.Status == "fail" {
 			first = i
 			break
 		}
 	}
-	if first < 0 || rep.Calls[first].RecordedStatus == rep.Calls[first].ActualStatus || !strings.Contains(rep.Calls[first].Exchange.Curl, "curl ") {
-		t.Fatalf("no failing call with its statuses and curl: %s", out)
+	if first < 0 || len(rep.Results[first].Failures) == 0 {
+		t.Fatalf("no failing call: %s", out)
 	}
-	if !strings.Contains(errOut, "first at call") {
+	f := rep.Results[first].Failures[0]
+	if !strings.HasPrefix(f.Message, "recorded ") || !strings.Contains(f.Message, fmt.Sprintf("actual   %d ", f.Exchange.Status)) || !strings.Contains(f.Exchange.Curl, "curl ") {
+		t.Fatalf("the failing call lacks its statuses and curl: %+v", f)
+	}
+	if !strings.Contains(errOut, "first at "+rep.Results[first].ID) {
 		t.Errorf("stderr: %s", errOut)
 	}
 }
@@ -86,8 +93,8 @@ func TestReplayCommandUsage(t *testing.T) {
 	}{
 		{[]string{"replay", "-base-url", "http://127.0.0.1:1", "-api-key", ownerKey, "-user-email", ownerEmail}, "-recording is required"},
 		{[]string{"replay", "-recording", bad, "-base-url", "http://127.0.0.1:1", "-api-key", ownerKey, "-user-email", ownerEmail}, "version 2"},
-		{[]string{"replay", "-recording", exampleRecording}, "-base-url, -api-key and -user-email are required"},
-		{[]string{"replay", "-recording", exampleRecording, "-base-url", "http://127.0.0.1:1", "-api-key", ownerKey, "-user-email", ownerEmail, "-format", "junit"}, "-format must be text or json"},
+		{[]string{"replay", "-recording", exampleRecording}, "-base-url (or MIXPEEK_BASE_URL) is required"},
+		{[]string{"replay", "-recording", exampleRecording, "-base-url", "http://127.0.0.1:1", "-api-key", ownerKey, "-user-email", ownerEmail, "-format", "xml"}, "-format must be text, json, junit"},
 	} {
 		code, out, errOut := runCmd(context.Background(), tc.args, nil)
 		if code != 2 || !strings.Contains(errOut, tc.want) {
@@ -109,11 +116,11 @@ func TestReplayCommandMockClock(t *testing.T) {
 	mock := newMock(t)
 	args := []string{"replay", "-recording", file, "-base-url", mock.URL, "-api-key", ownerKey, "-user-email", ownerEmail, "-rate", "0"}
 	code, out, errOut := runCmd(context.Background(), append(args, "-mock-clock"), nil)
-	if code != 0 || !strings.Contains(out, "2 pass, 0 fail, 0 skipped") {
+	if code != 0 || !strings.Contains(out, "2 passed, 0 failed, 0 skipped") {
 		t.Fatalf("with -mock-clock: exit %d\n%s\n%s", code, out, errOut)
 	}
 	code, out, _ = runCmd(context.Background(), args, nil)
-	if code != 0 || !strings.Contains(out, "1 pass, 0 fail, 1 skipped") || !strings.Contains(out, "-mock-clock moves its clock") {
+	if code != 0 || !strings.Contains(out, "1 passed, 0 failed, 1 skipped") || !strings.Contains(out, "-mock-clock can move its clock") {
 		t.Fatalf("without: exit %d\n%s", code, out)
 	}
 }

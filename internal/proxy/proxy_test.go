@@ -85,7 +85,7 @@ func TestConformanceRunThroughTheProxyHasNoViolation(t *testing.T) {
 	}
 	if !report.OK() || report.Passed < 60 {
 		var b strings.Builder
-		_ = report.WriteFailures(&b)
+		_ = report.WriteText(&b)
 		t.Errorf("through the proxy: %s\n%s", report.Summary(), b.String())
 	}
 	if n := p.Total(); n != 0 {

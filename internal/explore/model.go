@@ -1,4 +1,4 @@
-package conformance
+package explore
 
 import (
 	"math/rand/v2"
@@ -43,9 +43,6 @@ const (
 	asNone                    // no Authorization header
 	asUnknown                 // a key the server never issued
 )
-
-// UnknownKey is shaped like a key and was never issued.
-var UnknownKey = "sk_" + "0000000000000000000000000000000000000000000"
 
 // The world's pools: a few names each, so the walk keeps meeting names it used before
 // (create what exists, delete what was deleted, rename onto a taken name).

@@ -1,9 +1,10 @@
-package conformance
+package explore
 
 import (
 	"fmt"
-	"github.com/mixpeekkit/mixpeekkit/internal/sensitive"
 	"strings"
+
+	"github.com/mixpeekkit/mixpeekkit/internal/suite"
 )
 
 // maxReplays bounds the replays that shrink one failing walk.
@@ -165,7 +166,7 @@ func (x *explorer) story(sh shrunk, walked int) string {
 	case sh.exhausted:
 		fmt.Fprintf(&b, "shrunk from %d steps to %d, then stopped after %d replays (%d requests)", walked, len(sh.kept), sh.replays, sh.requests)
 	default:
-		fmt.Fprintf(&b, "shrunk from %d steps to %d in %s (%d requests)", walked, len(sh.kept), Plural(sh.replays, "replay"), sh.requests)
+		fmt.Fprintf(&b, "shrunk from %d steps to %d in %s (%d requests)", walked, len(sh.kept), suite.Plural(sh.replays, "replay"), sh.requests)
 	}
 	w := sh.w
 	// $KEY_n: each key a later step authenticates with, numbered as the steps give them.
@@ -288,15 +289,15 @@ func (w *world) describe(p played, vars map[string]string) string {
 }
 
 // curl is a request as a shell command, with placeholders for every key and secret value.
-func (w *world) curl(r Request, vars map[string]string) string {
+func (w *world) curl(r suite.Request, vars map[string]string) string {
 	auth := ""
 	if r.Auth != "" {
 		key := strings.TrimPrefix(r.Auth, "Bearer ")
 		v := vars[key]
 		switch {
-		case key == w.x.s.Cfg.APIKey:
+		case key == w.x.s.APIKey:
 			v = "$API_KEY"
-		case key == UnknownKey:
+		case key == suite.UnknownKey:
 			v = "$UNKNOWN_KEY"
 		case v == "":
 			v = "$KEY" // a key no later step needs a name for
@@ -304,62 +305,10 @@ func (w *world) curl(r Request, vars map[string]string) string {
 		auth = "Bearer " + v
 	}
 	body, _ := r.Body.(string)
-	return CurlCommand(r.Method, w.x.s.Base.Redacted()+r.Path, auth, body, func(q string) string {
+	return suite.CurlCommand(r.Method, w.x.s.Base.Redacted()+r.Path, auth, body, func(q string) string {
 		for i, v := range w.values {
 			q = strings.ReplaceAll(q, v, fmt.Sprintf(`'"$VALUE_%d"'`, i+1))
 		}
 		return q
 	})
 }
-
-// CurlCommand is the one form of a request as a shell command: auth is the Authorization
-// header's value with $PLACEHOLDERS for what must not be shown ("" for none), and placeholders
-// turns the single-quoted body into one where those stand for the values.
-func CurlCommand(method, url, auth, body string, placeholders func(quoted string) string) string {
-	var b strings.Builder
-	b.WriteString("curl -sS")
-	if method != "GET" {
-		b.WriteString(" -X " + method)
-	}
-	b.WriteString(" " + ShellQuote(url))
-	if auth != "" {
-		fmt.Fprintf(&b, ` -H "Authorization: %s"`, auth)
-	}
-	if body != "" {
-		b.WriteString(" -H 'Content-Type: application/json' -d " + placeholders(ShellQuote(body)))
-	}
-	return b.String()
-}
-
-// curlOf is a request a check sent, as a shell command: the run's keys are
-// $MIXPEEK_API_KEY and $MIXPEEK_PEER_API_KEY, any other key $KEY, and a secret value of the
-// body $SECRET_VALUE.
-func (s *Suite) curlOf(r Request, shownBody string) string {
-	auth := ""
-	if r.Auth != "" {
-		scheme, cred, found := strings.Cut(r.Auth, " ")
-		switch {
-		case !found:
-			auth = dquoteSafe(s.Redact(r.Auth))
-		case cred == s.Cfg.APIKey:
-			auth = scheme + " $MIXPEEK_API_KEY"
-		case s.Cfg.PeerAPIKey != "" && cred == s.Cfg.PeerAPIKey:
-			auth = scheme + " $MIXPEEK_PEER_API_KEY"
-		case s.Redact(cred) != cred:
-			auth = scheme + " $KEY"
-		default:
-			auth = dquoteSafe(scheme + " " + cred)
-		}
-	}
-	return CurlCommand(r.Method, s.Base.Redacted()+r.Path, auth, shownBody, func(q string) string {
-		return strings.ReplaceAll(q, sensitive.Redacted, `'"$SECRET_VALUE"'`)
-	})
-}
-
-// dquoteSafe escapes s for the inside of a double-quoted shell word.
-func dquoteSafe(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `"`, `\"`, "$", `\$`, "`", "\\`").Replace(s)
-}
-
-// ShellQuote quotes s for a POSIX shell.
-func ShellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }

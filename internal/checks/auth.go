@@ -1,29 +1,31 @@
-package conformance
+package checks
 
 import (
 	"net/http"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/mixpeekkit/mixpeekkit/internal/suite"
 )
 
 // unauthorized checks a request answered 401 UnauthorizedError.
-func (t *T) unauthorized(r Request) {
+func unauthorized(t *suite.T, r suite.Request) {
 	t.ErrorAnswer(t.Do(r), http.StatusUnauthorized, "UnauthorizedError")
 }
 
 // everyOperation is one request to each of the 9 operations, for the probes that must be
 // refused before anything else happens. Names carry the prefix and are tracked, so a server
 // that wrongly carries one out leaves nothing behind.
-func (t *T) everyOperation() []Request {
+func everyOperation(t *suite.T) []suite.Request {
 	secret, key := t.Name("secret"), t.Name("key")
-	t.TrackSecret(secret, Bearer(t.S.Cfg.APIKey))
+	t.TrackSecret(secret, t.AdminAuth())
 	t.TrackKey(key)
-	return []Request{
-		{Method: "POST", Path: SecretsPath, Body: map[string]any{"secret_name": secret, "secret_value": t.SecretValue()}},
-		{Method: "GET", Path: SecretsPath},
-		{Method: "PUT", Path: SecretPath(secret), Body: map[string]any{"secret_value": t.SecretValue()}},
-		{Method: "DELETE", Path: SecretPath(secret)},
+	return []suite.Request{
+		{Method: "POST", Path: suite.SecretsPath, Body: map[string]any{"secret_name": secret, "secret_value": t.SecretValue()}},
+		{Method: "GET", Path: suite.SecretsPath},
+		{Method: "PUT", Path: suite.SecretPath(secret), Body: map[string]any{"secret_value": t.SecretValue()}},
+		{Method: "DELETE", Path: suite.SecretPath(secret)},
 		{Method: "POST", Path: t.KeysPath(), Body: map[string]any{"name": key}},
 		{Method: "GET", Path: t.KeysPath()},
 		{Method: "PATCH", Path: t.KeyPath(key), Body: map[string]any{"rate_limit_override": 7}},
@@ -34,40 +36,41 @@ func (t *T) everyOperation() []Request {
 
 // unauthorizedEverywhere sends one request to every operation with the given Authorization
 // header and expects 401 UnauthorizedError from each.
-func (t *T) unauthorizedEverywhere(auth string) {
-	for _, r := range t.everyOperation() {
+func unauthorizedEverywhere(t *suite.T, auth string) {
+	for _, r := range everyOperation(t) {
 		r.Auth = auth
-		t.unauthorized(r)
+		unauthorized(t, r)
 	}
 }
 
-var authChecks = []Check{
+// Auth are the checks of authentication.
+var Auth = []suite.Check{
 	{ID: "auth/missing-header-401", Category: "auth",
 		Description: "a request without Authorization answers 401 UnauthorizedError, on every operation",
-		Run:         func(t *T) { t.unauthorizedEverywhere("") }},
+		Run:         func(t *suite.T) { unauthorizedEverywhere(t, "") }},
 	{ID: "auth/wrong-scheme-401", Category: "auth",
-		Description: "Authorization with a scheme other than Bearer answers 401, on every operation",
-		Run:         func(t *T) { t.unauthorizedEverywhere("Basic " + t.S.Cfg.APIKey) }},
+		Description: "Authorization with a scheme other than suite.Bearer answers 401, on every operation",
+		Run:         func(t *suite.T) { unauthorizedEverywhere(t, "Basic "+t.S.APIKey) }},
 	{ID: "auth/unknown-key-401", Category: "auth",
 		Description: "an unknown API key answers 401, on every operation",
-		Run:         func(t *T) { t.unauthorizedEverywhere(Bearer("sk_" + strings.Repeat("0", 43))) }},
+		Run:         func(t *suite.T) { unauthorizedEverywhere(t, suite.Bearer("sk_"+strings.Repeat("0", 43))) }},
 	{ID: "auth/revoked-key-401", Category: "auth",
 		Description: "a revoked key answers 401 at once",
-		Run: func(t *T) {
+		Run: func(t *suite.T) {
 			k := t.NewKey("read")
 			t.MustStatus(t.Call("DELETE", t.KeyPath(k.Str("name")), nil), http.StatusOK)
-			t.unauthorized(Request{Method: "GET", Path: SecretsPath, Auth: Bearer(k.Str("key"))})
+			unauthorized(t, suite.Request{Method: "GET", Path: suite.SecretsPath, Auth: suite.Bearer(k.Str("key"))})
 		}},
 	{ID: "auth/rotated-key-401", Category: "auth",
 		Description: "the old plaintext of a rotated key answers 401 at once (no grace period)",
-		Run: func(t *T) {
+		Run: func(t *suite.T) {
 			k := t.NewKey("read")
 			t.MustStatus(t.Call("POST", t.KeyPath(k.Str("name"))+"/rotate", nil), http.StatusOK)
-			t.unauthorized(Request{Method: "GET", Path: SecretsPath, Auth: Bearer(k.Str("key"))})
+			unauthorized(t, suite.Request{Method: "GET", Path: suite.SecretsPath, Auth: suite.Bearer(k.Str("key"))})
 		}},
 	{ID: "auth/patch-revoked-key-401", Category: "auth",
 		Description: "a key revoked by PATCH status revoked answers 401 at once and is listed as revoked only with include_revoked",
-		Run: func(t *T) {
+		Run: func(t *suite.T) {
 			k := t.NewKey("read")
 			t.Works(k.Str("key"), "the new key")
 			ex := t.Call("PATCH", t.KeyPath(k.Str("name")), map[string]any{"status": "revoked"})
@@ -80,7 +83,7 @@ var authChecks = []Check{
 		}},
 	{ID: "auth/expired-key-401", Category: "auth",
 		Description: "a key works until its expires_at, then answers 401 and is listed with status expired (the check waits about 3 s)",
-		Run: func(t *T) {
+		Run: func(t *suite.T) {
 			k := t.NewKey("read")
 			created, err := time.Parse(time.RFC3339Nano, k.Str("created_at"))
 			if err != nil {
@@ -90,7 +93,7 @@ var authChecks = []Check{
 			at := created.Add(2 * time.Second).UTC().Format(time.RFC3339Nano)
 			t.MustStatus(t.Call("PATCH", t.KeyPath(k.Str("name")), map[string]any{"expires_at": at}), http.StatusOK)
 			t.Works(k.Str("key"), "the key before its expires_at")
-			if err := t.S.Cfg.Sleep(t.Ctx, 3*time.Second); err != nil {
+			if err := t.S.Sleep(t.Ctx, 3*time.Second); err != nil {
 				t.Fatalf(nil, "waiting for the key to expire: %v", err)
 			}
 			t.Refused(k.Str("key"), "the key past its expires_at")
@@ -101,32 +104,33 @@ var authChecks = []Check{
 		}},
 	{ID: "auth/before-validation", Category: "auth",
 		Description: "no key and a bad body answers 401, not 422: authentication comes first",
-		Run: func(t *T) {
-			t.unauthorized(Request{Method: "POST", Path: SecretsPath, Body: `{"secret_name": ""}`})
+		Run: func(t *suite.T) {
+			unauthorized(t, suite.Request{Method: "POST", Path: suite.SecretsPath, Body: `{"secret_name": ""}`})
 		}},
 }
 
-var permissionChecks = []Check{
+// Permissions are the checks of permissions.
+var Permissions = []suite.Check{
 	{ID: "permissions/read-key-lists-secrets", Category: "permissions",
 		Description: "a key with only read may list secrets (200)",
-		Run: func(t *T) {
+		Run: func(t *suite.T) {
 			t.Works(t.NewKey("read").Str("key"), "a read key")
 		}},
 	{ID: "permissions/read-key-cannot-write-secrets", Category: "permissions",
 		Description: "a read key gets 403 ForbiddenError on create, update and delete of secrets, and nothing changes",
-		Run: func(t *T) {
-			key := Bearer(t.NewKey("read").Str("key"))
-			name, _ := t.NewSecret(Bearer(t.S.Cfg.APIKey))
+		Run: func(t *suite.T) {
+			key := suite.Bearer(t.NewKey("read").Str("key"))
+			name, _ := t.NewSecret(t.AdminAuth())
 			fresh := t.Name("secret")
-			t.TrackSecret(fresh, Bearer(t.S.Cfg.APIKey))
-			for _, r := range []Request{
-				{Method: "POST", Path: SecretsPath, Auth: key, Body: map[string]any{"secret_name": fresh, "secret_value": t.SecretValue()}},
-				{Method: "PUT", Path: SecretPath(name), Auth: key, Body: map[string]any{"secret_value": t.SecretValue()}},
-				{Method: "DELETE", Path: SecretPath(name), Auth: key},
+			t.TrackSecret(fresh, t.AdminAuth())
+			for _, r := range []suite.Request{
+				{Method: "POST", Path: suite.SecretsPath, Auth: key, Body: map[string]any{"secret_name": fresh, "secret_value": t.SecretValue()}},
+				{Method: "PUT", Path: suite.SecretPath(name), Auth: key, Body: map[string]any{"secret_value": t.SecretValue()}},
+				{Method: "DELETE", Path: suite.SecretPath(name), Auth: key},
 			} {
 				t.ErrorAnswer(t.Do(r), http.StatusForbidden, "ForbiddenError")
 			}
-			names, ex := t.ListedSecrets(Bearer(t.S.Cfg.APIKey))
+			names, ex := t.ListedSecrets(t.AdminAuth())
 			if !slices.Contains(names, name) {
 				t.Errorf(ex, "a read key deleted a secret")
 			}
@@ -136,13 +140,13 @@ var permissionChecks = []Check{
 		}},
 	{ID: "permissions/read-key-cannot-manage-keys", Category: "permissions",
 		Description: "a read key gets 403 ForbiddenError on every API-key operation",
-		Run: func(t *T) {
+		Run: func(t *suite.T) {
 			reader := t.NewKey("read")
 			victim := t.NewKey("read").Str("name")
-			key := Bearer(reader.Str("key"))
+			key := suite.Bearer(reader.Str("key"))
 			fresh := t.Name("key")
 			t.TrackKey(fresh)
-			for _, r := range []Request{
+			for _, r := range []suite.Request{
 				{Method: "GET", Path: t.KeysPath(), Auth: key},
 				{Method: "POST", Path: t.KeysPath(), Auth: key, Body: map[string]any{"name": fresh}},
 				{Method: "PATCH", Path: t.KeyPath(victim), Auth: key, Body: map[string]any{"rate_limit_override": 3}},
@@ -154,14 +158,14 @@ var permissionChecks = []Check{
 		}},
 	{ID: "permissions/write-delete-key-is-not-admin", Category: "permissions",
 		Description: "a key with read, write and delete but not admin gets 403 on writing secrets and on key management",
-		Run: func(t *T) {
-			key := Bearer(t.NewKey("read", "write", "delete").Str("key"))
+		Run: func(t *suite.T) {
+			key := suite.Bearer(t.NewKey("read", "write", "delete").Str("key"))
 			victim := t.NewKey("read").Str("name")
 			fresh, freshKey := t.Name("secret"), t.Name("key")
-			t.TrackSecret(fresh, Bearer(t.S.Cfg.APIKey))
+			t.TrackSecret(fresh, t.AdminAuth())
 			t.TrackKey(freshKey)
-			for _, r := range []Request{
-				{Method: "POST", Path: SecretsPath, Auth: key, Body: map[string]any{"secret_name": fresh, "secret_value": t.SecretValue()}},
+			for _, r := range []suite.Request{
+				{Method: "POST", Path: suite.SecretsPath, Auth: key, Body: map[string]any{"secret_name": fresh, "secret_value": t.SecretValue()}},
 				{Method: "POST", Path: t.KeysPath(), Auth: key, Body: map[string]any{"name": freshKey}},
 				{Method: "DELETE", Path: t.KeyPath(victim), Auth: key},
 			} {
@@ -170,8 +174,8 @@ var permissionChecks = []Check{
 		}},
 	{ID: "permissions/before-validation", Category: "permissions",
 		Description: "a read key with a bad body gets 403, not 422: permission comes before the contract check",
-		Run: func(t *T) {
-			key := Bearer(t.NewKey("read").Str("key"))
-			t.ErrorAnswer(t.Do(Request{Method: "POST", Path: SecretsPath, Auth: key, Body: `{"secret_name": ""}`}), http.StatusForbidden, "ForbiddenError")
+		Run: func(t *suite.T) {
+			key := suite.Bearer(t.NewKey("read").Str("key"))
+			t.ErrorAnswer(t.Do(suite.Request{Method: "POST", Path: suite.SecretsPath, Auth: key, Body: `{"secret_name": ""}`}), http.StatusForbidden, "ForbiddenError")
 		}},
 }

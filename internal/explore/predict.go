@@ -1,4 +1,4 @@
-package conformance
+package explore
 
 import (
 	"encoding/json"
@@ -7,6 +7,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/mixpeekkit/mixpeekkit/internal/suite"
 
 	"github.com/mixpeekkit/mixpeekkit/internal/sensitive"
 )
@@ -18,8 +20,8 @@ import (
 type outcome struct {
 	status int
 	typ    string
-	check  func(ex *Exchange) []string
-	apply  func(ex *Exchange)
+	check  func(ex *suite.Exchange) []string
+	apply  func(ex *suite.Exchange)
 }
 
 // prediction is what the model expects of a step, and why, in words for a report.
@@ -95,7 +97,7 @@ func (w *world) predict(i int, st step) prediction {
 		}
 		return prediction{why: "a new secret", outs: []outcome{{status: http.StatusCreated,
 			check: secretAnswer(name, "created"),
-			apply: func(*Exchange) { m.secrets[name] = true }}}}
+			apply: func(*suite.Exchange) { m.secrets[name] = true }}}}
 	case opListSecrets:
 		return prediction{why: "the walk's secrets are " + quoteAll(m.secretNames()), outs: []outcome{{status: http.StatusOK, check: w.secretList}}}
 	case opUpdateSecret, opDeleteSecret:
@@ -107,7 +109,7 @@ func (w *world) predict(i int, st step) prediction {
 			return prediction{why: "the secret exists", outs: []outcome{{status: http.StatusOK, check: secretAnswer(name, "updated")}}}
 		}
 		return prediction{why: "the secret exists", outs: []outcome{{status: http.StatusOK, check: secretAnswer(name, "deleted"),
-			apply: func(*Exchange) { delete(m.secrets, name) }}}}
+			apply: func(*suite.Exchange) { delete(m.secrets, name) }}}}
 	case opCreateKey:
 		return w.predictCreateKey(i, st)
 	case opListKeys:
@@ -115,7 +117,7 @@ func (w *world) predict(i int, st step) prediction {
 			return refused("the user is not in the organization", http.StatusNotFound, "NotFoundError")
 		}
 		return prediction{why: "the walk's keys", outs: []outcome{{status: http.StatusOK,
-			check: func(ex *Exchange) []string { return w.keyList(ex, st.revoked == "true") }}}}
+			check: func(ex *suite.Exchange) []string { return w.keyList(ex, st.revoked == "true") }}}}
 	case opPatchKey:
 		return w.predictPatch(st)
 	case opRotateKey:
@@ -126,13 +128,13 @@ func (w *world) predict(i int, st step) prediction {
 			return refused("no live key has the name", http.StatusNotFound, "NotFoundError")
 		}
 		return prediction{why: "a live key has the name", outs: []outcome{{status: http.StatusOK,
-			check: func(ex *Exchange) []string {
+			check: func(ex *suite.Exchange) []string {
 				if ex.Field("success") != true {
 					return []string{"success is not true"}
 				}
 				return nil
 			},
-			apply: func(*Exchange) { k.live = false }}}}
+			apply: func(*suite.Exchange) { k.live = false }}}}
 	}
 	panic(fmt.Sprintf("conformance: no prediction for operation %d", st.op))
 }
@@ -155,11 +157,11 @@ func (w *world) predictCreateKey(i int, st step) prediction {
 		why = "only a revoked key has the name, which may be used again"
 	}
 	return prediction{why: why, outs: []outcome{{status: http.StatusOK,
-		check: func(ex *Exchange) []string {
+		check: func(ex *suite.Exchange) []string {
 			probs := newKeyProblems(ex, "")
 			return append(probs, keyProblems(ex.JSON, want, ex.Str("key"), []string{want.desc})...)
 		},
-		apply: func(ex *Exchange) {
+		apply: func(ex *suite.Exchange) {
 			k := *want
 			k.plain, k.keyID = ex.Str("key"), ex.Str("key_id")
 			m.keys = append(m.keys, &k)
@@ -198,14 +200,14 @@ func (w *world) predictPatch(st step) prediction {
 		status, after.live = "revoked", false
 	}
 	ok := outcome{status: http.StatusOK,
-		check: func(ex *Exchange) []string {
+		check: func(ex *suite.Exchange) []string {
 			var probs []string
 			if _, has := ex.JSON["key"]; has {
 				probs = append(probs, "the answer has a key member: only create and rotate may show a plaintext")
 			}
 			return append(probs, keyProblemsStatus(ex.JSON, &after, k.plain, descs, status)...)
 		},
-		apply: func(ex *Exchange) {
+		apply: func(ex *suite.Exchange) {
 			*k = after
 			k.desc = descOf(ex.JSON)
 		}}
@@ -225,7 +227,7 @@ func (w *world) predictRotate(i int, st step) prediction {
 		return refused("no live key has the name", http.StatusNotFound, "NotFoundError")
 	}
 	return prediction{why: "a live key has the name", outs: []outcome{{status: http.StatusOK,
-		check: func(ex *Exchange) []string {
+		check: func(ex *suite.Exchange) []string {
 			probs := newKeyProblems(ex, k.plain)
 			// Name and key_id stay (S8). Whether rotate keeps permissions and description is the mock's choice (P10): the
 			// answer says what the key has now.
@@ -235,7 +237,7 @@ func (w *world) predictRotate(i int, st step) prediction {
 			}
 			return append(probs, keyProblems(ex.JSON, &after, ex.Str("key"), []string{descOf(ex.JSON)})...)
 		},
-		apply: func(ex *Exchange) {
+		apply: func(ex *suite.Exchange) {
 			k.plain = ex.Str("key")
 			if p, ok := stringList(ex.JSON["permissions"]); ok {
 				k.perms = sorted(p)
@@ -247,7 +249,7 @@ func (w *world) predictRotate(i int, st step) prediction {
 
 // newKeyProblems checks the plaintext of a create or rotate answer (S6): shaped like a key, not
 // the one it replaces, and the hash and prefix that follow from it.
-func newKeyProblems(ex *Exchange, old string) []string {
+func newKeyProblems(ex *suite.Exchange, old string) []string {
 	key := ex.Str("key")
 	var probs []string
 	switch {
@@ -294,8 +296,8 @@ func keyProblemsStatus(obj map[string]any, want *keyRec, plain string, descs []s
 }
 
 // secretAnswer checks a SecretResponse: the name, and the flag of the operation true.
-func secretAnswer(name, flag string) func(ex *Exchange) []string {
-	return func(ex *Exchange) []string {
+func secretAnswer(name, flag string) func(ex *suite.Exchange) []string {
+	return func(ex *suite.Exchange) []string {
 		var probs []string
 		if got := ex.Str("secret_name"); got != name {
 			probs = append(probs, fmt.Sprintf("secret_name is %q, want %q", got, name))
@@ -309,7 +311,7 @@ func secretAnswer(name, flag string) func(ex *Exchange) []string {
 
 // secretList checks a list of secrets: the world's names, each once, the whole list sorted,
 // and count right.
-func (w *world) secretList(ex *Exchange) []string {
+func (w *world) secretList(ex *suite.Exchange) []string {
 	raw, ok := ex.Field("secrets").([]any)
 	if !ok {
 		return []string{"no secrets list"}
@@ -337,7 +339,7 @@ func (w *world) secretList(ex *Exchange) []string {
 
 // keyList checks a list of keys: the world's keys by name and status (revoked ones only with
 // include_revoked=true), each live one as the model holds it, no key member, total right.
-func (w *world) keyList(ex *Exchange, withRevoked bool) []string {
+func (w *world) keyList(ex *suite.Exchange, withRevoked bool) []string {
 	raw, ok := ex.Field("results").([]any)
 	if !ok {
 		return []string{"no results list"}
@@ -389,7 +391,7 @@ func (w *world) keyList(ex *Exchange, withRevoked bool) []string {
 
 // errorProblems checks an error answer: an ErrorResponse of the type, its status the HTTP
 // status, success not true; or, for 422, an HTTPValidationError with at least one entry.
-func errorProblems(ex *Exchange, typ string) []string {
+func errorProblems(ex *suite.Exchange, typ string) []string {
 	if typ == validationError {
 		if d, ok := ex.Field("detail").([]any); !ok || len(d) == 0 {
 			return []string{"a 422 must carry detail: a list of {loc, msg, type}"}

@@ -1,4 +1,4 @@
-package conformance
+package main
 
 import (
 	"bytes"
@@ -11,13 +11,13 @@ import (
 	"time"
 )
 
-// MockClock returns a Config.Sleep that moves the clock of this project's mock forward
-// (POST /_mock/clock with {"advance": d}) instead of waiting, so the expiry check takes
-// milliseconds, not seconds. It is for a target that is this project's mock: the control API
-// is not part of the contract, and moving the mock's clock moves it for every organization
-// the mock holds. controlToken is the mock's control token ("" when it has none); client
-// sends the request (http.DefaultClient when nil).
-func MockClock(baseURL, controlToken string, client *http.Client) func(ctx context.Context, d time.Duration) error {
+// mockClock is the Config.Sleep of -mock-clock: it moves the clock of this project's mock
+// forward (POST /_mock/clock with {"advance": d}) instead of waiting, so the expiry check
+// takes milliseconds, not seconds. The control API is not part of the contract, so it is the
+// command's, not the suite's; moving the mock's clock moves it for every organization the mock
+// holds. controlToken is the mock's control token ("" when it has none); client sends the
+// request (http.DefaultClient when nil).
+func mockClock(baseURL, controlToken string, client *http.Client) func(ctx context.Context, d time.Duration) error {
 	if client == nil {
 		client = http.DefaultClient
 	}

@@ -1,4 +1,4 @@
-package conformance
+package suite
 
 import (
 	"context"
@@ -12,7 +12,7 @@ import (
 // (and PeerAPIKey, when set, an admin key too), so a run does not fail every check for the
 // wrong reason.
 func (s *Suite) preflight(ctx context.Context) error {
-	code, err := s.probe(ctx, Request{Method: "GET", Path: UsersKeysPath(s.Cfg.UserEmail), Auth: Bearer(s.Cfg.APIKey)})
+	code, err := s.probe(ctx, Request{Method: "GET", Path: UsersKeysPath(s.UserEmail), Auth: Bearer(s.APIKey)})
 	switch {
 	case err != nil:
 		return err
@@ -23,21 +23,21 @@ func (s *Suite) preflight(ctx context.Context) error {
 	case code == http.StatusNotFound:
 		// A wrong path in the base URL (a missing or extra /api) answers 404 too: listing
 		// secrets, which needs no user, tells the two apart.
-		secrets, err := s.probe(ctx, Request{Method: "GET", Path: SecretsPath, Auth: Bearer(s.Cfg.APIKey)})
+		secrets, err := s.probe(ctx, Request{Method: "GET", Path: SecretsPath, Auth: Bearer(s.APIKey)})
 		if err != nil {
 			return err
 		}
 		if secrets == http.StatusNotFound {
 			return fmt.Errorf("conformance: no such endpoint at %s%s (404, and 404 for the user's API keys too): is the path of the base URL right?", s.Base.Redacted(), SecretsPath)
 		}
-		return fmt.Errorf("conformance: user %q not found with this API key (404)", s.Cfg.UserEmail)
+		return fmt.Errorf("conformance: user %q not found with this API key (404)", s.UserEmail)
 	case code != http.StatusOK:
 		return fmt.Errorf("conformance: listing the user's API keys answered %d, want 200", code)
 	}
-	if s.Cfg.PeerAPIKey == "" {
+	if s.PeerAPIKey == "" {
 		return nil
 	}
-	peer := Bearer(s.Cfg.PeerAPIKey)
+	peer := Bearer(s.PeerAPIKey)
 	code, err = s.probe(ctx, Request{Method: "GET", Path: SecretsPath, Auth: peer})
 	if err != nil {
 		return err

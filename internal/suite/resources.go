@@ -1,4 +1,4 @@
-package conformance
+package suite
 
 import (
 	"context"
@@ -31,7 +31,7 @@ func UsersKeysPath(email string) string {
 	return "/v1/organizations/users/" + url.QueryEscape(email) + "/api-keys"
 }
 
-func (t *T) KeysPath() string { return UsersKeysPath(t.S.Cfg.UserEmail) }
+func (t *T) KeysPath() string { return UsersKeysPath(t.S.UserEmail) }
 
 func (t *T) KeyPath(name string) string { return t.KeysPath() + "/" + url.PathEscape(name) }
 
@@ -132,7 +132,7 @@ func (s *Suite) Cleanup() []string {
 	secrets, keys, peerSecrets := s.resources.secrets, s.resources.keys, s.resources.peerSecrets
 	s.resources.secrets, s.resources.keys, s.resources.peerSecrets = nil, nil, nil
 	s.resources.mu.Unlock()
-	admin, peer := Bearer(s.Cfg.APIKey), Bearer(s.Cfg.PeerAPIKey)
+	admin, peer := Bearer(s.APIKey), Bearer(s.PeerAPIKey)
 	// Live credentials first.
 	for _, name := range sortedKeys(keys) {
 		t.try(Request{Method: "DELETE", Path: t.KeyPath(name), Auth: admin})
@@ -184,11 +184,11 @@ func (t *T) leftovers() (found []leftover, problems []string) {
 			}
 		}
 	}
-	secretsOf(Bearer(s.Cfg.APIKey), "")
-	if s.Cfg.PeerAPIKey != "" {
-		secretsOf(Bearer(s.Cfg.PeerAPIKey), "peer organization: ")
+	secretsOf(Bearer(s.APIKey), "")
+	if s.PeerAPIKey != "" {
+		secretsOf(Bearer(s.PeerAPIKey), "peer organization: ")
 	}
-	ex := t.try(Request{Method: "GET", Path: t.KeysPath() + "?include_revoked=true", Auth: Bearer(s.Cfg.APIKey)})
+	ex := t.try(Request{Method: "GET", Path: t.KeysPath() + "?include_revoked=true", Auth: Bearer(s.APIKey)})
 	if ex == nil || ex.Status != http.StatusOK {
 		return found, append(problems, "api keys: could not list them to check")
 	}
@@ -196,7 +196,7 @@ func (t *T) leftovers() (found []leftover, problems []string) {
 	for _, r := range results {
 		k, _ := r.(map[string]any)
 		if name, _ := k["name"].(string); mine(name) && k["status"] != "revoked" {
-			found = append(found, leftover{"api key " + name + " (not revoked)", Request{Method: "DELETE", Path: t.KeyPath(name), Auth: Bearer(s.Cfg.APIKey)}})
+			found = append(found, leftover{"api key " + name + " (not revoked)", Request{Method: "DELETE", Path: t.KeyPath(name), Auth: Bearer(s.APIKey)}})
 		}
 	}
 	return found, problems
@@ -219,4 +219,24 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// Untrack forgets a key (or a secret) the check itself removed, so cleanup does not remove it
+// again; cleanup still lists what is left with the run's prefix.
+func (t *T) Untrack(name string, secret bool) {
+	r := &t.S.resources
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if secret {
+		delete(r.secrets, name)
+	} else {
+		delete(r.keys, name)
+	}
+}
+
+func Plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
 }

@@ -1,8 +1,9 @@
-package conformance
+package suite
 
 import (
 	"fmt"
 	"net/http"
+	"reflect"
 )
 
 // WantStatus checks the answer's WantStatus code; false (and a failure) when it differs.
@@ -122,4 +123,27 @@ func (t *T) OneOf(ex *Exchange, what string, statuses ...int) bool {
 	}
 	t.Errorf(ex, "%s: want one of %v (the behaviour reference leaves the choice open), got %d", what, statuses, ex.Status)
 	return false
+}
+
+// Invalid checks a 422 HTTPValidationError with a detail entry at loc (its first elements).
+func (t *T) Invalid(ex *Exchange, loc ...any) {
+	if !t.WantStatus(ex, http.StatusUnprocessableEntity) {
+		return
+	}
+	detail, ok := ex.Field("detail").([]any)
+	if !ok || len(detail) == 0 {
+		t.Errorf(ex, "a 422 must carry detail: a list of {loc, msg, type}")
+		return
+	}
+	for _, d := range detail {
+		entry, _ := d.(map[string]any)
+		got, _ := entry["loc"].([]any)
+		if len(got) >= len(loc) && reflect.DeepEqual(got[:len(loc)], loc) {
+			if msg, _ := entry["msg"].(string); msg == "" {
+				t.Errorf(ex, "the detail entry at %v has no msg", loc)
+			}
+			return
+		}
+	}
+	t.Errorf(ex, "no detail entry has loc starting with %v", loc)
 }

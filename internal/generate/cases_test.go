@@ -1,4 +1,4 @@
-package conformance
+package generate
 
 import (
 	"bytes"
@@ -368,7 +368,7 @@ func TestRefusedByBehaviourMatchesACase(t *testing.T) {
 			t.Errorf("refusedByBehaviour: %s %s %v matches no generated case", r.op, r.where, r.value)
 		}
 	}
-	for _, c := range generatedChecks {
+	for _, c := range Checks() {
 		if strings.Contains(c.Description, `"expired"`) {
 			t.Errorf("%s still sends a refused case", c.ID)
 		}
@@ -379,7 +379,7 @@ func TestRefusedByBehaviourMatchesACase(t *testing.T) {
 // negative and one positive check at most per operation, named after it.
 func TestGeneratedCheckIDsAreStable(t *testing.T) {
 	var first []string
-	for _, c := range generatedChecks {
+	for _, c := range Checks() {
 		first = append(first, c.ID)
 	}
 	for i := 0; i < 3; i++ {

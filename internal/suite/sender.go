@@ -1,4 +1,4 @@
-package conformance
+package suite
 
 import (
 	"bytes"
@@ -48,7 +48,7 @@ func (s *Suite) Send(ctx context.Context, r Request) (ex *Exchange, resp *http.R
 	ex = &Exchange{Method: r.Method, URL: s.Base.Redacted() + r.Path, Auth: authShown(r.Auth), RequestBody: s.Show(body)}
 	ex.Curl = s.curlOf(r, ex.RequestBody)
 	parent := ctx
-	ctx, cancel := context.WithTimeout(ctx, s.Cfg.RequestTimeout)
+	ctx, cancel := context.WithTimeout(ctx, s.RequestTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, r.Method, s.Base.String()+r.Path, bytes.NewReader(body))
 	if err != nil {
@@ -67,12 +67,12 @@ func (s *Suite) Send(ctx context.Context, r Request) (ex *Exchange, resp *http.R
 	// A time-out says which request, after how long, and which setting bounds it.
 	timedOut := func(err error) bool {
 		if parent.Err() == nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			ex.Error = fmt.Sprintf("%s %s timed out after %s (the request timeout: -timeout, Config.RequestTimeout)", r.Method, ex.URL, s.Cfg.RequestTimeout)
+			ex.Error = fmt.Sprintf("%s %s timed out after %s (Config.RequestTimeout)", r.Method, ex.URL, s.RequestTimeout)
 			return true
 		}
 		return false
 	}
-	resp, err = s.client.Do(req)
+	resp, err = s.Client.Do(req)
 	if err != nil {
 		if !timedOut(err) {
 			ex.Error = s.Redact(err.Error())
@@ -111,33 +111,41 @@ func (t *T) Do(r Request) *Exchange {
 	}
 	s.lookForEchoes(t.Check.ID, ex)
 	ex.ResponseBody = s.Show(ex.Raw)
-	t.checkContract(ex, r, resp.Header)
+	if err := s.CheckAnswer(t.Ctx, r, ex, resp.Header); err != nil {
+		t.Errorf(ex, "%v", err)
+	}
 	return ex
 }
 
+// AdminAuth is the Authorization header of the run's admin key.
+func (t *T) AdminAuth() string { return Bearer(t.S.APIKey) }
+
 // Call sends one request as the run's admin key.
 func (t *T) Call(method, path string, body any) *Exchange {
-	return t.Do(Request{Method: method, Path: path, Auth: Bearer(t.S.Cfg.APIKey), Body: body})
+	return t.Do(Request{Method: method, Path: path, Auth: t.AdminAuth(), Body: body})
 }
 
-// checkContract validates the answer against the operation the request addresses.
-func (t *T) checkContract(ex *Exchange, r Request, header http.Header) {
-	// Route on the path alone, so a BaseURL with a path prefix still finds the operation.
-	probe, err := http.NewRequest(r.Method, "http://contract.invalid"+strings.SplitN(r.Path, "?", 2)[0], nil)
+// CheckAnswer validates an answer against the operation its request addresses, and names
+// that operation in the exchange; nil when the answer conforms or the request addresses no
+// operation of the contract (a check probing an unknown path). It is the one route probe of
+// every engine: it routes on the path alone, so a base URL with a path prefix still finds the
+// operation.
+func (s *Suite) CheckAnswer(ctx context.Context, r Request, ex *Exchange, header http.Header) error {
+	path, query, _ := strings.Cut(r.Path, "?")
+	probe, err := http.NewRequest(r.Method, "http://contract.invalid"+path, nil)
 	if err != nil {
-		return
+		return nil
 	}
-	if i := strings.IndexByte(r.Path, '?'); i >= 0 {
-		probe.URL.RawQuery = r.Path[i+1:]
-	}
-	route, _, err := t.S.Contract.FindRoute(probe)
+	probe.URL.RawQuery = query
+	route, _, err := s.Contract.FindRoute(probe)
 	if err != nil {
-		return // not an operation of the contract (a check probing an unknown path)
+		return nil
 	}
 	ex.Operation = mixpeekkit.OperationID(route.Operation.OperationID)
-	if err := t.S.Contract.CheckResponse(t.Ctx, route, probe, ex.Status, header, ex.Raw); err != nil {
-		t.Errorf(ex, "contract: %v", err)
+	if err := s.Contract.CheckResponse(ctx, route, probe, ex.Status, header, ex.Raw); err != nil {
+		return fmt.Errorf("contract: %s", s.Redact(err.Error()))
 	}
+	return nil
 }
 
 // echoLog lists the answers that contained a secret value the run sent; the safety check
@@ -152,17 +160,26 @@ type echoLog struct {
 func (s *Suite) lookForEchoes(checkID string, ex *Exchange) {
 	for _, v := range s.Known.SentValues() {
 		if bytes.Contains(ex.Raw, []byte(v)) {
-			s.echoes.mu.Lock()
-			defer s.echoes.mu.Unlock()
-			s.echoes.found = append(s.echoes.found, fmt.Sprintf("%s: %s %s answered %d", checkID, ex.Method, ex.URL, ex.Status))
+			s.NoteEcho(checkID, ex)
 			return
 		}
 	}
 }
 
-// soFar lists the echoes found so far.
-func (l *echoLog) soFar() []string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return append([]string(nil), l.found...)
+// NoteEcho notes that an answer of a check contained a secret value the run sent (an engine
+// that looks for its own values calls it too).
+func (s *Suite) NoteEcho(checkID string, ex *Exchange) {
+	s.echoes.mu.Lock()
+	defer s.echoes.mu.Unlock()
+	s.echoes.found = append(s.echoes.found, fmt.Sprintf("%s: %s %s answered %d", checkID, ex.Method, ex.URL, ex.Status))
 }
+
+// Echoes lists the answers found so far that contained a secret value the run sent.
+func (s *Suite) Echoes() []string {
+	s.echoes.mu.Lock()
+	defer s.echoes.mu.Unlock()
+	return append([]string(nil), s.echoes.found...)
+}
+
+// UnknownKey is shaped like a key and was never issued: the one unknown key of every engine.
+const UnknownKey = "sk_0000000000000000000000000000000000000000000"

@@ -1,4 +1,4 @@
-package conformance
+package checks
 
 import (
 	"net/http"
@@ -6,13 +6,16 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mixpeekkit/mixpeekkit/internal/suite"
+
 	"github.com/mixpeekkit/mixpeekkit/internal/sensitive"
 )
 
-var apiKeyChecks = []Check{
+// APIKeys are the checks of the API-key operations.
+var APIKeys = []suite.Check{
 	{ID: "api-keys/create-returns-usable-key", Category: "api-keys",
 		Description: "creating a key answers 200 with a plaintext sk_ key that authenticates, key_hash = its SHA-256, key_prefix = its first 10 characters + \"...\"",
-		Run: func(t *T) {
+		Run: func(t *suite.T) {
 			ex := t.NewKey("read")
 			key := ex.Str("key")
 			if !sensitive.IsKey(key) {
@@ -31,7 +34,7 @@ var apiKeyChecks = []Check{
 		}},
 	{ID: "api-keys/duplicate-rejected-409", Category: "api-keys",
 		Description: "creating a key whose name the user already has answers 409 AlreadyExistsError",
-		Run: func(t *T) {
+		Run: func(t *suite.T) {
 			first := t.NewKey("read")
 			name := first.Str("name")
 			t.ErrorAnswer(t.Call("POST", t.KeysPath(), map[string]any{"name": name, "permissions": []string{"read"}}), http.StatusConflict, "AlreadyExistsError")
@@ -43,7 +46,7 @@ var apiKeyChecks = []Check{
 		}},
 	{ID: "api-keys/list-never-shows-plaintext", Category: "api-keys",
 		Description: "listing keys never shows a plaintext key, only hashes and prefixes",
-		Run: func(t *T) {
+		Run: func(t *suite.T) {
 			t.NewKey("read")
 			for _, revoked := range []bool{false, true} {
 				keys, ex := t.ListedKeys(revoked)
@@ -59,7 +62,7 @@ var apiKeyChecks = []Check{
 		}},
 	{ID: "api-keys/list-hides-revoked", Category: "api-keys",
 		Description: "a revoked key is listed only with include_revoked=true (not by default, not with false), as revoked with revoked_at",
-		Run: func(t *T) {
+		Run: func(t *suite.T) {
 			name := t.NewKey("read").Str("name")
 			t.MustStatus(t.Call("DELETE", t.KeyPath(name), nil), http.StatusOK)
 			if keys, ex := t.ListedKeys(false); keys[name] != nil {
@@ -80,7 +83,7 @@ var apiKeyChecks = []Check{
 		}},
 	{ID: "api-keys/update-changes-only-fields-sent", Category: "api-keys",
 		Description: "PATCH changes the fields sent and no other",
-		Run: func(t *T) {
+		Run: func(t *suite.T) {
 			name := t.Name("key")
 			t.TrackKey(name)
 			// Every field away from its default, so a server that resets what was not sent shows it.
@@ -109,7 +112,7 @@ var apiKeyChecks = []Check{
 		}},
 	{ID: "api-keys/rotate-replaces-key", Category: "api-keys",
 		Description: "rotating answers 200 with a new key, key_hash and key_prefix (same name and key_id); the old key gets 401 at once and the new one works",
-		Run: func(t *T) {
+		Run: func(t *suite.T) {
 			created := t.NewKey("read")
 			old, name := created.Str("key"), created.Str("name")
 			ex := t.Call("POST", t.KeyPath(name)+"/rotate", nil)
@@ -137,7 +140,7 @@ var apiKeyChecks = []Check{
 		}},
 	{ID: "api-keys/revoked-key-404", Category: "api-keys",
 		Description: "PATCH, rotate and DELETE of a revoked key's name answer 404 NotFoundError, as for an unknown name, and the key stays revoked",
-		Run: func(t *T) {
+		Run: func(t *suite.T) {
 			k := t.NewKey("read")
 			name := k.Str("name")
 			t.MustStatus(t.Call("DELETE", t.KeyPath(name), nil), http.StatusOK)
@@ -149,7 +152,7 @@ var apiKeyChecks = []Check{
 		}},
 	{ID: "api-keys/revoked-key-stays-revoked", Category: "api-keys",
 		Description: "PATCH status active of a revoked key is refused (400, or 404 for a revoked name: the reference leaves the choice open) and the key stays revoked",
-		Run: func(t *T) {
+		Run: func(t *suite.T) {
 			k := t.NewKey("read")
 			name := k.Str("name")
 			t.MustStatus(t.Call("PATCH", t.KeyPath(name), map[string]any{"status": "revoked"}), http.StatusOK)
@@ -160,12 +163,12 @@ var apiKeyChecks = []Check{
 		}},
 	{ID: "api-keys/rename-onto-taken-name-refused", Category: "api-keys",
 		Description: "a rename onto a name another live key of the user has is refused (400 or 422: the reference leaves the choice open) and neither key changes",
-		Run: func(t *T) {
+		Run: func(t *suite.T) {
 			a, b := t.NewKey("read"), t.NewKey("read")
 			ex := t.Call("PATCH", t.KeyPath(a.Str("name")), map[string]any{"name": b.Str("name")})
 			t.OneOf(ex, "renaming onto a taken name", http.StatusBadRequest, http.StatusUnprocessableEntity)
 			keys, lex := t.ListedKeys(false)
-			for _, k := range []*Exchange{a, b} {
+			for _, k := range []*suite.Exchange{a, b} {
 				if got := keys[k.Str("name")]; got == nil || got["key_id"] != k.Str("key_id") {
 					t.Errorf(lex, "after the refused rename, %s is listed as %v", k.Str("name"), got)
 				}
@@ -174,7 +177,7 @@ var apiKeyChecks = []Check{
 		}},
 	{ID: "api-keys/last-used-at-set", Category: "api-keys",
 		Description: "a key never used lists last_used_at null; once it has authenticated, a time",
-		Run: func(t *T) {
+		Run: func(t *suite.T) {
 			k := t.NewKey("read")
 			if v, ok := k.JSON["last_used_at"]; !ok || v != nil {
 				t.Errorf(k, "a new key has last_used_at %v, want null", v)
@@ -189,7 +192,7 @@ var apiKeyChecks = []Check{
 		}},
 	{ID: "api-keys/default-permissions", Category: "api-keys",
 		Description: "a key created without permissions gets openapi.yaml's default, [\"read\"]: it lists secrets and cannot create one",
-		Run: func(t *T) {
+		Run: func(t *suite.T) {
 			name := t.Name("key")
 			t.TrackKey(name)
 			ex := t.Call("POST", t.KeysPath(), map[string]any{"name": name})
@@ -199,13 +202,13 @@ var apiKeyChecks = []Check{
 			}
 			t.Works(ex.Str("key"), "a key with the default permissions")
 			fresh := t.Name("secret")
-			t.TrackSecret(fresh, Bearer(t.S.Cfg.APIKey))
-			t.ErrorAnswer(t.Do(Request{Method: "POST", Path: SecretsPath, Auth: Bearer(ex.Str("key")),
+			t.TrackSecret(fresh, t.AdminAuth())
+			t.ErrorAnswer(t.Do(suite.Request{Method: "POST", Path: suite.SecretsPath, Auth: suite.Bearer(ex.Str("key")),
 				Body: map[string]any{"secret_name": fresh, "secret_value": t.SecretValue()}}), http.StatusForbidden, "ForbiddenError")
 		}},
 	{ID: "api-keys/delete-revokes", Category: "api-keys",
 		Description: "deleting a key answers 200 success: true; the key gets 401 at once and a second delete answers 404",
-		Run: func(t *T) {
+		Run: func(t *suite.T) {
 			created := t.NewKey("read")
 			ex := t.Call("DELETE", t.KeyPath(created.Str("name")), nil)
 			t.MustStatus(ex, http.StatusOK)
@@ -217,8 +220,8 @@ var apiKeyChecks = []Check{
 		}},
 	{ID: "api-keys/unknown-user-404", Category: "api-keys",
 		Description: "creating or listing keys of a user not in the organization answers 404 NotFoundError",
-		Run: func(t *T) {
-			path := UsersKeysPath(t.Name("nobody") + "@example.invalid")
+		Run: func(t *suite.T) {
+			path := suite.UsersKeysPath(t.Name("nobody") + "@example.invalid")
 			name := t.Name("key")
 			t.TrackKey(name) // a server that ignores the email would make it for the run's user
 			t.ErrorAnswer(t.Call("GET", path, nil), http.StatusNotFound, "NotFoundError")
@@ -226,7 +229,7 @@ var apiKeyChecks = []Check{
 		}},
 	{ID: "api-keys/unknown-key-404", Category: "api-keys",
 		Description: "PATCH, DELETE and rotate of a key name the user does not have answer 404 NotFoundError",
-		Run: func(t *T) {
+		Run: func(t *suite.T) {
 			absent := t.Name("absent")
 			t.TrackKey(absent) // a server that creates on PATCH or rotate is cleaned up too
 			path := t.KeyPath(absent)

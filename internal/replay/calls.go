@@ -1,0 +1,334 @@
+package replay
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/mixpeekkit/mixpeekkit"
+	"github.com/mixpeekkit/mixpeekkit/internal/recfmt"
+	"github.com/mixpeekkit/mixpeekkit/internal/suite"
+	"github.com/mixpeekkit/mixpeekkit/recording"
+)
+
+// setupCall sends one setup request and records it; it says whether the server answered want.
+func (rp *replayer) setupCall(ctx context.Context, op mixpeekkit.OperationID, want int, build func(*suite.T) suite.Request, then func(*suite.Exchange)) bool {
+	rp.setups++
+	res := rp.s.RunCheck(ctx, suite.Check{ID: fmt.Sprintf("setup/%d-%s", rp.setups, shortOp(op)), Category: "setup",
+		Description: fmt.Sprintf("creating what the recording starts with: %s as %s answers %d", shortOp(op), recfmt.Admin, want),
+		Run: func(t *suite.T) {
+			r := build(t)
+			if err := rp.pace.Wait(ctx); err != nil {
+				t.Fatalf(nil, "%v", err)
+			}
+			before := len(t.Res.Failures)
+			ex := t.Do(r)
+			if ex.Status != want {
+				t.Errorf(ex, "status: want %d to create what the recording starts with, got %d", want, ex.Status)
+				firstOf(t.Res.Failures[before:])
+			} else if then != nil {
+				then(ex)
+			}
+		}})
+	rp.each(res)
+	return res.Status == suite.Pass
+}
+
+// firstOf moves the last failure of fs to the front: the difference from the recording comes
+// before what the contract check of the same answer found.
+func firstOf(fs []suite.Failure) {
+	if n := len(fs); n > 1 {
+		last := fs[n-1]
+		copy(fs[1:], fs[:n-1])
+		fs[0] = last
+	}
+}
+
+// mutating are the operations that change a key: on the literal admin-key, only with
+// Config.Destructive.
+var mutating = []mixpeekkit.OperationID{mixpeekkit.OpUpdateAPIKey, mixpeekkit.OpRotateAPIKey, mixpeekkit.OpDeleteAPIKey}
+
+// play replays one call: it passes when the answer has the recorded status, the recorded
+// shape (and, for a list, the recorded names of the replay's own) and validates against
+// openapi.yaml; it is skipped when the state does not allow the call.
+func (rp *replayer) play(ctx context.Context, c recording.Call) suite.Result {
+	op := shortOp(c.Operation)
+	check := suite.Check{ID: fmt.Sprintf("replay/%d-%s", c.Seq, op), Category: "replay",
+		Description: fmt.Sprintf("call %d, %s as %s, answers as recorded: %d, with the recorded shape", c.Seq, op, c.As, c.Status)}
+	r, skip := rp.request(c)
+	if rp.stuck != "" {
+		skip = rp.stuck
+	}
+	check.Run = func(t *suite.T) {
+		if skip != "" {
+			t.Skip(skip)
+		}
+		rp.track(t, c)
+		if err := rp.pace.Wait(ctx); err != nil {
+			t.Fatalf(nil, "%v", err)
+		}
+		before := len(t.Res.Failures)
+		ex := t.Do(r)
+		if diffs := rp.compare(c, ex); len(diffs) > 0 {
+			actual, _ := recfmt.ShapeOfJSON(ex.Raw)
+			var recorded bytes.Buffer
+			_ = json.Compact(&recorded, c.Response.Shape)
+			t.Errorf(ex, "recorded %d %s\n  actual   %d %s\n  - %s", c.Status, recorded.String(), ex.Status, actual, strings.Join(diffs, "\n  - "))
+			firstOf(t.Res.Failures[before:])
+		}
+		if key := ex.Str("key"); c.Issues != "" && key != "" && ex.Status == c.Status {
+			rp.creds[c.Issues] = key
+		}
+	}
+	return rp.s.RunCheck(ctx, check)
+}
+
+// request builds the request of a recorded call, or says why the replay cannot send it.
+func (rp *replayer) request(c recording.Call) (suite.Request, string) {
+	key, ok := rp.creds[c.As]
+	if !ok {
+		return suite.Request{}, fmt.Sprintf("%s is a key this replay does not have (the call that issued it answered otherwise, or it came from the mock's fixtures for another user or already expired)", c.As)
+	}
+	route := rp.s.Contract.Route(string(c.Operation))
+	if route == nil {
+		return suite.Request{}, fmt.Sprintf("%s is not an operation of openapi.yaml", c.Operation)
+	}
+	path := route.Path
+	for name, v := range c.Params {
+		value, skip := rp.nameOf(name, v, recfmt.ParamKind(name))
+		if skip != "" {
+			return suite.Request{}, skip
+		}
+		if name == "key_name" && value == mixpeekkit.AdminKeyName && slices.Contains(mutating, c.Operation) && !rp.s.Destructive {
+			return suite.Request{}, "changes the admin-key: enable with Config.Destructive"
+		}
+		escaped := url.PathEscape(value)
+		if name == "user_email" {
+			escaped = url.QueryEscape(value)
+		}
+		path = strings.Replace(path, "{"+name+"}", escaped, 1)
+	}
+	if strings.Contains(path, "{") {
+		return suite.Request{}, "the recording lacks a path parameter of " + string(c.Operation)
+	}
+	if c.Query != "" {
+		path += "?" + c.Query
+	}
+	r := suite.Request{Method: route.Method, Path: path, Auth: suite.Bearer(key)}
+	if c.ContentType != "" {
+		tok, err := recfmt.ParseToken(c.ContentType)
+		switch {
+		case err != nil:
+			return suite.Request{}, err.Error()
+		case tok.Kind == recfmt.TokenValue: // a Content-Type not kept: one as long, that means nothing
+			r.ContentType = suite.RandomSuffix(max(tok.Size, 1))
+		default:
+			r.ContentType = tok.Text
+		}
+	}
+	switch {
+	case c.NotJSON > 0:
+		r.Body = strings.Repeat("x", c.NotJSON)
+		if r.ContentType == "" {
+			r.ContentType = "application/json"
+		}
+	case len(c.Body) > 0:
+		v, err := recfmt.DecodeBody(c.Body)
+		if err != nil {
+			return suite.Request{}, "the recorded body is not JSON"
+		}
+		m, _ := v.(map[string]any)
+		// A name that is not a string is no name: sent as recorded, the server refuses it.
+		if member, kind, ok := recfmt.NameMember(c.Operation); ok && m != nil && isString(m[member]) {
+			value, skip := rp.nameOf(member, m[member].(string), kind)
+			switch {
+			case skip != "":
+				return suite.Request{}, skip
+			case value == mixpeekkit.AdminKeyName && !rp.s.Destructive:
+				// A server that took it would have a second admin-key, which cleanup cannot
+				// tell from the first.
+				return suite.Request{}, "names a key admin-key: enable with Config.Destructive"
+			}
+			m[member] = recfmt.Literal(value) // resolved below as the literal it now is
+		}
+		body, err := rp.resolve(v)
+		if err != nil {
+			return suite.Request{}, err.Error()
+		}
+		data, err := json.Marshal(body)
+		if err != nil {
+			return suite.Request{}, err.Error()
+		}
+		r.Body = string(data)
+	}
+	return r, ""
+}
+
+func isString(v any) bool { _, ok := v.(string); return ok }
+
+// nameOf is the name the replay sends for a recorded name (a path parameter, or the body
+// member that names what is created) of a kind, or why it cannot send one: only symbols of
+// that kind map to the replay's own names; a literal is sent only when it can name nothing
+// (empty; over 100 bytes, then under the prefix, still too long) or is the admin-key.
+func (rp *replayer) nameOf(what, recorded, kind string) (string, string) {
+	tok, err := recfmt.ParseToken(recorded)
+	if err != nil {
+		return "", err.Error()
+	}
+	switch {
+	case tok.Kind == recfmt.TokenSymbol && recfmt.KindOf(tok.Text) == kind:
+		if d := rp.rec.Symbols[tok.Text]; d.Kind == recfmt.KindUser && d.Seeded && !d.Owner {
+			return "", fmt.Sprintf("%s is a user of the mock's fixtures; a replay cannot create users", tok.Text)
+		}
+		return rp.name(tok.Text), ""
+	case tok.Kind != recfmt.TokenLiteral:
+		return "", fmt.Sprintf("the %s %q is not a %s symbol", what, recorded, kind)
+	case tok.Text == "" || (kind == recfmt.KindKey && tok.Text == mixpeekkit.AdminKeyName):
+		return tok.Text, ""
+	case len(tok.Text) > 100 && kind != recfmt.KindUser:
+		return rp.namePrefix() + tok.Text, ""
+	}
+	return "", fmt.Sprintf("the %s %q is a literal name outside the run's prefix: a replay touches only its own names", what, tok.Text)
+}
+
+// resolve turns the symbols and placeholders of a recorded body into the replay's values.
+func (rp *replayer) resolve(v any) (any, error) {
+	switch x := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			r, err := rp.resolve(e)
+			if err != nil {
+				return nil, err
+			}
+			out[k] = r
+		}
+		return out, nil
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			r, err := rp.resolve(e)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = r
+		}
+		return out, nil
+	case string:
+		tok, err := recfmt.ParseToken(x)
+		if err != nil {
+			return nil, err
+		}
+		switch tok.Kind {
+		case recfmt.TokenSymbol:
+			return rp.name(tok.Text), nil
+		case recfmt.TokenValue:
+			return rp.freshValue(tok.Size), nil
+		case recfmt.TokenNow:
+			return rp.instant(tok.Offset), nil
+		}
+		return tok.Text, nil
+	}
+	return v, nil
+}
+
+// freshValue is a new random value of n bytes, known to the redaction before it is sent
+// (a value under 8 bytes is not remembered: it would redact common words).
+func (rp *replayer) freshValue(n int) string {
+	if n == 0 {
+		return ""
+	}
+	v := suite.RandomSuffix(n)
+	if n >= 8 {
+		rp.s.Known.AddSent(v)
+	}
+	return v
+}
+
+// track registers every name of the replay a call sends, before it is sent: a server that
+// creates where it should not is cleaned up too.
+func (rp *replayer) track(t *suite.T, c recording.Call) {
+	syms := []string{}
+	for _, v := range c.Params {
+		syms = append(syms, v)
+	}
+	if len(c.Body) > 0 {
+		v, _ := recfmt.DecodeBody(c.Body)
+		_ = recfmt.Strings(v, func(s string) error { syms = append(syms, s); return nil })
+	}
+	for _, s := range syms {
+		switch recfmt.KindOf(s) {
+		case recfmt.KindSecret:
+			t.TrackSecret(rp.name(s), suite.Bearer(rp.s.APIKey))
+		case recfmt.KindKey:
+			t.TrackKey(rp.name(s))
+		}
+	}
+}
+
+// compare lists how an answer differs from the recorded one.
+func (rp *replayer) compare(c recording.Call, ex *suite.Exchange) []string {
+	if ex.Status != c.Status {
+		return []string{fmt.Sprintf("status: recorded %d, got %d", c.Status, ex.Status)}
+	}
+	var out []string
+	actual, err := recfmt.ShapeOfJSON(ex.Raw)
+	if err != nil {
+		return []string{"the answer is not JSON"}
+	}
+	diffs, err := recfmt.Compare(c.Response.Shape, actual)
+	if err != nil {
+		return []string{err.Error()}
+	}
+	for _, d := range diffs {
+		out = append(out, "shape: "+d)
+	}
+	if c.Response.ErrorType != "" && ex.ErrorType() != c.Response.ErrorType {
+		out = append(out, fmt.Sprintf("error.type: recorded %q, got %q", c.Response.ErrorType, ex.ErrorType()))
+	}
+	if c.Response.Listed != nil {
+		got := rp.listed(c.Operation, ex)
+		if !slices.Equal(got, *c.Response.Listed) {
+			out = append(out, fmt.Sprintf("listed: recorded [%s], got [%s]", strings.Join(*c.Response.Listed, " "), strings.Join(got, " ")))
+		}
+	}
+	return out
+}
+
+// listed is what a list answer holds of the replay's names, as a recording writes it.
+func (rp *replayer) listed(op mixpeekkit.OperationID, ex *suite.Exchange) []string {
+	out := []string{}
+	switch op {
+	case mixpeekkit.OpListSecrets:
+		names, _ := ex.Field("secrets").([]any)
+		for _, n := range names {
+			name, _ := n.(string)
+			if sym := rp.symbolOf(recfmt.KindSecret, name); sym != "" {
+				out = append(out, sym)
+			}
+		}
+	case mixpeekkit.OpListAPIKeys:
+		results, _ := ex.Field("results").([]any)
+		for _, r := range results {
+			k, _ := r.(map[string]any)
+			name, _ := k["name"].(string)
+			status, _ := k["status"].(string)
+			if sym := rp.symbolOf(recfmt.KindKey, name); sym != "" {
+				out = append(out, sym+" "+status)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// shortOp is an operation ID without its path: create_secret.
+func shortOp(op mixpeekkit.OperationID) string {
+	short, _, _ := strings.Cut(string(op), "_v1_")
+	return short
+}

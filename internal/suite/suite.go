@@ -1,0 +1,110 @@
+// Package suite is the runtime the conformance engines share (package conformance is its
+// public face): one run against a server, each check on its way (T), the one place a request
+// is sent and its answer checked against openapi.yaml, what a report may show (redaction), and
+// what the run created (tracked before it is sent, cleaned up at the end). The engines are
+// internal/checks (the fixed checks), internal/generate (checks made from openapi.yaml's
+// schemas), internal/explore (the model-based walk) and internal/replay (a consumer's
+// recording).
+package suite
+
+import (
+	"context"
+	"crypto/rand"
+	"net/http"
+	"net/url"
+	"sync"
+	"time"
+
+	"github.com/mixpeekkit/mixpeekkit/internal/contract"
+)
+
+// Config is a run's settings, checked and completed by package conformance: every field is
+// set (Client, RequestTimeout, Sleep), and Prefix is the whole prefix of the run's names.
+type Config struct {
+	Base                          *url.URL
+	APIKey, UserEmail, PeerAPIKey string
+	Client                        *http.Client
+	RequestTimeout                time.Duration
+	Sleep                         func(ctx context.Context, d time.Duration) error
+	Prefix                        string
+	Destructive                   bool
+	Explore                       int     // the exploration's steps (0: none)
+	Seed                          int64   // the exploration's seed (0 when the run does not explore)
+	Rate                          float64 // requests per second of the paced engines (0: unbounded)
+}
+
+// Suite is one run: its settings and the state each concern keeps.
+type Suite struct {
+	Config
+	Contract *contract.Contract
+
+	Known     KnownSecrets // what a report must never show (redact.go)
+	echoes    echoLog      // answers that contained a secret value the run sent (sender.go)
+	resources resources    // what the run created, for cleanup (resources.go)
+	cleaned   sync.Once
+}
+
+// Start makes sure the server answers and the credentials work (preflight.go), and returns
+// the run.
+func Start(ctx context.Context, cfg Config) (*Suite, error) {
+	c, err := contract.OpenAPI()
+	if err != nil {
+		return nil, err
+	}
+	s := &Suite{Config: cfg, Contract: c}
+	s.Known.Add(cfg.APIKey, cfg.PeerAPIKey)
+	if err := s.preflight(ctx); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// RunChecks is the order of a run: the safe checks, then cleanup, then the destructive
+// checks, which could cost the admin-key that cleanup needs. each runs one check; no check
+// starts once ctx is done, but cleanup always runs. leftovers receives what cleanup could not
+// remove.
+func (s *Suite) RunChecks(ctx context.Context, checks []Check, each func(Check), leftovers func([]string)) {
+	var safe, destructive []Check
+	for _, c := range checks {
+		if c.Destructive {
+			destructive = append(destructive, c)
+		} else {
+			safe = append(safe, c)
+		}
+	}
+	runAll := func(checks []Check) {
+		for _, c := range checks {
+			if ctx.Err() != nil {
+				return
+			}
+			each(c)
+		}
+	}
+	runAll(safe)
+	s.CleanupOnce(leftovers)
+	runAll(destructive)
+}
+
+// CleanupOnce runs cleanup and hands leftovers what it could not remove, the first time it is
+// called; later calls do nothing.
+func (s *Suite) CleanupOnce(leftovers func([]string)) {
+	s.cleaned.Do(func() { leftovers(s.Cleanup()) })
+}
+
+// RandomSuffix is n lowercase letters and digits from crypto/rand, each equally likely: the
+// run IDs, the names and the secret values of every engine.
+func RandomSuffix(n int) string {
+	const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
+	const limit = 256 - 256%len(alphabet) // bytes at or past it would favour the first letters
+	out := make([]byte, 0, n)
+	var buf [64]byte
+	for len(out) < n {
+		_, _ = rand.Read(buf[:])
+		for _, b := range buf {
+			if int(b) < limit && len(out) < n {
+				out = append(out, alphabet[int(b)%len(alphabet)])
+			}
+		}
+	}
+	return string(out)
+}
