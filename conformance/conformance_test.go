@@ -27,7 +27,7 @@ var (
 // newMock is the mock of every run here: two organizations, so the isolation checks run.
 func newMock(t *testing.T) *mockservertest.Server {
 	t.Helper()
-	return mockservertest.NewServer(t, mockserver.Options{Seed: fixtures.SeedOf(
+	return mockservertest.NewServerWithOptions(t, mockserver.Options{Seed: fixtures.SeedOf(
 		fixtures.Org("A", ownerEmail, ownerKey), fixtures.Org("B", peerEmail, peerKey))})
 }
 

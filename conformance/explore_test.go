@@ -260,7 +260,7 @@ func TestExploreCancelledCleansUp(t *testing.T) {
 
 // BenchmarkExploreStep measures the walk against the local mock, in steps per second.
 func BenchmarkExploreStep(b *testing.B) {
-	mock := mockservertest.NewServer(b, mockserver.Options{Seed: fixtures.SeedOf(
+	mock := mockservertest.NewServerWithOptions(b, mockserver.Options{Seed: fixtures.SeedOf(
 		fixtures.Org("A", ownerEmail, ownerKey), fixtures.Org("B", peerEmail, peerKey))})
 	cfg := exploreConfig(mock.URL, b.N, 1)
 	b.ResetTimer()

@@ -234,7 +234,7 @@ func TestReplaySeededResetAndSkips(t *testing.T) {
 	ci, old := fixtures.KeyFor("replay/ci"), fixtures.KeyFor("replay/old")
 	org := fixtures.Org("S", "me@s.test", "").WithReadOnlyKey("ci", ci).WithRevokedKey("old", old).
 		WithSecrets(2).WithUser("member@s.test")
-	src := mockservertest.NewServer(t, mockserver.Options{Seed: fixtures.SeedOf(org)})
+	src := mockservertest.NewServerWithOptions(t, mockserver.Options{Seed: fixtures.SeedOf(org)})
 	send := func(method, path, key, body string) {
 		t.Helper()
 		req, _ := http.NewRequest(method, src.URL+path, strings.NewReader(body))
@@ -398,7 +398,7 @@ func replayOn(t *testing.T, rec *recording.Recording, change func(*conformance.C
 // key of the fixtures.
 func TestReplayOddRequestsGreen(t *testing.T) {
 	lapsed := fixtures.KeyFor("replay/lapsed")
-	src := mockservertest.NewServer(t, mockserver.Options{Seed: fixtures.SeedOf(
+	src := mockservertest.NewServerWithOptions(t, mockserver.Options{Seed: fixtures.SeedOf(
 		fixtures.Org("A", ownerEmail, ownerKey).WithExpiredKey("lapsed", lapsed))})
 	keys := "/v1/organizations/users/" + strings.ReplaceAll(ownerEmail, "@", "%40") + "/api-keys"
 	sent := []struct{ method, path, ct, body string }{
@@ -435,7 +435,7 @@ func TestReplayOddRequestsGreen(t *testing.T) {
 
 // A recording that was full says so: its kept calls replay, and the report warns of the rest.
 func TestReplayWarnsOfDroppedCalls(t *testing.T) {
-	src := mockservertest.NewServer(t, mockserver.Options{JournalSize: 2, Seed: fixtures.SeedOf(fixtures.Org("A", ownerEmail, ownerKey))})
+	src := mockservertest.NewServerWithOptions(t, mockserver.Options{JournalSize: 2, Seed: fixtures.SeedOf(fixtures.Org("A", ownerEmail, ownerKey))})
 	for range 5 {
 		sendTo(t, src.URL, ownerKey, "GET", "/v1/organizations/secrets", "", "")
 	}
@@ -591,7 +591,7 @@ func TestReplayScenariosGreen(t *testing.T) {
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			src := mockservertest.NewServer(t, mockserver.Options{Seed: fixtures.SeedOf(tc.org)})
+			src := mockservertest.NewServerWithOptions(t, mockserver.Options{Seed: fixtures.SeedOf(tc.org)})
 			tc.run(t, src)
 			rec, err := src.Recording(src.OrganizationID)
 			if err != nil {
@@ -606,7 +606,7 @@ func TestReplayScenariosGreen(t *testing.T) {
 					t.Errorf("the recording holds %q:\n%s", leak, data)
 				}
 			}
-			target := mockservertest.NewServer(t, mockserver.Options{Seed: fixtures.SeedOf(fixtures.Org("A", ownerEmail, ownerKey))})
+			target := mockservertest.NewServerWithOptions(t, mockserver.Options{Seed: fixtures.SeedOf(fixtures.Org("A", ownerEmail, ownerKey))})
 			cfg := replayConfig(target.URL)
 			cfg.Sleep = func(_ context.Context, d time.Duration) error { return target.AdvanceClock(d) }
 			report, err := conformance.Replay(context.Background(), cfg, rec)

@@ -96,7 +96,7 @@ func TestCanariesNeverLeak(t *testing.T) {
 		fixtures.Org("B", "owner@peer.test", peerKey).WithSecret("canary_3", "CANARY-SECRET-VALUE-3"))
 	var text, js syncBuffer
 	logger := slog.New(teeHandler{slog.NewTextHandler(&text, nil), slog.NewJSONHandler(&js, nil)})
-	mock := mockservertest.NewServer(t, mockserver.Options{Seed: seed, Logger: logger})
+	mock := mockservertest.NewServerWithOptions(t, mockserver.Options{Seed: seed, Logger: logger})
 	rec := &recorder{}
 	mock.Wrap(rec.wrap)
 
@@ -148,7 +148,7 @@ func TestCanariesNeverLeak(t *testing.T) {
 	if len(values) < 20 || len(keys) < 10 {
 		t.Fatalf("only %d secret values and %d keys seen: the test proves little", len(values), len(keys))
 	}
-	journal := mock.Requests(mockserver.JournalFilter{})
+	journal := mock.Requests()
 	journalJSON, _ := json.Marshal(journal)
 	for where, text := range map[string]string{"text log": text.String(), "JSON log": js.String(), "journal": string(journalJSON)} {
 		for _, c := range append(append([]string{}, values...), keys...) {

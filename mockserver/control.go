@@ -117,7 +117,7 @@ func (s *Server) ctlGetRecording(c *call) (any, error) {
 }
 
 func (s *Server) ctlListRequests(c *call) (any, error) {
-	f, err := journalFilter(c.r.URL.Query())
+	f, err := parseJournalFilter(c.r.URL.Query())
 	if err != nil {
 		return nil, err
 	}
@@ -131,18 +131,18 @@ func (s *Server) ctlListRequests(c *call) (any, error) {
 
 // journalFilter reads GET /_mock/requests' query. control.yaml has checked the types; a filter
 // it does not name, or a value that could select nothing by mistake, is refused by name.
-func journalFilter(q url.Values) (JournalFilter, error) {
+func parseJournalFilter(q url.Values) (journalFilter, error) {
 	known := []string{"method", "operation_id", "status", "organization_id", "key_name", "path_prefix", "limit"}
 	for name := range q {
 		if !slices.Contains(known, name) {
-			return JournalFilter{}, errBadRequest(fmt.Sprintf("unknown filter %q: the filters are %s", name, strings.Join(known, ", ")), map[string]any{"filter": name})
+			return journalFilter{}, errBadRequest(fmt.Sprintf("unknown filter %q: the filters are %s", name, strings.Join(known, ", ")), map[string]any{"filter": name})
 		}
 	}
-	f := JournalFilter{Method: q.Get("method"), OperationID: mixpeekkit.OperationID(q.Get("operation_id")),
+	f := journalFilter{Method: q.Get("method"), OperationID: mixpeekkit.OperationID(q.Get("operation_id")),
 		OrganizationID: q.Get("organization_id"), KeyName: q.Get("key_name"), PathPrefix: q.Get("path_prefix")}
 	f.Limit, _ = strconv.Atoi(q.Get("limit"))
-	bad := func(name, why string) (JournalFilter, error) {
-		return JournalFilter{}, errBadRequest(fmt.Sprintf("filter %s=%q %s", name, q.Get(name), why), map[string]any{"filter": name})
+	bad := func(name, why string) (journalFilter, error) {
+		return journalFilter{}, errBadRequest(fmt.Sprintf("filter %s=%q %s", name, q.Get(name), why), map[string]any{"filter": name})
 	}
 	if f.Method != "" && !slices.Contains([]string{"GET", "POST", "PUT", "PATCH", "DELETE"}, strings.ToUpper(f.Method)) {
 		return bad("method", "is not a method of the API: GET, POST, PUT, PATCH or DELETE")
@@ -154,7 +154,7 @@ func journalFilter(q url.Values) (JournalFilter, error) {
 		status, _ := strconv.Atoi(q.Get("status"))
 		switch {
 		case status == 0:
-			f.Status = StatusClosed
+			f.Status = statusClosed
 		case status < 100 || status > 599:
 			return bad("status", "is not an HTTP status (0 selects closed connections)")
 		default:

@@ -33,7 +33,7 @@ func TestFaults(t *testing.T) {
 		if r := h.send("POST", secretsURL, adminKey, map[string]any{"secret_name": "f", "secret_value": "v"}); r.status != http.StatusCreated {
 			t.Errorf("after 2 calls the fault is gone: %d", r.status)
 		}
-		if got := h.srv.Requests(mockserver.JournalFilter{Status: 500}); len(got) != 2 || got[0].FaultID != id {
+		if got := withStatus(h.srv.Requests(), 500); len(got) != 2 || got[0].FaultID != id {
 			t.Errorf("journal: %+v", got)
 		}
 	})
@@ -82,7 +82,8 @@ func TestFaults(t *testing.T) {
 		if r := h.send("GET", secretsURL, adminKey, nil); r.status != http.StatusOK {
 			t.Fatalf("%d", r.status)
 		}
-		e := h.srv.Requests(mockserver.JournalFilter{Limit: 1})[0]
+		all := h.srv.Requests()
+		e := all[len(all)-1]
 		if e.DurationMS < 30 || e.FaultID == "" {
 			t.Errorf("a 30 ms latency fault took %v ms (fault %q)", e.DurationMS, e.FaultID)
 		}
@@ -141,7 +142,7 @@ func TestFaultsAddUpAndMatchCallers(t *testing.T) {
 		if r := h.send("GET", secretsURL, adminKey, nil); r.status != 500 {
 			t.Fatalf("%d", r.status)
 		}
-		if e := h.srv.Requests(mockserver.JournalFilter{})[0]; e.DurationMS < 20 || e.FaultID != "flt_1,flt_2" {
+		if e := h.srv.Requests()[0]; e.DurationMS < 20 || e.FaultID != "flt_1,flt_2" {
 			t.Errorf("entry %+v", e)
 		}
 	})
@@ -229,8 +230,8 @@ func TestOperationSkippedWhenTheClientHasGone(t *testing.T) {
 	if err := <-done; err == nil {
 		t.Fatal("the cancelled call got an answer")
 	}
-	waitFor(t, "the call to be journaled", func() bool { return len(h.srv.Requests(mockserver.JournalFilter{})) == 1 })
-	if e := h.srv.Requests(mockserver.JournalFilter{})[0]; e.Status != 0 {
+	waitFor(t, "the call to be journaled", func() bool { return len(h.srv.Requests()) == 1 })
+	if e := h.srv.Requests()[0]; e.Status != 0 {
 		t.Errorf("journaled with status %d, want 0", e.Status)
 	}
 	if names, _ := h.srv.SecretNames(h.srv.OrganizationID); len(names) != 0 {
@@ -257,7 +258,7 @@ func TestShutdownEndsFaultLatencies(t *testing.T) {
 		got <- resp.StatusCode
 	}()
 	waitFor(t, "the call to meet the fault", func() bool { return h.srv.Faults()[0].Hits == 1 })
-	h.srv.Shutdown()
+	h.srv.EndLatencies()
 	if status := <-got; status != http.StatusInternalServerError {
 		t.Errorf("the waiting call got %d, want the fault's 500", status)
 	}

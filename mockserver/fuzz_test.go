@@ -644,7 +644,7 @@ func (fs *fuzzServer) do(t testing.TB, fr fuzzRequest) (reply, bool) {
 	// (Escaped text is read decoded only: "#3" escaped is "%233", in which the "3" of "%23"
 	// could complete a canary the request never sent.)
 	var journal []byte
-	for _, e := range fs.s.Requests(JournalFilter{}) {
+	for _, e := range fs.s.Requests() {
 		if e.Seq <= fs.journalSeq {
 			continue
 		}
@@ -910,7 +910,7 @@ func FuzzQuery(f *testing.F) {
 	} {
 		fs.do(f, fr)
 	}
-	fs.replay = fs.s.Requests(JournalFilter{})
+	fs.replay = fs.s.Requests()
 	fs.seeded = append(fs.seeded, newCanary("the secret value of the journal's first request", "query fuzz journal value 5e0c"))
 	fs.seededText["query fuzz journal value 5e0c"] = true
 	f.Fuzz(func(t *testing.T, query string) {
@@ -981,11 +981,12 @@ func FuzzFixtures(f *testing.F) {
 				}
 			}
 		}
-		seed, err := fixtures.Parse(name, data)
+		file, err := fixtures.ParseFile(name, data)
 		if err != nil {
-			shows("the error of Parse", []byte(err.Error()))
+			shows("the error of ParseFile", []byte(err.Error()))
 			return
 		}
+		seed := file.Seed
 		var jsonLog, textLog bytes.Buffer
 		s, err := New(Options{Seed: seed, EncryptionKey: fuzzEncryptionKey, Clock: func() time.Time { return fuzzClockBase },
 			Rand: rand.NewChaCha8([32]byte{}), Logger: fuzzLogger(&jsonLog, &textLog), StrictResponses: true})

@@ -108,7 +108,7 @@ func newHarness(t *testing.T, change ...func(*mockserver.Options)) *harness {
 	if opts.EncryptionKey != h.encKey {
 		h.encKey = opts.EncryptionKey
 	}
-	h.srv = mockservertest.NewServer(t, opts)
+	h.srv = mockservertest.NewServerWithOptions(t, opts)
 	h.url = h.srv.URL
 	var err error
 	if h.contract, err = contract.Parse(context.Background(), "openapi.yaml", mixpeekkit.OpenAPI()); err != nil {
@@ -321,4 +321,25 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// withStatus and onlyMethod are the journal's entries of one status, of one method.
+func withStatus(entries []mockserver.JournalEntry, status int) []mockserver.JournalEntry {
+	var out []mockserver.JournalEntry
+	for _, e := range entries {
+		if e.Status == status {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+func onlyMethod(entries []mockserver.JournalEntry, method string) []mockserver.JournalEntry {
+	var out []mockserver.JournalEntry
+	for _, e := range entries {
+		if e.Method == method {
+			out = append(out, e)
+		}
+	}
+	return out
 }

@@ -37,39 +37,41 @@ type JournalEntry struct {
 	RequestBody    json.RawMessage        `json:"request_body,omitempty"`
 }
 
-// JournalFilter selects entries; zero fields match everything. Method compares in any letter
-// case, PathPrefix matches the start of the escaped path; the other fields compare exactly.
-type JournalFilter struct {
+// journalFilter is the control API's selection of entries (GET /_mock/requests); zero fields
+// match everything. Method compares in any letter case, PathPrefix matches the start of the
+// escaped path; the other fields compare exactly.
+type journalFilter struct {
 	Method                              string
 	OperationID                         mixpeekkit.OperationID
 	OrganizationID, KeyName, PathPrefix string
-	// Status selects the answers of one status; StatusClosed selects closed connections (the
+	// Status selects the answers of one status; statusClosed selects closed connections (the
 	// entries of status 0, status=0 over HTTP).
 	Status int
 	// Limit keeps the newest N matching entries (all when 0).
 	Limit int
 }
 
-// StatusClosed is the JournalFilter.Status of the calls answered by closing the connection
+// statusClosed is the journalFilter.Status of the calls answered by closing the connection
 // (a close_connection fault, a client gone), which the journal records with status 0.
-const StatusClosed = -1
+const statusClosed = -1
 
-// Requests returns the journal's entries that match f, oldest first.
-func (s *Server) Requests(f JournalFilter) []JournalEntry {
-	entries, _, _ := s.journal.list(f)
+// Requests returns the journal's entries, oldest first (GET /_mock/requests, which can also
+// filter them).
+func (s *Server) Requests() []JournalEntry {
+	entries, _, _ := s.journal.list(journalFilter{})
 	return entries
 }
 
 // ClearRequests empties the journal and says how many entries it held.
 func (s *Server) ClearRequests() int { return s.journal.clear() }
 
-func (f JournalFilter) match(e *JournalEntry) bool {
+func (f journalFilter) match(e *JournalEntry) bool {
 	return (f.Method == "" || strings.EqualFold(f.Method, e.Method)) &&
 		(f.OperationID == "" || f.OperationID == e.OperationID) &&
 		(f.OrganizationID == "" || f.OrganizationID == e.OrganizationID) &&
 		(f.KeyName == "" || f.KeyName == e.KeyName) &&
 		(f.PathPrefix == "" || strings.HasPrefix(e.Path, f.PathPrefix)) &&
-		(f.Status == 0 || f.Status == e.Status || f.Status == StatusClosed && e.Status == 0)
+		(f.Status == 0 || f.Status == e.Status || f.Status == statusClosed && e.Status == 0)
 }
 
 // journal is a ring buffer of entries, so it cannot grow without bound. It fills up to size
@@ -108,7 +110,7 @@ func (j *journal) add(e JournalEntry) {
 
 // list returns the matching entries, oldest first, how many matched, and how many the ring
 // has dropped.
-func (j *journal) list(f JournalFilter) (entries []JournalEntry, total, dropped int) {
+func (j *journal) list(f journalFilter) (entries []JournalEntry, total, dropped int) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	all := append(append([]JournalEntry{}, j.ring[j.next:]...), j.ring[:j.next]...)

@@ -114,7 +114,7 @@ func TestGoMethodsMirrorTheControlAPI(t *testing.T) {
 	}
 	wantKind(t, mock.AdvanceClock(-time.Second), mockserver.ErrBadRequest, "")
 	wantKind(t, mock.SetClock(start.AddDate(300, 0, 0)), mockserver.ErrBadRequest, "")
-	if n, left := mock.ClearRequests(), mock.Requests(mockserver.JournalFilter{}); n < 3 || len(left) != 0 {
+	if n, left := mock.ClearRequests(), mock.Requests(); n < 3 || len(left) != 0 {
 		t.Errorf("ClearRequests = %d, left %d", n, len(left))
 	}
 }

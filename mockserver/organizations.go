@@ -4,6 +4,8 @@ import (
 	"crypto/rand"
 	"strings"
 
+	"github.com/mixpeekkit/mixpeekkit/internal/seedrules"
+
 	"github.com/mixpeekkit/mixpeekkit/fixtures"
 	"github.com/mixpeekkit/mixpeekkit/internal/sensitive"
 )
@@ -49,7 +51,7 @@ func (s *Server) CreateOrganization(req Organization) (Organization, error) {
 	// Checked before anything is drawn from the random source, so a refused request shifts
 	// no later ID.
 	switch {
-	case req.OwnerEmail != "" && !fixtures.IsEmail(req.OwnerEmail):
+	case req.OwnerEmail != "" && !seedrules.IsEmail(req.OwnerEmail):
 		return Organization{}, errBadRequest("owner_email is not an email address", nil)
 	case req.AdminKey != "" && !sensitive.IsKey(req.AdminKey):
 		return Organization{}, errInvalid("admin_key must be " + sensitive.KeyRule)

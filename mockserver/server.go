@@ -105,11 +105,11 @@ type Server struct {
 	shutdownOnce sync.Once
 }
 
-// Shutdown makes every fault latency, in flight or to come, end at once (the calls are then
-// answered as usual), so that an http.Server serving the mock can shut down gracefully without
-// waiting for them: call it when the server's Shutdown starts (http.Server.RegisterOnShutdown).
-// The mock goes on serving.
-func (s *Server) Shutdown() { s.shutdownOnce.Do(func() { close(s.shutdown) }) }
+// EndLatencies ends every fault latency at once, in flight or to come (the calls are then
+// answered as usual), so that an http.Server serving the mock can shut down gracefully
+// without waiting for them: give it to http.Server.RegisterOnShutdown. It stops nothing else:
+// the mock goes on serving.
+func (s *Server) EndLatencies() { s.shutdownOnce.Do(func() { close(s.shutdown) }) }
 
 //go:embed control.yaml
 var controlDocument []byte
@@ -121,19 +121,9 @@ var (
 	})
 )
 
-// OptionError is New's refusal of one of its Options: which one (the Options field's name:
-// "EncryptionKey", "Seed", "Faults") and why. For Seed, Err is a *fixtures.EntryError, which
-// fixtures.File.Locate places in the file the seed came from.
-type OptionError struct {
-	Option string
-	Err    error
-}
-
-func (e *OptionError) Error() string { return "mockserver: Options." + e.Option + ": " + e.Err.Error() }
-
-func (e *OptionError) Unwrap() error { return e.Err }
-
-// New builds a server from opts, or says why it cannot: an *OptionError names the option.
+// New builds a server from opts, or says why it cannot, naming the option
+// ("mockserver: Options.Seed: ..."). A refusal of the seed's data names the entry and the
+// rule; fixtures.File.Locate places it in the file the seed came from.
 func New(opts Options) (*Server, error) {
 	c, err := contract.OpenAPI()
 	if err != nil {
@@ -170,15 +160,17 @@ func New(opts Options) (*Server, error) {
 			return nil, err
 		}
 	} else if s.ring, err = keyring.Parse(opts.EncryptionKey); err != nil {
-		return nil, &OptionError{Option: "EncryptionKey", Err: err}
+		return nil, fmt.Errorf("mockserver: Options.EncryptionKey: %w", err)
 	}
-	seed, err := opts.Seed.OrDefault()
-	if err != nil {
-		return nil, err
+	seed := opts.Seed
+	if len(seed.Organizations) == 0 {
+		if seed, err = fixtures.Default(); err != nil {
+			return nil, err
+		}
 	}
 	initial, err := build(seed, s.contract, s.ring, s.ids, s.now())
 	if err != nil {
-		return nil, &OptionError{Option: "Seed", Err: err}
+		return nil, fmt.Errorf("mockserver: Options.Seed: %w", err)
 	}
 	s.recorders.limit = s.journal.size
 	s.store = newStore(initial)
@@ -187,7 +179,7 @@ func New(opts Options) (*Server, error) {
 	}
 	for i, f := range opts.Faults {
 		if _, err := s.AddFault(f); err != nil {
-			return nil, &OptionError{Option: "Faults", Err: fmt.Errorf("fault %d: %w", i+1, err)}
+			return nil, fmt.Errorf("mockserver: Options.Faults: fault %d: %w", i+1, err)
 		}
 	}
 	// Warned only once everything else is accepted: a mock that does not start says why,

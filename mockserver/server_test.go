@@ -169,7 +169,7 @@ func TestResetReturnsEverythingToTheStart(t *testing.T) {
 	if r := h.ctl("POST", "/_mock/orgs/"+tenant.ID+"/reset", nil); r.status != http.StatusOK {
 		t.Fatalf("reset of one organization: %d", r.status)
 	}
-	if len(h.srv.Faults()) != 1 || len(h.srv.Requests(mockserver.JournalFilter{})) != 1 || h.srv.Now().Sub(start) < 48*time.Hour {
+	if len(h.srv.Faults()) != 1 || len(h.srv.Requests()) != 1 || h.srv.Now().Sub(start) < 48*time.Hour {
 		t.Errorf("a reset of one organization touched the faults, journal or clock")
 	}
 
@@ -182,7 +182,7 @@ func TestResetReturnsEverythingToTheStart(t *testing.T) {
 	if f := h.srv.Faults(); len(f) != 0 {
 		t.Errorf("faults after reset: %+v", f)
 	}
-	if j := h.srv.Requests(mockserver.JournalFilter{}); len(j) != 0 {
+	if j := h.srv.Requests(); len(j) != 0 {
 		t.Errorf("journal after reset: %d entries", len(j))
 	}
 	if now := h.srv.Now(); !now.Equal(start) {
@@ -329,7 +329,7 @@ func TestEscapedKeysInPathsAreRedacted(t *testing.T) {
 					t.Errorf("%s: %d", p, r.status)
 				}
 			}
-			journal, _ := json.Marshal(h.srv.Requests(mockserver.JournalFilter{Method: "DELETE"}))
+			journal, _ := json.Marshal(onlyMethod(h.srv.Requests(), "DELETE"))
 			for where, text := range map[string]string{"log": logs.String(), "journal": string(journal)} {
 				if strings.Contains(text, tail) {
 					t.Errorf("the %s shows the key:\n%s", where, text)

@@ -41,7 +41,7 @@ var (
 // injects a bug or watches the requests.
 func newMock(t *testing.T) *mockservertest.Server {
 	t.Helper()
-	return mockservertest.NewServer(t, mockserver.Options{Seed: fixtures.SeedOf(
+	return mockservertest.NewServerWithOptions(t, mockserver.Options{Seed: fixtures.SeedOf(
 		fixtures.Org("A", ownerEmail, ownerKey), fixtures.Org("B", peerEmail, peerKey))})
 }
 
@@ -888,7 +888,7 @@ func TestMockClock(t *testing.T) {
 	args := []string{"-api-key", ownerKey, "-user-email", ownerEmail, "-run", "^auth/expired-key-401$"}
 	t.Run("moves the clock", func(t *testing.T) {
 		const token = "ctl-token-for-the-test"
-		mock := mockservertest.NewServer(t, mockserver.Options{ControlToken: token, Seed: fixtures.SeedOf(
+		mock := mockservertest.NewServerWithOptions(t, mockserver.Options{ControlToken: token, Seed: fixtures.SeedOf(
 			fixtures.Org("A", ownerEmail, ownerKey))})
 		before := mock.Now()
 		began := time.Now()
@@ -904,7 +904,7 @@ func TestMockClock(t *testing.T) {
 		}
 	})
 	t.Run("a wrong control token", func(t *testing.T) {
-		mock := mockservertest.NewServer(t, mockserver.Options{ControlToken: "right", Seed: fixtures.SeedOf(
+		mock := mockservertest.NewServerWithOptions(t, mockserver.Options{ControlToken: "right", Seed: fixtures.SeedOf(
 			fixtures.Org("A", ownerEmail, ownerKey))})
 		code, stdout, _ := runCmd(context.Background(), append(args, "-base-url", mock.URL, "-mock-clock", "-control-token", "wrong"), nil)
 		if code != 1 || !strings.Contains(stdout, "FAIL auth/expired-key-401") ||

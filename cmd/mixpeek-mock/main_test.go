@@ -852,7 +852,7 @@ func TestProxyMode(t *testing.T) {
 		}
 	})
 	t.Run("none", func(t *testing.T) {
-		mock := mockservertest.NewServer(t, mockserver.Options{})
+		mock := mockservertest.NewServerWithOptions(t, mockserver.Options{})
 		in := start(t, []string{"-addr", "127.0.0.1:0", "-proxy-to", mock.URL}, nil)
 		if status, _ := in.get(t, "/v1/organizations/secrets", mock.AdminKey); status != 200 {
 			t.Errorf("through the proxy: %d", status)

@@ -13,6 +13,10 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/mixpeekkit/mixpeekkit/internal/keyring"
+
+	"github.com/mixpeekkit/mixpeekkit/internal/seedrules"
+
 	"github.com/mixpeekkit/mixpeekkit/internal/determinism"
 
 	"github.com/mixpeekkit/mixpeekkit/fixtures"
@@ -105,7 +109,7 @@ func parse(args []string, getenv func(string) string, stdout io.Writer) (config,
 	switch {
 	case c.logFormat != "text" && c.logFormat != "json":
 		return c, usageError{fmt.Errorf("-log-format must be text or json")}
-	case !fixtures.IsEmail(c.adminEmail):
+	case !seedrules.IsEmail(c.adminEmail):
 		// An email is not a secret: repeating it shows the user what was read.
 		return c, usageError{fmt.Errorf("-admin-email: %q is not an email address", c.adminEmail)}
 	case c.adminKey != "" && !sensitive.IsKey(c.adminKey):
@@ -153,23 +157,17 @@ func seed(c config) (fixtures.Seed, *fixtures.File, error) {
 	return s, nil, nil
 }
 
-// startError words a refusal of mockserver.New in the user's terms: the environment variable
-// of the encryption key, the place in the fixture file.
+// startError words a refusal of mockserver.New in the user's terms: a problem of the data at
+// its place in the fixture file, or as the -admin-key and -admin-email it came from.
 func startError(err error, file *fixtures.File) error {
-	var oe *mockserver.OptionError
-	if !errors.As(err, &oe) {
+	var p *seedrules.Problem
+	switch {
+	case !errors.As(err, &p):
 		return err
+	case file != nil:
+		return file.Locate(p)
 	}
-	switch oe.Option {
-	case "EncryptionKey":
-		return fmt.Errorf("ENCRYPTION_KEY: %w", oe.Err)
-	case "Seed":
-		if file != nil {
-			return file.Locate(oe.Err)
-		}
-		return fmt.Errorf("-admin-key/-admin-email: %w", oe.Err)
-	}
-	return err
+	return fmt.Errorf("-admin-key/-admin-email: %w", p)
 }
 
 // repeatable is the source of IDs and the clock of -seed and -clock, or of the fixture file's
@@ -229,6 +227,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		ln.Close()
 		return usageError{err}
 	}
+	if key := getenv("ENCRYPTION_KEY"); key != "" {
+		if _, err := keyring.Parse(key); err != nil {
+			ln.Close()
+			return usageError{fmt.Errorf("ENCRYPTION_KEY: %w", err)}
+		}
+	}
 	srv, err := mockserver.New(mockserver.Options{
 		Rand:             opts.Rand,
 		Clock:            opts.Clock,
@@ -251,7 +255,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	// connections, nor its file descriptors, for ever.
 	hs := &http.Server{Handler: srv, ReadHeaderTimeout: min(10*time.Second, c.readTimeout),
 		ReadTimeout: c.readTimeout, WriteTimeout: c.writeTimeout, IdleTimeout: c.idleTimeout}
-	hs.RegisterOnShutdown(srv.Shutdown) // fault latencies in flight end at once
+	hs.RegisterOnShutdown(srv.EndLatencies) // fault latencies in flight end at once
 	if err := serve(ctx, hs, limitListener(ln, c.maxConnections)); err != nil {
 		return err
 	}

@@ -74,7 +74,7 @@ func (s *syncBuffer) String() string {
 // project's mock, passes and the proxy sees nothing wrong (the suite's deliberately invalid
 // requests are all refused, as the contract asks).
 func TestConformanceRunThroughTheProxyHasNoViolation(t *testing.T) {
-	mock := mockservertest.NewServer(t, mockserver.Options{Seed: fixtures.SeedOf(
+	mock := mockservertest.NewServerWithOptions(t, mockserver.Options{Seed: fixtures.SeedOf(
 		fixtures.Org("A", ownerEmail, ownerKey), fixtures.Org("B", peerEmail, peerKey))})
 	p, srv, logs := newProxy(t, mock.URL, Options{Header: true})
 	report, err := conformance.Run(context.Background(), conformance.Config{BaseURL: srv.URL, APIKey: ownerKey,
@@ -288,7 +288,7 @@ func TestStrictAnswers502WithTheViolations(t *testing.T) {
 		t.Errorf("strict: %d %s", resp.StatusCode, raw)
 	}
 	// A conforming exchange still passes.
-	mock := mockservertest.NewServer(t, mockserver.Options{Seed: fixtures.SeedOf(fixtures.Org("A", ownerEmail, ownerKey))})
+	mock := mockservertest.NewServerWithOptions(t, mockserver.Options{Seed: fixtures.SeedOf(fixtures.Org("A", ownerEmail, ownerKey))})
 	_, srv2, _ := newProxy(t, mock.URL, Options{Strict: true})
 	if resp := send(t, "GET", srv2.URL+"/v1/organizations/secrets", ""); resp.StatusCode != 200 {
 		t.Errorf("strict proxy to the mock: %d", resp.StatusCode)

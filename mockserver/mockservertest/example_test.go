@@ -16,7 +16,7 @@ import (
 
 // In a test, mockservertest.NewServer(t) does the same and closes the server at the end.
 func ExampleStart() {
-	mock, err := mockservertest.Start()
+	mock, err := mockservertest.Start(mockserver.Options{})
 	if err != nil {
 		panic(err)
 	}
@@ -59,13 +59,13 @@ func Example_fixtures() {
 
 // The request journal shows what the code under test sent, secret values redacted.
 func Example_journal() {
-	mock, _ := mockservertest.Start()
+	mock, _ := mockservertest.Start(mockserver.Options{})
 	defer mock.Close()
 	resp, _ := mock.Client().Post(mock.URL+"/v1/organizations/secrets", "application/json",
 		strings.NewReader(`{"secret_name": "github_token", "secret_value": "ghp_123"}`))
 	resp.Body.Close()
 
-	for _, e := range mock.Requests(mockserver.JournalFilter{}) {
+	for _, e := range mock.Requests() {
 		body, _ := json.Marshal(e.RequestBody)
 		fmt.Println(e.Method, e.Path, e.Status, e.KeyName, string(body))
 	}
@@ -74,7 +74,7 @@ func Example_journal() {
 
 // A fault makes the mock fail on purpose: here the next list answers 500, then it recovers.
 func Example_faults() {
-	mock, _ := mockservertest.Start()
+	mock, _ := mockservertest.Start(mockserver.Options{})
 	defer mock.Close()
 	_, _ = mock.AddFault(mockserver.Fault{
 		OperationID: mixpeekkit.OpListSecrets, Status: http.StatusInternalServerError, Times: 1,
@@ -116,7 +116,7 @@ func Example_deterministic() {
 // The recording of what a test did: the names it chose are symbols, its values lengths.
 // RecordTo(t, path) writes it when the test passes, for mixpeek-conformance replay.
 func Example_recording() {
-	mock, _ := mockservertest.Start()
+	mock, _ := mockservertest.Start(mockserver.Options{})
 	defer mock.Close()
 	resp, _ := mock.Client().Post(mock.URL+"/v1/organizations/secrets", "application/json",
 		strings.NewReader(`{"secret_name": "stripe_api_key", "secret_value": "sk_test_1"}`))

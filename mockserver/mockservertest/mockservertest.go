@@ -1,7 +1,7 @@
 // Package mockservertest gives each Go test its own running mock: one call, an isolated
 // server on a loopback port, closed by t.Cleanup, with its URL, the admin key, the owner's
 // email and a ready *http.Client. The embedded *mockserver.Server gives every inspection and
-// control method (SecretValue, APIKeys, Requests, AddFault, AdvanceClock, CreateOrganization...).
+// control method (SecretValue, APIKeys, Requests, AddFault, AdvanceClock...).
 //
 //	func TestMyClient(t *testing.T) {
 //		mock := mockservertest.NewServer(t)
@@ -16,15 +16,16 @@ package mockservertest
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/mixpeekkit/mixpeekkit/fixtures"
 	"github.com/mixpeekkit/mixpeekkit/internal/determinism"
 
 	"github.com/mixpeekkit/mixpeekkit/mockserver"
@@ -43,16 +44,23 @@ type Server struct {
 	OrganizationID string
 
 	ts      *httptest.Server
+	wrapMu  sync.Mutex // one Wrap at a time: each wraps what the last one left
 	handler atomic.Pointer[http.Handler]
 }
 
-// NewServer starts a mock for the test and closes it when the test ends. opts (at most one;
-// none is the zero mockserver.Options: the default organization) configures the mock; its
-// answers are always checked against openapi.yaml, and without an EncryptionKey it uses a
-// fixed one (a test's mock needs no secrecy).
-func NewServer(t testing.TB, opts ...mockserver.Options) *Server {
+// NewServer starts a mock of the default organization for the test, and closes it when the
+// test ends.
+func NewServer(t testing.TB) *Server {
 	t.Helper()
-	s, err := Start(opts...)
+	return NewServerWithOptions(t, mockserver.Options{})
+}
+
+// NewServerWithOptions starts a mock configured by opts for the test, and closes it when the
+// test ends. Its answers are always checked against openapi.yaml (opts.StrictResponses is
+// set), and without an EncryptionKey it uses a fixed one (a test's mock needs no secrecy).
+func NewServerWithOptions(t testing.TB, opts mockserver.Options) *Server {
+	t.Helper()
+	s, err := Start(opts)
 	if err != nil {
 		t.Fatalf("mockservertest: %v", err)
 	}
@@ -60,31 +68,26 @@ func NewServer(t testing.TB, opts ...mockserver.Options) *Server {
 	return s
 }
 
-// Start starts a mock outside a test (examples, tools), as NewServer does. Close it when done.
-func Start(opts ...mockserver.Options) (*Server, error) {
-	var o mockserver.Options
-	switch len(opts) {
-	case 0:
-	case 1:
-		o = opts[0]
-	default:
-		return nil, errors.New("give at most one mockserver.Options")
-	}
-	o.StrictResponses = true
-	if o.EncryptionKey == "" {
+// Start starts a mock outside a test (examples, tools), as NewServerWithOptions does. Close it
+// when done.
+func Start(opts mockserver.Options) (*Server, error) {
+	opts.StrictResponses = true
+	if opts.EncryptionKey == "" {
 		// A fixed key: a random one would log a warning.
-		o.EncryptionKey = deterministicKey
+		opts.EncryptionKey = deterministicKey
 	}
-	seed, err := o.Seed.OrDefault()
-	if err != nil {
-		return nil, err
+	if len(opts.Seed.Organizations) == 0 {
+		seed, err := fixtures.Default()
+		if err != nil {
+			return nil, err
+		}
+		opts.Seed = seed
 	}
-	o.Seed = seed
-	first := seed.Organizations[0]
+	first := opts.Seed.Organizations[0]
 	if first.AdminKey() == "" {
 		return nil, errors.New("the seed's first organization has no live admin-key with a plaintext key")
 	}
-	srv, err := mockserver.New(o)
+	srv, err := mockserver.New(opts)
 	if err != nil {
 		return nil, err
 	}
@@ -107,13 +110,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // middleware wrapped before), at URL and through ServeHTTP alike: to record, delay or alter
 // what passes between the code under test and the mock.
 func (s *Server) Wrap(middleware func(http.Handler) http.Handler) {
+	s.wrapMu.Lock()
+	defer s.wrapMu.Unlock()
 	h := middleware(*s.handler.Load())
 	s.handler.Store(&h)
 }
 
-// WriteRecording writes the recording of the first organization's calls (docs/recording.md)
+// writeRecording writes the recording of the first organization's calls (docs/recording.md)
 // to path, creating its directory: the file mixpeek-conformance replay -recording reads.
-func (s *Server) WriteRecording(path string) error {
+func (s *Server) writeRecording(path string) error {
 	rec, err := s.Recording(s.OrganizationID)
 	if err != nil {
 		return err
@@ -138,7 +143,7 @@ func (s *Server) RecordTo(t testing.TB, path string) {
 		if t.Failed() || t.Skipped() {
 			return
 		}
-		if err := s.WriteRecording(path); err != nil {
+		if err := s.writeRecording(path); err != nil {
 			t.Errorf("mockservertest: writing the recording: %v", err)
 		}
 	})
@@ -146,7 +151,7 @@ func (s *Server) RecordTo(t testing.TB, path string) {
 
 // Close stops the server and waits for requests in flight, whose fault latencies end at once.
 func (s *Server) Close() {
-	s.Shutdown()
+	s.EndLatencies()
 	s.ts.Close()
 }
 
@@ -171,11 +176,6 @@ func (b *bearer) RoundTrip(r *http.Request) (*http.Response, error) {
 		r.Header.Set("Authorization", "Bearer "+b.key)
 	}
 	return b.next.RoundTrip(r)
-}
-
-// String is a one-line summary, for test logs.
-func (s *Server) String() string {
-	return fmt.Sprintf("mock at %s (organization %s, owner %s)", s.URL, s.OrganizationID, s.OwnerEmail)
 }
 
 // deterministicKey is the encryption key of a deterministic mock, and of any mock given none:
