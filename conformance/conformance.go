@@ -16,11 +16,11 @@ package conformance
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"testing"
 	"time"
 
+	"github.com/mixpeekkit/mixpeekkit/internal/recfmt"
 	"github.com/mixpeekkit/mixpeekkit/internal/replay"
 	"github.com/mixpeekkit/mixpeekkit/internal/suite"
 	"github.com/mixpeekkit/mixpeekkit/recording"
@@ -136,7 +136,8 @@ func Test(t *testing.T, cfg Config) {
 // when set, moves the target's clock at the recording's clock moves.
 func Replay(ctx context.Context, cfg Config, rec *recording.Recording) (*Report, error) {
 	began := time.Now()
-	if err := replayable(rec); err != nil {
+	doc, err := replayable(rec)
+	if err != nil {
 		return (&run{}).aborted(cfg, err), err
 	}
 	movesClock := cfg.Sleep != nil
@@ -149,7 +150,7 @@ func Replay(ctx context.Context, cfg Config, rec *recording.Recording) (*Report,
 	defer func() { rep.Duration = time.Since(began) }()
 	if cfg.OnStart != nil {
 		calls := 0
-		for _, c := range rec.Calls {
+		for _, c := range doc.Calls {
 			if !c.Reset && c.Clock == "" {
 				calls++
 			}
@@ -158,25 +159,18 @@ func Replay(ctx context.Context, cfg Config, rec *recording.Recording) (*Report,
 	}
 	func() {
 		defer r.s.CleanupOnce(func(left []string) { rep.Leftovers = append(rep.Leftovers, left...) })
-		rep.Leftovers = replay.Replay(ctx, r.s, rec, movesClock, func(res suite.Result) { r.add(res) })
+		rep.Leftovers = replay.Replay(ctx, r.s, doc, movesClock, func(res suite.Result) { r.add(res) })
 	}()
 	return rep, ctx.Err()
 }
 
-// replayable holds a recording to what recording.Parse accepts from a file: one built in Go
-// is checked the same way.
-func replayable(rec *recording.Recording) error {
-	if rec == nil {
-		return errors.New("conformance: the recording is nil")
-	}
-	data, err := rec.Marshal()
-	if err == nil {
-		_, err = recording.Parse(data)
-	}
+// replayable is the recording as the replay reads it.
+func replayable(rec *recording.Recording) (*recfmt.Recording, error) {
+	doc, err := recfmt.From(rec)
 	if err != nil {
-		return fmt.Errorf("conformance: not a recording to replay: %w", err)
+		return nil, fmt.Errorf("conformance: no recording to replay: %w", err)
 	}
-	return nil
+	return doc, nil
 }
 
 // run is one run of Run, Test or Replay on its way: the suite and the report it fills.

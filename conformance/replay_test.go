@@ -29,13 +29,13 @@ import (
 // The committed recordings of the example consumer: what its tests did against the mock.
 var exampleRecordings = []string{"put", "rotate"}
 
-func loadRecording(t *testing.T, name string) *recording.Recording {
+func loadRecording(t *testing.T, name string) *recfmt.Recording {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join("..", "examples", "secretsclient", "testdata", name+".recording.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec, err := recording.Parse(data)
+	rec, err := recfmt.Parse(data)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,6 +88,34 @@ func firstFailure(r *conformance.Report) *conformance.Result {
 	return nil
 }
 
+// public is a recording as package recording gives it, from the format's Go types.
+func public(t *testing.T, doc *recfmt.Recording) *recording.Recording {
+	t.Helper()
+	data, err := doc.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := recording.Parse(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rec
+}
+
+// recordingOf is a mock's recording of an organization, in the format's Go types.
+func recordingOf(t *testing.T, mock *mockservertest.Server, orgID string) *recfmt.Recording {
+	t.Helper()
+	rec, err := mock.Recording(orgID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := recfmt.From(rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return doc
+}
+
 // replayConfig is config without the peer (a replay does not use it) and with a prefix the
 // test can look for.
 func replayConfig(url string) conformance.Config {
@@ -103,7 +131,7 @@ func TestReplayExampleRecordingsAgainstMock(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			rec := loadRecording(t, name)
 			mock := newMock(t)
-			report, err := conformance.Replay(context.Background(), replayConfig(mock.URL), rec)
+			report, err := conformance.Replay(context.Background(), replayConfig(mock.URL), public(t, rec))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -137,14 +165,14 @@ func TestReplayFindsBrokenVariants(t *testing.T) {
 		name, recording string
 		wrap            func(http.Handler) http.Handler
 		// first is the first call of the recording the break shows in.
-		first func(c recording.Call) bool
+		first func(c recfmt.Call) bool
 		want  string // in the first difference
 	}{
 		{"create secret answers 200", "put", variantWrap(t, "create secret answers 200"),
-			func(c recording.Call) bool { return c.Operation == mixpeekkit.OpCreateSecret && c.Status == 201 },
+			func(c recfmt.Call) bool { return c.Operation == mixpeekkit.OpCreateSecret && c.Status == 201 },
 			"status: recorded 201, got 200"},
 		{"rotation does not revoke the old key", "rotate", variantWrap(t, "rotated key still valid"),
-			func(c recording.Call) bool { return c.Operation == mixpeekkit.OpListSecrets && c.Status == 401 },
+			func(c recfmt.Call) bool { return c.Operation == mixpeekkit.OpListSecrets && c.Status == 401 },
 			"status: recorded 401, got 200"},
 		{"list misses a secret", "put", bug(func(next http.Handler, r *http.Request, b []byte) (int, http.Header, any) {
 			a := forward(next, r, b)
@@ -152,7 +180,7 @@ func TestReplayFindsBrokenVariants(t *testing.T) {
 				return 200, a.header, map[string]any{"secrets": []string{}, "count": 0}
 			}
 			return a.status, a.header, a.body
-		}), func(c recording.Call) bool {
+		}), func(c recfmt.Call) bool {
 			return c.Operation == mixpeekkit.OpListSecrets && c.Response.Listed != nil && len(*c.Response.Listed) > 0
 		}, "listed: recorded [$secret1], got []"},
 		{"not-found error type renamed", "put", bug(func(next http.Handler, r *http.Request, b []byte) (int, http.Header, any) {
@@ -163,7 +191,7 @@ func TestReplayFindsBrokenVariants(t *testing.T) {
 				return a.status, a.header, m
 			}
 			return a.status, a.header, a.body
-		}), func(c recording.Call) bool { return c.Status == 404 }, `error.type: recorded "NotFoundError", got "ResourceMissing"`},
+		}), func(c recfmt.Call) bool { return c.Status == 404 }, `error.type: recorded "NotFoundError", got "ResourceMissing"`},
 		{"create secret drops a member", "put", bug(func(next http.Handler, r *http.Request, b []byte) (int, http.Header, any) {
 			a := forward(next, r, b)
 			if isCreateSecret(r) && a.status == 201 {
@@ -172,7 +200,7 @@ func TestReplayFindsBrokenVariants(t *testing.T) {
 				return a.status, a.header, m
 			}
 			return a.status, a.header, a.body
-		}), func(c recording.Call) bool { return c.Operation == mixpeekkit.OpCreateSecret && c.Status == 201 },
+		}), func(c recfmt.Call) bool { return c.Operation == mixpeekkit.OpCreateSecret && c.Status == 201 },
 			"shape: created: missing (recorded boolean)"},
 	}
 	for _, tc := range cases {
@@ -184,7 +212,7 @@ func TestReplayFindsBrokenVariants(t *testing.T) {
 			}
 			mock := newMock(t)
 			mock.Wrap(tc.wrap)
-			report, err := conformance.Replay(context.Background(), replayConfig(mock.URL), rec)
+			report, err := conformance.Replay(context.Background(), replayConfig(mock.URL), public(t, rec))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -259,18 +287,15 @@ func TestReplaySeededResetAndSkips(t *testing.T) {
 	send("GET", "/v1/organizations/secrets", admin, "")
 	send("PATCH", "/v1/organizations/users/me%40s.test/api-keys/admin-key", admin, `{"description":"x"}`)
 	send("GET", "/v1/organizations/users/me%40s.test/api-keys?include_revoked=true", admin, "")
-	rec, err := src.Recording(src.OrganizationID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rec := recordingOf(t, src, src.OrganizationID)
 	// A hand-edited call with a literal name: the replay does not touch it.
 	edited := rec.Calls[3]
 	edited.Seq, edited.Params = len(rec.Calls)+1, map[string]string{"secret_name": "production_db"}
 	rec.Calls = append(rec.Calls, edited)
 	// And a create of a key named admin-key, which a broken server could take.
-	rec.Calls = append(rec.Calls, recording.Call{Seq: len(rec.Calls) + 1, Operation: mixpeekkit.OpCreateAPIKey, As: recfmt.Admin,
+	rec.Calls = append(rec.Calls, recfmt.Call{Seq: len(rec.Calls) + 1, Operation: mixpeekkit.OpCreateAPIKey, As: recfmt.Admin,
 		Params: map[string]string{"user_email": recfmt.Owner}, Body: []byte(`{"name":"admin-key"}`), Status: 400,
-		Response: &recording.Response{Shape: []byte(`{}`)}})
+		Response: &recfmt.Response{Shape: []byte(`{}`)}})
 
 	mock := newMock(t)
 	send2 := func(method, path, body string) int {
@@ -289,7 +314,7 @@ func TestReplaySeededResetAndSkips(t *testing.T) {
 	}
 	cfg := replayConfig(mock.URL)
 	cfg.Destructive = false
-	report, err := conformance.Replay(context.Background(), cfg, rec)
+	report, err := conformance.Replay(context.Background(), cfg, public(t, rec))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -335,13 +360,13 @@ func TestReplaySkipsWhatTheStateDoesNotAllow(t *testing.T) {
 		}
 		return pass(next, r, b)
 	}))
-	report, err := conformance.Replay(context.Background(), replayConfig(mock.URL), rec)
+	report, err := conformance.Replay(context.Background(), replayConfig(mock.URL), public(t, rec))
 	if err != nil {
 		t.Fatal(err)
 	}
 	var text bytes.Buffer
 	_ = report.WriteText(&text)
-	rotate := slices.IndexFunc(rec.Calls, func(c recording.Call) bool { return c.Operation == mixpeekkit.OpRotateAPIKey })
+	rotate := slices.IndexFunc(rec.Calls, func(c recfmt.Call) bool { return c.Operation == mixpeekkit.OpRotateAPIKey })
 	if d := firstFailure(report); d == nil || seqOf(t, *d) != rec.Calls[rotate].Seq {
 		t.Fatalf("first difference %+v, want the rotation:\n%s", d, text.String())
 	}
@@ -374,14 +399,14 @@ func sendTo(t *testing.T, base, key, method, path, ct, body string) int {
 
 // replayOn replays rec against a new mock of newMock's seed and returns the report and its
 // text.
-func replayOn(t *testing.T, rec *recording.Recording, change func(*conformance.Config, *mockservertest.Server)) (*conformance.Report, string, *mockservertest.Server) {
+func replayOn(t *testing.T, rec *recfmt.Recording, change func(*conformance.Config, *mockservertest.Server)) (*conformance.Report, string, *mockservertest.Server) {
 	t.Helper()
 	mock := newMock(t)
 	cfg := replayConfig(mock.URL)
 	if change != nil {
 		change(&cfg, mock)
 	}
-	report, err := conformance.Replay(context.Background(), cfg, rec)
+	report, err := conformance.Replay(context.Background(), cfg, public(t, rec))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -416,10 +441,7 @@ func TestReplayOddRequestsGreen(t *testing.T) {
 		sendTo(t, src.URL, ownerKey, c.method, c.path, c.ct, c.body)
 	}
 	sendTo(t, src.URL, lapsed, "GET", "/v1/organizations/secrets", "", "")
-	rec, err := src.Recording(src.OrganizationID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rec := recordingOf(t, src, src.OrganizationID)
 	if len(rec.Calls) != len(sent)+1 {
 		t.Fatalf("%d calls recorded, want %d", len(rec.Calls), len(sent)+1)
 	}
@@ -439,10 +461,7 @@ func TestReplayWarnsOfDroppedCalls(t *testing.T) {
 	for range 5 {
 		sendTo(t, src.URL, ownerKey, "GET", "/v1/organizations/secrets", "", "")
 	}
-	rec, err := src.Recording(src.OrganizationID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rec := recordingOf(t, src, src.OrganizationID)
 	report, text, _ := replayOn(t, rec, nil)
 	dropped := report.Results[len(report.Results)-1]
 	if !report.OK() || len(calls(report)) != 2 || dropped.Status != conformance.Skip || !strings.Contains(dropped.SkipReason, "did not keep its last 3 calls") {
@@ -474,10 +493,7 @@ func TestReplayClockMoves(t *testing.T) {
 	if sendTo(t, src.URL, created.Key, "GET", "/v1/organizations/secrets", "", "") != 401 {
 		t.Fatal("the key did not expire on the source mock")
 	}
-	rec, err := src.Recording(src.OrganizationID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rec := recordingOf(t, src, src.OrganizationID)
 	if len(rec.Calls) != 4 || rec.Calls[2].Clock != "2h0m0s" {
 		t.Fatalf("recording: %+v", rec.Calls)
 	}
@@ -499,21 +515,21 @@ func TestReplayClockMoves(t *testing.T) {
 // name in a body, a value placeholder or a user symbol where a name goes, a rename to a
 // literal.
 func TestReplayRefusesNamesOutsideItsPrefix(t *testing.T) {
-	create := func(seq int, body string) recording.Call {
-		return recording.Call{Seq: seq, Operation: mixpeekkit.OpCreateSecret, As: recfmt.Admin, Body: []byte(body), Status: 201,
-			Response: &recording.Response{Shape: []byte(`{}`)}}
+	create := func(seq int, body string) recfmt.Call {
+		return recfmt.Call{Seq: seq, Operation: mixpeekkit.OpCreateSecret, As: recfmt.Admin, Body: []byte(body), Status: 201,
+			Response: &recfmt.Response{Shape: []byte(`{}`)}}
 	}
-	rec := &recording.Recording{Format: recording.Format, Version: recording.Version,
-		Symbols: map[string]recording.Symbol{"$key1": {Kind: "key"}, "$user": {Kind: "user", Owner: true}},
-		Calls: []recording.Call{
+	rec := &recfmt.Recording{Format: recfmt.Format, Version: recfmt.Version,
+		Symbols: map[string]recfmt.Symbol{"$key1": {Kind: "key"}, "$user": {Kind: "user", Owner: true}},
+		Calls: []recfmt.Call{
 			create(1, `{"secret_name":"production-db","secret_value":"$value:12"}`),
 			create(2, `{"secret_name":"$value:12","secret_value":"$value:12"}`),
 			{Seq: 3, Operation: mixpeekkit.OpCreateAPIKey, As: recfmt.Admin, Params: map[string]string{"user_email": "$user"},
-				Body: []byte(`{"name":"$key1","permissions":["admin"]}`), Status: 200, Response: &recording.Response{Shape: []byte(`{}`)}},
+				Body: []byte(`{"name":"$key1","permissions":["admin"]}`), Status: 200, Response: &recfmt.Response{Shape: []byte(`{}`)}},
 			{Seq: 4, Operation: mixpeekkit.OpUpdateAPIKey, As: recfmt.Admin, Params: map[string]string{"user_email": "$user", "key_name": "$key1"},
-				Body: []byte(`{"name":"prod-deploy"}`), Status: 200, Response: &recording.Response{Shape: []byte(`{}`)}},
+				Body: []byte(`{"name":"prod-deploy"}`), Status: 200, Response: &recfmt.Response{Shape: []byte(`{}`)}},
 			{Seq: 5, Operation: mixpeekkit.OpDeleteSecret, As: recfmt.Admin, Params: map[string]string{"secret_name": "$user"},
-				Status: 200, Response: &recording.Response{Shape: []byte(`{}`)}},
+				Status: 200, Response: &recfmt.Response{Shape: []byte(`{}`)}},
 		}}
 	report, text, mock := replayOn(t, rec, nil)
 	for i, want := range map[int]string{0: "literal name outside", 1: "is not a secret symbol", 3: "literal name outside", 4: "is not a secret symbol"} {
@@ -593,10 +609,7 @@ func TestReplayScenariosGreen(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			src := mockservertest.NewServerWithOptions(t, mockserver.Options{Seed: fixtures.SeedOf(tc.org)})
 			tc.run(t, src)
-			rec, err := src.Recording(src.OrganizationID)
-			if err != nil {
-				t.Fatal(err)
-			}
+			rec := recordingOf(t, src, src.OrganizationID)
 			data, _ := rec.Marshal()
 			if _, err := recording.Parse(data); err != nil {
 				t.Fatal(err)
@@ -609,7 +622,7 @@ func TestReplayScenariosGreen(t *testing.T) {
 			target := mockservertest.NewServerWithOptions(t, mockserver.Options{Seed: fixtures.SeedOf(fixtures.Org("A", ownerEmail, ownerKey))})
 			cfg := replayConfig(target.URL)
 			cfg.Sleep = func(_ context.Context, d time.Duration) error { return target.AdvanceClock(d) }
-			report, err := conformance.Replay(context.Background(), cfg, rec)
+			report, err := conformance.Replay(context.Background(), cfg, public(t, rec))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -647,13 +660,11 @@ func createKey(t *testing.T, mock *mockservertest.Server, keys, body string) str
 	return created.Key
 }
 
-// A recording built in Go is refused as Parse refuses a file, before anything is sent.
+// A recording that Parse did not make (the zero value) is refused, before anything is sent.
 func TestReplayRefusesAnInvalidRecording(t *testing.T) {
-	rec := &recording.Recording{Format: recording.Format, Version: recording.Version,
-		Calls: []recording.Call{{Seq: 1, Operation: mixpeekkit.OpListSecrets, As: recfmt.Admin, Status: 200}}} // no response
-	report, err := conformance.Replay(context.Background(), replayConfig("http://127.0.0.1:1"), rec)
-	if err == nil || !strings.Contains(err.Error(), "needs a status and a response") {
-		t.Errorf("err = %v, want Parse's refusal", err)
+	report, err := conformance.Replay(context.Background(), replayConfig("http://127.0.0.1:1"), &recording.Recording{})
+	if err == nil || !strings.Contains(err.Error(), "no recording to replay") {
+		t.Errorf("err = %v, want a refusal", err)
 	}
 	if report.Errors != 1 || report.Results[0].Status != conformance.Errored {
 		t.Errorf("report %+v, want one result of status Errored", report)

@@ -113,7 +113,7 @@ func (s *Server) ctlGetRecording(c *call) (any, error) {
 		}
 		id = orgs[0].ID
 	}
-	return s.Recording(id)
+	return s.recordingOf(id)
 }
 
 func (s *Server) ctlListRequests(c *call) (any, error) {

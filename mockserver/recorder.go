@@ -42,7 +42,7 @@ type recorders struct {
 
 // recorder is one organization's recording and the symbol tables that make it.
 type recorder struct {
-	rec      recording.Recording
+	rec      recfmt.Recording
 	limit    int
 	names    map[string]string // "secret:" + name, "key:" + email + ":" + name → symbol
 	emails   map[string]string // email → symbol
@@ -55,7 +55,7 @@ type recorder struct {
 // creates first): its secrets and its keys get seeded symbols, its owner is $user.
 func newRecorder(init *organization, limit int, now time.Time) *recorder {
 	rc := &recorder{
-		rec:      recording.Recording{Format: recording.Format, Version: recording.Version, Symbols: map[string]recording.Symbol{}, Calls: []recording.Call{}},
+		rec:      recfmt.Recording{Format: recfmt.Format, Version: recfmt.Version, Symbols: map[string]recfmt.Symbol{}, Calls: []recfmt.Call{}},
 		limit:    limit,
 		names:    map[string]string{},
 		emails:   map[string]string{},
@@ -68,7 +68,7 @@ func newRecorder(init *organization, limit int, now time.Time) *recorder {
 	}
 	if k := adminKeyOf(init); k != nil {
 		rc.emails[strings.ToLower(k.user.Email)] = recfmt.Owner
-		rc.rec.Symbols[recfmt.Owner] = recording.Symbol{Kind: recfmt.KindUser, Owner: true}
+		rc.rec.Symbols[recfmt.Owner] = recfmt.Symbol{Kind: recfmt.KindUser, Owner: true}
 		rc.creds[k.Hash] = recfmt.Admin
 	}
 	for _, u := range init.users {
@@ -85,7 +85,7 @@ func newRecorder(init *organization, limit int, now time.Time) *recorder {
 			for i, p := range k.Permissions {
 				perms[i] = string(p)
 			}
-			seeded := recording.SeededKey{Permissions: perms, Status: k.status(now)}
+			seeded := recfmt.SeededKey{Permissions: perms, Status: k.status(now)}
 			if k.ExpiresAt != nil {
 				seeded.Expires = recfmt.Now(k.ExpiresAt.Sub(now).Round(time.Second))
 			}
@@ -133,7 +133,7 @@ func (rc *recorder) symbol(kind, user, name string, seeded bool) string {
 	} else {
 		rc.names[nameKey(kind, user, name)] = s
 	}
-	rc.rec.Symbols[s] = recording.Symbol{Kind: kind, Seeded: seeded}
+	rc.rec.Symbols[s] = recfmt.Symbol{Kind: kind, Seeded: seeded}
 	return s
 }
 
@@ -192,7 +192,7 @@ func (rc *recorder) add(x exchange) {
 	if !ok {
 		return // a key this recording never saw issued (documented: not recorded)
 	}
-	c := recording.Call{Operation: x.op, As: as, Status: x.status, Query: declaredQuery(x.query, x.queryNames)}
+	c := recfmt.Call{Operation: x.op, As: as, Status: x.status, Query: declaredQuery(x.query, x.queryNames)}
 	user := ""
 	if raw, ok := x.vars["user_email"]; ok {
 		user, _ = url.PathUnescape(raw)
@@ -216,7 +216,7 @@ func (rc *recorder) add(x exchange) {
 			c.Body, _ = json.Marshal(rc.placeholders(x.op, user, x.body, x.bodySchema, x.now, true))
 		}
 	}
-	resp := &recording.Response{Shape: x.shape}
+	resp := &recfmt.Response{Shape: x.shape}
 	m, _ := x.answer.(map[string]any)
 	if x.status >= 400 {
 		e, _ := m["error"].(map[string]any)
@@ -479,11 +479,11 @@ func (s *Server) resetRecording(orgID string) {
 	if rc == nil || len(rc.rec.Calls) == 0 || rc.rec.Calls[len(rc.rec.Calls)-1].Reset {
 		return
 	}
-	rc.push(recording.Call{Reset: true})
+	rc.push(recfmt.Call{Reset: true})
 }
 
 // push appends a call or a marker, numbered, unless the recording is full (then it counts it).
-func (rc *recorder) push(c recording.Call) {
+func (rc *recorder) push(c recfmt.Call) {
 	if len(rc.rec.Calls) >= rc.limit {
 		rc.rec.Dropped++
 		return
@@ -504,6 +504,20 @@ func (s *Server) forgetRecording(orgID string) {
 // an organization nobody called has a recording of no calls. It is empty when recording is
 // off (Options.DisableRecording).
 func (s *Server) Recording(orgID string) (*recording.Recording, error) {
+	rec, err := s.recordingOf(orgID)
+	if err != nil {
+		return nil, err
+	}
+	data, err := rec.Marshal()
+	if err != nil {
+		return nil, err
+	}
+	// Through Parse: what the mock hands over is what a file of it reads as.
+	return recording.Parse(data)
+}
+
+// recordingOf is a copy of an organization's recording (GET /_mock/recording).
+func (s *Server) recordingOf(orgID string) (*recfmt.Recording, error) {
 	if s.store.inOrg(orgID, func(*state, *organization) error { return nil }) != nil {
 		return nil, errOrgNotFound(orgID)
 	}
@@ -515,7 +529,7 @@ func (s *Server) Recording(orgID string) (*recording.Recording, error) {
 	if err != nil {
 		return nil, err
 	}
-	var out recording.Recording
+	var out recfmt.Recording
 	if err := json.Unmarshal(data, &out); err != nil {
 		return nil, err
 	}
@@ -557,7 +571,7 @@ func (s *Server) clockMovedInRecordings(d time.Duration) {
 			prev, _ := time.ParseDuration(calls[len(calls)-1].Clock)
 			calls[len(calls)-1].Clock = (prev + d).String()
 		default:
-			rc.push(recording.Call{Clock: d.String()})
+			rc.push(recfmt.Call{Clock: d.String()})
 		}
 	}
 }

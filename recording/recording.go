@@ -6,208 +6,42 @@
 // A recording holds no value of the consumer's: the names it chose are symbols ($secret1,
 // $key2, $user), secret values and plaintext keys are placeholders, instants are offsets from
 // the mock's clock, and an answer is kept as its shape (the members present and their types).
-// docs/recording.md describes the format; the mock makes recordings (mockserver.Server's
-// Recording, GET /_mock/recording), Parse reads them.
+// docs/recording.md describes the format, member by member. The mock makes recordings
+// (mockserver.Server's Recording, GET /_mock/recording, mockservertest's RecordTo); Parse reads
+// one from a file.
 package recording
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
-	"fmt"
-	"slices"
-	"time"
 
-	"github.com/mixpeekkit/mixpeekkit"
 	"github.com/mixpeekkit/mixpeekkit/internal/recfmt"
 )
 
-// Format and Version name the format; a recording of another version is refused by Parse.
+// Format and Version name the format: a recording says both, and Parse refuses another.
 const (
-	Format  = "mixpeek-recording"
-	Version = 1
+	Format  = recfmt.Format
+	Version = recfmt.Version
 )
 
-// Recording is what the mock recorded for one organization.
-type Recording struct {
-	Format  string `json:"format"`
-	Version int    `json:"version"`
-	// Symbols describes every symbol the calls use ($admin is the organization's admin-key
-	// and is not listed).
-	Symbols map[string]Symbol `json:"symbols"`
-	Calls   []Call            `json:"calls"`
-	// Dropped counts the calls made once the recording was full (it keeps the first ones: a
-	// prefix of a sequence can still be replayed); Faulted, the calls a fault answered, which
-	// did not run and are not kept.
-	Dropped int `json:"dropped,omitempty"`
-	Faulted int `json:"faulted,omitempty"`
-}
+// Recording is a consumer's recording, read (Parse) or made by the mock.
+type Recording struct{ doc *recfmt.Recording }
 
-// Symbol is what a symbol stands for. A seeded symbol names something the organization had
-// before the consumer's first call (fixtures): a replay creates it first, a secret with a
-// fresh value, the keys of a key name (Keys) as they were.
-type Symbol struct {
-	Kind   string `json:"kind"` // "secret", "key" or "user"
-	Seeded bool   `json:"seeded,omitempty"`
-	Owner  bool   `json:"owner,omitempty"` // the user: the admin-key's owner
-	// User is the user symbol of a seeded key name's owner: a replay can create seeded keys
-	// only for the user it runs as ($user).
-	User string `json:"user,omitempty"`
-	// Keys are the seeded keys of this name, in the fixtures' order: the first is the
-	// credential $key1, the second $key1@2... (a revoked key and a live one may share a name).
-	Keys []SeededKey `json:"keys,omitempty"`
-}
-
-// SeededKey is a key of the fixtures as a replay recreates it.
-type SeededKey struct {
-	Permissions []string `json:"permissions"`
-	// Status is active, revoked or expired at the first call.
-	Status string `json:"status"`
-	// Expires is the expiry as an instant placeholder ($now+1h0m0s) from the clock at the
-	// first call; none for a key that does not expire.
-	Expires string `json:"expires,omitempty"`
-}
-
-// Call is one call, or a marker: a reset of the organization (Reset, and nothing else), or a
-// move of the mock's clock (Clock, a Go duration such as "2h0m0s", and nothing else).
-type Call struct {
-	Seq   int    `json:"seq"`
-	Reset bool   `json:"reset,omitempty"`
-	Clock string `json:"clock,omitempty"`
-	// Operation is the operation's ID in openapi.yaml.
-	Operation mixpeekkit.OperationID `json:"operation_id,omitempty"`
-	// As is the credential: $admin, or the symbol of a key the consumer created ($key1; the
-	// key a rotation of it issued is $key1@2, the next $key1@3).
-	As string `json:"as,omitempty"`
-	// Params are the path parameters, Query the query string, Body the JSON body with symbols
-	// and placeholders (docs/recording.md). NotJSON is the length of a body that was not JSON;
-	// ContentType is kept when it is not application/json.
-	Params      map[string]string `json:"params,omitempty"`
-	Query       string            `json:"query,omitempty"`
-	ContentType string            `json:"content_type,omitempty"`
-	Body        json.RawMessage   `json:"body,omitempty"`
-	NotJSON     int               `json:"body_not_json,omitempty"`
-	// Status is what the mock answered, Response what its answer held.
-	Status   int       `json:"status,omitempty"`
-	Response *Response `json:"response,omitempty"`
-	// Issues is the credential symbol of the plaintext key this answer carried.
-	Issues string `json:"issues,omitempty"`
-}
-
-// Response is an answer as a recording keeps it.
-type Response struct {
-	// Shape is the answer's shape (docs/recording.md).
-	Shape json.RawMessage `json:"shape"`
-	// ErrorType is error.type of an error answer: what a client switches on.
-	ErrorType string `json:"error_type,omitempty"`
-	// Listed, for the list operations, is what the list held of the recording's own names:
-	// the symbols of the secrets, or "symbol status" for each key, sorted. Nil for the other
-	// operations.
-	Listed *[]string `json:"listed,omitempty"`
-}
-
-// Parse reads a recording and checks it is one this package can replay.
+// Parse reads a recording and checks it is one that can be replayed: the version, every call
+// an operation of openapi.yaml with a credential, a status and a response, every symbol
+// described.
 func Parse(data []byte) (*Recording, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	var r Recording
-	if err := dec.Decode(&r); err != nil {
-		return nil, fmt.Errorf("recording: %w", err)
+	doc, err := recfmt.Parse(data)
+	if err != nil {
+		return nil, err
 	}
-	switch {
-	case r.Format != Format:
-		return nil, fmt.Errorf("recording: format is %q, want %q", r.Format, Format)
-	case r.Version != Version:
-		return nil, fmt.Errorf("recording: version %d; this release reads version %d", r.Version, Version)
-	}
-	ops := mixpeekkit.Operations()
-	for i, c := range r.Calls {
-		where := fmt.Sprintf("recording: call %d", i+1)
-		switch {
-		case c.Seq != i+1:
-			return nil, fmt.Errorf("%s has seq %d: calls are numbered from 1, in order", where, c.Seq)
-		case c.Reset || c.Clock != "":
-			if c.Operation != "" || c.As != "" || c.Status != 0 || (c.Reset && c.Clock != "") {
-				return nil, fmt.Errorf("%s is a marker (a reset or a clock move): it has no operation, credential or status", where)
-			}
-			if _, err := time.ParseDuration(c.Clock); c.Clock != "" && err != nil {
-				return nil, fmt.Errorf("%s: clock %q is not a duration", where, c.Clock)
-			}
-		case !slices.Contains(ops, c.Operation):
-			return nil, fmt.Errorf("%s: %q is not an operation of openapi.yaml", where, c.Operation)
-		case c.As == "":
-			return nil, fmt.Errorf("%s has no credential (as)", where)
-		case c.Status < 100 || c.Status > 599 || c.Response == nil:
-			return nil, fmt.Errorf("%s needs a status and a response", where)
-		}
-		syms, err := symbolsIn(c)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", where, err)
-		}
-		for _, s := range syms {
-			if _, ok := r.Symbols[s]; !ok {
-				return nil, fmt.Errorf("%s uses the symbol %s, which symbols does not describe", where, s)
-			}
-		}
-	}
-	for name, sym := range r.Symbols {
-		if recfmt.KindOf(name) != sym.Kind {
-			return nil, fmt.Errorf("recording: the symbol %s is described as a %q", name, sym.Kind)
-		}
-	}
-	return &r, nil
-}
-
-// symbolsIn lists the symbols of a call's parameters, body and credentials, and checks that
-// every string in them is a token recfmt.ParseToken reads.
-func symbolsIn(c Call) ([]string, error) {
-	var out []string
-	add := func(s string) error {
-		t, err := recfmt.ParseToken(s)
-		if err == nil && t.Kind == recfmt.TokenSymbol {
-			out = append(out, t.Text)
-		}
-		return err
-	}
-	for _, v := range c.Params {
-		if err := add(v); err != nil {
-			return nil, err
-		}
-	}
-	if len(c.Body) > 0 {
-		v, err := recfmt.DecodeBody(c.Body)
-		if err != nil {
-			return nil, fmt.Errorf("body: %w", err)
-		}
-		if err := recfmt.Strings(v, add); err != nil {
-			return nil, err
-		}
-	}
-	for _, s := range []string{c.As, c.Issues} {
-		if s == "" {
-			continue
-		}
-		base := recfmt.CredentialBase(s)
-		switch base {
-		case "":
-			return nil, fmt.Errorf("%q is not a credential ($admin, $key1, $key1@2)", s)
-		case recfmt.Admin:
-		default:
-			out = append(out, base)
-		}
-	}
-	return out, nil
+	return &Recording{doc: doc}, nil
 }
 
 // Marshal is the recording as it is written to a file: indented, members sorted, so that the
 // same calls give the same bytes.
 func (r *Recording) Marshal() ([]byte, error) {
-	if r == nil {
-		return nil, errors.New("recording: nil")
+	if r == nil || r.doc == nil {
+		return nil, errors.New("recording: none")
 	}
-	out, err := json.MarshalIndent(r, "", "  ")
-	if err != nil {
-		return nil, err
-	}
-	return append(out, '\n'), nil
+	return r.doc.Marshal()
 }

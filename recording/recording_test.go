@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mixpeekkit/mixpeekkit/internal/recfmt"
+
 	"github.com/mixpeekkit/mixpeekkit/recording"
 )
 
@@ -17,8 +19,28 @@ const good = `{"format":"mixpeek-recording","version":1,
 
 func TestParse(t *testing.T) {
 	rec, err := recording.Parse([]byte(good))
-	if err != nil || len(rec.Calls) != 3 || !rec.Calls[1].Reset {
-		t.Fatalf("Parse: %v %+v", err, rec)
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	// What Marshal writes, Parse reads the same.
+	data, err := rec.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := recording.Parse(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if redone, err := again.Marshal(); err != nil || string(redone) != string(data) {
+		t.Errorf("Marshal after Parse changed the bytes:\n%s\n%s", data, redone)
+	}
+	doc, err := recfmt.From(rec)
+	if err != nil || len(doc.Calls) != 3 || !doc.Calls[1].Reset {
+		t.Fatalf("the recording read: %v %+v", err, doc)
+	}
+	var none *recording.Recording
+	if _, err := none.Marshal(); err == nil {
+		t.Error("a nil recording marshals")
 	}
 	for _, tc := range []struct{ edit, want string }{
 		{`"version":1`, "version 2"},

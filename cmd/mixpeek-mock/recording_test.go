@@ -3,7 +3,7 @@ package main
 import (
 	"testing"
 
-	"github.com/mixpeekkit/mixpeekkit/recording"
+	"github.com/mixpeekkit/mixpeekkit/internal/recfmt"
 )
 
 // The mock records by default (GET /_mock/recording); -no-recording and its environment
@@ -28,7 +28,7 @@ func TestRecordingFlag(t *testing.T) {
 			if status != 200 {
 				t.Fatalf("GET /_mock/recording: %d %s", status, body)
 			}
-			rec, err := recording.Parse(body)
+			rec, err := recfmt.Parse(body)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -13,7 +13,6 @@ import (
 	"github.com/mixpeekkit/mixpeekkit"
 	"github.com/mixpeekkit/mixpeekkit/internal/recfmt"
 	"github.com/mixpeekkit/mixpeekkit/internal/suite"
-	"github.com/mixpeekkit/mixpeekkit/recording"
 )
 
 // setupCall sends one setup request and records it; it says whether the server answered want.
@@ -56,7 +55,7 @@ var mutating = []mixpeekkit.OperationID{mixpeekkit.OpUpdateAPIKey, mixpeekkit.Op
 // play replays one call: it passes when the answer has the recorded status, the recorded
 // shape (and, for a list, the recorded names of the replay's own) and validates against
 // openapi.yaml; it is skipped when the state does not allow the call.
-func (rp *replayer) play(ctx context.Context, c recording.Call) suite.Result {
+func (rp *replayer) play(ctx context.Context, c recfmt.Call) suite.Result {
 	op := shortOp(c.Operation)
 	check := suite.Check{ID: fmt.Sprintf("replay/%d-%s", c.Seq, op), Category: "replay",
 		Description: fmt.Sprintf("call %d, %s as %s, answers as recorded: %d, with the recorded shape", c.Seq, op, c.As, c.Status)}
@@ -89,7 +88,7 @@ func (rp *replayer) play(ctx context.Context, c recording.Call) suite.Result {
 }
 
 // request builds the request of a recorded call, or says why the replay cannot send it.
-func (rp *replayer) request(c recording.Call) (suite.Request, string) {
+func (rp *replayer) request(c recfmt.Call) (suite.Request, string) {
 	key, ok := rp.creds[c.As]
 	if !ok {
 		return suite.Request{}, fmt.Sprintf("%s is a key this replay does not have (the call that issued it answered otherwise, or it came from the mock's fixtures for another user or already expired)", c.As)
@@ -252,7 +251,7 @@ func (rp *replayer) freshValue(n int) string {
 
 // track registers every name of the replay a call sends, before it is sent: a server that
 // creates where it should not is cleaned up too.
-func (rp *replayer) track(t *suite.T, c recording.Call) {
+func (rp *replayer) track(t *suite.T, c recfmt.Call) {
 	syms := []string{}
 	for _, v := range c.Params {
 		syms = append(syms, v)
@@ -272,7 +271,7 @@ func (rp *replayer) track(t *suite.T, c recording.Call) {
 }
 
 // compare lists how an answer differs from the recorded one.
-func (rp *replayer) compare(c recording.Call, ex *suite.Exchange) []string {
+func (rp *replayer) compare(c recfmt.Call, ex *suite.Exchange) []string {
 	if ex.Status != c.Status {
 		return []string{fmt.Sprintf("status: recorded %d, got %d", c.Status, ex.Status)}
 	}

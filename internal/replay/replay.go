@@ -22,7 +22,6 @@ import (
 	"github.com/mixpeekkit/mixpeekkit/internal/recfmt"
 
 	"github.com/mixpeekkit/mixpeekkit"
-	"github.com/mixpeekkit/mixpeekkit/recording"
 )
 
 // Replay plays a recording against the run's server, in order: the setup calls that create
@@ -31,7 +30,7 @@ import (
 // the calls a full recording dropped a skipped one. movesClock says whether the run's Sleep
 // moves the target's clock (otherwise it waits, up to maxClockWait). It returns what cleanup
 // could not remove after each reset; the caller cleans up at the end (Suite.CleanupOnce).
-func Replay(ctx context.Context, s *suite.Suite, rec *recording.Recording, movesClock bool, each func(suite.Result)) (leftovers []string) {
+func Replay(ctx context.Context, s *suite.Suite, rec *recfmt.Recording, movesClock bool, each func(suite.Result)) (leftovers []string) {
 	rp := &replayer{s: s, rec: rec, pace: suite.NewPacer(s.Rate), movesClock: movesClock, each: each}
 	rp.setup(ctx)
 	for _, c := range rec.Calls {
@@ -65,7 +64,7 @@ const maxClockWait = 30 * time.Second
 // clock of this project's mock: MockClock, AdvanceClock), or by waiting when the move is
 // short; a longer move, or one back in time, skips the rest of the recording, whose expiries
 // the replay cannot reproduce.
-func (rp *replayer) moveClock(ctx context.Context, c recording.Call) {
+func (rp *replayer) moveClock(ctx context.Context, c recfmt.Call) {
 	d, err := time.ParseDuration(c.Clock)
 	switch {
 	case rp.stuck != "":
@@ -85,7 +84,7 @@ func (rp *replayer) moveClock(ctx context.Context, c recording.Call) {
 // replayer is one replay on its way.
 type replayer struct {
 	s      *suite.Suite
-	rec    *recording.Recording
+	rec    *recfmt.Recording
 	pace   suite.Pacer
 	each   func(suite.Result)
 	setups int               // setup calls so far, which numbers them
@@ -159,7 +158,7 @@ func (rp *replayer) setup(ctx context.Context) {
 // setupKeys creates the seeded keys of a name: the revoked ones first (created, then revoked),
 // so that a live key can then take the name; each is the credential of its place in the
 // fixtures ($key1, $key1@2...).
-func (rp *replayer) setupKeys(ctx context.Context, sym string, keys []recording.SeededKey) {
+func (rp *replayer) setupKeys(ctx context.Context, sym string, keys []recfmt.SeededKey) {
 	order := make([]int, len(keys))
 	for i := range order {
 		order[i] = i

@@ -123,7 +123,38 @@ func Example_recording() {
 	resp.Body.Close()
 
 	rec, _ := mock.Recording(mock.OrganizationID)
-	c := rec.Calls[0]
-	fmt.Println(c.Seq, c.As, c.Status, string(c.Body), string(c.Response.Shape))
-	// Output: 1 $admin 201 {"secret_name":"$secret1","secret_value":"$value:9"} {"created":"boolean","secret_name":"string"}
+	data, _ := rec.Marshal()
+	fmt.Print(string(data))
+	// Output:
+	// {
+	//   "format": "mixpeek-recording",
+	//   "version": 1,
+	//   "symbols": {
+	//     "$secret1": {
+	//       "kind": "secret"
+	//     },
+	//     "$user": {
+	//       "kind": "user",
+	//       "owner": true
+	//     }
+	//   },
+	//   "calls": [
+	//     {
+	//       "seq": 1,
+	//       "operation_id": "create_secret_v1_organizations_secrets_post",
+	//       "as": "$admin",
+	//       "body": {
+	//         "secret_name": "$secret1",
+	//         "secret_value": "$value:9"
+	//       },
+	//       "status": 201,
+	//       "response": {
+	//         "shape": {
+	//           "created": "boolean",
+	//           "secret_name": "string"
+	//         }
+	//       }
+	//     }
+	//   ]
+	// }
 }

@@ -7,8 +7,6 @@ import (
 	"testing"
 
 	"github.com/mixpeekkit/mixpeekkit/internal/recfmt"
-
-	"github.com/mixpeekkit/mixpeekkit/recording"
 )
 
 // fakeT runs the cleanups RecordTo registers, with the outcome the test sets.
@@ -61,7 +59,7 @@ func TestRecordTo(t *testing.T) {
 			if err != nil || len(ft.errors) > 0 {
 				t.Fatalf("%v %v", err, ft.errors)
 			}
-			rec, err := recording.Parse(data)
+			rec, err := recfmt.Parse(data)
 			if err != nil || len(rec.Calls) != 1 || rec.Calls[0].As != recfmt.Admin {
 				t.Errorf("the recording written: %v %s", err, data)
 			}
