@@ -67,17 +67,17 @@ func (s *Server) ctlReset(*call) (any, error) {
 func (s *Server) ctlState(*call) (any, error) { return s.snapshot(), nil }
 
 func (s *Server) ctlListOrgs(*call) (any, error) {
-	return map[string]any{"organizations": s.Organizations()}, nil
+	return map[string]any{"organizations": s.tenants()}, nil
 }
 
 func (s *Server) ctlCreateOrg(c *call) (any, error) {
-	var req Organization
+	var req tenant
 	if len(c.body) > 0 {
 		if err := decodeBody(c, &req); err != nil {
 			return nil, err
 		}
 	}
-	o, err := s.CreateOrganization(req)
+	o, err := s.createOrganization(req)
 	if err != nil {
 		return nil, err
 	}
@@ -91,14 +91,14 @@ func (s *Server) ctlCreateOrg(c *call) (any, error) {
 }
 
 func (s *Server) ctlDeleteOrg(c *call) (any, error) {
-	if err := s.DeleteOrganization(c.vars["organization_id"]); err != nil {
+	if err := s.deleteOrganization(c.vars["organization_id"]); err != nil {
 		return nil, err
 	}
 	return map[string]bool{"deleted": true}, nil
 }
 
 func (s *Server) ctlResetOrg(c *call) (any, error) {
-	if err := s.ResetOrganization(c.vars["organization_id"]); err != nil {
+	if err := s.resetOrganization(c.vars["organization_id"]); err != nil {
 		return nil, err
 	}
 	return map[string]bool{"reset": true}, nil
@@ -181,7 +181,7 @@ func (s *Server) ctlCreateFault(c *call) (any, error) {
 }
 
 func (s *Server) ctlClearFaults(*call) (any, error) {
-	return map[string]int{"cleared": s.ClearFaults()}, nil
+	return map[string]int{"cleared": s.clearFaults()}, nil
 }
 
 func (s *Server) ctlDeleteFault(c *call) (any, error) {

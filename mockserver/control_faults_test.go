@@ -131,7 +131,7 @@ func TestFaults(t *testing.T) {
 func TestFaultsAddUpAndMatchCallers(t *testing.T) {
 	h := newHarness(t)
 	t.Run("a latency rule before a status rule: both apply", func(t *testing.T) {
-		h.srv.ClearFaults()
+		h.ctl("DELETE", "/_mock/faults", nil)
 		if _, err := h.srv.AddFault(mockserver.Fault{Path: "/v1/organizations/secrets", LatencyMS: 20}); err != nil {
 			t.Fatal(err)
 		}
@@ -147,18 +147,15 @@ func TestFaultsAddUpAndMatchCallers(t *testing.T) {
 		}
 	})
 	t.Run("escaped paths, as the journal shows them", func(t *testing.T) {
-		h.srv.ClearFaults()
+		h.ctl("DELETE", "/_mock/faults", nil)
 		h.ctl("POST", "/_mock/faults", map[string]any{"path": "/v1/organizations/users/admin%40example.com/api-keys", "status": 404})
 		if r := h.send("GET", adminKeys, adminKey, nil); r.status != 404 || !strings.Contains(string(r.raw), "fault") {
 			t.Errorf("%d %s", r.status, r.raw)
 		}
 	})
 	t.Run("per organization and key name", func(t *testing.T) {
-		h.srv.ClearFaults()
-		tenant, err := h.srv.CreateOrganization(mockserver.Organization{})
-		if err != nil {
-			t.Fatal(err)
-		}
+		h.ctl("DELETE", "/_mock/faults", nil)
+		tenant := h.createOrg(nil)
 		h.ctl("POST", "/_mock/faults", map[string]any{"organization_id": tenant.ID, "status": 500})
 		if r := h.send("GET", secretsURL, adminKey, nil); r.status != 200 {
 			t.Errorf("another organization got the tenant's fault: %d", r.status)
@@ -166,7 +163,7 @@ func TestFaultsAddUpAndMatchCallers(t *testing.T) {
 		if r := h.send("GET", secretsURL, tenant.AdminKey, nil); r.status != 500 {
 			t.Errorf("the tenant: %d", r.status)
 		}
-		h.srv.ClearFaults()
+		h.ctl("DELETE", "/_mock/faults", nil)
 		h.ctl("POST", "/_mock/faults", map[string]any{"key_name": "reader", "status": 500})
 		reader := h.createKey(map[string]any{"name": "reader"})["key"].(string)
 		if r := h.send("GET", secretsURL, reader, nil); r.status != 500 {

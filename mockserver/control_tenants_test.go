@@ -132,3 +132,33 @@ func TestControlValidationNamesItsDocument(t *testing.T) {
 		t.Errorf("detail (-want +got):\n%s", diff)
 	}
 }
+
+// A tenant's admin key is taken while the tenant exists, and free again once the tenant is
+// deleted or the whole mock reset; a seeded organization's key stays taken for good.
+func TestTenantKeysTakenAndFreed(t *testing.T) {
+	h := newHarness(t)
+	key := "sk_" + strings.Repeat("q", 40)
+	refused := func(what, with string) {
+		t.Helper()
+		if r := h.ctl("POST", "/_mock/orgs", map[string]any{"admin_key": with}); r.status != http.StatusBadRequest {
+			t.Errorf("%s: %d, want 400", what, r.status)
+		}
+	}
+	first := h.createOrg(map[string]any{"admin_key": key})
+	refused("the key of a live tenant", key)
+	refused("the seeded organization's key", adminKey)
+	if r := h.ctl("DELETE", "/_mock/orgs/"+first.ID, nil); r.status != http.StatusOK {
+		t.Fatalf("delete: %d", r.status)
+	}
+	again := h.createOrg(map[string]any{"admin_key": key})
+	if r := h.send("GET", secretsURL, key, nil); r.status != http.StatusOK {
+		t.Errorf("the new tenant's key: %d", r.status)
+	}
+	if again.ID == first.ID {
+		t.Error("the new tenant has the deleted one's ID")
+	}
+	h.srv.Reset()
+	h.createOrg(map[string]any{"admin_key": key})
+	refused("the key of a tenant made after the reset", key)
+	refused("the seeded organization's key, after a reset", adminKey)
+}

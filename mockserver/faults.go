@@ -160,8 +160,8 @@ func (s *Server) RemoveFault(id string) error {
 	return nil
 }
 
-// ClearFaults removes every fault and says how many there were.
-func (s *Server) ClearFaults() int { return s.faults.clear() }
+// clearFaults removes every fault and says how many there were (DELETE /_mock/faults).
+func (s *Server) clearFaults() int { return s.faults.clear() }
 
 func (f *faults) list() []Fault {
 	f.mu.Lock()

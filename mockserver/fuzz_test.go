@@ -387,7 +387,7 @@ func newFuzzServer(tb testing.TB) *fuzzServer {
 // begin puts the server back as it was made, before an input.
 func (fs *fuzzServer) begin() {
 	fs.s.Reset()
-	fs.s.ClearFaults()
+	fs.s.clearFaults()
 	fs.s.clockMu.Lock()
 	fs.s.clockOffset = 0
 	fs.s.clockMu.Unlock()
@@ -844,7 +844,7 @@ func FuzzBody(f *testing.F) {
 			fs.do(t, fs.ctl("GET", "/_mock/orgs", nil))
 		case "mock_create_fault": // listed, then removed before it can apply
 			fs.do(t, fs.ctl("GET", "/_mock/faults", nil))
-			fs.s.ClearFaults()
+			fs.s.clearFaults()
 		case "mock_set_clock":
 			fs.do(t, fs.ctl("GET", "/_mock/clock", nil))
 		}

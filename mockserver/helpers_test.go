@@ -343,3 +343,28 @@ func onlyMethod(entries []mockserver.JournalEntry, method string) []mockserver.J
 	}
 	return out
 }
+
+// tenant is an organization made through the control API (POST /_mock/orgs).
+type tenant struct {
+	ID         string `json:"organization_id"`
+	Name       string `json:"name"`
+	OwnerEmail string `json:"owner_email"`
+	AdminKey   string `json:"admin_key"`
+}
+
+// createOrg makes an organization through the control API; any answer but 201 fails the test.
+func (h *harness) createOrg(req map[string]any) tenant {
+	h.t.Helper()
+	if req == nil {
+		req = map[string]any{}
+	}
+	r := h.ctl("POST", "/_mock/orgs", req)
+	if r.status != http.StatusCreated {
+		h.t.Fatalf("POST /_mock/orgs %v: %d %s", req, r.status, r.raw)
+	}
+	var o tenant
+	if err := json.Unmarshal(r.raw, &o); err != nil {
+		h.t.Fatal(err)
+	}
+	return o
+}

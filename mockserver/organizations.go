@@ -10,26 +10,42 @@ import (
 	"github.com/mixpeekkit/mixpeekkit/internal/sensitive"
 )
 
-// Organization is an organization as the control API lists it (GET /_mock/orgs), and the
-// request and answer of CreateOrganization.
+// Organization is an organization of the mock: its ID (the seed's, or generated), its name,
+// and the user who holds its admin-key.
 type Organization struct {
+	ID, Name, OwnerEmail string
+}
+
+// Organizations lists the organizations, in the order they were seeded (or created through
+// the control API, POST /_mock/orgs).
+func (s *Server) Organizations() []Organization {
+	var out []Organization
+	for _, o := range s.tenants() {
+		out = append(out, Organization{ID: o.ID, Name: o.Name, OwnerEmail: o.OwnerEmail})
+	}
+	return out
+}
+
+// tenant is an organization as the control API lists it (GET /_mock/orgs), and the request
+// and answer of POST /_mock/orgs.
+type tenant struct {
 	ID   string `json:"organization_id"`
 	Name string `json:"name"`
 	// OwnerEmail is the user who holds the organization's admin-key.
 	OwnerEmail string `json:"owner_email"`
-	// AdminKey is the admin-key's plaintext: given to CreateOrganization, and shown once in
+	// AdminKey is the admin-key's plaintext: given to createOrganization, and shown once in
 	// its answer; empty everywhere else.
 	AdminKey string `json:"admin_key,omitempty"`
 	// Seeded is true for the seed's organizations, false for created ones.
 	Seeded bool `json:"seeded"`
 }
 
-// Organizations lists the organizations, in the order they were seeded or created.
-func (s *Server) Organizations() []Organization {
-	out := []Organization{}
+// tenants lists the organizations as the control API does.
+func (s *Server) tenants() []tenant {
+	out := []tenant{}
 	_ = s.store.do(func(st *state) error {
 		for _, o := range st.orgs {
-			sum := Organization{ID: o.ID, Name: o.Name, Seeded: s.store.seeded(o.ID)}
+			sum := tenant{ID: o.ID, Name: o.Name, Seeded: s.store.seeded(o.ID)}
 			if k := adminKeyOf(o); k != nil {
 				sum.OwnerEmail = k.user.Email
 			}
@@ -40,54 +56,54 @@ func (s *Server) Organizations() []Organization {
 	return out
 }
 
-// CreateOrganization adds an isolated organization (a tenant) with an owner and an admin-key,
-// so that parallel test jobs can share one mock without seeing each other. Name, OwnerEmail
-// and AdminKey are optional (generated when empty); the other fields are ignored. It returns
-// the organization with the admin-key's plaintext, or refuses: ErrInvalid for an AdminKey not
-// shaped like a key (control.yaml's pattern), ErrBadRequest for an OwnerEmail that is not an
-// email or an AdminKey already in use. A reset of all removes it; ResetOrganization returns it
-// to how it was created.
-func (s *Server) CreateOrganization(req Organization) (Organization, error) {
+// createOrganization adds an isolated organization (a tenant: POST /_mock/orgs) with an owner
+// and an admin-key, so that parallel test jobs can share one mock without seeing each other.
+// Name, OwnerEmail and AdminKey are optional (generated when empty); the other fields are
+// ignored. It returns the organization with the admin-key's plaintext, or refuses:
+// ErrInvalid for an AdminKey not shaped like a key (control.yaml's pattern), ErrBadRequest for
+// an OwnerEmail that is not an email or an AdminKey already in use. A reset of all removes it;
+// resetOrganization returns it to how it was created.
+func (s *Server) createOrganization(req tenant) (tenant, error) {
 	// Checked before anything is drawn from the random source, so a refused request shifts
 	// no later ID.
 	switch {
 	case req.OwnerEmail != "" && !seedrules.IsEmail(req.OwnerEmail):
-		return Organization{}, errBadRequest("owner_email is not an email address", nil)
+		return tenant{}, errBadRequest("owner_email is not an email address", nil)
 	case req.AdminKey != "" && !sensitive.IsKey(req.AdminKey):
-		return Organization{}, errInvalid("admin_key must be " + sensitive.KeyRule)
+		return tenant{}, errInvalid("admin_key must be " + sensitive.KeyRule)
 	case req.AdminKey != "" && s.store.hashTaken(sensitive.Hash(req.AdminKey)):
-		return Organization{}, errBadRequest("admin_key is already a key of another organization (now or after a reset)", nil)
+		return tenant{}, errBadRequest("admin_key is already a key of another organization (now or after a reset)", nil)
 	}
 	// Every rule of the new organization is checked on a dry run, with stand-ins for what is
 	// generated, before anything is drawn from the random source.
-	dry := tenant(req, "org_dryrun000000000", sensitive.KeyFrom("dry run"))
+	dry := tenantSeed(req, "org_dryrun000000000", sensitive.KeyFrom("dry run"))
 	if _, err := build(fixtures.SeedOf(dry), s.contract, s.ring, &idGen{src: rand.Reader}, s.now()); err != nil {
-		return Organization{}, errBadRequest(err.Error(), nil)
+		return tenant{}, errBadRequest(err.Error(), nil)
 	}
 	id, err := s.ids.orgID()
 	if err != nil {
-		return Organization{}, err
+		return tenant{}, err
 	}
 	key := req.AdminKey
 	if key == "" {
 		if key, err = sensitive.NewKey(s.ids); err != nil {
-			return Organization{}, err
+			return tenant{}, err
 		}
 	}
-	org := tenant(req, id, key)
+	org := tenantSeed(req, id, key)
 	built, err := build(fixtures.SeedOf(org), s.contract, s.ring, s.ids, s.now())
 	if err != nil {
-		return Organization{}, errBadRequest(err.Error(), nil)
+		return tenant{}, errBadRequest(err.Error(), nil)
 	}
 	if err := s.store.addOrg(built.orgs[0]); err != nil {
-		return Organization{}, err
+		return tenant{}, err
 	}
-	return Organization{ID: id, Name: org.Name, OwnerEmail: org.OwnerEmail(), AdminKey: org.AdminKey()}, nil
+	return tenant{ID: id, Name: org.Name, OwnerEmail: org.OwnerEmail(), AdminKey: org.AdminKey()}, nil
 }
 
-// tenant is the organization CreateOrganization makes of req, with the ID id and, when req
-// gives none, the admin key key. A name and an owner not given follow from the ID.
-func tenant(req Organization, id, key string) fixtures.Organization {
+// tenantSeed is the organization createOrganization makes of req, with the ID id and, when
+// req gives none, the admin key key. A name and an owner not given follow from the ID.
+func tenantSeed(req tenant, id, key string) fixtures.Organization {
 	if req.Name == "" {
 		req.Name = "Tenant " + id[len(id)-6:]
 	}
@@ -102,9 +118,9 @@ func tenant(req Organization, id, key string) fixtures.Organization {
 	return org
 }
 
-// DeleteOrganization removes an organization (ErrNotFound when there is none of that ID). A
-// seeded one comes back with Reset or ResetOrganization.
-func (s *Server) DeleteOrganization(id string) error {
+// deleteOrganization removes an organization (DELETE /_mock/orgs/{id}; ErrNotFound when there
+// is none of that ID). A seeded one comes back with Reset or resetOrganization.
+func (s *Server) deleteOrganization(id string) error {
 	if err := s.store.deleteOrg(id); err != nil {
 		return err
 	}
@@ -112,10 +128,11 @@ func (s *Server) DeleteOrganization(id string) error {
 	return nil
 }
 
-// ResetOrganization returns one organization to how it was seeded or created (a deleted
-// seeded one comes back). It refuses with ErrNotFound for an ID it never had, and with
-// ErrBadRequest when a key it would restore is now a key of another organization.
-func (s *Server) ResetOrganization(id string) error {
+// resetOrganization returns one organization to how it was seeded or created (POST
+// /_mock/orgs/{id}/reset; a deleted seeded one comes back). It refuses with ErrNotFound for an
+// ID it never had, and with ErrBadRequest when a key it would restore is now a key of another
+// organization.
+func (s *Server) resetOrganization(id string) error {
 	if err := s.store.resetOrg(id); err != nil {
 		return err
 	}

@@ -219,8 +219,8 @@ func TestRecordingResetsAndOrganizations(t *testing.T) {
 	h := newHarness(t)
 	orgID := h.state().Organizations[0].ID
 	h.send("POST", secretsURL, adminKey, map[string]any{"secret_name": "a", "secret_value": "v"})
-	if err := h.srv.ResetOrganization(orgID); err != nil {
-		t.Fatal(err)
+	if r := h.ctl("POST", "/_mock/orgs/"+orgID+"/reset", nil); r.status != http.StatusOK {
+		t.Fatalf("reset of the organization: %d", r.status)
 	}
 	h.srv.Reset()
 	h.send("GET", secretsURL, adminKey, nil)
@@ -236,10 +236,7 @@ func TestRecordingResetsAndOrganizations(t *testing.T) {
 		t.Errorf("recording (-want +got):\n%s", diff)
 	}
 
-	tenant, err := h.srv.CreateOrganization(mockserver.Organization{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	tenant := h.createOrg(nil)
 	h.send("GET", secretsURL, tenant.AdminKey, nil)
 	if rec, _ := h.recorded(tenant.ID); len(rec.Calls) != 1 {
 		t.Errorf("the tenant's recording: %v", lines(rec))
@@ -247,8 +244,8 @@ func TestRecordingResetsAndOrganizations(t *testing.T) {
 	if rec, _ := h.recorded(orgID); len(rec.Calls) != 4 {
 		t.Errorf("the tenant's call is in the first organization's recording: %v", lines(rec))
 	}
-	if err := h.srv.DeleteOrganization(tenant.ID); err != nil {
-		t.Fatal(err)
+	if r := h.ctl("DELETE", "/_mock/orgs/"+tenant.ID, nil); r.status != http.StatusOK {
+		t.Fatalf("delete of the tenant: %d", r.status)
 	}
 	if _, err := h.srv.Recording(tenant.ID); !errors.Is(err, mockserver.ErrNotFound) {
 		t.Errorf("a deleted organization's recording: %v", err)

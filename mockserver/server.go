@@ -72,8 +72,6 @@ type Options struct {
 	// JournalSize is how many requests the journal keeps (DefaultJournalSize when 0;
 	// -journal-size).
 	JournalSize int
-	// Faults are installed at start, as if given to AddFault.
-	Faults []Fault
 	// ControlToken, when set, protects the control API: every /_mock/ operation but health
 	// and its OpenAPI document needs "Authorization: Bearer <ControlToken>" (-control-token).
 	ControlToken string
@@ -176,11 +174,6 @@ func New(opts Options) (*Server, error) {
 	s.store = newStore(initial)
 	if s.router, err = routes(); err != nil {
 		return nil, err
-	}
-	for i, f := range opts.Faults {
-		if _, err := s.AddFault(f); err != nil {
-			return nil, fmt.Errorf("mockserver: Options.Faults: fault %d: %w", i+1, err)
-		}
 	}
 	// Warned only once everything else is accepted: a mock that does not start says why,
 	// and nothing else.

@@ -160,7 +160,7 @@ func TestResetReturnsToTheSeed(t *testing.T) {
 func TestResetReturnsEverythingToTheStart(t *testing.T) {
 	h := newHarness(t)
 	start := h.srv.Now()
-	tenant, _ := h.srv.CreateOrganization(mockserver.Organization{})
+	tenant := h.createOrg(nil)
 	h.ctl("POST", "/_mock/faults", map[string]any{"operation_id": "list_secrets_v1_organizations_secrets_get", "latency_ms": 1})
 	h.send("GET", secretsURL, adminKey, nil)
 	h.ctl("POST", "/_mock/clock", map[string]any{"advance": "48h"})
@@ -294,7 +294,7 @@ func TestEmptySeedServesTheDefault(t *testing.T) {
 		t.Fatal(err)
 	}
 	orgs := srv.Organizations()
-	if len(orgs) != 1 || orgs[0].OwnerEmail != adminEmail || orgs[0].Name != defaultOrg.Name || !orgs[0].Seeded {
+	if len(orgs) != 1 || orgs[0].OwnerEmail != adminEmail || orgs[0].Name != defaultOrg.Name {
 		t.Fatalf("organizations %+v", orgs)
 	}
 	rec := httptest.NewRecorder()

@@ -8,7 +8,6 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/mixpeekkit/mixpeekkit"
 	"github.com/mixpeekkit/mixpeekkit/fixtures"
 	"github.com/mixpeekkit/mixpeekkit/mockserver"
 )
@@ -83,23 +82,6 @@ func TestStartRefusesWhatCannotServe(t *testing.T) {
 	}
 	if _, err := Start(mockserver.Options{EncryptionKey: "bad"}); err == nil {
 		t.Fatal("a bad option was accepted")
-	}
-}
-
-func TestFaultsFromTheStart(t *testing.T) {
-	s := NewServerWithOptions(t, mockserver.Options{Faults: []mockserver.Fault{{OperationID: mixpeekkit.OpListSecrets, Status: 500, Times: 1}}})
-	for _, want := range []int{500, 200} {
-		resp, err := s.Client().Get(s.URL + "/v1/organizations/secrets")
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != want {
-			t.Errorf("got %d, want %d", resp.StatusCode, want)
-		}
-	}
-	if _, err := Start(mockserver.Options{Faults: []mockserver.Fault{{OperationID: "nope", Status: 500}}}); err == nil || !strings.Contains(err.Error(), "fault 1") {
-		t.Errorf("a bad fault: %v", err)
 	}
 }
 
