@@ -45,8 +45,10 @@ type Config struct {
 	// Destructive enables the checks that would damage a non-conforming server: rotating or
 	// deleting the admin-key.
 	Destructive bool
-	// OnStart, when set, is called once the suite can run, before the first check.
-	OnStart func(Plan)
+	// OnStart, when set, is called once the suite can run, before the first check, with the
+	// report as it starts: the server (its URL without credentials), the prefix of everything
+	// the run creates, and the exploration's seed.
+	OnStart func(*Report)
 	// OnResult, when set, is called as each check (or replayed call) finishes.
 	OnResult func(Result)
 	// Explore, when above 0, enables the check explore/random-walk: a random walk of that many
@@ -60,17 +62,10 @@ type Config struct {
 	Rate float64
 }
 
-// ConfigError is a Config the suite refuses: which field and why.
-type ConfigError struct {
-	Field   string // "BaseURL", "Run", ...
-	Problem string // "is required", "matches no check", ...
-}
-
-func (e *ConfigError) Error() string { return "conformance: Config." + e.Field + " " + e.Problem }
-
-// Validate says whether Run would accept the Config (a *ConfigError when not), without
-// sending anything: the required fields, the URL, the prefix, a Run pattern that selects at
-// least one check (a run of none would pass while checking nothing), and numbers in range.
+// Validate says whether Run would accept the Config, without sending anything: the required
+// fields, the URL, the prefix, a Run pattern that selects at least one check (a run of none
+// would pass while checking nothing), and numbers in range. A refusal names the field:
+// "conformance: Config.Rate must be ...".
 func (c Config) Validate() error {
 	_, _, err := c.settings()
 	return err
@@ -82,7 +77,7 @@ var prefixRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,40}$`)
 // seed), with the checks it selects.
 func (c Config) settings() (suite.Config, []suite.Check, error) {
 	bad := func(field, problem string) (suite.Config, []suite.Check, error) {
-		return suite.Config{}, nil, &ConfigError{Field: field, Problem: problem}
+		return suite.Config{}, nil, configError(field, problem)
 	}
 	for _, f := range []struct{ field, value string }{{"BaseURL", c.BaseURL}, {"APIKey", c.APIKey}, {"UserEmail", c.UserEmail}} {
 		if f.value == "" {
@@ -127,6 +122,11 @@ func (c Config) settings() (suite.Config, []suite.Check, error) {
 	}
 	s.Seed = exploreSeed(c, selected)
 	return s, selected, nil
+}
+
+// configError is a refusal of a Config field.
+func configError(field, problem string) error {
+	return fmt.Errorf("conformance: Config.%s %s", field, problem)
 }
 
 // sleep waits d, cut short by ctx.
@@ -178,7 +178,7 @@ func selectChecks(run string) ([]suite.Check, error) {
 	}
 	sel, err := regexp.Compile(run)
 	if err != nil {
-		return nil, &ConfigError{Field: "Run", Problem: "is not a regular expression: " + strings.TrimPrefix(err.Error(), "error parsing regexp: ")}
+		return nil, configError("Run", "is not a regular expression: "+strings.TrimPrefix(err.Error(), "error parsing regexp: "))
 	}
 	var out []suite.Check
 	for _, c := range catalog() {
@@ -187,7 +187,7 @@ func selectChecks(run string) ([]suite.Check, error) {
 		}
 	}
 	if len(out) == 0 {
-		return nil, &ConfigError{Field: "Run", Problem: fmt.Sprintf("%q matches no check (Checks lists them)", run)}
+		return nil, configError("Run", fmt.Sprintf("%q matches no check (Checks lists them)", run))
 	}
 	return out, nil
 }

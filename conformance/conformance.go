@@ -26,23 +26,9 @@ import (
 	"github.com/mixpeekkit/mixpeekkit/recording"
 )
 
-// Plan is what a run is about to do: the server (its URL without credentials), the prefix of
-// everything it creates, and how many checks it selected (for a replay, how many calls).
-type Plan struct {
-	BaseURL string
-	Prefix  string
-	Checks  int
-}
-
-// String is the header line of a run: "checking URL: N checks, prefix P".
-func (p Plan) String() string {
-	return fmt.Sprintf("checking %s: %s, prefix %s", p.BaseURL, plural(p.Checks, "check"), p.Prefix)
-}
-
 // Check is one requirement of the contract, verified by requests.
 type Check struct {
-	ID          string
-	Category    string
+	ID          string // its category, a slash and a name: secrets/create-returns-201
 	Description string
 	Destructive bool // runs only with Config.Destructive
 	NeedsPeer   bool // runs only with Config.PeerAPIKey
@@ -50,12 +36,12 @@ type Check struct {
 
 // Checks lists the checks a run with Config.Run = run runs, in the order they run
 // (destructive ones last, after cleanup): all of them for "". A pattern that is not a regular
-// expression, or that matches no check, is a *ConfigError.
+// expression, or that matches no check, is refused as Validate refuses it.
 func Checks(run string) ([]Check, error) {
 	selected, err := selectChecks(run)
 	var out []Check
 	for _, c := range selected {
-		out = append(out, Check{ID: c.ID, Category: c.Category, Description: c.Description, Destructive: c.Destructive, NeedsPeer: c.NeedsPeer})
+		out = append(out, Check{ID: c.ID, Description: c.Description, Destructive: c.Destructive, NeedsPeer: c.NeedsPeer})
 	}
 	return out, err
 }
@@ -73,7 +59,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	rep := r.report
 	defer func() { rep.Duration = time.Since(began) }()
 	if cfg.OnStart != nil {
-		cfg.OnStart(Plan{BaseURL: rep.BaseURL, Prefix: rep.Prefix, Checks: len(r.checks)})
+		cfg.OnStart(rep)
 	}
 	r.s.RunChecks(ctx, r.checks, func(c suite.Check) {
 		res := r.s.RunCheck(ctx, c)
@@ -118,7 +104,7 @@ func Test(t *testing.T, cfg Config) {
 				t.Skip(res.SkipReason)
 			case Fail:
 				for _, f := range res.Failures {
-					t.Error(f.String())
+					t.Error(f.text())
 				}
 			}
 		})
@@ -149,13 +135,7 @@ func Replay(ctx context.Context, cfg Config, rec *recording.Recording) (*Report,
 	rep := r.report
 	defer func() { rep.Duration = time.Since(began) }()
 	if cfg.OnStart != nil {
-		calls := 0
-		for _, c := range doc.Calls {
-			if !c.Reset && c.Clock == "" {
-				calls++
-			}
-		}
-		cfg.OnStart(Plan{BaseURL: rep.BaseURL, Prefix: rep.Prefix, Checks: calls})
+		cfg.OnStart(rep)
 	}
 	func() {
 		defer r.s.CleanupOnce(func(left []string) { rep.Leftovers = append(rep.Leftovers, left...) })
@@ -213,7 +193,6 @@ func (r *run) aborted(cfg Config, err error) *Report {
 		rep = &Report{BaseURL: redactedURL(cfg.BaseURL), Prefix: cfg.Prefix}
 	}
 	why := redactKeys(err.Error(), cfg.APIKey, cfg.PeerAPIKey)
-	rep.Errors = 1
 	rep.Results = []Result{{ID: "setup", Category: "setup", Status: Errored, SkipReason: why,
 		Description: "the suite can run: the settings are valid, the server answers, and the API key is an admin key of the user",
 		Failures:    []Failure{{Message: why}}}}

@@ -60,12 +60,12 @@ type Failure struct {
 	Exchange *Exchange `json:"exchange,omitempty"`
 }
 
-// String is the message, followed by the exchange when there is one.
-func (f Failure) String() string {
+// text is the message, followed by the exchange when there is one, as a text report shows it.
+func (f Failure) text() string {
 	if f.Exchange == nil {
 		return f.Message
 	}
-	return f.Message + "\n" + f.Exchange.String()
+	return f.Message + "\n" + f.Exchange.text()
 }
 
 // Report is the outcome of a run.
@@ -81,14 +81,23 @@ type Report struct {
 	Passed    int      `json:"passed"`
 	Failed    int      `json:"failed"`
 	Skipped   int      `json:"skipped"`
-	// Errors is 1 for a run that could not start (its one result says why), else 0.
-	Errors int `json:"errors,omitempty"`
 	// Duration is the whole run, from the first request to the end of cleanup.
 	Duration time.Duration `json:"duration_ns"`
 }
 
-// OK reports whether no check failed, nothing was left behind and the run did not stop.
-func (r *Report) OK() bool { return r.Failed == 0 && r.Errors == 0 && len(r.Leftovers) == 0 }
+// OK reports whether no check failed, nothing was left behind and the run could start.
+func (r *Report) OK() bool { return r.Failed == 0 && r.errored() == 0 && len(r.Leftovers) == 0 }
+
+// errored is 1 for a run that could not start (its one result says why), else 0.
+func (r *Report) errored() int {
+	n := 0
+	for _, res := range r.Results {
+		if res.Status == Errored {
+			n++
+		}
+	}
+	return n
+}
 
 func (r *Report) add(res Result) {
 	r.Results = append(r.Results, res)
@@ -106,8 +115,8 @@ func (r *Report) add(res Result) {
 // for a run that could not start).
 func (r *Report) Summary() string {
 	s := fmt.Sprintf("%d passed, %d failed, %d skipped", r.Passed, r.Failed, r.Skipped)
-	if r.Errors > 0 {
-		s += fmt.Sprintf(", %d error", r.Errors)
+	if n := r.errored(); n > 0 {
+		s += fmt.Sprintf(", %d error", n)
 	}
 	return s + " in " + r.Duration.Round(time.Millisecond).String()
 }
@@ -123,7 +132,7 @@ func (r *Report) WriteText(w io.Writer) error {
 		}
 		fmt.Fprintf(&b, "\n--- FAIL %s [%s]\n    requires: %s\n", res.ID, res.Category, res.Description)
 		for _, f := range res.Failures {
-			fmt.Fprintf(&b, "    %s\n", strings.ReplaceAll(f.String(), "\n", "\n    "))
+			fmt.Fprintf(&b, "    %s\n", strings.ReplaceAll(f.text(), "\n", "\n    "))
 		}
 	}
 	if len(r.Leftovers) > 0 {
@@ -175,7 +184,7 @@ type junitFailure struct {
 
 // WriteJUnit writes the report as JUnit XML, one testcase per check, for CI systems.
 func (r *Report) WriteJUnit(w io.Writer) error {
-	set := junitSet{Name: "mixpeek-conformance", Tests: len(r.Results), Failures: r.Failed, Errors: r.Errors, Skipped: r.Skipped}
+	set := junitSet{Name: "mixpeek-conformance", Tests: len(r.Results), Failures: r.Failed, Errors: r.errored(), Skipped: r.Skipped}
 	var total time.Duration
 	for _, res := range r.Results {
 		total += res.Duration
@@ -184,7 +193,7 @@ func (r *Report) WriteJUnit(w io.Writer) error {
 		case Fail:
 			var text []string
 			for _, f := range res.Failures {
-				text = append(text, f.String())
+				text = append(text, f.text())
 			}
 			c.Failure = &junitFailure{Message: res.Description, Text: strings.Join(text, "\n\n")}
 		case Skip:
@@ -235,9 +244,9 @@ type Exchange struct {
 	Curl string `json:"curl,omitempty"`
 }
 
-// String is the exchange as a text report shows it: "> " lines for the request, "< " lines
-// for the answer.
-func (e *Exchange) String() string {
+// text is the exchange as a text report shows it: "> " lines for the request, "< " lines for
+// the answer.
+func (e *Exchange) text() string {
 	var b strings.Builder
 	if e.Curl != "" {
 		fmt.Fprintf(&b, "  $ %s\n", e.Curl)

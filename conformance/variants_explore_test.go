@@ -225,7 +225,7 @@ func exploreFinds(t *testing.T, wrap func(http.Handler) http.Handler, ops, budge
 		t.Errorf("report seed %d, note %q; want seed %d", rep.Seed, res.Note, seed)
 	}
 	for _, leak := range []string{ownerKey, peerKey, "ctv-"} {
-		if strings.Contains(res.Failures[0].String(), leak) {
+		if f := res.Failures[0]; strings.Contains(f.Message, leak) || (f.Exchange != nil && strings.Contains(fmt.Sprint(*f.Exchange), leak)) {
 			t.Errorf("the failure shows %q", leak)
 		}
 	}

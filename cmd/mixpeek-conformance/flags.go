@@ -114,18 +114,16 @@ func (c *common) output(stdout io.Writer) (w io.Writer, done func() error, err e
 	return f, f.Close, nil
 }
 
-// usage words a refusal of the library with the command's flags and environment variables
-// instead of Config fields.
+// usage words a refusal of the library ("conformance: Config.Rate must be ...") with the
+// command's flag and its environment variable instead of the Config field.
 func usage(err error) error {
 	if err == nil {
 		return nil
 	}
-	var ce *conformance.ConfigError
-	if errors.As(err, &ce) {
-		for _, f := range flags {
-			if f.field == ce.Field {
-				return fmt.Errorf("-%s (or %s) %s", f.flag, f.env, ce.Problem)
-			}
+	msg := strings.TrimPrefix(err.Error(), "conformance: ")
+	for _, f := range flags {
+		if rest, ok := strings.CutPrefix(msg, "Config."+f.field+" "); ok && f.field != "" {
+			return fmt.Errorf("-%s (or %s) %s", f.flag, f.env, rest)
 		}
 	}
 	return errors.New(words(err.Error()))

@@ -60,12 +60,12 @@ func replay(ctx context.Context, args []string, getenv func(string) string, stdo
 		progress = w
 		c.cfg.OnResult = func(r conformance.Result) { fmt.Fprintln(w, wordResult(r).String()) }
 	}
-	c.cfg.OnStart = func(p conformance.Plan) {
-		fmt.Fprintf(progress, "replaying %s against %s: %d calls, prefix %s\n", *file, p.BaseURL, p.Checks, p.Prefix)
+	c.cfg.OnStart = func(r *conformance.Report) {
+		fmt.Fprintf(progress, "replaying %s against %s, prefix %s\n", *file, r.BaseURL, r.Prefix)
 	}
 	rep, err := conformance.Replay(ctx, c.cfg, rec)
 	wordReport(rep)
-	if rep.Errors == 0 || c.format != "text" {
+	if !aborted(rep) || c.format != "text" {
 		if werr := write(w, c.format, rep); werr != nil {
 			return fail(werr)
 		}

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/mixpeekkit/mixpeekkit/conformance"
@@ -95,10 +96,13 @@ func check(ctx context.Context, args []string, getenv func(string) string, stdou
 		progress = out
 		o.cfg.OnResult = func(r conformance.Result) { fmt.Fprintln(out, wordResult(r).String()) }
 	}
-	o.cfg.OnStart = func(p conformance.Plan) { fmt.Fprintln(progress, p.String()) }
+	selected, _ := conformance.Checks(o.cfg.Run) // parse accepted it
+	o.cfg.OnStart = func(r *conformance.Report) {
+		fmt.Fprintf(progress, "checking %s: %s, prefix %s\n", r.BaseURL, plural(len(selected), "check"), r.Prefix)
+	}
 	rep, err := conformance.Run(ctx, o.cfg)
 	wordReport(rep)
-	if rep.Errors == 0 || o.format != "text" { // a CI system reads why nothing was checked
+	if !aborted(rep) || o.format != "text" { // a CI system reads why nothing was checked
 		if werr := write(out, o.format, rep); werr != nil {
 			fmt.Fprintln(stderr, "mixpeek-conformance:", werr)
 			return 2
@@ -133,7 +137,7 @@ func list(w io.Writer, run, format string) int {
 		}
 		out := make([]entry, len(checks))
 		for i, c := range checks {
-			out[i] = entry{c.ID, c.Category, words(c.Description), c.Destructive, c.NeedsPeer}
+			out[i] = entry{c.ID, category(c.ID), words(c.Description), c.Destructive, c.NeedsPeer}
 		}
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
@@ -151,10 +155,28 @@ func list(w io.Writer, run, format string) int {
 		if c.NeedsPeer {
 			mark += " [needs peer]"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s%s\n", c.ID, c.Category, words(c.Description), mark)
+		fmt.Fprintf(tw, "%s\t%s\t%s%s\n", c.ID, category(c.ID), words(c.Description), mark)
 	}
 	if err := tw.Flush(); err != nil {
 		return 2
 	}
 	return 0
+}
+
+// category is the category of a check: its ID up to the slash.
+func category(id string) string {
+	c, _, _ := strings.Cut(id, "/")
+	return c
+}
+
+// aborted says whether the run could not start: its one result says why.
+func aborted(rep *conformance.Report) bool {
+	return len(rep.Results) == 1 && rep.Results[0].Status == conformance.Errored
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
 }
