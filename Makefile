@@ -49,7 +49,7 @@ dist:
 	cd dist && if command -v sha256sum >/dev/null; then sha256sum mixpeek-* > SHA256SUMS; else shasum -a 256 mixpeek-* > SHA256SUMS; fi
 	@echo "dist/: $$(ls dist | wc -l) files; dist/SHA256SUMS"
 
-## check-upstream: compare openapi.yaml with an upstream OpenAPI document (spec-diff, against upstream-divergences.yaml), and check the mock's answers against it (UPSTREAM=path)
+## check-upstream: compare openapi.yaml with an upstream OpenAPI document (spec-diff, against cmd/mixpeek-conformance/upstream-divergences.yaml), and check the mock's answers against it (UPSTREAM=path)
 check-upstream:
 	@if [ -z "$(UPSTREAM)" ]; then \
 		echo "check-upstream: no upstream document given, nothing compared (make check-upstream UPSTREAM=path/to/openapi.json)"; \

@@ -15,18 +15,6 @@ var openAPI []byte
 // OpenAPI returns the bytes of openapi.yaml (a copy: the caller may change it).
 func OpenAPI() []byte { return append([]byte(nil), openAPI...) }
 
-//go:embed upstream-divergences.yaml
-var upstreamDivergences []byte
-
-// UpstreamDivergences returns the bytes of upstream-divergences.yaml: where openapi.yaml
-// differs from the upstream document on purpose, as the allow-list of
-// `mixpeek-conformance spec-diff` (a copy).
-func UpstreamDivergences() []byte { return append([]byte(nil), upstreamDivergences...) }
-
-// AdminKeyName is the name of the protected key every organization has: it has the admin
-// permission, and PATCH, DELETE and rotate on it answer 403.
-const AdminKeyName = "admin-key"
-
 // OperationID is the operationId of one of the contract's operations. The mock's journal and
 // faults, and the conformance suite's reports, name operations with it.
 type OperationID string

@@ -118,7 +118,7 @@ func TestCanariesNeverLeak(t *testing.T) {
 	for _, h := range hostile {
 		req, _ := http.NewRequest(h.method, mock.URL+h.path, strings.NewReader(h.body))
 		req.Header.Set("Content-Type", "application/json")
-		resp, err := mock.Client().Do(req)
+		resp, err := mock.Client(mock.AdminKey).Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}

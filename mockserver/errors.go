@@ -9,29 +9,25 @@ import (
 	"github.com/mixpeekkit/mixpeekkit/internal/sensitive"
 )
 
-// The kinds of refusal, for errors.Is. Every refusal of the request path and of a Server
-// method is an *Error that unwraps to one of them; over HTTP each is answered with the status
-// in parentheses. The Server methods refuse with ErrBadRequest, ErrNotFound or ErrInvalid;
-// ErrUnauthorized and ErrForbidden are met over HTTP only.
+// The kinds of refusal a Server method can meet, for errors.Is: every refusal wraps one, with
+// a message that never holds a secret value or a plaintext key. Over HTTP each is answered
+// with the status in parentheses.
 var (
 	// ErrBadRequest: the request cannot be carried out as asked (400).
 	ErrBadRequest = errors.New("bad request")
-	// ErrUnauthorized: no valid API key, or no valid control token (401).
-	ErrUnauthorized = errors.New("unauthorized")
-	// ErrForbidden: the key lacks the permission, or the admin-key is protected (403).
-	ErrForbidden = errors.New("forbidden")
 	// ErrNotFound: no such organization, user, key, secret, fault or endpoint (404).
 	ErrNotFound = errors.New("not found")
-	// ErrAlreadyExists: the name is taken (409).
-	ErrAlreadyExists = errors.New("already exists")
 	// ErrInvalid: the request breaks openapi.yaml, or control.yaml (422).
 	ErrInvalid = errors.New("invalid")
 )
 
-// Kinds only the HTTP edge meets.
+// The kinds only the HTTP edge meets.
 var (
-	errMethodNotAllowed = errors.New("method not allowed")
-	errInternal         = errors.New("internal error")
+	kindUnauthorized     = errors.New("unauthorized")       // no valid API key or control token (401)
+	kindForbidden        = errors.New("forbidden")          // the key lacks the permission, or the admin-key is protected (403)
+	kindAlreadyExists    = errors.New("already exists")     // the name is taken (409)
+	kindMethodNotAllowed = errors.New("method not allowed") // (405)
+	kindInternal         = errors.New("internal error")     // (500)
 )
 
 // refusal is a refused request or Server method call: its kind (one of the Err variables,
@@ -57,13 +53,13 @@ var statusTable = []struct {
 	typ    string
 }{
 	{ErrBadRequest, http.StatusBadRequest, "BadRequestError"},
-	{ErrUnauthorized, http.StatusUnauthorized, "UnauthorizedError"},
-	{ErrForbidden, http.StatusForbidden, "ForbiddenError"},
+	{kindUnauthorized, http.StatusUnauthorized, "UnauthorizedError"},
+	{kindForbidden, http.StatusForbidden, "ForbiddenError"},
 	{ErrNotFound, http.StatusNotFound, "NotFoundError"},
-	{ErrAlreadyExists, http.StatusConflict, "AlreadyExistsError"},
+	{kindAlreadyExists, http.StatusConflict, "AlreadyExistsError"},
 	{ErrInvalid, http.StatusUnprocessableEntity, ""}, // an HTTPValidationError body
-	{errMethodNotAllowed, http.StatusMethodNotAllowed, "MethodNotAllowedError"},
-	{errInternal, http.StatusInternalServerError, "InternalServerError"},
+	{kindMethodNotAllowed, http.StatusMethodNotAllowed, "MethodNotAllowedError"},
+	{kindInternal, http.StatusInternalServerError, "InternalServerError"},
 }
 
 // answerOf renders an error as the contract declares it: the status, and an HTTPValidationError
@@ -100,7 +96,7 @@ func kindOf(status int) error {
 			return r.kind
 		}
 	}
-	return errInternal
+	return kindInternal
 }
 
 type httpValidationError struct {
@@ -120,23 +116,23 @@ func newError(kind error, details map[string]any, format string, args ...any) *r
 	return &refusal{kind: kind, message: fmt.Sprintf(format, args...), details: details}
 }
 
-func errUnauthorized(msg string) *refusal { return newError(ErrUnauthorized, nil, "%s", msg) }
+func errUnauthorized(msg string) *refusal { return newError(kindUnauthorized, nil, "%s", msg) }
 
 func errBadRequest(msg string, details map[string]any) *refusal {
 	return newError(ErrBadRequest, details, "%s", msg)
 }
 
 func errInternalf(format string, args ...any) *refusal {
-	return newError(errInternal, nil, format, args...)
+	return newError(kindInternal, nil, format, args...)
 }
 
 func errMissingPermission(need permission) *refusal {
-	return newError(ErrForbidden, map[string]any{"required_permission": string(need)},
+	return newError(kindForbidden, map[string]any{"required_permission": string(need)},
 		"this API key lacks the %q permission", need)
 }
 
 func errAdminKeyProtected(action string) *refusal {
-	return newError(ErrForbidden, map[string]any{"key_name": adminKeyName}, "the %s cannot be %s", adminKeyName, action)
+	return newError(kindForbidden, map[string]any{"key_name": adminKeyName}, "the %s cannot be %s", adminKeyName, action)
 }
 
 func errKeyRevokedForGood(name string) *refusal {
@@ -170,7 +166,7 @@ func errSecretNotFound(name string) *refusal {
 }
 
 func errSecretExists(name string) *refusal {
-	return newError(ErrAlreadyExists, map[string]any{"resource": "secret", "secret_name": name}, "secret %q already exists", name)
+	return newError(kindAlreadyExists, map[string]any{"resource": "secret", "secret_name": name}, "secret %q already exists", name)
 }
 
 func errUserNotFound(email string) *refusal {
@@ -183,12 +179,12 @@ func errKeyNotFound(email, name string) *refusal {
 }
 
 func errKeyExists(email, name string) *refusal {
-	return newError(ErrAlreadyExists, map[string]any{"resource": "api_key", "user_email": email, "key_name": name},
+	return newError(kindAlreadyExists, map[string]any{"resource": "api_key", "user_email": email, "key_name": name},
 		"API key %q already exists for user %q", name, email)
 }
 
 func errOrgExists(id string) *refusal {
-	return newError(ErrAlreadyExists, map[string]any{"resource": "organization", "organization_id": id}, "organization %q already exists", id)
+	return newError(kindAlreadyExists, map[string]any{"resource": "organization", "organization_id": id}, "organization %q already exists", id)
 }
 
 func errOrgNotFound(id string) *refusal {
@@ -204,7 +200,7 @@ func errRouteNotFound() *refusal {
 }
 
 func errMethodNotAllowedOn(method string) *refusal {
-	return newError(errMethodNotAllowed, nil, "method %s is not allowed on this endpoint", method)
+	return newError(kindMethodNotAllowed, nil, "method %s is not allowed on this endpoint", method)
 }
 
 // errInvalid is a Go caller's breach of a control.yaml schema, which over HTTP the contract

@@ -158,10 +158,10 @@ func TestStatusTable(t *testing.T) {
 		status int
 		typ    string
 	}{
-		{ErrBadRequest, 400, "BadRequestError"}, {ErrUnauthorized, 401, "UnauthorizedError"},
-		{ErrForbidden, 403, "ForbiddenError"}, {ErrNotFound, 404, "NotFoundError"},
-		{ErrAlreadyExists, 409, "AlreadyExistsError"}, {errMethodNotAllowed, 405, "MethodNotAllowedError"},
-		{errInternal, 500, "InternalServerError"},
+		{ErrBadRequest, 400, "BadRequestError"}, {kindUnauthorized, 401, "UnauthorizedError"},
+		{kindForbidden, 403, "ForbiddenError"}, {ErrNotFound, 404, "NotFoundError"},
+		{kindAlreadyExists, 409, "AlreadyExistsError"}, {kindMethodNotAllowed, 405, "MethodNotAllowedError"},
+		{kindInternal, 500, "InternalServerError"},
 	} {
 		status, body := answerOf(newError(tc.kind, map[string]any{"x": 1}, "m"))
 		er, ok := body.(apierror.Response)

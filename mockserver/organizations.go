@@ -4,7 +4,7 @@ import (
 	"crypto/rand"
 	"strings"
 
-	"github.com/mixpeekkit/mixpeekkit/internal/seedrules"
+	"github.com/mixpeekkit/mixpeekkit/internal/rules"
 
 	"github.com/mixpeekkit/mixpeekkit/fixtures"
 	"github.com/mixpeekkit/mixpeekkit/internal/sensitive"
@@ -67,7 +67,7 @@ func (s *Server) createOrganization(req tenant) (tenant, error) {
 	// Checked before anything is drawn from the random source, so a refused request shifts
 	// no later ID.
 	switch {
-	case req.OwnerEmail != "" && !seedrules.IsEmail(req.OwnerEmail):
+	case req.OwnerEmail != "" && !rules.IsEmail(req.OwnerEmail):
 		return tenant{}, errBadRequest("owner_email is not an email address", nil)
 	case req.AdminKey != "" && !sensitive.IsKey(req.AdminKey):
 		return tenant{}, errInvalid("admin_key must be " + sensitive.KeyRule)

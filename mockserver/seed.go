@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mixpeekkit/mixpeekkit/internal/seedrules"
+	"github.com/mixpeekkit/mixpeekkit/internal/rules"
 
 	"github.com/getkin/kin-openapi/openapi3"
 
@@ -30,10 +30,10 @@ type builder struct {
 	seed     fixtures.Seed // for naming the entry of an error
 }
 
-// problem is the error that the member at pointer breaks rule: a *seedrules.Problem that
+// problem is the error that the member at pointer breaks rule: a *rules.Problem that
 // names the entry, which fixtures.File.Locate places in the file the data came from.
 func (b *builder) problem(pointer, rule string, args ...any) error {
-	return seedrules.Of(b.seed, pointer, fmt.Sprintf(rule, args...))
+	return rules.Of(b.seed, pointer, fmt.Sprintf(rule, args...))
 }
 
 // build turns the seed into a state, or says which entry breaks which rule. It encrypts every
@@ -101,7 +101,7 @@ func (b *builder) organization(so fixtures.Organization, where string) (*organiz
 	}
 	for ui, su := range so.Users {
 		uwhere := fmt.Sprintf("%s/users/%d", where, ui)
-		if !seedrules.IsEmail(su.Email) {
+		if !rules.IsEmail(su.Email) {
 			return nil, b.problem(uwhere+"/email", "is not an email address")
 		}
 		if o.user(su.Email) != nil {

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/mixpeekkit/mixpeekkit/internal/seedrules"
+	"github.com/mixpeekkit/mixpeekkit/internal/rules"
 
 	"github.com/mixpeekkit/mixpeekkit/fixtures"
 	"github.com/mixpeekkit/mixpeekkit/mockserver"
@@ -62,7 +62,7 @@ func TestSeedThatBreaksARuleIsRefused(t *testing.T) {
 	}
 }
 
-// A rule error is a *seedrules.Problem with the pointer of the member in the data, so that
+// A rule error is a *rules.Problem with the pointer of the member in the data, so that
 // fixtures.File.Locate can place it in the file the data came from.
 func TestSeedRuleErrorsPointAtTheMember(t *testing.T) {
 	for _, tc := range []struct {
@@ -80,9 +80,9 @@ func TestSeedRuleErrorsPointAtTheMember(t *testing.T) {
 		o := fixtures.Org("Acme", "owner@acme.test", "")
 		tc.edit(&o)
 		_, err := mockserver.New(mockserver.Options{Seed: fixtures.SeedOf(o)})
-		var ee *seedrules.Problem
+		var ee *rules.Problem
 		if !errors.As(err, &ee) {
-			t.Errorf("want an *seedrules.Problem at %s, got %T: %v", tc.pointer, err, err)
+			t.Errorf("want an *rules.Problem at %s, got %T: %v", tc.pointer, err, err)
 			continue
 		}
 		if ee.Pointer != tc.pointer {

@@ -7,7 +7,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/mixpeekkit/mixpeekkit"
+	"github.com/mixpeekkit/mixpeekkit/internal/rules"
 )
 
 // permission is one of the contract's Permission values.
@@ -21,7 +21,7 @@ const (
 )
 
 // adminKeyName is the protected key every organization has.
-const adminKeyName = mixpeekkit.AdminKeyName
+const adminKeyName = rules.AdminKeyName
 
 // store is the in-memory state of every organization. One mutex guards it all: each request
 // does little work under it (encryption happens before the lock is taken).

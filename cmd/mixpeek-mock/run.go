@@ -15,7 +15,7 @@ import (
 
 	"github.com/mixpeekkit/mixpeekkit/internal/keyring"
 
-	"github.com/mixpeekkit/mixpeekkit/internal/seedrules"
+	"github.com/mixpeekkit/mixpeekkit/internal/rules"
 
 	"github.com/mixpeekkit/mixpeekkit/internal/determinism"
 
@@ -109,7 +109,7 @@ func parse(args []string, getenv func(string) string, stdout io.Writer) (config,
 	switch {
 	case c.logFormat != "text" && c.logFormat != "json":
 		return c, usageError{fmt.Errorf("-log-format must be text or json")}
-	case !seedrules.IsEmail(c.adminEmail):
+	case !rules.IsEmail(c.adminEmail):
 		// An email is not a secret: repeating it shows the user what was read.
 		return c, usageError{fmt.Errorf("-admin-email: %q is not an email address", c.adminEmail)}
 	case c.adminKey != "" && !sensitive.IsKey(c.adminKey):
@@ -160,7 +160,7 @@ func seed(c config) (fixtures.Seed, *fixtures.File, error) {
 // startError words a refusal of mockserver.New in the user's terms: a problem of the data at
 // its place in the fixture file, or as the -admin-key and -admin-email it came from.
 func startError(err error, file *fixtures.File) error {
-	var p *seedrules.Problem
+	var p *rules.Problem
 	switch {
 	case !errors.As(err, &p):
 		return err
@@ -180,7 +180,7 @@ func repeatable(c config, file *fixtures.File) (mockserver.Options, error) {
 			seed, seedSet = *file.Mock.Seed, true
 		}
 		if clock == "" && file.Mock.Clock != "" {
-			clock, where = file.Mock.Clock, file.Name+": mock.clock"
+			clock, where = file.Mock.Clock, c.fixtures+": mock.clock"
 		}
 	}
 	if seedSet {

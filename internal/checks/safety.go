@@ -5,18 +5,18 @@ import (
 	"reflect"
 	"strings"
 
-	"github.com/mixpeekkit/mixpeekkit/internal/suite"
+	"github.com/mixpeekkit/mixpeekkit/internal/rules"
 
-	"github.com/mixpeekkit/mixpeekkit"
+	"github.com/mixpeekkit/mixpeekkit/internal/suite"
 )
 
 // adminKeyPath is the protected key of the run's user (the owner of the run's admin key).
-func adminKeyPath(t *suite.T) string { return t.KeyPath(mixpeekkit.AdminKeyName) }
+func adminKeyPath(t *suite.T) string { return t.KeyPath(rules.AdminKeyName) }
 
 // adminKeyEntry is the admin-key as the list shows it.
 func adminKeyEntry(t *suite.T) (map[string]any, *suite.Exchange) {
 	keys, ex := t.ListedKeys(false)
-	k := keys[mixpeekkit.AdminKeyName]
+	k := keys[rules.AdminKeyName]
 	if k == nil {
 		t.Fatalf(ex, "the user's keys do not include the admin-key")
 	}

@@ -10,6 +10,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/mixpeekkit/mixpeekkit/internal/rules"
+
 	"github.com/mixpeekkit/mixpeekkit"
 	"github.com/mixpeekkit/mixpeekkit/internal/recfmt"
 	"github.com/mixpeekkit/mixpeekkit/internal/suite"
@@ -103,7 +105,7 @@ func (rp *replayer) request(c recfmt.Call) (suite.Request, string) {
 		if skip != "" {
 			return suite.Request{}, skip
 		}
-		if name == "key_name" && value == mixpeekkit.AdminKeyName && slices.Contains(mutating, c.Operation) && !rp.s.Destructive {
+		if name == "key_name" && value == rules.AdminKeyName && slices.Contains(mutating, c.Operation) && !rp.s.Destructive {
 			return suite.Request{}, "changes the admin-key: enable with Config.Destructive"
 		}
 		escaped := url.PathEscape(value)
@@ -148,7 +150,7 @@ func (rp *replayer) request(c recfmt.Call) (suite.Request, string) {
 			switch {
 			case skip != "":
 				return suite.Request{}, skip
-			case value == mixpeekkit.AdminKeyName && !rp.s.Destructive:
+			case value == rules.AdminKeyName && !rp.s.Destructive:
 				// A server that took it would have a second admin-key, which cleanup cannot
 				// tell from the first.
 				return suite.Request{}, "names a key admin-key: enable with Config.Destructive"
@@ -187,7 +189,7 @@ func (rp *replayer) nameOf(what, recorded, kind string) (string, string) {
 		return rp.name(tok.Text), ""
 	case tok.Kind != recfmt.TokenLiteral:
 		return "", fmt.Sprintf("the %s %q is not a %s symbol", what, recorded, kind)
-	case tok.Text == "" || (kind == recfmt.KindKey && tok.Text == mixpeekkit.AdminKeyName):
+	case tok.Text == "" || (kind == recfmt.KindKey && tok.Text == rules.AdminKeyName):
 		return tok.Text, ""
 	case len(tok.Text) > 100 && kind != recfmt.KindUser:
 		return rp.namePrefix() + tok.Text, ""

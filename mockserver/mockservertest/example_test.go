@@ -23,7 +23,7 @@ func ExampleStart() {
 	defer mock.Close()
 
 	// The code under test stores a secret; Client() sends the admin key.
-	resp, err := mock.Client().Post(mock.URL+"/v1/organizations/secrets", "application/json",
+	resp, err := mock.Client(mock.AdminKey).Post(mock.URL+"/v1/organizations/secrets", "application/json",
 		strings.NewReader(`{"secret_name": "stripe_api_key", "secret_value": "sk_test_1"}`))
 	if err != nil {
 		panic(err)
@@ -50,7 +50,7 @@ func Example_fixtures() {
 	}
 	defer mock.Close()
 
-	resp, _ := mock.ClientWithKey(fixtures.KeyFor("acme/ci")).Get(mock.URL + "/v1/organizations/secrets")
+	resp, _ := mock.Client(fixtures.KeyFor("acme/ci")).Get(mock.URL + "/v1/organizations/secrets")
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	fmt.Println(resp.StatusCode, string(body))
@@ -61,7 +61,7 @@ func Example_fixtures() {
 func Example_journal() {
 	mock, _ := mockservertest.Start(mockserver.Options{})
 	defer mock.Close()
-	resp, _ := mock.Client().Post(mock.URL+"/v1/organizations/secrets", "application/json",
+	resp, _ := mock.Client(mock.AdminKey).Post(mock.URL+"/v1/organizations/secrets", "application/json",
 		strings.NewReader(`{"secret_name": "github_token", "secret_value": "ghp_123"}`))
 	resp.Body.Close()
 
@@ -80,7 +80,7 @@ func Example_faults() {
 		OperationID: mixpeekkit.OpListSecrets, Status: http.StatusInternalServerError, Times: 1,
 	})
 	for i := 0; i < 2; i++ {
-		resp, _ := mock.Client().Get(mock.URL + "/v1/organizations/secrets")
+		resp, _ := mock.Client(mock.AdminKey).Get(mock.URL + "/v1/organizations/secrets")
 		resp.Body.Close()
 		fmt.Println(resp.StatusCode)
 	}
@@ -94,7 +94,7 @@ func Example_faults() {
 func Example_deterministic() {
 	mock, _ := mockservertest.Start(mockservertest.Deterministic(7))
 	defer mock.Close()
-	resp, _ := mock.Client().Post(mock.URL+"/v1/organizations/users/admin%40example.com/api-keys", "application/json",
+	resp, _ := mock.Client(mock.AdminKey).Post(mock.URL+"/v1/organizations/users/admin%40example.com/api-keys", "application/json",
 		strings.NewReader(`{"name": "ci", "expires_at": "2026-01-01T01:00:00Z"}`))
 	var m map[string]any
 	_ = json.NewDecoder(resp.Body).Decode(&m)
@@ -118,7 +118,7 @@ func Example_deterministic() {
 func Example_recording() {
 	mock, _ := mockservertest.Start(mockserver.Options{})
 	defer mock.Close()
-	resp, _ := mock.Client().Post(mock.URL+"/v1/organizations/secrets", "application/json",
+	resp, _ := mock.Client(mock.AdminKey).Post(mock.URL+"/v1/organizations/secrets", "application/json",
 		strings.NewReader(`{"secret_name": "stripe_api_key", "secret_value": "sk_test_1"}`))
 	resp.Body.Close()
 

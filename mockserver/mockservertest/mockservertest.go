@@ -155,13 +155,9 @@ func (s *Server) Close() {
 	s.ts.Close()
 }
 
-// Client is an *http.Client that sends the admin key with every request that has no
-// Authorization header of its own.
-func (s *Server) Client() *http.Client { return s.ClientWithKey(s.AdminKey) }
-
-// ClientWithKey is an *http.Client that sends key with every request that has no
-// Authorization header of its own.
-func (s *Server) ClientWithKey(key string) *http.Client {
+// Client is an *http.Client that sends key (mock.AdminKey, or a key of the fixtures) with
+// every request that has no Authorization header of its own.
+func (s *Server) Client(key string) *http.Client {
 	return &http.Client{Transport: &bearer{key: key, next: s.ts.Client().Transport}}
 }
 

@@ -17,7 +17,7 @@ func TestEachTestGetsItsOwnServer(t *testing.T) {
 	if a.URL == b.URL {
 		t.Fatal("two tests share a server")
 	}
-	resp, err := a.Client().Post(a.URL+"/v1/organizations/secrets", "application/json", strings.NewReader(`{"secret_name": "s", "secret_value": "v"}`))
+	resp, err := a.Client(a.AdminKey).Post(a.URL+"/v1/organizations/secrets", "application/json", strings.NewReader(`{"secret_name": "s", "secret_value": "v"}`))
 	if err != nil || resp.StatusCode != http.StatusCreated {
 		t.Fatalf("%v %v", resp, err)
 	}
@@ -40,7 +40,7 @@ func TestClientKeepsAnExplicitAuthorization(t *testing.T) {
 	s := NewServer(t)
 	req, _ := http.NewRequest("GET", s.URL+"/v1/organizations/secrets", nil)
 	req.Header.Set("Authorization", "Bearer sk_"+strings.Repeat("x", 43))
-	resp, err := s.Client().Do(req)
+	resp, err := s.Client(s.AdminKey).Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +67,7 @@ func TestSeedAndKeys(t *testing.T) {
 	if status["admin-key"] != "active" || status["old"] != "expired" || status["gone"] != "revoked" {
 		t.Errorf("keys %v", status)
 	}
-	resp, _ := s.ClientWithKey(fixtures.KeyFor("old")).Get(s.URL + "/v1/organizations/secrets")
+	resp, _ := s.Client(fixtures.KeyFor("old")).Get(s.URL + "/v1/organizations/secrets")
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusUnauthorized {
 		t.Errorf("expired key: %d", resp.StatusCode)
@@ -89,7 +89,7 @@ func TestStartRefusesWhatCannotServe(t *testing.T) {
 func TestWrap(t *testing.T) {
 	s := NewServer(t)
 	get := func() *http.Response {
-		resp, err := s.Client().Get(s.URL + "/v1/organizations/secrets")
+		resp, err := s.Client(s.AdminKey).Get(s.URL + "/v1/organizations/secrets")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -134,7 +134,7 @@ func TestWrap(t *testing.T) {
 func TestDeterministic(t *testing.T) {
 	create := func() string {
 		s := NewServerWithOptions(t, Deterministic(3))
-		resp, err := s.Client().Post(s.URL+"/v1/organizations/users/admin%40example.com/api-keys", "application/json", strings.NewReader(`{"name": "k"}`))
+		resp, err := s.Client(s.AdminKey).Post(s.URL+"/v1/organizations/users/admin%40example.com/api-keys", "application/json", strings.NewReader(`{"name": "k"}`))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -43,7 +43,7 @@ func TestRecordTo(t *testing.T) {
 			s := NewServer(t)
 			ft := &fakeT{TB: t, failed: tc.failed}
 			s.RecordTo(ft, tc.path)
-			resp, err := s.Client().Get(s.URL + "/v1/organizations/secrets")
+			resp, err := s.Client(s.AdminKey).Get(s.URL + "/v1/organizations/secrets")
 			if err != nil {
 				t.Fatal(err)
 			}
