@@ -9,8 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf16"
-	"unicode/utf8"
 )
 
 // decodeBody reads a body that its document has already accepted into v, a pointer to a struct
@@ -99,59 +97,6 @@ func exactJSON(raw json.RawMessage, t reflect.Type) json.RawMessage {
 		return out
 	}
 	return raw
-}
-
-// firstInvalidText is the byte offset of the first place where data is not text JSON can
-// carry unchanged (invalid UTF-8, including overlong forms and encoded surrogates, or a \u
-// escape of a lone surrogate inside a string), or -1 when there is none.
-func firstInvalidText(data []byte) int {
-	inString := false
-	for i := 0; i < len(data); {
-		c := data[i]
-		if c >= utf8.RuneSelf {
-			r, size := utf8.DecodeRune(data[i:])
-			if r == utf8.RuneError && size <= 1 {
-				return i
-			}
-			i += size
-			continue
-		}
-		switch {
-		case c == '"':
-			inString = !inString
-		case c == '\\' && inString && i+1 < len(data):
-			if data[i+1] != 'u' {
-				i += 2
-				continue
-			}
-			r, ok := hex4(data, i+2)
-			switch {
-			case !ok:
-				// malformed: the JSON parser refuses it
-			case utf16.IsSurrogate(r) && r < 0xDC00: // a high surrogate needs a low one next
-				if low, ok := hex4(data, i+8); !ok || i+7 >= len(data) || data[i+6] != '\\' || data[i+7] != 'u' || low < 0xDC00 || low > 0xDFFF {
-					return i
-				}
-				i += 12
-				continue
-			case utf16.IsSurrogate(r):
-				return i // a low surrogate alone
-			}
-			i += 6
-			continue
-		}
-		i++
-	}
-	return -1
-}
-
-// hex4 reads the 4 hex digits of a \u escape at data[at:].
-func hex4(data []byte, at int) (rune, bool) {
-	if at+4 > len(data) {
-		return 0, false
-	}
-	n, err := strconv.ParseUint(string(data[at:at+4]), 16, 32)
-	return rune(n), err == nil
 }
 
 // integer is a JSON integer as pydantic reads one: 5, 5.0 and 5e0 are all 5.

@@ -192,28 +192,6 @@ func TestControlKeyPatternIsTheKeyShape(t *testing.T) {
 	}
 }
 
-func TestFirstInvalidText(t *testing.T) {
-	for in, want := range map[string]int{
-		`{"a": "plain"}`:                           -1,
-		`{"a": "é 😀 \u00e9"}`:                      -1,
-		`{"a": "\ud83d\ude00"}`:                    -1, // a surrogate pair
-		`{"a": "\uFFFD", "b": "` + "\uFFFD" + `"}`: -1, // U+FFFD itself is text
-		`{"a": "\\ud800"}`:                         -1, // an escaped backslash, then text
-		"{\"a\": \"x\xffy\"}":                      8,
-		"{\"a\": \"\xc0\xaf\"}":                    7, // overlong "/"
-		"{\"a\": \"\xed\xa0\x80\"}":                7, // an encoded surrogate
-		`{"a": "\ud800"}`:                          7,
-		`{"a": "\ud800\u0041"}`:                    7,
-		`{"a": "\udc00"}`:                          7,
-		`{"a": "x\ud83d"}`:                         8,
-		`{"\ud800": 1}`:                            2,
-	} {
-		if got := firstInvalidText([]byte(in)); got != want {
-			t.Errorf("firstInvalidText(%q) = %d, want %d", in, got, want)
-		}
-	}
-}
-
 // The latencies of the faults of one call add up to a minute at most.
 func TestFaultLatencyIsCapped(t *testing.T) {
 	h := &faultHit{LatencyMS: 60000 + 60000, JitterMS: 60000, dice: func() float64 { return 0.99 }}

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mixpeekkit/mixpeekkit/internal/jsonbody"
+
 	"github.com/getkin/kin-openapi/openapi3"
 
 	"github.com/mixpeekkit/mixpeekkit"
@@ -172,8 +174,8 @@ func redactBody(body []byte, schema *openapi3.Schema) json.RawMessage {
 	if len(body) == 0 {
 		return nil
 	}
-	var v any
-	if err := json.Unmarshal(body, &v); err != nil {
+	v, ok := jsonbody.Decode(body)
+	if !ok {
 		return quoted(fmt.Sprintf("[not JSON: %d bytes, not kept]", len(body)))
 	}
 	out, _ := json.Marshal(sensitive.RedactJSON(declaredOnly(v, schema)))

@@ -9,7 +9,6 @@ package mockserver
 // the key when it is presented later.
 
 import (
-	"bytes"
 	"encoding/json"
 	"maps"
 	"mime"
@@ -21,6 +20,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/mixpeekkit/mixpeekkit/internal/jsonbody"
 
 	"github.com/mixpeekkit/mixpeekkit/internal/recfmt"
 
@@ -169,13 +170,13 @@ type exchange struct {
 func (x *exchange) decodeForRecording(body, answer []byte) {
 	if body != nil {
 		x.hasBody = true
-		dec := json.NewDecoder(bytes.NewReader(body))
-		dec.UseNumber() // a number keeps its digits, whatever its size
-		switch err := dec.Decode(&x.body); {
-		case len(body) > maxBody || firstInvalidText(body) >= 0 || err != nil || dec.More() || dec.InputOffset() != int64(len(bytes.TrimRight(body, " \t\r\n"))):
-			// Not JSON, too large, or text encoding/json would change (bad UTF-8, a lone
-			// surrogate): its length only, and a replay sends that many bytes of not-JSON.
-			x.body, x.notJSON = nil, len(body)
+		v, ok := jsonbody.Decode(body)
+		if !ok || len(body) > maxBody {
+			// Not JSON (jsonbody's rule), or too large: its length only, and a replay sends
+			// that many bytes of not-JSON.
+			x.notJSON = len(body)
+		} else {
+			x.body = v
 		}
 	}
 	_ = json.Unmarshal(answer, &x.answer)

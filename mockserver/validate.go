@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/mixpeekkit/mixpeekkit/internal/jsonbody"
+
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/gorilla/mux"
@@ -53,7 +55,7 @@ func (s *Server) validateRequest(r *http.Request, op *operation) (map[string]str
 		if readAsJSON(r) {
 			// encoding/json would turn bad UTF-8 and lone surrogates into U+FFFD, so two names
 			// could become one and a value not the one sent: refused, as FastAPI refuses them.
-			if at := firstInvalidText(data); at >= 0 {
+			if at := jsonbody.FirstInvalidText(data); at >= 0 {
 				return nil, nil, errValidation([]violation{{Loc: []any{"body", at}, Msg: "JSON decode error", Type: "json_invalid"}})
 			}
 			nulls = nullsOverDefaults(data, op.bodySchema())

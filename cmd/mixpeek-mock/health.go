@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"time"
 
@@ -28,16 +27,13 @@ func health(ctx context.Context, args []string, getenv func(string) string, stdo
 		}
 		return usageError{err}
 	}
-	host, port, err := net.SplitHostPort(*addr)
+	base, _, err := dialable(*addr)
 	if err != nil {
 		return usageError{fmt.Errorf("-addr: %w", err)}
 	}
-	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
-		host = "127.0.0.1"
-	}
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
-	url := "http://" + net.JoinHostPort(host, port) + "/_mock/health"
+	url := base + "/_mock/health"
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return usageError{err}

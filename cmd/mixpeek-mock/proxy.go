@@ -27,7 +27,11 @@ func runProxy(ctx context.Context, c config, log *slog.Logger, stdout io.Writer)
 		ln.Close()
 		return usageError{fmt.Errorf("-proxy-to: %w", err)}
 	}
-	base, allInterfaces := dialable(ln.Addr())
+	base, allInterfaces, err := dialable(ln.Addr().String())
+	if err != nil {
+		ln.Close()
+		return err
+	}
 	fmt.Fprintf(stdout, "listening on %s\n", base)
 	if allInterfaces {
 		fmt.Fprintf(stdout, "bound to every interface (-addr %s): other machines reach it by this machine's address\n", c.addr)

@@ -10,7 +10,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"strconv"
 	"time"
 
 	"github.com/mixpeekkit/mixpeekkit/internal/keyring"
@@ -248,7 +247,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		ln.Close()
 		return usageError{startError(err, file)}
 	}
-	base, allInterfaces := dialable(ln.Addr())
+	base, allInterfaces, err := dialable(ln.Addr().String())
+	if err != nil {
+		ln.Close()
+		return err
+	}
 	printBanner(stdout, base, allInterfaces, c, data, srv.Organizations())
 
 	// Time-outs and a cap on connections: a slow or idle client cannot hold the mock's
@@ -280,14 +283,18 @@ func serve(ctx context.Context, hs *http.Server, ln net.Listener) error {
 	return nil
 }
 
-// dialable is the base URL a client on this machine can use: an address bound on every
-// interface (0.0.0.0, ::) is not one to dial, 127.0.0.1 is. It says whether that was the case.
-func dialable(addr net.Addr) (string, bool) {
-	tcp, ok := addr.(*net.TCPAddr)
-	if !ok || !tcp.IP.IsUnspecified() {
-		return "http://" + addr.String(), false
+// dialable is the base URL a client on this machine can use for a listen address (host:port):
+// an address of every interface (0.0.0.0, ::, or no host) is not one to dial, 127.0.0.1 is.
+// It says whether that was the case. The banner and the health check both use it.
+func dialable(addr string) (string, bool, error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", false, err
 	}
-	return "http://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(tcp.Port)), true
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		return "http://" + net.JoinHostPort("127.0.0.1", port), true, nil
+	}
+	return "http://" + net.JoinHostPort(host, port), false, nil
 }
 
 // printBanner tells how to authenticate, and ends with a try: line that works as printed. It

@@ -3,7 +3,6 @@ package checks
 import (
 	"net/http"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/mixpeekkit/mixpeekkit/internal/suite"
@@ -53,7 +52,7 @@ var Auth = []suite.Check{
 		Run:         func(t *suite.T) { unauthorizedEverywhere(t, "Basic "+t.S.APIKey) }},
 	{ID: "auth/unknown-key-401", Category: "auth",
 		Description: "an unknown API key answers 401, on every operation",
-		Run:         func(t *suite.T) { unauthorizedEverywhere(t, suite.Bearer("sk_"+strings.Repeat("0", 43))) }},
+		Run:         func(t *suite.T) { unauthorizedEverywhere(t, suite.Bearer(suite.UnknownKey)) }},
 	{ID: "auth/revoked-key-401", Category: "auth",
 		Description: "a revoked key answers 401 at once",
 		Run: func(t *suite.T) {

@@ -1,8 +1,6 @@
 package recfmt
 
 import (
-	"bytes"
-	"encoding/json"
 	"maps"
 	"slices"
 	"strconv"
@@ -18,18 +16,6 @@ const (
 
 // Admin is the credential symbol of the organization's admin-key: a replay's own key.
 const Admin = "$admin"
-
-// DecodeBody decodes a call's body, numbers kept as json.Number (with all their digits:
-// 1e400 is a number a server may take that a float64 cannot hold).
-func DecodeBody(body json.RawMessage) (any, error) {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		return nil, err
-	}
-	return v, nil
-}
 
 // Strings calls f with every string of a decoded JSON value (object members' values, not
 // their names), depth first; it stops at f's first error.

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/mixpeekkit/mixpeekkit/internal/jsonbody"
+
 	"github.com/mixpeekkit/mixpeekkit"
 )
 
@@ -166,9 +168,9 @@ func symbolsIn(c Call) ([]string, error) {
 		}
 	}
 	if len(c.Body) > 0 {
-		v, err := DecodeBody(c.Body)
-		if err != nil {
-			return nil, fmt.Errorf("body: %w", err)
+		v, ok := jsonbody.Decode(c.Body)
+		if !ok {
+			return nil, errors.New("body: not JSON")
 		}
 		if err := Strings(v, add); err != nil {
 			return nil, err

@@ -10,6 +10,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/mixpeekkit/mixpeekkit/internal/jsonbody"
+
 	"github.com/mixpeekkit/mixpeekkit/internal/rules"
 
 	"github.com/mixpeekkit/mixpeekkit"
@@ -139,8 +141,8 @@ func (rp *replayer) request(c recfmt.Call) (suite.Request, string) {
 			r.ContentType = "application/json"
 		}
 	case len(c.Body) > 0:
-		v, err := recfmt.DecodeBody(c.Body)
-		if err != nil {
+		v, ok := jsonbody.Decode(c.Body)
+		if !ok {
 			return suite.Request{}, "the recorded body is not JSON"
 		}
 		m, _ := v.(map[string]any)
@@ -259,7 +261,7 @@ func (rp *replayer) track(t *suite.T, c recfmt.Call) {
 		syms = append(syms, v)
 	}
 	if len(c.Body) > 0 {
-		v, _ := recfmt.DecodeBody(c.Body)
+		v, _ := jsonbody.Decode(c.Body)
 		_ = recfmt.Strings(v, func(s string) error { syms = append(syms, s); return nil })
 	}
 	for _, s := range syms {

@@ -1,0 +1,56 @@
+package jsonbody_test
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/mixpeekkit/mixpeekkit/internal/jsonbody"
+)
+
+func TestFirstInvalidText(t *testing.T) {
+	for in, want := range map[string]int{
+		`{"a": "plain"}`:                           -1,
+		`{"a": "é 😀 \u00e9"}`:                      -1,
+		`{"a": "\ud83d\ude00"}`:                    -1, // a surrogate pair
+		`{"a": "\uFFFD", "b": "` + "\uFFFD" + `"}`: -1, // U+FFFD itself is text
+		`{"a": "\\ud800"}`:                         -1, // an escaped backslash, then text
+		"{\"a\": \"x\xffy\"}":                      8,
+		"{\"a\": \"\xc0\xaf\"}":                    7, // overlong "/"
+		"{\"a\": \"\xed\xa0\x80\"}":                7, // an encoded surrogate
+		`{"a": "\ud800"}`:                          7,
+		`{"a": "\ud800\u0041"}`:                    7,
+		`{"a": "\udc00"}`:                          7,
+		`{"a": "x\ud83d"}`:                         8,
+		`{"\ud800": 1}`:                            2,
+	} {
+		if got := jsonbody.FirstInvalidText([]byte(in)); got != want {
+			t.Errorf("jsonbody.FirstInvalidText(%q) = %d, want %d", in, got, want)
+		}
+	}
+}
+
+// Decode takes one JSON value with nothing but white space after it, in text JSON carries
+// unchanged, and keeps every digit of a number.
+func TestDecode(t *testing.T) {
+	for in, want := range map[string]bool{
+		`{"a": 1}`:            true,
+		" [1, 2] \n\t":        true,
+		`"text"`:              true,
+		`{"a": 1} {"b": 2}`:   false, // a second value
+		`{"a": 1} x`:          false,
+		`{"a": 1`:             false,
+		``:                    false,
+		"{\"a\": \"x\xffy\"}": false, // not UTF-8
+		`{"a": "\ud800"}`:     false, // a lone surrogate
+		`{"n": 1e400}`:        true,
+	} {
+		if _, ok := jsonbody.Decode([]byte(in)); ok != want {
+			t.Errorf("Decode(%q): ok %v, want %v", in, ok, want)
+		}
+	}
+	v, _ := jsonbody.Decode([]byte(`{"n": 1e400, "m": 12345678901234567890}`))
+	m := v.(map[string]any)
+	if m["n"] != json.Number("1e400") || m["m"] != json.Number("12345678901234567890") {
+		t.Errorf("numbers: %#v", m)
+	}
+}
