@@ -8,6 +8,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mixpeekkit/mixpeekkit/internal/contract"
+
 	"github.com/mixpeekkit/mixpeekkit/internal/jsonbody"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -180,20 +182,21 @@ func redactBody(body []byte, schema *openapi3.Schema) json.RawMessage {
 	}
 	out, _ := json.Marshal(sensitive.RedactJSON(declaredOnly(v, schema)))
 	if len(out) > maxJournalBody {
-		return quoted(string(out[:maxJournalBody]) + fmt.Sprintf("… [cut: %d bytes in all]", len(out)))
+		return quoted(sensitive.Cut(string(out), maxJournalBody, len(out)))
 	}
 	return out
 }
 
-// declaredOnly is v with the value of every object member that schema does not declare, or
-// declares writeOnly, replaced by [REDACTED], at every depth.
+// declaredOnly is v with the value of every secret object member (contract.Member: one the
+// schema does not declare, or declares writeOnly, or names a secret) replaced by [REDACTED],
+// at every depth.
 func declaredOnly(v any, schema *openapi3.Schema) any {
-	schema = unwrapAllOf(schema)
+	schema = contract.Unwrap(schema)
 	switch x := v.(type) {
 	case map[string]any:
 		out := make(map[string]any, len(x))
 		for k, e := range x {
-			if p := schemaOf(schema, k); p != nil && !p.WriteOnly {
+			if p, secret := contract.Member(schema, k); p != nil && !secret {
 				out[k] = declaredOnly(e, p)
 			} else {
 				out[k] = sensitive.Redacted

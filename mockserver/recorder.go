@@ -21,6 +21,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mixpeekkit/mixpeekkit/internal/contract"
+
 	"github.com/mixpeekkit/mixpeekkit/internal/jsonbody"
 
 	"github.com/mixpeekkit/mixpeekkit/internal/recfmt"
@@ -272,14 +274,14 @@ func (rc *recorder) listed(items any, symbol func(any) string) *[]string {
 // status) is kept, and every other string (values, descriptions, IDs, whatever a member the
 // schema does not declare holds) is its length only.
 func (rc *recorder) placeholders(op mixpeekkit.OperationID, user string, v any, schema *openapi3.Schema, now time.Time, top bool) any {
-	schema = unwrapAllOf(schema)
+	schema = contract.Unwrap(schema)
 	switch x := v.(type) {
 	case map[string]any:
 		out := make(map[string]any, len(x))
 		undeclared := 0
 		for _, k := range slices.Sorted(maps.Keys(x)) {
 			e := x[k]
-			p := schemaOf(schema, k)
+			p, secret := contract.Member(schema, k)
 			if member, kind, names := recfmt.NameMember(op); top && names && k == member {
 				if s, ok := e.(string); ok {
 					out[k] = rc.symbol(kind, user, s, false)
@@ -290,7 +292,7 @@ func (rc *recorder) placeholders(op mixpeekkit.OperationID, user string, v any, 
 			case p == nil: // a member the schema does not declare: its name is no more kept than its value
 				undeclared++
 				out["$member"+strconv.Itoa(undeclared)] = hidden(e)
-			case p.WriteOnly || sensitive.SecretMember(k):
+			case secret:
 				out[k] = hidden(e)
 			default:
 				out[k] = rc.placeholders(op, user, e, p, now, false)

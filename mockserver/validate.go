@@ -203,17 +203,17 @@ func nullsOverDefaults(data []byte, schema *openapi3.Schema) []violation {
 	var out []violation
 	var walk func(v any, s *openapi3.Schema, loc []any)
 	walk = func(v any, s *openapi3.Schema, loc []any) {
-		s = unwrapAllOf(s)
+		s = contract.Unwrap(s)
 		switch x := v.(type) {
 		case map[string]any:
 			for name, e := range x {
-				p := schemaOf(s, name)
+				p := contract.Property(s, name)
 				if p == nil {
 					continue
 				}
 				at := append(append([]any{}, loc...), name)
 				if e == nil && p.Default != nil && !p.Nullable {
-					out = append(out, schemaDetail(at, unwrapAllOf(p), "type", ""))
+					out = append(out, schemaDetail(at, contract.Unwrap(p), "type", ""))
 					continue
 				}
 				walk(e, p, at)
@@ -228,22 +228,6 @@ func nullsOverDefaults(data []byte, schema *openapi3.Schema) []violation {
 	}
 	walk(v, schema, []any{"body"})
 	return out
-}
-
-// unwrapAllOf is the schema a nullable $ref stands for: 3.0 writes one as allOf: [$ref].
-func unwrapAllOf(s *openapi3.Schema) *openapi3.Schema {
-	for s != nil && len(s.Properties) == 0 && s.Type == nil && len(s.AllOf) == 1 && s.AllOf[0].Value != nil {
-		s = s.AllOf[0].Value
-	}
-	return s
-}
-
-// schemaOf is the schema of a declared property (nil when there is none).
-func schemaOf(s *openapi3.Schema, name string) *openapi3.Schema {
-	if s == nil || s.Properties[name] == nil {
-		return nil
-	}
-	return s.Properties[name].Value
 }
 
 func detailsOf(re *openapi3filter.RequestError, loc []any, doc string) []violation {

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mixpeekkit/mixpeekkit/internal/jsonbody"
+
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
@@ -66,10 +68,13 @@ func (ex *exchange) checkRequest() {
 	if err := openapi3filter.ValidateRequest(ex.r.Context(), input); err != nil {
 		ex.invalid = requestProblems(err)
 	}
-	var b map[string]any
-	if json.Unmarshal(ex.body, &b) == nil {
-		if v, ok := b["secret_value"].(string); ok && v != "" {
-			ex.p.rememberSecret(v)
+	if v, ok := jsonbody.Decode(ex.body); ok && route.Operation.RequestBody != nil && route.Operation.RequestBody.Value != nil {
+		if mt := route.Operation.RequestBody.Value.Content.Get("application/json"); mt != nil && mt.Schema != nil {
+			contract.SecretStrings(v, mt.Schema.Value, func(s string) {
+				if s != "" {
+					ex.p.rememberSecret(s)
+				}
+			})
 		}
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"unicode/utf8"
 )
 
 // Redacted replaces whatever is not shown.
@@ -152,4 +153,17 @@ func RedactQuery(raw string) string {
 		}
 	}
 	return out.Encode()
+}
+
+// Cut is a text that may be long (a body in the journal or in a report) as a surface shows it:
+// its first max bytes (to the last whole character), then "… [cut: N bytes in all]", N being
+// total; the text as it is when it is not longer than max.
+func Cut(text string, max, total int) string {
+	if len(text) <= max {
+		return text
+	}
+	for max > 0 && !utf8.RuneStart(text[max]) {
+		max--
+	}
+	return text[:max] + fmt.Sprintf("… [cut: %d bytes in all]", total)
 }

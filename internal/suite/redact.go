@@ -2,7 +2,6 @@ package suite
 
 import (
 	"encoding/json"
-	"fmt"
 	"sort"
 	"strings"
 	"sync"
@@ -80,11 +79,7 @@ const maxShown = 8 << 10
 
 // Show is a body as a report may Show it: redacted, and cut at maxShown.
 func (s *Suite) Show(body []byte) string {
-	text := s.redactBody(body)
-	if len(text) > maxShown {
-		text = text[:maxShown] + fmt.Sprintf("… [cut: %d bytes in all]", len(body))
-	}
-	return text
+	return sensitive.Cut(s.redactBody(body), maxShown, len(body))
 }
 
 // authShown is what a report says of an Authorization header: its scheme, never its value.

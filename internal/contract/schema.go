@@ -1,0 +1,76 @@
+package contract
+
+import (
+	"github.com/getkin/kin-openapi/openapi3"
+
+	"github.com/mixpeekkit/mixpeekkit/internal/sensitive"
+)
+
+// Unwrap is the schema a declaration stands for: OpenAPI 3.0 writes a nullable $ref as
+// allOf: [$ref] with nullable: true.
+func Unwrap(s *openapi3.Schema) *openapi3.Schema {
+	for s != nil && len(s.Properties) == 0 && s.Type == nil && len(s.AllOf) == 1 && s.AllOf[0].Value != nil {
+		s = s.AllOf[0].Value
+	}
+	return s
+}
+
+// Property is the schema of a declared property of an object schema (nil when there is none).
+func Property(object *openapi3.Schema, name string) *openapi3.Schema {
+	object = Unwrap(object)
+	if object == nil || object.Properties[name] == nil {
+		return nil
+	}
+	return object.Properties[name].Value
+}
+
+// Member is a member of a request body as every surface that keeps or shows a body sees it
+// (the journal, the recording, the proxy), the one rule of all of them: its schema (nil when
+// the object's schema does not declare it), and whether its value is known to be secret: one
+// the schema marks writeOnly (secret_value), or one the kit's redaction rule names
+// (sensitive.SecretMember). The journal and the recording keep no value of an undeclared
+// member either (it may be a secret sent under a mistaken name); the proxy, which accuses an
+// answer of echoing a secret, goes by the known ones only.
+func Member(object *openapi3.Schema, name string) (schema *openapi3.Schema, secret bool) {
+	p := Property(object, name)
+	return p, (p != nil && p.WriteOnly) || sensitive.SecretMember(name)
+}
+
+// SecretStrings calls f with every string a decoded body holds under a member known to be
+// secret (Member), at any depth; schema is the body's.
+func SecretStrings(v any, schema *openapi3.Schema, f func(string)) {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			p, secret := Member(schema, k)
+			if secret {
+				allStrings(e, f)
+			} else {
+				SecretStrings(e, p, f)
+			}
+		}
+	case []any:
+		var items *openapi3.Schema
+		if s := Unwrap(schema); s != nil && s.Items != nil {
+			items = s.Items.Value
+		}
+		for _, e := range x {
+			SecretStrings(e, items, f)
+		}
+	}
+}
+
+func allStrings(v any, f func(string)) {
+	switch x := v.(type) {
+	case string:
+		f(x)
+	case map[string]any:
+		for _, e := range x {
+			allStrings(e, f)
+		}
+	case []any:
+		for _, e := range x {
+			allStrings(e, f)
+		}
+	}
+}
