@@ -138,14 +138,14 @@ func TestRedactPath(t *testing.T) {
 // Cut keeps a short text whole, and cuts a long one at a whole character, saying how long the
 // whole was.
 func TestCut(t *testing.T) {
-	if got := sensitive.Cut("short", 10, 5); got != "short" {
+	if got := Cut("short", 10, 5); got != "short" {
 		t.Errorf("Cut of a short text: %q", got)
 	}
-	if got := sensitive.Cut("abcdefgh", 4, 99); got != "abcd… [cut: 99 bytes in all]" {
+	if got := Cut("abcdefgh", 4, 99); got != "abcd… [cut: 99 bytes in all]" {
 		t.Errorf("Cut: %q", got)
 	}
 	// "é" is two bytes: a cut in its middle keeps the whole characters before it.
-	if got := sensitive.Cut("aéé", 2, 5); got != "a… [cut: 5 bytes in all]" {
+	if got := Cut("aéé", 2, 5); got != "a… [cut: 5 bytes in all]" {
 		t.Errorf("Cut inside a character: %q", got)
 	}
 }
