@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"sync"
+
+	"github.com/mixpeekkit/mixpeekkit/internal/randtext"
 )
 
 const alphanumerics = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
@@ -28,21 +30,8 @@ func (g *idGen) Read(p []byte) (int, error) {
 
 // alnum returns prefix followed by n characters from [A-Za-z0-9], unbiased.
 func (g *idGen) alnum(prefix string, n int) (string, error) {
-	out := make([]byte, 0, len(prefix)+n)
-	out = append(out, prefix...)
-	b := make([]byte, n)
-	for len(out) < len(prefix)+n {
-		if _, err := g.Read(b); err != nil {
-			return "", err
-		}
-		for _, c := range b {
-			// 248 = 4*62: rejecting the rest keeps every character equally likely.
-			if c < 248 && len(out) < len(prefix)+n {
-				out = append(out, alphanumerics[c%62])
-			}
-		}
-	}
-	return string(out), nil
+	s, err := randtext.Draw(g, alphanumerics, n)
+	return prefix + s, err
 }
 
 // IDs of the four kinds of record, in the shapes of the behaviour reference.

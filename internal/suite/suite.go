@@ -15,6 +15,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/mixpeekkit/mixpeekkit/internal/randtext"
+
 	"github.com/mixpeekkit/mixpeekkit/internal/contract"
 )
 
@@ -94,17 +96,9 @@ func (s *Suite) CleanupOnce(leftovers func([]string)) {
 // RandomSuffix is n lowercase letters and digits from crypto/rand, each equally likely: the
 // run IDs, the names and the secret values of every engine.
 func RandomSuffix(n int) string {
-	const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
-	const limit = 256 - 256%len(alphabet) // bytes at or past it would favour the first letters
-	out := make([]byte, 0, n)
-	var buf [64]byte
-	for len(out) < n {
-		_, _ = rand.Read(buf[:])
-		for _, b := range buf {
-			if int(b) < limit && len(out) < n {
-				out = append(out, alphabet[int(b)%len(alphabet)])
-			}
-		}
+	s, err := randtext.Draw(rand.Reader, "abcdefghijklmnopqrstuvwxyz0123456789", n)
+	if err != nil {
+		panic(err) // crypto/rand does not fail
 	}
-	return string(out)
+	return s
 }
