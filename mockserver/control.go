@@ -15,33 +15,33 @@ import (
 // controlPrefix is where the control API lives, outside the contract.
 const controlPrefix = "/_mock"
 
-// controlOperations is the table of the control API, by the operationIds of control.yaml: the
-// only place a success status of it is chosen. Each handler reads the request and calls the
-// Server method that does the same in Go, where there is one.
+// controlOperations is the table of the control API, by the operationIds of control.yaml
+// (their method and path from it): the only place a success status of it is chosen. Each
+// handler reads the request and calls the Server method that does the same in Go, where there
+// is one.
 func controlOperations() []*operation {
-	const p = controlPrefix
 	ok, created := http.StatusOK, http.StatusCreated
-	op := func(id, method, path string, success int, handle func(*Server, *call) (any, error)) *operation {
-		return &operation{id: id, method: method, path: p + path, success: success, handle: handle, control: true}
+	op := func(id string, success int, handle func(*Server, *call) (any, error)) *operation {
+		return &operation{id: id, success: success, handle: handle, control: true}
 	}
 	ops := []*operation{
-		op("mock_health", http.MethodGet, "/health", ok, (*Server).ctlHealth),
-		op("mock_openapi", http.MethodGet, "/openapi.yaml", ok, (*Server).ctlOpenAPI),
-		op("mock_reset", http.MethodPost, "/reset", ok, (*Server).ctlReset),
-		op("mock_state", http.MethodGet, "/state", ok, (*Server).ctlState),
-		op("mock_list_orgs", http.MethodGet, "/orgs", ok, (*Server).ctlListOrgs),
-		op("mock_create_org", http.MethodPost, "/orgs", created, (*Server).ctlCreateOrg),
-		op("mock_delete_org", http.MethodDelete, "/orgs/{organization_id}", ok, (*Server).ctlDeleteOrg),
-		op("mock_reset_org", http.MethodPost, "/orgs/{organization_id}/reset", ok, (*Server).ctlResetOrg),
-		op("mock_list_requests", http.MethodGet, "/requests", ok, (*Server).ctlListRequests),
-		op("mock_clear_requests", http.MethodDelete, "/requests", ok, (*Server).ctlClearRequests),
-		op("mock_list_faults", http.MethodGet, "/faults", ok, (*Server).ctlListFaults),
-		op("mock_create_fault", http.MethodPost, "/faults", created, (*Server).ctlCreateFault),
-		op("mock_clear_faults", http.MethodDelete, "/faults", ok, (*Server).ctlClearFaults),
-		op("mock_delete_fault", http.MethodDelete, "/faults/{fault_id}", ok, (*Server).ctlDeleteFault),
-		op("mock_get_clock", http.MethodGet, "/clock", ok, (*Server).ctlGetClock),
-		op("mock_set_clock", http.MethodPost, "/clock", ok, (*Server).ctlSetClock),
-		op("mock_get_recording", http.MethodGet, "/recording", ok, (*Server).ctlGetRecording),
+		op("mock_health", ok, (*Server).ctlHealth),
+		op("mock_openapi", ok, (*Server).ctlOpenAPI),
+		op("mock_reset", ok, (*Server).ctlReset),
+		op("mock_state", ok, (*Server).ctlState),
+		op("mock_list_orgs", ok, (*Server).ctlListOrgs),
+		op("mock_create_org", created, (*Server).ctlCreateOrg),
+		op("mock_delete_org", ok, (*Server).ctlDeleteOrg),
+		op("mock_reset_org", ok, (*Server).ctlResetOrg),
+		op("mock_list_requests", ok, (*Server).ctlListRequests),
+		op("mock_clear_requests", ok, (*Server).ctlClearRequests),
+		op("mock_list_faults", ok, (*Server).ctlListFaults),
+		op("mock_create_fault", created, (*Server).ctlCreateFault),
+		op("mock_clear_faults", ok, (*Server).ctlClearFaults),
+		op("mock_delete_fault", ok, (*Server).ctlDeleteFault),
+		op("mock_get_clock", ok, (*Server).ctlGetClock),
+		op("mock_set_clock", ok, (*Server).ctlSetClock),
+		op("mock_get_recording", ok, (*Server).ctlGetRecording),
 	}
 	ops[0].open, ops[1].open = true, true // health and the document need no control token
 	return ops

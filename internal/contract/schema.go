@@ -1,6 +1,8 @@
 package contract
 
 import (
+	"strings"
+
 	"github.com/getkin/kin-openapi/openapi3"
 
 	"github.com/mixpeekkit/mixpeekkit/internal/sensitive"
@@ -73,4 +75,12 @@ func allStrings(v any, f func(string)) {
 			allStrings(e, f)
 		}
 	}
+}
+
+// ShortName is an operationId without its path part: create_api_key for
+// create_api_key_v1_organizations_users__user_email__api_keys_post. Reports and check IDs
+// name operations with it.
+func ShortName(operationID string) string {
+	short, _, _ := strings.Cut(operationID, "_v1_")
+	return short
 }

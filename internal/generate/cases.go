@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/mixpeekkit/mixpeekkit/internal/contract"
 )
 
 // The generator reads the request side of a contract (a parsed openapi.yaml) and writes, for
@@ -152,7 +153,7 @@ func generate(doc *openapi3.T) []*genOp {
 }
 
 func generateOp(templates []string, path, method string, item *openapi3.PathItem, o *openapi3.Operation) *genOp {
-	op := &genOp{id: o.OperationID, short: shortName(o.OperationID), method: method, path: path, success: successStatus(o)}
+	op := &genOp{id: o.OperationID, short: strings.ReplaceAll(contract.ShortName(o.OperationID), "_", "-"), method: method, path: path, success: successStatus(o)}
 	op.item, op.inPath = itemParam(templates, path)
 	if rb := o.RequestBody; rb != nil && rb.Value != nil {
 		op.bodyRequired = rb.Value.Required
@@ -195,15 +196,6 @@ func generateOp(templates []string, path, method string, item *openapi3.PathItem
 	}
 	op.cases = w.cases
 	return op
-}
-
-// shortName is an operationId's words before its path part, with dashes:
-// create_api_key_v1_organizations_… is create-api-key.
-func shortName(id string) string {
-	if i := strings.Index(id, "_v1_"); i > 0 {
-		id = id[:i]
-	}
-	return strings.ReplaceAll(id, "_", "-")
 }
 
 // successStatus is the lowest 2xx status the operation declares (200 when none).

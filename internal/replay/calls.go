@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/mixpeekkit/mixpeekkit/internal/contract"
 	"github.com/mixpeekkit/mixpeekkit/internal/jsonbody"
 
 	"github.com/mixpeekkit/mixpeekkit/internal/rules"
@@ -22,8 +23,8 @@ import (
 // setupCall sends one setup request and records it; it says whether the server answered want.
 func (rp *replayer) setupCall(ctx context.Context, op mixpeekkit.OperationID, want int, build func(*suite.T) suite.Request, then func(*suite.Exchange)) bool {
 	rp.setups++
-	res := rp.s.RunCheck(ctx, suite.Check{ID: fmt.Sprintf("setup/%d-%s", rp.setups, shortOp(op)), Category: "setup",
-		Description: fmt.Sprintf("creating what the recording starts with: %s as %s answers %d", shortOp(op), recfmt.Admin, want),
+	res := rp.s.RunCheck(ctx, suite.Check{ID: fmt.Sprintf("setup/%d-%s", rp.setups, contract.ShortName(string(op))), Category: "setup",
+		Description: fmt.Sprintf("creating what the recording starts with: %s as %s answers %d", contract.ShortName(string(op)), recfmt.Admin, want),
 		Run: func(t *suite.T) {
 			r := build(t)
 			if err := rp.pace.Wait(ctx); err != nil {
@@ -60,7 +61,7 @@ var mutating = []mixpeekkit.OperationID{mixpeekkit.OpUpdateAPIKey, mixpeekkit.Op
 // shape (and, for a list, the recorded names of the replay's own) and validates against
 // openapi.yaml; it is skipped when the state does not allow the call.
 func (rp *replayer) play(ctx context.Context, c recfmt.Call) suite.Result {
-	op := shortOp(c.Operation)
+	op := contract.ShortName(string(c.Operation))
 	check := suite.Check{ID: fmt.Sprintf("replay/%d-%s", c.Seq, op), Category: "replay",
 		Description: fmt.Sprintf("call %d, %s as %s, answers as recorded: %d, with the recorded shape", c.Seq, op, c.As, c.Status)}
 	r, skip := rp.request(c)
@@ -328,10 +329,4 @@ func (rp *replayer) listed(op mixpeekkit.OperationID, ex *suite.Exchange) []stri
 	}
 	sort.Strings(out)
 	return out
-}
-
-// shortOp is an operation ID without its path: create_secret.
-func shortOp(op mixpeekkit.OperationID) string {
-	short, _, _ := strings.Cut(string(op), "_v1_")
-	return short
 }
