@@ -23,6 +23,8 @@ const maxClockShift = 200 * 365 * 24 * time.Hour
 // (SetClock moves it back) and a move that would take the clock more than 200 years from its
 // source.
 func (s *Server) AdvanceClock(d time.Duration) error {
+	s.epoch.Lock()
+	defer s.epoch.Unlock()
 	s.clockMu.Lock()
 	defer s.clockMu.Unlock()
 	if d < 0 {
@@ -39,6 +41,8 @@ func (s *Server) AdvanceClock(d time.Duration) error {
 // SetClock makes the mock's clock show t now, and run on from there. t must be within 200
 // years of the clock's source (ErrBadRequest).
 func (s *Server) SetClock(t time.Time) error {
+	s.epoch.Lock()
+	defer s.epoch.Unlock()
 	s.clockMu.Lock()
 	defer s.clockMu.Unlock()
 	base := s.clock()

@@ -5,11 +5,13 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/mixpeekkit/mixpeekkit"
+	"github.com/mixpeekkit/mixpeekkit/internal/determinism"
 	"github.com/mixpeekkit/mixpeekkit/mockserver"
 )
 
@@ -292,5 +294,32 @@ func TestFaultsThatCanMatchNothingAreRefused(t *testing.T) {
 	}
 	if _, err := h.srv.AddFault(mockserver.Fault{Path: "/v2/*", LatencyMS: 1}); !errors.Is(err, mockserver.ErrBadRequest) {
 		t.Errorf("in Go: %v", err)
+	}
+}
+
+// A fault's coin flips follow the server's random source: the same seed, the same calls
+// faulted; another seed, others (out of 40 flips at one half, the same 40 by chance is
+// one in a trillion).
+func TestFaultDiceFollowTheRandomSource(t *testing.T) {
+	flips := func(seed int64) string {
+		h := newHarness(t, func(o *mockserver.Options) { o.Rand = determinism.Rand(seed) })
+		if r := h.ctl("POST", "/_mock/faults", map[string]any{"operation_id": "list_secrets_v1_organizations_secrets_get", "status": 500, "probability": 0.5}); r.status != http.StatusCreated {
+			t.Fatalf("fault: %d %s", r.status, r.raw)
+		}
+		var b strings.Builder
+		for range 40 {
+			b.WriteString(strconv.Itoa(h.send("GET", secretsURL, adminKey, nil).status / 100))
+		}
+		return b.String()
+	}
+	a, again, other := flips(11), flips(11), flips(12)
+	if a != again {
+		t.Errorf("seed 11 flipped %s, then %s", a, again)
+	}
+	if a == other {
+		t.Errorf("seeds 11 and 12 flipped the same: %s", a)
+	}
+	if !strings.Contains(a, "2") || !strings.Contains(a, "5") {
+		t.Errorf("40 flips at one half, all alike: %s", a)
 	}
 }

@@ -1,8 +1,10 @@
 package mockserver
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net/http"
 	"path"
@@ -47,12 +49,23 @@ type faults struct {
 	mu    sync.Mutex
 	rules []*Fault
 	n     int
-	// dice decides probabilities: a source of its own, so faults never shift the IDs and keys
-	// of a seeded Rand. Its fixed seed makes a run's coin flips repeatable.
+	// dice decides probabilities and jitter: a source of its own, seeded once from the
+	// server's Options.Rand, so a seeded Rand makes the coin flips repeatable too, and faults
+	// never shift the IDs and keys drawn after the start.
 	dice *rand.Rand
+	seed [2]uint64
 }
 
-func newFaults() *faults { return &faults{dice: rand.New(rand.NewPCG(1, 2))} }
+// newFaults makes the faults of a server whose random source is random.
+func newFaults(random io.Reader) (*faults, error) {
+	var b [16]byte
+	if _, err := io.ReadFull(random, b[:]); err != nil {
+		return nil, err
+	}
+	f := &faults{seed: [2]uint64{binary.LittleEndian.Uint64(b[:8]), binary.LittleEndian.Uint64(b[8:])}}
+	f.dice = rand.New(rand.NewPCG(f.seed[0], f.seed[1]))
+	return f, nil
+}
 
 // AddFault installs a fault and returns it with its ID, or says why it could never apply:
 // ErrInvalid when it breaks control.yaml's FaultRequest (a 422 over HTTP), ErrBadRequest when
@@ -189,8 +202,7 @@ func (f *faults) remove(id string) bool {
 func (f *faults) reset() {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	fresh := newFaults()
-	f.rules, f.n, f.dice = nil, 0, fresh.dice
+	f.rules, f.n, f.dice = nil, 0, rand.New(rand.NewPCG(f.seed[0], f.seed[1]))
 }
 
 func (f *faults) clear() int {

@@ -150,6 +150,7 @@ type pending struct {
 	keyHash, recOrg string
 	rawBody         []byte
 	faulted         bool
+	inEpoch         bool // the call holds Server.epoch shared
 }
 
 type pendingKey struct{}

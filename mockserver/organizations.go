@@ -121,6 +121,8 @@ func tenantSeed(req tenant, id, key string) fixtures.Organization {
 // deleteOrganization removes an organization (DELETE /_mock/orgs/{id}; ErrNotFound when there
 // is none of that ID). A seeded one comes back with Reset or resetOrganization.
 func (s *Server) deleteOrganization(id string) error {
+	s.epoch.Lock()
+	defer s.epoch.Unlock()
 	if err := s.store.deleteOrg(id); err != nil {
 		return err
 	}
@@ -133,6 +135,8 @@ func (s *Server) deleteOrganization(id string) error {
 // ID it never had, and with ErrBadRequest when a key it would restore is now a key of another
 // organization.
 func (s *Server) resetOrganization(id string) error {
+	s.epoch.Lock()
+	defer s.epoch.Unlock()
 	if err := s.store.resetOrg(id); err != nil {
 		return err
 	}
@@ -144,6 +148,8 @@ func (s *Server) resetOrganization(id string) error {
 // seed data (created ones are removed), no faults (their IDs start again at flt_1), an empty
 // journal, and the clock back to its source. The random source of IDs is not rewound.
 func (s *Server) Reset() {
+	s.epoch.Lock()
+	defer s.epoch.Unlock()
 	s.store.reset()
 	s.resetRecordings()
 	s.faults.reset()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -349,5 +350,57 @@ func TestRecordingClockMoves(t *testing.T) {
 	want := []string{`1 list_secrets as $admin: 200 listed []`, `2 clock 1h30m0s`, `3 list_secrets as $admin: 200 listed []`, `4 clock -1m0s`}
 	if diff := cmp.Diff(want, lines(rec)); diff != "" {
 		t.Errorf("recording (-want +got):\n%s", diff)
+	}
+}
+
+// A call is recorded on the side of a reset marker it ran on: a client creating secrets and
+// listing them while resets come from elsewhere leaves a recording in which each list shows
+// exactly the secrets created since the last marker (a replay would see the same).
+func TestRecordingOrdersCallsAroundResets(t *testing.T) {
+	h := newHarness(t, func(o *mockserver.Options) { o.JournalSize = 100_000 })
+	orgID := h.state().Organizations[0].ID
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range 150 {
+			h.srv.Reset()
+			if i%3 == 0 {
+				_ = h.srv.AdvanceClock(time.Second)
+			}
+			time.Sleep(100 * time.Microsecond)
+		}
+	}()
+	for i := 0; ; i++ {
+		select {
+		case <-done:
+		default:
+			h.send("POST", secretsURL, adminKey, map[string]any{"secret_name": fmt.Sprintf("s%d", i), "secret_value": "v"})
+			h.send("GET", secretsURL, adminKey, nil)
+			continue
+		}
+		break
+	}
+	rec, _ := h.recorded(orgID)
+	var since []string // the symbols created since the last marker
+	checked := 0
+	for _, c := range rec.Calls {
+		switch {
+		case c.Reset:
+			since = nil
+		case c.Operation == mixpeekkit.OpCreateSecret && c.Status == http.StatusCreated:
+			var body map[string]string
+			_ = json.Unmarshal(c.Body, &body)
+			since = append(since, body["secret_name"])
+		case c.Operation == mixpeekkit.OpListSecrets:
+			want := append([]string{}, since...)
+			sort.Strings(want)
+			if !slices.Equal(*c.Response.Listed, want) {
+				t.Fatalf("call %d lists %v, but %v were created since the last reset:\n%s", c.Seq, *c.Response.Listed, want, strings.Join(lines(rec), "\n"))
+			}
+			checked++
+		}
+	}
+	if checked < 10 {
+		t.Errorf("only %d lists recorded", checked)
 	}
 }

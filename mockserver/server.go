@@ -99,6 +99,11 @@ type Server struct {
 	clockMu     sync.Mutex
 	clockOffset time.Duration // moved by the control API
 
+	// epoch orders the calls of the API against what the recordings mark (a reset, a clock
+	// move): a call holds it shared from its handler to its recording, a reset or a clock move
+	// holds it alone, so a call is recorded on the side of the marker it ran on.
+	epoch sync.RWMutex
+
 	shutdown     chan struct{} // closed by Shutdown: fault latencies end at once
 	shutdownOnce sync.Once
 }
@@ -140,12 +145,14 @@ func New(opts Options) (*Server, error) {
 		strict:       opts.StrictResponses,
 		journal:      newJournal(opts.JournalSize),
 		recorders:    &recorders{off: opts.DisableRecording, byOrg: map[string]*recorder{}},
-		faults:       newFaults(),
 		controlToken: opts.ControlToken,
 		shutdown:     make(chan struct{}),
 	}
 	if s.ids.src == nil {
 		s.ids.src = rand.Reader
+	}
+	if s.faults, err = newFaults(s.ids); err != nil {
+		return nil, err
 	}
 	if s.clock == nil {
 		s.clock = time.Now
@@ -225,6 +232,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // and those of the control API alike.
 func (s *Server) serveOperation(op *operation, w http.ResponseWriter, r *http.Request) {
 	p := pendingOf(r.Context())
+	defer s.leaveEpoch(p) // on every path, a panic's too
 	if !op.control {
 		p.entry.OperationID = mixpeekkit.OperationID(op.id)
 		p.entry.RequestBody = s.captureBody(r, op)
@@ -256,7 +264,16 @@ func (s *Server) serveOperation(op *operation, w http.ResponseWriter, r *http.Re
 	if !op.control {
 		s.record(op, r, p, status, data)
 	}
+	s.leaveEpoch(p) // before the answer is written: a slow client holds no reset back
 	s.write(w, status, data, header)
+}
+
+// leaveEpoch releases the epoch a call holds from its handler to its recording, once.
+func (s *Server) leaveEpoch(p *pending) {
+	if p.inEpoch {
+		p.inEpoch = false
+		s.epoch.RUnlock()
+	}
 }
 
 // captureBody reads the request body for the journal, whatever becomes of the request, and
@@ -347,6 +364,10 @@ func (s *Server) answer(op *operation, r *http.Request) (int, any) {
 			// The client has gone (during a fault's latency, or a slow body): the operation
 			// does not run, and the call is journaled as a closed connection.
 			panic(http.ErrAbortHandler)
+		}
+		if !op.control {
+			s.epoch.RLock() // released by serveOperation once the call is recorded
+			p.inEpoch = true
 		}
 		return op.handle(s, c) // 404, 409, 400, admin-key 403
 	}()

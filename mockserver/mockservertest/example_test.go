@@ -109,7 +109,7 @@ func Example_deterministic() {
 		}
 	}
 	// Output:
-	// key_mU9HfVetRd39bak active 2026-01-01T00:00:00Z
+	// key_JrIKnfkKr5oVVHE active 2026-01-01T00:00:00Z
 	// expired
 }
 
