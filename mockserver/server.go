@@ -59,8 +59,8 @@ type Options struct {
 	EncryptionKey string
 	// Clock gives the time of every timestamp and expiry decision (time.Now when nil).
 	Clock func() time.Time
-	// Rand is the source of IDs and key material (crypto/rand when nil). A seeded source
-	// makes IDs and keys repeatable.
+	// Rand is the source of IDs, key material and the fault dice (crypto/rand when nil). A
+	// seeded source makes them repeatable (mockservertest.Deterministic).
 	Rand io.Reader
 	// Logger receives one line per request and the warnings (discarded when nil; the command's
 	// -log-format).
@@ -202,13 +202,20 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r = r.WithContext(ctx)
 	defer func() {
 		if v := recover(); v != nil {
-			if v == http.ErrAbortHandler { // a close_connection fault: record it, then let net/http drop it
+			if v == (closeConnection{}) { // a close_connection fault, or a client gone
 				s.log.Info("request", "method", r.Method, "path", p.entry.Path, "status", 0, "closed", true, "duration", time.Since(start))
 				if p.record {
 					p.entry.DurationMS = millis(time.Since(start))
 					s.journal.add(p.entry)
 				}
-				panic(v)
+				// Closed here: nothing unwinds through the middleware around the mock. Only a
+				// writer that cannot be hijacked (HTTP/2, a recorder) is aborted as net/http
+				// documents, with http.ErrAbortHandler.
+				if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+					conn.Close()
+					return
+				}
+				panic(http.ErrAbortHandler)
 			}
 			// The panic value may hold anything, a secret value included: log its type and
 			// the stack (which shows no string contents), never the value.
@@ -300,6 +307,9 @@ func (s *Server) captureBody(r *http.Request, op *operation) json.RawMessage {
 	return redactBody(data, op.bodySchema())
 }
 
+// closeConnection ends a call by closing its connection, unanswered: ServeHTTP recovers it.
+type closeConnection struct{}
+
 // failingReader fails every read with its error.
 type failingReader struct{ err error }
 
@@ -324,7 +334,7 @@ func (s *Server) applyFault(op *operation, r *http.Request, caller *principal) e
 	}
 	switch {
 	case hit.CloseConnection:
-		panic(http.ErrAbortHandler)
+		panic(closeConnection{})
 	case hit.Status != 0:
 		pendingOf(r.Context()).faulted = true
 		return errFault(hit)
@@ -363,7 +373,7 @@ func (s *Server) answer(op *operation, r *http.Request) (int, any) {
 		if r.Context().Err() != nil {
 			// The client has gone (during a fault's latency, or a slow body): the operation
 			// does not run, and the call is journaled as a closed connection.
-			panic(http.ErrAbortHandler)
+			panic(closeConnection{})
 		}
 		if !op.control {
 			s.epoch.RLock() // released by serveOperation once the call is recorded

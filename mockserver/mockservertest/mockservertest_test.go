@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/mixpeekkit/mixpeekkit"
 	"github.com/mixpeekkit/mixpeekkit/fixtures"
 	"github.com/mixpeekkit/mixpeekkit/mockserver"
 )
@@ -162,5 +163,37 @@ func BenchmarkNewServer(b *testing.B) {
 			b.Fatal(err)
 		}
 		s.Close()
+	}
+}
+
+// A close_connection fault closes the connection inside the mock: no panic unwinds through
+// the middleware around it, and the client sees the connection closed, unanswered.
+func TestCloseConnectionFaultDoesNotUnwindMiddleware(t *testing.T) {
+	s := NewServer(t)
+	var unwound atomic.Bool
+	s.Wrap(func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			defer func() {
+				if v := recover(); v != nil {
+					unwound.Store(true)
+					panic(v)
+				}
+			}()
+			next.ServeHTTP(w, r)
+		})
+	})
+	if _, err := s.AddFault(mockserver.Fault{OperationID: mixpeekkit.OpListSecrets, CloseConnection: true}); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := s.Client(s.AdminKey).Get(s.URL + "/v1/organizations/secrets")
+	if err == nil {
+		resp.Body.Close()
+		t.Fatalf("the call was answered %d, want a closed connection", resp.StatusCode)
+	}
+	if unwound.Load() {
+		t.Error("a panic unwound through the middleware")
+	}
+	if got := s.Requests(); len(got) != 1 || got[0].Status != 0 {
+		t.Errorf("journal %+v, want the call as a closed connection", got)
 	}
 }
