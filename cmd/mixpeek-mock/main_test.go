@@ -144,8 +144,8 @@ func TestUsageErrors(t *testing.T) {
 		want    string   // in the line exitCode prints
 		secrets []string // must appear in neither that line nor anything else on stderr
 	}{
-		{name: "unknown flag", args: []string{"-bogus"}, want: "flag provided but not defined: -bogus"},
-		{name: "flag without value", args: []string{"-addr"}, want: "flag needs an argument: -addr"},
+		{name: "unknown flag", args: []string{"-bogus"}, want: "-bogus is not a flag of this command"},
+		{name: "flag without value", args: []string{"-addr"}, want: "-addr needs a value"},
 		{name: "bad log format flag", args: []string{"-log-format", "xml"}, want: "-log-format must be text or json"},
 		{name: "bad log format env", env: map[string]string{"MIXPEEK_MOCK_LOG_FORMAT": "yaml"}, want: "-log-format must be text or json"},
 		{name: "stray positional argument", args: []string{"serve"}, want: "unexpected"},

@@ -12,6 +12,8 @@ import (
 	"runtime/debug"
 	"strings"
 	"time"
+
+	"github.com/mixpeekkit/mixpeekkit/internal/sensitive"
 )
 
 // Mirror pairs a flag with the environment variable that sets it when the flag is absent.
@@ -46,10 +48,7 @@ func Parse(fs *flag.FlagSet, intro string, mirrors []Mirror, args []string, gete
 			fs.Usage()
 			return nil, err
 		}
-		if m := invalidValue.FindStringSubmatch(err.Error()); m != nil {
-			return nil, fmt.Errorf("%s: %s", m[1], notValid(fs.Lookup(strings.TrimPrefix(m[1], "-"))))
-		}
-		return nil, fmt.Errorf("%w (see -help)", err)
+		return nil, parseError(fs, err)
 	}
 	if *version {
 		fmt.Fprintln(out, fs.Name(), Version())
@@ -69,6 +68,32 @@ func Parse(fs *flag.FlagSet, intro string, mirrors []Mirror, args []string, gete
 		}
 	}
 	return set, nil
+}
+
+// flagName is a flag's name as an error may repeat it: a plain word, which no value is.
+var flagName = regexp.MustCompile(`^-{1,2}[A-Za-z][A-Za-z0-9-]{0,39}$`)
+
+// parseError words an error of flag.Parse in one line that names the flag, never a value: an
+// argument may be a key given to a flag misspelt ("---admin-key=sk_..."), which flag's own
+// messages repeat whole.
+func parseError(fs *flag.FlagSet, err error) error {
+	msg := err.Error()
+	if m := invalidValue.FindStringSubmatch(msg); m != nil {
+		return fmt.Errorf("%s: %s", m[1], notValid(fs.Lookup(strings.TrimPrefix(m[1], "-"))))
+	}
+	for prefix, what := range map[string]string{
+		"flag provided but not defined: ": "is not a flag of this command",
+		"flag needs an argument: ":        "needs a value",
+		"bad flag syntax: ":               "is not a flag",
+	} {
+		if name, ok := strings.CutPrefix(msg, prefix); ok {
+			if !flagName.MatchString(name) {
+				name = "an argument"
+			}
+			return fmt.Errorf("%s %s (see -help)", name, what)
+		}
+	}
+	return fmt.Errorf("%s (see -help)", sensitive.RedactKeys(msg))
 }
 
 // notValid says that a value was refused and what the flag takes, by the flag's type.

@@ -63,7 +63,8 @@ func TestBadValuesSayWhatTheFlagTakes(t *testing.T) {
 
 func TestValueNeverRepeated(t *testing.T) {
 	const secret = "sk_secret_value_that_must_not_echo"
-	for _, args := range [][]string{{"-size", secret}, {"-strict=" + secret}, {secret}, {"-name", "x", secret}} {
+	for _, args := range [][]string{{"-size", secret}, {"-strict=" + secret}, {secret}, {"-name", "x", secret},
+		{"---name=" + secret}, {"-" + secret}, {"--" + secret + "=x"}, {"-=" + secret}} {
 		_, err := Parse(newSet(), "Usage: tool", mirrors, args, env(nil), &bytes.Buffer{})
 		if err == nil {
 			t.Fatalf("Parse(%q) accepted it", args)
@@ -84,5 +85,20 @@ func TestVersionPrefersStamp(t *testing.T) {
 	Stamped = ""
 	if got := Version(); got == "" || got == "v9.8.7" {
 		t.Errorf("Version() = %q without a stamp", got)
+	}
+}
+
+// A flag error names the flag when it is a plain word, and says what is wrong.
+func TestFlagErrorsNameTheFlag(t *testing.T) {
+	for args, want := range map[string]string{
+		"-nosuch":        "-nosuch is not a flag of this command (see -help)",
+		"-name":          "-name needs a value (see -help)",
+		"---name=x":      "an argument is not a flag (see -help)",
+		"-sk_live_x=abc": "an argument is not a flag of this command (see -help)",
+	} {
+		_, err := Parse(newSet(), "Usage: tool", mirrors, []string{args}, env(nil), &bytes.Buffer{})
+		if err == nil || err.Error() != want {
+			t.Errorf("Parse(%q) = %v, want %q", args, err, want)
+		}
 	}
 }
