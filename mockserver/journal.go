@@ -205,10 +205,7 @@ func declaredOnly(v any, schema *openapi3.Schema) any {
 		}
 		return out
 	case []any:
-		var items *openapi3.Schema
-		if schema != nil && schema.Items != nil {
-			items = schema.Items.Value
-		}
+		items := contract.Items(schema)
 		out := make([]any, len(x))
 		for i, e := range x {
 			out[i] = declaredOnly(e, items)

@@ -298,10 +298,7 @@ func (rc *recorder) placeholders(op mixpeekkit.OperationID, user string, v any, 
 		}
 		return out
 	case []any:
-		var items *openapi3.Schema
-		if schema != nil && schema.Items != nil {
-			items = schema.Items.Value
-		}
+		items := contract.Items(schema)
 		out := make([]any, len(x))
 		for i, e := range x {
 			out[i] = rc.placeholders(op, user, e, items, now, false)

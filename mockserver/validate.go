@@ -219,9 +219,9 @@ func nullsOverDefaults(data []byte, schema *openapi3.Schema) []violation {
 				walk(e, p, at)
 			}
 		case []any:
-			if s != nil && s.Items != nil {
+			if items := contract.Items(s); items != nil {
 				for i, e := range x {
-					walk(e, s.Items.Value, append(append([]any{}, loc...), i))
+					walk(e, items, append(append([]any{}, loc...), i))
 				}
 			}
 		}

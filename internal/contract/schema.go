@@ -26,6 +26,14 @@ func Property(object *openapi3.Schema, name string) *openapi3.Schema {
 	return object.Properties[name].Value
 }
 
+// Items is the schema of an array schema's items (nil when it declares none).
+func Items(array *openapi3.Schema) *openapi3.Schema {
+	if array = Unwrap(array); array == nil || array.Items == nil {
+		return nil
+	}
+	return array.Items.Value
+}
+
 // Member is a member of a request body as every surface that keeps or shows a body sees it
 // (the journal, the recording, the proxy), the one rule of all of them: its schema (nil when
 // the object's schema does not declare it), and whether its value is known to be secret: one
@@ -52,12 +60,8 @@ func SecretStrings(v any, schema *openapi3.Schema, f func(string)) {
 			}
 		}
 	case []any:
-		var items *openapi3.Schema
-		if s := Unwrap(schema); s != nil && s.Items != nil {
-			items = s.Items.Value
-		}
 		for _, e := range x {
-			SecretStrings(e, items, f)
+			SecretStrings(e, Items(schema), f)
 		}
 	}
 }
