@@ -51,27 +51,34 @@ func Checks(run string) ([]Check, error) {
 // it refuses: the report then holds one result of status Errored that says why) and when ctx
 // is cancelled (the report holds the checks done so far, and cleanup has run).
 func Run(ctx context.Context, cfg Config) (*Report, error) {
+	return execute(ctx, cfg, func(r *run) {
+		r.s.RunChecks(ctx, r.checks, func(c suite.Check) {
+			res := r.s.RunCheck(ctx, c)
+			if ctx.Err() != nil && res.Status == suite.Fail {
+				return // interrupted mid-check: an incomplete result, not a finding
+			}
+			r.add(res)
+		}, func(leftovers []string) { r.report.Leftovers = leftovers })
+	})
+}
+
+// execute starts a run of cfg (begin) and hands it to body, which cleans up. The report's
+// Duration is the whole, from the first request to the end of cleanup.
+func execute(ctx context.Context, cfg Config, body func(*run)) (*Report, error) {
 	began := time.Now()
 	r, err := begin(ctx, cfg)
 	if err != nil {
 		return r.aborted(cfg, err), err
 	}
-	rep := r.report
-	defer func() { rep.Duration = time.Since(began) }()
+	defer func() { r.report.Duration = time.Since(began) }()
 	if cfg.OnStart != nil {
-		cfg.OnStart(rep)
+		cfg.OnStart(r.report)
 	}
-	r.s.RunChecks(ctx, r.checks, func(c suite.Check) {
-		res := r.s.RunCheck(ctx, c)
-		if ctx.Err() != nil && res.Status == suite.Fail {
-			return // interrupted mid-check: an incomplete result, not a finding
-		}
-		r.add(res)
-	}, func(leftovers []string) { rep.Leftovers = leftovers })
+	body(r)
 	if err := ctx.Err(); err != nil {
-		return rep, fmt.Errorf("conformance: interrupted after %d checks (cleanup done): %w", len(rep.Results), err)
+		return r.report, fmt.Errorf("conformance: interrupted after %d results (cleanup done): %w", len(r.report.Results), err)
 	}
-	return rep, nil
+	return r.report, nil
 }
 
 // Test runs the suite as subtests of t, one per check, named by check ID. Skipped checks are
@@ -121,27 +128,17 @@ func Test(t *testing.T, cfg Config) {
 // not replay or was interrupted. Config.Run and Config.Explore do not apply; Config.Sleep,
 // when set, moves the target's clock at the recording's clock moves.
 func Replay(ctx context.Context, cfg Config, rec *recording.Recording) (*Report, error) {
-	began := time.Now()
 	doc, err := replayable(rec)
 	if err != nil {
 		return (&run{}).aborted(cfg, err), err
 	}
 	movesClock := cfg.Sleep != nil
 	cfg.Run, cfg.Explore = "", 0
-	r, err := begin(ctx, cfg)
-	if err != nil {
-		return r.aborted(cfg, err), err
-	}
-	rep := r.report
-	defer func() { rep.Duration = time.Since(began) }()
-	if cfg.OnStart != nil {
-		cfg.OnStart(rep)
-	}
-	func() {
+	return execute(ctx, cfg, func(r *run) {
+		rep := r.report
 		defer r.s.CleanupOnce(func(left []string) { rep.Leftovers = append(rep.Leftovers, left...) })
 		rep.Leftovers = replay.Replay(ctx, r.s, doc, movesClock, func(res suite.Result) { r.add(res) })
-	}()
-	return rep, ctx.Err()
+	})
 }
 
 // replayable is the recording as the replay reads it.
