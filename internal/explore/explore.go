@@ -203,7 +203,7 @@ type mismatch struct {
 
 // sig is what a replay must fail with to count as the same failure.
 func (mm *mismatch) sig() string {
-	return fmt.Sprintf("%s/%s/%d", opNames[mm.st.op], mm.kind, mm.ex.Status)
+	return fmt.Sprintf("%s/%s/%d", mm.st.op.name(), mm.kind, mm.ex.Status)
 }
 
 func (mm *mismatch) text() string {

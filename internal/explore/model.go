@@ -4,6 +4,10 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sort"
+	"strings"
+
+	"github.com/mixpeekkit/mixpeekkit"
+	"github.com/mixpeekkit/mixpeekkit/internal/contract"
 )
 
 // The exploration's model: what the server should hold of one world (one walk, or one replay
@@ -12,7 +16,7 @@ import (
 // what a step refers to (a secret or key slot, the key an earlier step's answer gave) is
 // resolved in the world that plays it.
 
-// opKind is one of the 9 operations of the contract.
+// opKind is one of the 9 operations of the contract: the nth of mixpeekkit.Operations.
 type opKind uint8
 
 const (
@@ -23,13 +27,15 @@ const (
 	opCreateKey
 	opListKeys
 	opPatchKey
-	opRotateKey
 	opDeleteKey
+	opRotateKey
 	numOps
 )
 
-var opNames = [numOps]string{"create secret", "list secrets", "update secret", "delete secret",
-	"create API key", "list API keys", "update API key", "rotate API key", "delete API key"}
+// name is the operation in words, for reports: "rotate api key".
+func (k opKind) name() string {
+	return strings.ReplaceAll(contract.ShortName(string(mixpeekkit.Operations()[k])), "_", " ")
+}
 
 // opWeights is how often the walk draws each operation.
 var opWeights = [numOps]int{10, 10, 7, 9, 12, 10, 14, 8, 8}

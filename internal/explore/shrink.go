@@ -223,7 +223,7 @@ func (x *explorer) story(sh shrunk, walked int) string {
 func (w *world) describe(p played, vars map[string]string) string {
 	st := p.st
 	var b strings.Builder
-	b.WriteString(opNames[st.op])
+	b.WriteString(st.op.name())
 	switch st.op {
 	case opCreateSecret, opUpdateSecret, opDeleteSecret:
 		fmt.Fprintf(&b, " %q", w.secretName(st.slot))
