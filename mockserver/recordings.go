@@ -76,10 +76,12 @@ func (s *Server) recorderOf(orgID string) *recorder {
 	if rc != nil {
 		return rc
 	}
+	// Under the store's lock: reading the initial state builds its indexes (user.key), and
+	// two first calls of one organization would race on them.
+	now := s.now()
 	s.store.mu.Lock()
-	init := s.store.initial[orgID]
+	made := newRecorder(s.store.initial[orgID], rs.limit, now)
 	s.store.mu.Unlock()
-	made := newRecorder(init, rs.limit, s.now())
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
 	if rc := rs.byOrg[orgID]; rc != nil {
