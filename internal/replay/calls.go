@@ -82,7 +82,7 @@ func (rp *replayer) play(ctx context.Context, c recfmt.Call) suite.Result {
 			actual, _ := recfmt.ShapeOfJSON(ex.Raw)
 			var recorded bytes.Buffer
 			_ = json.Compact(&recorded, c.Response.Shape)
-			t.Errorf(ex, "recorded %d %s\n  actual   %d %s\n  - %s", c.Status, recorded.String(), ex.Status, actual, strings.Join(diffs, "\n  - "))
+			t.Errorf(ex, "recorded %d %s\nactual   %d %s\n- %s", c.Status, recorded.String(), ex.Status, actual, strings.Join(diffs, "\n- "))
 			firstOf(t.Res.Failures[before:])
 		}
 		if key := ex.Str("key"); c.Issues != "" && key != "" && ex.Status == c.Status {
