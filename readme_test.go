@@ -7,8 +7,10 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
+	"unicode"
 )
 
 // exported lists the exported names of the package in dir: top-level declarations, and the
@@ -67,55 +69,74 @@ func exported(t *testing.T, dir string) map[string]bool {
 	return out
 }
 
-// The README's Go examples use only the API that exists: every package-qualified name, and
-// every method or field called on a mock, is declared.
-func TestReadmeGoExamplesUseTheAPI(t *testing.T) {
-	readme, err := os.ReadFile("README.md")
+// page is a page of the documentation: the README or one of docs/.
+type page struct {
+	name, dir string // the file, and the folder its links are relative to
+	text      string
+}
+
+// pages are the README and every page of docs/: the tests of the documentation follow the
+// snippets and the paths wherever they go.
+func pages(t *testing.T) []page {
+	t.Helper()
+	names, err := filepath.Glob(filepath.Join("docs", "*.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
+	var out []page
+	for _, name := range append([]string{"README.md"}, names...) {
+		data, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, page{name: name, dir: filepath.Dir(name), text: string(data)})
+	}
+	if len(out) < 5 {
+		t.Fatalf("%d pages of documentation", len(out))
+	}
+	return out
+}
+
+// The Go examples of the documentation use only the API that exists: every package-qualified
+// name, and every method or field called on a mock, is declared.
+func TestDocsGoExamplesUseTheAPI(t *testing.T) {
 	dirs := map[string]string{
 		"mixpeekkit": ".", "mockserver": "mockserver", "mockservertest": "mockserver/mockservertest",
-		"fixtures": "fixtures", "golden": "fixtures/golden", "conformance": "conformance",
+		"fixtures": "fixtures", "golden": "fixtures/golden", "conformance": "conformance", "recording": "recording",
 	}
 	api := map[string]map[string]bool{}
 	for pkg, dir := range dirs {
 		api[pkg] = exported(t, dir)
 	}
-	blocks := regexp.MustCompile("(?s)```go\n(.*?)```").FindAllStringSubmatch(string(readme), -1)
-	if len(blocks) < 5 {
-		t.Fatalf("found %d Go blocks in README.md", len(blocks))
-	}
-	qualified := regexp.MustCompile(`\b(mixpeekkit|mockserver|mockservertest|fixtures|golden|conformance)\.([A-Z]\w*)`)
+	qualified := regexp.MustCompile(`\b(mixpeekkit|mockserver|mockservertest|fixtures|golden|conformance|recording)\.([A-Z]\w*)`)
 	onMock := regexp.MustCompile(`\bmock\.([A-Z]\w*)`)
-	checked := 0
-	for _, b := range blocks {
-		for _, m := range qualified.FindAllStringSubmatch(b[1], -1) {
-			checked++
-			if !api[m[1]][m[2]] {
-				t.Errorf("README.md uses %s.%s, which package %s does not declare", m[1], m[2], m[1])
+	blocks, checked := 0, 0
+	for _, p := range pages(t) {
+		for _, b := range regexp.MustCompile("(?s)```go\n(.*?)```").FindAllStringSubmatch(p.text, -1) {
+			blocks++
+			for _, m := range qualified.FindAllStringSubmatch(b[1], -1) {
+				checked++
+				if !api[m[1]][m[2]] {
+					t.Errorf("%s uses %s.%s, which package %s does not declare", p.name, m[1], m[2], m[1])
+				}
 			}
-		}
-		for _, m := range onMock.FindAllStringSubmatch(b[1], -1) {
-			checked++
-			if !api["mockserver"]["Server."+m[1]] && !api["mockservertest"]["Server."+m[1]] {
-				t.Errorf("README.md calls mock.%s, which neither mockserver.Server nor mockservertest.Server has", m[1])
+			for _, m := range onMock.FindAllStringSubmatch(b[1], -1) {
+				checked++
+				if !api["mockserver"]["Server."+m[1]] && !api["mockservertest"]["Server."+m[1]] {
+					t.Errorf("%s calls mock.%s, which neither mockserver.Server nor mockservertest.Server has", p.name, m[1])
+				}
 			}
 		}
 	}
-	if checked < 10 {
-		t.Errorf("only %d names checked: the patterns no longer find the examples", checked)
+	if blocks < 8 || checked < 20 {
+		t.Errorf("%d Go blocks, %d names checked: the patterns no longer find the examples", blocks, checked)
 	}
 }
 
-// Every test, fuzz target and benchmark the README names exists.
-func TestReadmeNamesExistingTests(t *testing.T) {
-	readme, err := os.ReadFile("README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
+// Every test, fuzz target and benchmark the documentation names exists.
+func TestDocsNameExistingTests(t *testing.T) {
 	declared := map[string]bool{}
-	err = filepath.WalkDir(".", func(p string, d os.DirEntry, err error) error {
+	err := filepath.WalkDir(".", func(p string, d os.DirEntry, err error) error {
 		if err != nil || d.IsDir() || !strings.HasSuffix(p, "_test.go") {
 			return err
 		}
@@ -128,36 +149,75 @@ func TestReadmeNamesExistingTests(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	named := regexp.MustCompile("`((?:Test|Fuzz|Benchmark)[A-Z]\\w*)`").FindAllStringSubmatch(string(readme), -1)
-	if len(named) < 10 {
-		t.Fatalf("the README names %d tests: the pattern no longer finds them", len(named))
-	}
-	for _, m := range named {
-		if !declared[m[1]] {
-			t.Errorf("README.md names %s, which no test file declares", m[1])
+	named := 0
+	for _, p := range pages(t) {
+		for _, m := range regexp.MustCompile("`((?:Test|Fuzz|Benchmark)[A-Z]\\w*)`").FindAllStringSubmatch(p.text, -1) {
+			named++
+			if !declared[m[1]] {
+				t.Errorf("%s names %s, which no test file declares", p.name, m[1])
+			}
 		}
+	}
+	if named < 10 {
+		t.Fatalf("the pages name %d tests: the pattern no longer finds them", named)
 	}
 }
 
-// Every file or folder of this repository the README points at exists in a clone.
-func TestReadmePointsAtFilesThatExist(t *testing.T) {
-	readme, err := os.ReadFile("README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	prose := regexp.MustCompile("(?s)```.*?```").ReplaceAllString(string(readme), "")
-	paths := regexp.MustCompile("`([a-z][a-z0-9_./-]*(?:\\.(?:go|md|yaml|yml|json|sh)|/))`").FindAllStringSubmatch(prose, -1)
-	links := regexp.MustCompile(`\]\(([a-z][a-z0-9_./-]*\.(?:md|yaml|go))(?:#[a-z0-9-]*)?\)`).FindAllStringSubmatch(prose, -1)
-	if len(paths) < 10 {
-		t.Fatalf("found %d paths in README.md: the pattern no longer finds them", len(paths))
-	}
-	for _, m := range append(paths, links...) {
-		p := strings.TrimSuffix(m[1], "/")
-		if !strings.Contains(p, "/") || strings.HasPrefix(p, "v1/") {
-			continue // a bare file name, read in its context, or a URL path
+// Every file or folder of this repository the documentation points at exists in a clone: a
+// path in backquotes is the repository's, a link is relative to its page.
+func TestDocsPointAtFilesThatExist(t *testing.T) {
+	found := 0
+	for _, p := range pages(t) {
+		prose := regexp.MustCompile("(?s)```.*?```").ReplaceAllString(p.text, "")
+		for _, m := range regexp.MustCompile("`([a-z][a-z0-9_./-]*(?:\\.(?:go|md|yaml|yml|json|sh)|/))`").FindAllStringSubmatch(prose, -1) {
+			path := strings.TrimSuffix(m[1], "/")
+			if !strings.Contains(path, "/") || strings.HasPrefix(path, "v1/") {
+				continue // a bare file name, read in its context, or a URL path
+			}
+			found++
+			if _, err := os.Stat(path); err != nil {
+				t.Errorf("%s points at %s, which is not in the repository", p.name, m[1])
+			}
 		}
-		if _, err := os.Stat(p); err != nil {
-			t.Errorf("README.md points at %s, which is not in the repository", m[1])
+		for _, m := range regexp.MustCompile(`\]\(([a-zA-Z.][a-zA-Z0-9_./-]*\.(?:md|yaml|go|sh|py|json))(?:#([a-z0-9_-]*))?\)`).FindAllStringSubmatch(prose, -1) {
+			found++
+			target := filepath.Join(p.dir, m[1])
+			data, err := os.ReadFile(target)
+			if err != nil {
+				t.Errorf("%s links to %s, which is not in the repository", p.name, m[1])
+				continue
+			}
+			if anchor := m[2]; anchor != "" && strings.HasSuffix(target, ".md") && !slices.Contains(anchors(string(data)), anchor) {
+				t.Errorf("%s links to %s#%s, which has no such heading", p.name, m[1], anchor)
+			}
+		}
+		for _, m := range regexp.MustCompile(`\]\(#([a-z0-9_-]+)\)`).FindAllStringSubmatch(prose, -1) {
+			found++
+			if !slices.Contains(anchors(p.text), m[1]) {
+				t.Errorf("%s links to #%s, which is no heading of its own", p.name, m[1])
+			}
 		}
 	}
+	if found < 30 {
+		t.Fatalf("found %d paths and links: the patterns no longer find them", found)
+	}
+}
+
+// anchors are the anchors GitHub makes of a page's headings: lower case, punctuation but - and
+// _ dropped, spaces to dashes.
+func anchors(text string) []string {
+	var out []string
+	for _, m := range regexp.MustCompile(`(?m)^#+ (.*)$`).FindAllStringSubmatch(regexp.MustCompile("(?s)```.*?```").ReplaceAllString(text, ""), -1) {
+		a := strings.Map(func(r rune) rune {
+			switch {
+			case r == ' ':
+				return '-'
+			case r == '-' || r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r):
+				return unicode.ToLower(r)
+			}
+			return -1
+		}, m[1])
+		out = append(out, a)
+	}
+	return out
 }

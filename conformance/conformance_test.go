@@ -136,14 +136,14 @@ func TestRunReportsEveryCheckAndCleansUp(t *testing.T) {
 	}
 }
 
-// Every promise of the behaviour reference is in the README's promise table, and every check
+// Every promise of the behaviour reference is in the promise table of docs/mixpeek-conformance.md, and every check
 // the table names exists.
 func TestEveryPromiseHasACheck(t *testing.T) {
 	doc, err := os.ReadFile("../docs/behavior.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	readme, err := os.ReadFile("../README.md")
+	readme, err := os.ReadFile("../docs/mixpeek-conformance.md")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,12 +159,12 @@ func TestEveryPromiseHasACheck(t *testing.T) {
 	for _, m := range regexp.MustCompile(`(?m)^\| (B\d\d) [^|]*\| ([^\n]*) \|$`).FindAllStringSubmatch(string(readme), -1) {
 		tabled[m[1]] = true
 		if !promised[m[1]] {
-			t.Errorf("the README's table has %s, which the behaviour reference does not promise", m[1])
+			t.Errorf("the promise table has %s, which the behaviour reference does not promise", m[1])
 		}
 		named := regexp.MustCompile("`([a-z-]+/[a-z0-9-]+)`").FindAllStringSubmatch(m[2], -1)
 		for _, n := range named {
 			if !checks[n[1]] {
-				t.Errorf("%s: the README names check %s, which the suite does not have", m[1], n[1])
+				t.Errorf("%s: the promise table names check %s, which the suite does not have", m[1], n[1])
 			}
 		}
 		if len(named) == 0 && !strings.Contains(m[2], "not observable") && !strings.Contains(m[2], "**open**") {
@@ -176,7 +176,7 @@ func TestEveryPromiseHasACheck(t *testing.T) {
 	}
 	for id := range promised {
 		if !tabled[id] {
-			t.Errorf("promise %s has no row in the README's table", id)
+			t.Errorf("promise %s has no row in the promise table", id)
 		}
 	}
 }
