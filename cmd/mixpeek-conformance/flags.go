@@ -19,7 +19,7 @@ const defaultRate = 20
 
 // flags is the one table of the command's flags that set a Config field, with their
 // environment mirrors: run and replay declare theirs from it, and a refusal of the library
-// (a *conformance.ConfigError, a message that names Config.Field) is worded with them.
+// (an error of Config.Validate, whose message names Config.Field) is worded with them.
 var flags = []struct {
 	flag, env, field string
 }{

@@ -47,9 +47,7 @@ var Secrets = []suite.Check{
 			if ex.Str("secret_name") != name || ex.Field("created") != true {
 				t.Errorf(ex, "want secret_name %q and created: true", name)
 			}
-			if names, lex := t.ListedSecrets(t.AdminAuth()); !slices.Contains(names, name) {
-				t.Errorf(lex, "the created secret is not listed")
-			}
+			t.WantListed(t.AdminAuth(), name, true, "the created secret is not listed")
 		}},
 	{ID: "secrets/duplicate-rejected-409", Category: "secrets",
 		Description: "creating a secret whose name exists answers 409 AlreadyExistsError and keeps the secret",
@@ -57,9 +55,7 @@ var Secrets = []suite.Check{
 			name, _ := t.NewSecret(t.AdminAuth())
 			ex := t.Call("POST", suite.SecretsPath, map[string]any{"secret_name": name, "secret_value": t.SecretValue()})
 			t.ErrorAnswer(ex, http.StatusConflict, "AlreadyExistsError")
-			if names, lex := t.ListedSecrets(t.AdminAuth()); !slices.Contains(names, name) {
-				t.Errorf(lex, "the secret is gone after a refused duplicate")
-			}
+			t.WantListed(t.AdminAuth(), name, true, "the secret is gone after a refused duplicate")
 		}},
 	{ID: "secrets/list-has-names-and-count", Category: "secrets",
 		Description: "listing secrets shows the new name, names only, sorted, with count equal to their number",
@@ -97,14 +93,10 @@ var Secrets = []suite.Check{
 			name := t.Name("secret") + "/ä b%"
 			t.TrackSecret(name, t.AdminAuth())
 			t.MustStatus(t.Call("POST", suite.SecretsPath, map[string]any{"secret_name": name, "secret_value": t.SecretValue()}), http.StatusCreated)
-			if names, ex := t.ListedSecrets(t.AdminAuth()); !slices.Contains(names, name) {
-				t.Errorf(ex, "the secret is not listed under its name")
-			}
+			t.WantListed(t.AdminAuth(), name, true, "the secret is not listed under its name")
 			t.MustStatus(t.Call("PUT", suite.SecretPath(name), map[string]any{"secret_value": t.SecretValue()}), http.StatusOK)
 			t.MustStatus(t.Call("DELETE", suite.SecretPath(name), nil), http.StatusOK)
-			if names, ex := t.ListedSecrets(t.AdminAuth()); slices.Contains(names, name) {
-				t.Errorf(ex, "the deleted secret is still listed")
-			}
+			t.WantListed(t.AdminAuth(), name, false, "the deleted secret is still listed")
 		}},
 	{ID: "secrets/update-missing-404", Category: "secrets",
 		Description: "updating a secret that does not exist answers 404 NotFoundError and creates nothing",
@@ -125,9 +117,7 @@ var Secrets = []suite.Check{
 			if ex.Str("secret_name") != name || ex.Field("deleted") != true {
 				t.Errorf(ex, "want secret_name %q and deleted: true", name)
 			}
-			if names, lex := t.ListedSecrets(t.AdminAuth()); slices.Contains(names, name) {
-				t.Errorf(lex, "the deleted secret is still listed")
-			}
+			t.WantListed(t.AdminAuth(), name, false, "the deleted secret is still listed")
 			t.ErrorAnswer(t.Call("DELETE", suite.SecretPath(name), nil), http.StatusNotFound, "NotFoundError")
 		}},
 	{ID: "secrets/delete-missing-404", Category: "secrets",

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"reflect"
+	"slices"
 )
 
 // WantStatus checks the answer's WantStatus code; false (and a failure) when it differs.
@@ -146,4 +147,12 @@ func (t *T) Invalid(ex *Exchange, loc ...any) {
 		}
 	}
 	t.Errorf(ex, "no detail entry has loc starting with %v", loc)
+}
+
+// WantListed lists auth's secrets and reports failure (from that list's exchange) unless
+// name is among them exactly when want is true.
+func (t *T) WantListed(auth, name string, want bool, failure string) {
+	if names, ex := t.ListedSecrets(auth); slices.Contains(names, name) != want {
+		t.Errorf(ex, "%s", failure)
+	}
 }
