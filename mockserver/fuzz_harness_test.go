@@ -2,8 +2,9 @@ package mockserver
 
 // The harness of the mock's fuzz targets (fuzz_test.go; go test -fuzz; make fuzz). Each target
 // runs one in-process server per fuzz process (newFuzzServer) and calls ServeHTTP directly, so
-// an input costs no network. The state goes back to the seed before every input (Reset, no faults, the clock and the random
-// source started again), so that whatever the fuzzer finds reproduces from its input alone.
+// an input costs no network. The state goes back to the seed before every input (Reset, no
+// faults, the clock and the random source started again), so that whatever the fuzzer finds
+// reproduces from its input alone.
 //
 // One checker (fuzzServer.do) holds every answer to the same properties:
 //   - no panic (the server recovers them into 500s: the log is read for them) and no 5xx;
