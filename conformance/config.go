@@ -209,5 +209,3 @@ func redactKeys(text string, keys ...string) string {
 	}
 	return sensitive.RedactKeys(text)
 }
-
-func plural(n int, word string) string { return suite.Plural(n, word) }

@@ -23,11 +23,11 @@ var (
 
 // The kinds only the HTTP edge meets.
 var (
-	kindUnauthorized     = errors.New("unauthorized")       // no valid API key or control token (401)
-	kindForbidden        = errors.New("forbidden")          // the key lacks the permission, or the admin-key is protected (403)
-	kindAlreadyExists    = errors.New("already exists")     // the name is taken (409)
-	kindMethodNotAllowed = errors.New("method not allowed") // (405)
-	kindInternal         = errors.New("internal error")     // (500)
+	errKindUnauthorized     = errors.New("unauthorized")       // no valid API key or control token (401)
+	errKindForbidden        = errors.New("forbidden")          // the key lacks the permission, or the admin-key is protected (403)
+	errKindAlreadyExists    = errors.New("already exists")     // the name is taken (409)
+	errKindMethodNotAllowed = errors.New("method not allowed") // (405)
+	errKindInternal         = errors.New("internal error")     // (500)
 )
 
 // refusal is a refused request or Server method call: its kind (one of the Err variables,
@@ -53,13 +53,13 @@ var statusTable = []struct {
 	typ    string
 }{
 	{ErrBadRequest, http.StatusBadRequest, "BadRequestError"},
-	{kindUnauthorized, http.StatusUnauthorized, "UnauthorizedError"},
-	{kindForbidden, http.StatusForbidden, "ForbiddenError"},
+	{errKindUnauthorized, http.StatusUnauthorized, "UnauthorizedError"},
+	{errKindForbidden, http.StatusForbidden, "ForbiddenError"},
 	{ErrNotFound, http.StatusNotFound, "NotFoundError"},
-	{kindAlreadyExists, http.StatusConflict, "AlreadyExistsError"},
+	{errKindAlreadyExists, http.StatusConflict, "AlreadyExistsError"},
 	{ErrInvalid, http.StatusUnprocessableEntity, ""}, // an HTTPValidationError body
-	{kindMethodNotAllowed, http.StatusMethodNotAllowed, "MethodNotAllowedError"},
-	{kindInternal, http.StatusInternalServerError, "InternalServerError"},
+	{errKindMethodNotAllowed, http.StatusMethodNotAllowed, "MethodNotAllowedError"},
+	{errKindInternal, http.StatusInternalServerError, "InternalServerError"},
 }
 
 // answerOf renders an error as the contract declares it: the status, and an HTTPValidationError
@@ -96,7 +96,7 @@ func kindOf(status int) error {
 			return r.kind
 		}
 	}
-	return kindInternal
+	return errKindInternal
 }
 
 type httpValidationError struct {
@@ -116,23 +116,23 @@ func newError(kind error, details map[string]any, format string, args ...any) *r
 	return &refusal{kind: kind, message: fmt.Sprintf(format, args...), details: details}
 }
 
-func errUnauthorized(msg string) *refusal { return newError(kindUnauthorized, nil, "%s", msg) }
+func errUnauthorized(msg string) *refusal { return newError(errKindUnauthorized, nil, "%s", msg) }
 
 func errBadRequest(msg string, details map[string]any) *refusal {
 	return newError(ErrBadRequest, details, "%s", msg)
 }
 
 func errInternalf(format string, args ...any) *refusal {
-	return newError(kindInternal, nil, format, args...)
+	return newError(errKindInternal, nil, format, args...)
 }
 
 func errMissingPermission(need permission) *refusal {
-	return newError(kindForbidden, map[string]any{"required_permission": string(need)},
+	return newError(errKindForbidden, map[string]any{"required_permission": string(need)},
 		"this API key lacks the %q permission", need)
 }
 
 func errAdminKeyProtected(action string) *refusal {
-	return newError(kindForbidden, map[string]any{"key_name": adminKeyName}, "the %s cannot be %s", adminKeyName, action)
+	return newError(errKindForbidden, map[string]any{"key_name": adminKeyName}, "the %s cannot be %s", adminKeyName, action)
 }
 
 func errKeyRevokedForGood(name string) *refusal {
@@ -166,7 +166,7 @@ func errSecretNotFound(name string) *refusal {
 }
 
 func errSecretExists(name string) *refusal {
-	return newError(kindAlreadyExists, map[string]any{"resource": "secret", "secret_name": name}, "secret %q already exists", name)
+	return newError(errKindAlreadyExists, map[string]any{"resource": "secret", "secret_name": name}, "secret %q already exists", name)
 }
 
 func errUserNotFound(email string) *refusal {
@@ -179,12 +179,12 @@ func errKeyNotFound(email, name string) *refusal {
 }
 
 func errKeyExists(email, name string) *refusal {
-	return newError(kindAlreadyExists, map[string]any{"resource": "api_key", "user_email": email, "key_name": name},
+	return newError(errKindAlreadyExists, map[string]any{"resource": "api_key", "user_email": email, "key_name": name},
 		"API key %q already exists for user %q", name, email)
 }
 
 func errOrgExists(id string) *refusal {
-	return newError(kindAlreadyExists, map[string]any{"resource": "organization", "organization_id": id}, "organization %q already exists", id)
+	return newError(errKindAlreadyExists, map[string]any{"resource": "organization", "organization_id": id}, "organization %q already exists", id)
 }
 
 func errOrgNotFound(id string) *refusal {
@@ -200,7 +200,7 @@ func errRouteNotFound() *refusal {
 }
 
 func errMethodNotAllowedOn(method string) *refusal {
-	return newError(kindMethodNotAllowed, nil, "method %s is not allowed on this endpoint", method)
+	return newError(errKindMethodNotAllowed, nil, "method %s is not allowed on this endpoint", method)
 }
 
 // errInvalid is a Go caller's breach of a control.yaml schema, which over HTTP the contract

@@ -158,10 +158,10 @@ func TestStatusTable(t *testing.T) {
 		status int
 		typ    string
 	}{
-		{ErrBadRequest, 400, "BadRequestError"}, {kindUnauthorized, 401, "UnauthorizedError"},
-		{kindForbidden, 403, "ForbiddenError"}, {ErrNotFound, 404, "NotFoundError"},
-		{kindAlreadyExists, 409, "AlreadyExistsError"}, {kindMethodNotAllowed, 405, "MethodNotAllowedError"},
-		{kindInternal, 500, "InternalServerError"},
+		{ErrBadRequest, 400, "BadRequestError"}, {errKindUnauthorized, 401, "UnauthorizedError"},
+		{errKindForbidden, 403, "ForbiddenError"}, {ErrNotFound, 404, "NotFoundError"},
+		{errKindAlreadyExists, 409, "AlreadyExistsError"}, {errKindMethodNotAllowed, 405, "MethodNotAllowedError"},
+		{errKindInternal, 500, "InternalServerError"},
 	} {
 		status, body := answerOf(newError(tc.kind, map[string]any{"x": 1}, "m"))
 		er, ok := body.(apierror.Response)
