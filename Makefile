@@ -17,7 +17,7 @@ PLATFORMS = linux/amd64 linux/arm64 darwin/amd64 darwin/arm64 windows/amd64 wind
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null)
 LDFLAGS = -s -w$(if $(VERSION), -X github.com/mixpeekkit/mixpeekkit/internal/cli.Stamped=$(VERSION))
 
-.PHONY: run test test-all build dist fmt vet check-upstream bench fuzz load
+.PHONY: run test test-all build dist check-upstream bench fuzz load
 
 ## run: serve the mock at http://$(ADDR) with the default organization
 run:

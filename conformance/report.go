@@ -227,7 +227,7 @@ func seconds(d time.Duration) string { return fmt.Sprintf("%.3f", d.Seconds()) }
 // Exchange is one request and its answer, as a report shows them: the Authorization header,
 // every secret value the run sent and every plaintext key it received are redacted, and so is
 // whatever the kit's redaction rule hides in a body (secret-holding members at any depth,
-// anything shaped like a plaintext key; docs/conformance.md states the rule).
+// anything shaped like a plaintext key; docs/mixpeek-conformance.md states the rule).
 type Exchange struct {
 	// Operation is the operation of openapi.yaml the request addresses ("" when none).
 	Operation    mixpeekkit.OperationID `json:"operation,omitempty"`

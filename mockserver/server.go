@@ -9,8 +9,10 @@
 //	http.ListenAndServe("127.0.0.1:8080", srv)
 //
 // Go tests use package mockservertest, which starts one mock per test. The Server methods do
-// in Go what the control API does over HTTP (all but its health, document and state
-// operations); a refusal is an *Error whose kind errors.Is tells (ErrNotFound, ...).
+// in Go what the control API does over HTTP for the journal, faults, the clock and reset
+// (tenants are the control API's alone: in Go, each test has a mock of its own), and read
+// what no endpoint shows (SecretValue); a refusal is an error whose kind errors.Is tells
+// (ErrNotFound, ErrBadRequest, ErrInvalid).
 package mockserver
 
 // Every request takes one path, in ServeHTTP and serveOperation: recover panics, log, route
