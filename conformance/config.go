@@ -187,7 +187,7 @@ func selectChecks(run string) ([]suite.Check, error) {
 		}
 	}
 	if len(out) == 0 {
-		return nil, configError("Run", fmt.Sprintf("%q matches no check (Checks lists them)", run))
+		return nil, configError("Run", fmt.Sprintf("%q matches no check (conformance.Checks lists them)", run))
 	}
 	return out, nil
 }

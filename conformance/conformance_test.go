@@ -181,6 +181,17 @@ func TestEveryPromiseHasACheck(t *testing.T) {
 	}
 }
 
+// A check's description is what -list and every report show a user of the command: the
+// contract's words, never a name of the code (a rename once wrote suite.Bearer into one).
+func TestCheckDescriptionsNameNoGoIdentifier(t *testing.T) {
+	goName := regexp.MustCompile(`\b[a-z]+\.[A-Z][A-Za-z]+\b`)
+	for _, c := range allChecks() {
+		if m := goName.FindString(c.Description); m != "" {
+			t.Errorf("%s: the description names %s: %q", c.ID, m, c.Description)
+		}
+	}
+}
+
 // allChecks is every check, in the order a run runs them.
 func allChecks() []conformance.Check {
 	checks, err := conformance.Checks("")

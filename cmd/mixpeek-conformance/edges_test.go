@@ -31,7 +31,7 @@ func TestRunMatchingNothingIsAUsageError(t *testing.T) {
 		env  map[string]string
 		want string
 	}{
-		{fullArgs(counting.URL, "-run", "^nosuch/"), nil, `mixpeek-conformance: -run (or MIXPEEK_CONFORMANCE_RUN) "^nosuch/" matches no check`},
+		{fullArgs(counting.URL, "-run", "^nosuch/"), nil, `mixpeek-conformance: -run (or MIXPEEK_CONFORMANCE_RUN) "^nosuch/" matches no check (-list lists them)`},
 		{fullArgs(counting.URL), map[string]string{"MIXPEEK_CONFORMANCE_RUN": "zzz"}, `-run (or MIXPEEK_CONFORMANCE_RUN) "zzz" matches no check`},
 		{fullArgs(counting.URL, "-run", "("), nil, "-run (or MIXPEEK_CONFORMANCE_RUN) is not a regular expression: missing closing )"},
 		{[]string{"-list", "-run", "^nosuch/"}, nil, `"^nosuch/" matches no check`},
@@ -43,7 +43,7 @@ func TestRunMatchingNothingIsAUsageError(t *testing.T) {
 		if code != 2 || !strings.Contains(stderr, tc.want) || strings.Count(stderr, "\n") != 1 || stdout != "" {
 			t.Errorf("%q %v: exit %d, stdout %q, stderr %q; want exit 2 and one line with %q", tc.args, tc.env, code, stdout, stderr, tc.want)
 		}
-		for _, goName := range []string{"Config.", "BaseURL", "Prefix must"} {
+		for _, goName := range []string{"Config.", "conformance.", "BaseURL", "Prefix must"} {
 			if strings.Contains(stderr, goName) {
 				t.Errorf("%q: the message names a Go field (%s): %q", tc.args, goName, stderr)
 			}

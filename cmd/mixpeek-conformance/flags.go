@@ -123,24 +123,21 @@ func usage(err error) error {
 	msg := strings.TrimPrefix(err.Error(), "conformance: ")
 	for _, f := range flags {
 		if rest, ok := strings.CutPrefix(msg, "Config."+f.field+" "); ok && f.field != "" {
-			return fmt.Errorf("-%s (or %s) %s", f.flag, f.env, rest)
+			return fmt.Errorf("-%s (or %s) %s", f.flag, f.env, words(rest))
 		}
 	}
 	return errors.New(words(err.Error()))
 }
 
 // words is a message of the library in the command's terms: Config.Destructive is
-// -destructive, and so on.
+// -destructive, and so on, and conformance.Checks is -list.
 func words(s string) string {
-	if !strings.Contains(s, "Config.") {
-		return s
-	}
 	for _, f := range flags {
 		if f.field != "" {
 			s = strings.ReplaceAll(s, "Config."+f.field, "-"+f.flag)
 		}
 	}
-	return s
+	return strings.ReplaceAll(s, "conformance.Checks", "-list")
 }
 
 // wordResult is a result in the command's terms (words).

@@ -48,7 +48,7 @@ var Auth = []suite.Check{
 		Description: "a request without Authorization answers 401 UnauthorizedError, on every operation",
 		Run:         func(t *suite.T) { unauthorizedEverywhere(t, "") }},
 	{ID: "auth/wrong-scheme-401", Category: "auth",
-		Description: "Authorization with a scheme other than suite.Bearer answers 401, on every operation",
+		Description: "Authorization with a scheme other than Bearer answers 401, on every operation",
 		Run:         func(t *suite.T) { unauthorizedEverywhere(t, "Basic "+t.S.APIKey) }},
 	{ID: "auth/unknown-key-401", Category: "auth",
 		Description: "an unknown API key answers 401, on every operation",
