@@ -28,6 +28,15 @@ func TestFaults(t *testing.T) {
 			if r.status != http.StatusInternalServerError || !strings.Contains(string(r.raw), id) {
 				t.Fatalf("call %d: %d %s", i, r.status, r.raw)
 			}
+			// The list shows the hits and the times left; a fault used up is gone from it.
+			listed, _ := h.ctl("GET", "/_mock/faults", nil).json(t)["faults"].([]any)
+			if i == 0 {
+				if f, _ := listed[0].(map[string]any); len(listed) != 1 || f["hits"] != float64(1) || f["times"] != float64(1) {
+					t.Errorf("after one hit of a fault for 2 calls, the list shows %v", listed)
+				}
+			} else if len(listed) != 0 {
+				t.Errorf("a fault used up is still listed: %v", listed)
+			}
 		}
 		if r := h.send("GET", secretsURL, adminKey, nil); r.json(t)["count"] != float64(0) {
 			t.Errorf("a faulted create stored something: %s", r.raw)
