@@ -192,16 +192,26 @@ func TestReplayFindsBrokenVariants(t *testing.T) {
 			}
 			return a.status, a.header, a.body
 		}), func(c recfmt.Call) bool { return c.Status == 404 }, `error.type: recorded "NotFoundError", got "ResourceMissing"`},
-		{"create secret drops a member", "put", bug(func(next http.Handler, r *http.Request, b []byte) (int, http.Header, any) {
+		{"create secret drops a required member", "put", bug(func(next http.Handler, r *http.Request, b []byte) (int, http.Header, any) {
 			a := forward(next, r, b)
 			if isCreateSecret(r) && a.status == 201 {
 				m := a.json()
-				delete(m, "created")
+				delete(m, "secret_name")
 				return a.status, a.header, m
 			}
 			return a.status, a.header, a.body
 		}), func(c recfmt.Call) bool { return c.Operation == mixpeekkit.OpCreateSecret && c.Status == 201 },
-			"shape: created: missing (recorded boolean)"},
+			"shape: secret_name: missing (recorded string)"},
+		{"a list's count becomes a string", "put", bug(func(next http.Handler, r *http.Request, b []byte) (int, http.Header, any) {
+			a := forward(next, r, b)
+			if r.Method == "GET" && isSecrets(r) && a.status == 200 {
+				m := a.json()
+				m["count"] = fmt.Sprint(m["count"])
+				return a.status, a.header, m
+			}
+			return a.status, a.header, a.body
+		}), func(c recfmt.Call) bool { return c.Operation == mixpeekkit.OpListSecrets && c.Status == 200 },
+			"shape: count: recorded integer, got string"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -222,7 +232,7 @@ func TestReplayFindsBrokenVariants(t *testing.T) {
 			if report.OK() || d == nil || seqOf(t, *d) != rec.Calls[i].Seq {
 				t.Fatalf("first difference %+v, want call %d:\n%s", d, rec.Calls[i].Seq, text.String())
 			}
-			f := d.Failures[0]
+			f := d.Failures[0] // the difference from the recording comes first
 			if !strings.Contains(f.Message, tc.want) {
 				t.Errorf("difference %q, want %q", f.Message, tc.want)
 			}

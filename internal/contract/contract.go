@@ -81,6 +81,24 @@ var OpenAPI = sync.OnceValues(func() (*Contract, error) {
 // Route returns the route of the operation with that ID, or nil.
 func (c *Contract) Route(operationID string) *routers.Route { return c.byID[operationID] }
 
+// ResponseSchema is the JSON body schema the operation declares for a status (nil when it
+// declares none).
+func (c *Contract) ResponseSchema(operationID string, status int) *openapi3.Schema {
+	route := c.byID[operationID]
+	if route == nil {
+		return nil
+	}
+	resp := route.Operation.Responses.Status(status)
+	if resp == nil || resp.Value == nil {
+		return nil
+	}
+	media := resp.Value.Content.Get("application/json")
+	if media == nil || media.Schema == nil {
+		return nil
+	}
+	return media.Schema.Value
+}
+
 // OperationIDs lists every operation ID of the contract, sorted.
 func (c *Contract) OperationIDs() []string {
 	ids := make([]string, 0, len(c.byID))

@@ -1,6 +1,7 @@
 package contract
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -24,6 +25,17 @@ func Property(object *openapi3.Schema, name string) *openapi3.Schema {
 		return nil
 	}
 	return object.Properties[name].Value
+}
+
+// Required says whether an object schema requires the member name.
+func Required(object *openapi3.Schema, name string) bool {
+	object = Unwrap(object)
+	return object != nil && slices.Contains(object.Required, name)
+}
+
+// Nullable says whether a declaration allows null: itself, or the schema it stands for.
+func Nullable(s *openapi3.Schema) bool {
+	return s != nil && (s.Nullable || Unwrap(s).Nullable)
 }
 
 // Items is the schema of an array schema's items (nil when it declares none).

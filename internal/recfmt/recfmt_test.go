@@ -45,17 +45,23 @@ func TestCompare(t *testing.T) {
 		{`{"a":1,"b":"x"}`, `{"a":2,"b":"y","extra":true}`, nil},
 		{`{"a":1,"b":"x"}`, `{"a":"1"}`, []string{"a: recorded integer, got string", "b: missing (recorded string)"}},
 		{`{"a":1.5}`, `{"a":2}`, nil},    // number accepts integer
-		{`{"a":null}`, `{"a":"x"}`, nil}, // null on either side: a nullable member
-		{`{"a":"x"}`, `{"a":null}`, nil},
+		{`{"a":null}`, `{"a":"x"}`, []string{"a: recorded null, got string"}}, // the contract judges whether it may be
+		{`{"a":"x"}`, `{"a":null}`, []string{"a: recorded string, got null"}},
+		{`{"l":[{"n":"x"}]}`, `{"l":[{"n":null}]}`, []string{"l[].n: recorded string, got null"}},
+		{`{"l":["x"]}`, `{"l":[null,"y"]}`, nil}, // an item of the recorded type is there
 		{`{"l":[{"n":"x"}]}`, `{"l":[]}`, nil},
 		{`{"l":[{"n":"x"}]}`, `{"l":[{"m":"x"}]}`, []string{"l[].n: missing (recorded string)"}},
 		{`{"l":[1,"a"]}`, `{"l":["b"]}`, nil}, // in an array, overlapping unions match
 		{`{"o":{"p":true}}`, `{"o":[]}`, []string{"o: recorded an object, got an array"}},
 		{`{"a":1}`, `[1]`, []string{"the answer: recorded an object, got an array"}},
 	} {
-		got, err := recfmt.Compare(json.RawMessage(shapeOf(t, tc.recorded)), json.RawMessage(shapeOf(t, tc.actual)))
+		diffs, err := recfmt.Compare(json.RawMessage(shapeOf(t, tc.recorded)), json.RawMessage(shapeOf(t, tc.actual)))
 		if err != nil {
 			t.Fatal(err)
+		}
+		var got []string
+		for _, d := range diffs {
+			got = append(got, d.String())
 		}
 		if diff := cmp.Diff(tc.want, got); diff != "" {
 			t.Errorf("Compare(%s, %s) (-want +got):\n%s", tc.recorded, tc.actual, diff)

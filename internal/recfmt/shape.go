@@ -121,13 +121,35 @@ func scalarName(s any) string {
 	return fmt.Sprint(s)
 }
 
-// Compare lists how the actual shape differs from the recorded one, each difference a
-// sentence naming the member ("" for the whole answer); none when the answer has everything
-// the recording has with the same types. Members the recording does not have are allowed (a
-// server may add members); a member of type "integer" where "number" was recorded is the
-// same type. Inside arrays, a union matches when the two share a type: an item the recording
-// never saw is not a difference.
-func Compare(recorded, actual json.RawMessage) ([]string, error) {
+// Difference is one way an answer's shape differs from the recorded one.
+type Difference struct {
+	// Path is where: member names from the answer's root, "[]" for an array's items (none
+	// for the whole answer).
+	Path []string
+	// Missing: the recorded member is not in the answer. Otherwise the types differ:
+	// Recorded and Actual name them ("an object", "string", "null", ...).
+	Missing          bool
+	Recorded, Actual string
+}
+
+func (d Difference) String() string {
+	place := strings.ReplaceAll(strings.Join(d.Path, "."), ".[]", "[]")
+	if place == "" {
+		place = "the answer"
+	}
+	if d.Missing {
+		return fmt.Sprintf("%s: missing (recorded %s)", place, d.Recorded)
+	}
+	return fmt.Sprintf("%s: recorded %s, got %s", place, d.Recorded, d.Actual)
+}
+
+// Compare lists how the actual shape differs from the recorded one: a recorded member the
+// answer does not have, or another type (null included) at the same place. Members the
+// recording does not have are no difference (a server may add members); a member of type
+// "integer" where "number" was recorded is the same type. Inside arrays, a union matches when
+// the two share a type: an item the recording never saw is not a difference. Whether the
+// contract allows a difference is the caller's to judge.
+func Compare(recorded, actual json.RawMessage) ([]Difference, error) {
 	var r, a any
 	if err := json.Unmarshal(recorded, &r); err != nil {
 		return nil, fmt.Errorf("recorded shape: %w", err)
@@ -135,49 +157,44 @@ func Compare(recorded, actual json.RawMessage) ([]string, error) {
 	if err := json.Unmarshal(actual, &a); err != nil {
 		return nil, fmt.Errorf("actual shape: %w", err)
 	}
-	var out []string
-	compare("", r, a, false, &out)
+	var out []Difference
+	compare(nil, r, a, false, &out)
 	return out, nil
 }
 
-func compare(at string, r, a any, inArray bool, out *[]string) {
-	place := at
-	if place == "" {
-		place = "the answer"
+func compare(at []string, r, a any, inArray bool, out *[]Difference) {
+	differ := func() {
+		*out = append(*out, Difference{Path: slices.Clone(at), Recorded: describe(r), Actual: describe(a)})
 	}
 	switch rx := r.(type) {
 	case map[string]any:
 		ax, ok := a.(map[string]any)
 		if !ok {
-			*out = append(*out, fmt.Sprintf("%s: recorded an object, got %s", place, describe(a)))
+			differ()
 			return
 		}
 		for _, k := range slices.Sorted(maps.Keys(rx)) {
 			av, ok := ax[k]
 			if !ok {
-				*out = append(*out, fmt.Sprintf("%s: missing (recorded %s)", join(at, k), describe(rx[k])))
+				*out = append(*out, Difference{Path: append(slices.Clone(at), k), Missing: true, Recorded: describe(rx[k])})
 				continue
 			}
-			compare(join(at, k), rx[k], av, inArray, out)
+			compare(append(slices.Clone(at), k), rx[k], av, inArray, out)
 		}
 	case []any:
 		ax, ok := a.([]any)
 		if !ok {
-			*out = append(*out, fmt.Sprintf("%s: recorded an array, got %s", place, describe(a)))
+			differ()
 			return
 		}
 		if len(rx) == 0 || len(ax) == 0 {
 			return // nothing recorded to compare with, or an empty list now
 		}
-		compare(at+"[]", rx[0], ax[0], true, out)
+		compare(append(slices.Clone(at), "[]"), rx[0], ax[0], true, out)
 	case string:
 		as, ok := a.(string)
-		if !ok {
-			*out = append(*out, fmt.Sprintf("%s: recorded %s, got %s", place, rx, describe(a)))
-			return
-		}
-		if !sameScalar(rx, as, inArray) {
-			*out = append(*out, fmt.Sprintf("%s: recorded %s, got %s", place, rx, as))
+		if !ok || !sameScalar(rx, as, inArray) {
+			differ()
 		}
 	}
 }
@@ -188,10 +205,7 @@ func sameScalar(r, a string, overlap bool) bool {
 	norm := func(s string) map[string]bool {
 		m := map[string]bool{}
 		for _, p := range strings.Split(s, "|") {
-			switch p {
-			case "null":
-				continue
-			case "integer":
+			if p == "integer" {
 				p = "number"
 			}
 			m[p] = true
@@ -199,9 +213,6 @@ func sameScalar(r, a string, overlap bool) bool {
 		return m
 	}
 	rs, as := norm(r), norm(a)
-	if len(rs) == 0 || len(as) == 0 {
-		return true // null on either side: a nullable member (the contract judges whether it may be)
-	}
 	if overlap {
 		for p := range as {
 			if rs[p] {
@@ -231,11 +242,4 @@ func describe(s any) string {
 		return x
 	}
 	return fmt.Sprint(s)
-}
-
-func join(at, k string) string {
-	if at == "" {
-		return k
-	}
-	return at + "." + k
 }

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/mixpeekkit/mixpeekkit/internal/contract"
 	"github.com/mixpeekkit/mixpeekkit/internal/jsonbody"
 
@@ -58,8 +59,9 @@ func firstOf(fs []suite.Failure) {
 var mutating = []mixpeekkit.OperationID{mixpeekkit.OpUpdateAPIKey, mixpeekkit.OpRotateAPIKey, mixpeekkit.OpDeleteAPIKey}
 
 // play replays one call: it passes when the answer has the recorded status, the recorded
-// shape (and, for a list, the recorded names of the replay's own) and validates against
-// openapi.yaml; it is skipped when the state does not allow the call.
+// shape where the contract fixes it (the differences it leaves open are the result's note),
+// for a list the recorded names of the replay's own, and validates against openapi.yaml; it
+// is skipped when the state does not allow the call.
 func (rp *replayer) play(ctx context.Context, c recfmt.Call) suite.Result {
 	op := contract.ShortName(string(c.Operation))
 	check := suite.Check{ID: fmt.Sprintf("replay/%d-%s", c.Seq, op), Category: "replay",
@@ -78,7 +80,11 @@ func (rp *replayer) play(ctx context.Context, c recfmt.Call) suite.Result {
 		}
 		before := len(t.Res.Failures)
 		ex := t.Do(r)
-		if diffs := rp.compare(c, ex); len(diffs) > 0 {
+		diffs, allowed := rp.compare(c, ex)
+		if len(allowed) > 0 {
+			t.Res.Note = "the contract allows these differences from the recording: " + strings.Join(allowed, "; ")
+		}
+		if len(diffs) > 0 {
 			actual, _ := recfmt.ShapeOfJSON(ex.Raw)
 			var recorded bytes.Buffer
 			_ = json.Compact(&recorded, c.Response.Shape)
@@ -275,34 +281,72 @@ func (rp *replayer) track(t *suite.T, c recfmt.Call) {
 	}
 }
 
-// compare lists how an answer differs from the recorded one.
-func (rp *replayer) compare(c recfmt.Call, ex *suite.Exchange) []string {
+// compare lists how an answer differs from the recorded one where the contract fixes it
+// (diffs), and the differences of shape it leaves open (allowed): a server that makes the
+// contract's other choices passes.
+func (rp *replayer) compare(c recfmt.Call, ex *suite.Exchange) (diffs, allowed []string) {
 	if ex.Status != c.Status {
-		return []string{fmt.Sprintf("status: recorded %d, got %d", c.Status, ex.Status)}
+		return []string{fmt.Sprintf("status: recorded %d, got %d", c.Status, ex.Status)}, nil
 	}
-	var out []string
 	actual, err := recfmt.ShapeOfJSON(ex.Raw)
 	if err != nil {
-		return []string{"the answer is not JSON"}
+		return []string{"the answer is not JSON"}, nil
 	}
-	diffs, err := recfmt.Compare(c.Response.Shape, actual)
+	shape, err := recfmt.Compare(c.Response.Shape, actual)
 	if err != nil {
-		return []string{err.Error()}
+		return []string{err.Error()}, nil
 	}
-	for _, d := range diffs {
-		out = append(out, "shape: "+d)
+	schema := rp.s.Contract.ResponseSchema(string(c.Operation), ex.Status)
+	for _, d := range shape {
+		if fixed(schema, d) {
+			diffs = append(diffs, "shape: "+d.String())
+		} else {
+			allowed = append(allowed, d.String())
+		}
 	}
 	if c.Response.ErrorType != "" && ex.ErrorType() != c.Response.ErrorType {
-		out = append(out, fmt.Sprintf("error.type: recorded %q, got %q", c.Response.ErrorType, ex.ErrorType()))
+		diffs = append(diffs, fmt.Sprintf("error.type: recorded %q, got %q", c.Response.ErrorType, ex.ErrorType()))
 	}
 	if c.Response.Listed != nil {
 		got := rp.listed(c.Operation, ex)
 		if !slices.Equal(got, *c.Response.Listed) {
-			out = append(out, fmt.Sprintf("listed: recorded [%s], got [%s]", strings.Join(*c.Response.Listed, " "), strings.Join(got, " ")))
+			diffs = append(diffs, fmt.Sprintf("listed: recorded [%s], got [%s]", strings.Join(*c.Response.Listed, " "), strings.Join(got, " ")))
 		}
 	}
-	return out
+	return diffs, allowed
 }
+
+// fixed says whether the contract fixes what a difference of shape changes, so that the answer
+// no longer gives what the recorded call relied on: a member the schema requires is gone, or
+// a member the schema declares has another type (null only where it is not nullable). A member
+// the schema leaves optional, null where it is nullable, and anything it does not declare are
+// the server's choice. (A fixed difference is usually a contract violation too; this names it
+// against the recording.)
+func fixed(schema *openapi3.Schema, d recfmt.Difference) bool {
+	parent, at := (*openapi3.Schema)(nil), schema
+	for _, p := range d.Path {
+		parent = at
+		if p == "[]" {
+			at = contract.Items(parent)
+		} else {
+			at = contract.Property(parent, p)
+		}
+	}
+	if d.Missing {
+		last := d.Path[len(d.Path)-1]
+		return last != "[]" && contract.Required(parent, last)
+	}
+	if at == nil {
+		return false // a member the contract does not declare
+	}
+	if hasNull(d.Recorded) || hasNull(d.Actual) {
+		return !contract.Nullable(at)
+	}
+	return contract.Unwrap(at).Type != nil
+}
+
+// hasNull says whether a shape's type (a union, "null|string") includes null.
+func hasNull(shape string) bool { return slices.Contains(strings.Split(shape, "|"), "null") }
 
 // listed is what a list answer holds of the replay's names, as a recording writes it.
 func (rp *replayer) listed(op mixpeekkit.OperationID, ex *suite.Exchange) []string {

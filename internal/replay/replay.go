@@ -1,7 +1,7 @@
 // Package replay replays a consumer's recording (package recording) against any server: every
 // symbol becomes a name under the run's prefix, every value placeholder a fresh value, every
-// key symbol the key the replay itself was given; each answer must have the recorded status
-// and shape and validate against openapi.yaml. It goes on after a difference, skipping the
+// key symbol the key the replay itself was given; each answer must have the recorded status,
+// the recorded shape where openapi.yaml fixes it, and validate against openapi.yaml. It goes on after a difference, skipping the
 // calls that need what the server did not give (a key it did not issue), and touches nothing
 // outside its prefix (the admin-key only with Config.Destructive).
 package replay
