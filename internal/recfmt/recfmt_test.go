@@ -44,7 +44,7 @@ func TestCompare(t *testing.T) {
 	}{
 		{`{"a":1,"b":"x"}`, `{"a":2,"b":"y","extra":true}`, nil},
 		{`{"a":1,"b":"x"}`, `{"a":"1"}`, []string{"a: recorded integer, got string", "b: missing (recorded string)"}},
-		{`{"a":1.5}`, `{"a":2}`, nil},    // number accepts integer
+		{`{"a":1.5}`, `{"a":2}`, nil},                                         // number accepts integer
 		{`{"a":null}`, `{"a":"x"}`, []string{"a: recorded null, got string"}}, // the contract judges whether it may be
 		{`{"a":"x"}`, `{"a":null}`, []string{"a: recorded string, got null"}},
 		{`{"l":[{"n":"x"}]}`, `{"l":[{"n":null}]}`, []string{"l[].n: recorded string, got null"}},
