@@ -27,6 +27,40 @@ func Property(object *openapi3.Schema, name string) *openapi3.Schema {
 	return object.Properties[name].Value
 }
 
+// Complete fills in, in place, what a decoded answer leaves out, as the contract reads an
+// absent member: the schema's default where it declares one (a key's status is active),
+// null where the member is nullable (a key never used has last_used_at null), at every
+// depth. A server may write such members or leave them out; whoever reads its answers
+// through Complete sees the same thing either way.
+func Complete(v any, schema *openapi3.Schema) {
+	switch x := v.(type) {
+	case map[string]any:
+		object := Unwrap(schema)
+		if object == nil {
+			return
+		}
+		for name, ref := range object.Properties {
+			p := ref.Value
+			if p == nil {
+				continue
+			}
+			value, present := x[name]
+			switch {
+			case present:
+				Complete(value, p)
+			case p.Default != nil:
+				x[name] = p.Default
+			case Nullable(p):
+				x[name] = nil
+			}
+		}
+	case []any:
+		for _, e := range x {
+			Complete(e, Items(schema))
+		}
+	}
+}
+
 // Required says whether an object schema requires the member name.
 func Required(object *openapi3.Schema, name string) bool {
 	object = Unwrap(object)

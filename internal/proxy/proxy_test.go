@@ -21,6 +21,7 @@ import (
 	"github.com/mixpeekkit/mixpeekkit/conformance"
 	"github.com/mixpeekkit/mixpeekkit/fixtures"
 	"github.com/mixpeekkit/mixpeekkit/internal/contract"
+	"github.com/mixpeekkit/mixpeekkit/internal/otherchoices"
 	"github.com/mixpeekkit/mixpeekkit/mockserver"
 	"github.com/mixpeekkit/mixpeekkit/mockserver/mockservertest"
 )
@@ -74,8 +75,22 @@ func (s *syncBuffer) String() string {
 // project's mock, passes and the proxy sees nothing wrong (the suite's deliberately invalid
 // requests are all refused, as the contract asks).
 func TestConformanceRunThroughTheProxyHasNoViolation(t *testing.T) {
+	for _, other := range []bool{false, true} {
+		t.Run(map[bool]string{false: "the mock", true: "the other choices"}[other], func(t *testing.T) {
+			throughTheProxy(t, other)
+		})
+	}
+}
+
+// throughTheProxy runs the suite through the proxy to the mock, or to the variant that makes
+// the other side of every open choice (internal/otherchoices): the proxy judges by the
+// contract alone, so neither shows a violation.
+func throughTheProxy(t *testing.T, otherChoices bool) {
 	mock := mockservertest.NewServerWithOptions(t, mockserver.Options{Seed: fixtures.SeedOf(
 		fixtures.Org("A", ownerEmail, ownerKey), fixtures.Org("B", peerEmail, peerKey))})
+	if otherChoices {
+		mock.Wrap(otherchoices.Wrap)
+	}
 	p, srv, logs := newProxy(t, mock.URL, Options{Header: true})
 	report, err := conformance.Run(context.Background(), conformance.Config{BaseURL: srv.URL, APIKey: ownerKey,
 		UserEmail: ownerEmail, PeerAPIKey: peerKey, Destructive: true, Explore: 60, Seed: 7,

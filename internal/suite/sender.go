@@ -12,6 +12,7 @@ import (
 	"sync"
 
 	"github.com/mixpeekkit/mixpeekkit"
+	"github.com/mixpeekkit/mixpeekkit/internal/contract"
 )
 
 // Request is what a check asks for. Body: nil (none), string (sent as it is), or a value
@@ -125,8 +126,9 @@ func (t *T) Call(method, path string, body any) *Exchange {
 	return t.Do(Request{Method: method, Path: path, Auth: t.AdminAuth(), Body: body})
 }
 
-// CheckAnswer validates an answer against the operation its request addresses, and names
-// that operation in the exchange; nil when the answer conforms or the request addresses no
+// CheckAnswer validates an answer against the operation its request addresses, names that
+// operation in the exchange, and completes the exchange's JSON as the contract reads what an
+// answer leaves out (contract.Complete: checks read a key's status, not its absence); nil when the answer conforms or the request addresses no
 // operation of the contract (a check probing an unknown path). It is the one route probe of
 // every engine: it routes on the path alone, so a base URL with a path prefix still finds the
 // operation.
@@ -142,6 +144,9 @@ func (s *Suite) CheckAnswer(ctx context.Context, r Request, ex *Exchange, header
 		return nil
 	}
 	ex.Operation = mixpeekkit.OperationID(route.Operation.OperationID)
+	if ex.JSON != nil {
+		contract.Complete(ex.JSON, s.Contract.ResponseSchema(string(ex.Operation), ex.Status))
+	}
 	if err := s.Contract.CheckResponse(ctx, route, probe, ex.Status, header, ex.Raw); err != nil {
 		return fmt.Errorf("contract: %s", s.Redact(err.Error()))
 	}
