@@ -19,7 +19,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -27,13 +26,13 @@ import (
 	"github.com/mixpeekkit/mixpeekkit/internal/apierror"
 	"github.com/mixpeekkit/mixpeekkit/internal/contract"
 	"github.com/mixpeekkit/mixpeekkit/internal/sensitive"
+	"github.com/mixpeekkit/mixpeekkit/internal/violations"
 )
 
 // Bounds on what the proxy reads of a body.
 const (
 	MaxRequestBody  = 1 << 20 // the contract's own bound (the mock refuses a larger body with 400)
 	MaxResponseBody = 8 << 20
-	maxViolations   = 1000 // kept for GET /_mock/violations; the counts go on
 	maxSecretHashes = 4096 // secret values seen in requests, by hash
 )
 
@@ -47,25 +46,11 @@ type Options struct {
 	Client   *http.Client  // sends to the upstream (a new http.Client when nil; Timeout bounds each request)
 }
 
-// Violation is one way an exchange broke the contract. It carries no value.
-type Violation struct {
-	Time      time.Time `json:"time"`
-	Method    string    `json:"method"`
-	Path      string    `json:"path"` // escaped, keys redacted
-	Operation string    `json:"operation"`
-	Direction string    `json:"direction"` // request (one the upstream accepted, 2xx or 3xx) or response
-	Status    int       `json:"status"`    // the upstream's status
-	Pointer   string    `json:"pointer"`   // JSON pointer: /body/..., /query/name, /status, /header/Content-Type
-	Rule      string    `json:"rule"`      // the schema keyword or behavioural rule broken
-}
-
-// Count is how often one rule of one operation was broken.
-type Count struct {
-	Operation string `json:"operation"`
-	Direction string `json:"direction"`
-	Rule      string `json:"rule"`
-	Count     int    `json:"count"`
-}
+// Violation and Count are the shapes of GET /_mock/violations, shared with the mock.
+type (
+	Violation = violations.Violation
+	Count     = violations.Count
+)
 
 // Proxy is an http.Handler.
 type Proxy struct {
@@ -74,11 +59,9 @@ type Proxy struct {
 	client   *http.Client
 	log      *slog.Logger
 
-	mu         sync.Mutex
-	violations []Violation
-	counts     map[Count]int // Count with Count 0 as the key
-	total      int
-	secrets    map[[sha256.Size]byte]struct{}
+	violations.Log
+	mu      sync.Mutex
+	secrets map[[sha256.Size]byte]struct{}
 }
 
 // New makes a proxy to opts.Upstream.
@@ -105,66 +88,15 @@ func New(opts Options) (*Proxy, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Proxy{opts: opts, contract: c, client: &cl, log: log, counts: map[Count]int{}, secrets: map[[sha256.Size]byte]struct{}{}}, nil
+	return &Proxy{opts: opts, contract: c, client: &cl, log: log, secrets: map[[sha256.Size]byte]struct{}{}}, nil
 }
 
-// Violations lists the violations kept (the latest 1000), oldest first.
-func (p *Proxy) Violations() []Violation {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return append([]Violation{}, p.violations...)
-}
-
-// Counts lists how often each rule of each operation was broken, sorted.
-func (p *Proxy) Counts() []Count {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	out := make([]Count, 0, len(p.counts))
-	for k, n := range p.counts {
-		k.Count = n
-		out = append(out, k)
-	}
-	sort.Slice(out, func(i, j int) bool {
-		a, b := out[i], out[j]
-		if a.Operation != b.Operation {
-			return a.Operation < b.Operation
-		}
-		if a.Direction != b.Direction {
-			return a.Direction < b.Direction
-		}
-		return a.Rule < b.Rule
-	})
-	return out
-}
-
-// Total is the number of violations seen since the start or the last Clear.
-func (p *Proxy) Total() int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.total
-}
-
-// Clear forgets the violations and their counts.
-func (p *Proxy) Clear() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.violations, p.counts, p.total = nil, map[Count]int{}, 0
-}
-
+// record keeps violations and logs each.
 func (p *Proxy) record(vs []Violation) {
 	if len(vs) == 0 {
 		return
 	}
-	p.mu.Lock()
-	for _, v := range vs {
-		p.violations = append(p.violations, v)
-		p.counts[Count{Operation: v.Operation, Direction: v.Direction, Rule: v.Rule}]++
-		p.total++
-	}
-	if over := len(p.violations) - maxViolations; over > 0 {
-		p.violations = append([]Violation(nil), p.violations[over:]...)
-	}
-	p.mu.Unlock()
+	p.Record(vs...)
 	for _, v := range vs {
 		p.log.Warn("contract violation", "operation", v.Operation, "direction", v.Direction,
 			"pointer", v.Pointer, "rule", v.Rule, "status", v.Status, "method", v.Method, "path", v.Path)
@@ -287,10 +219,7 @@ func describeTransportError(err error) string {
 func (p *Proxy) serveViolations(w http.ResponseWriter, r *http.Request) {
 	switch r.Method {
 	case http.MethodGet:
-		p.mu.Lock()
-		total := p.total
-		p.mu.Unlock()
-		writeJSON(w, http.StatusOK, map[string]any{"total": total, "counts": p.Counts(), "violations": p.Violations()}, nil)
+		writeJSON(w, http.StatusOK, p.Listing(), nil)
 	case http.MethodDelete:
 		p.Clear()
 		writeJSON(w, http.StatusOK, map[string]any{"success": true, "message": "violations cleared"}, nil)
