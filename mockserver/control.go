@@ -42,6 +42,8 @@ func controlOperations() []*operation {
 		op("mock_get_clock", ok, (*Server).ctlGetClock),
 		op("mock_set_clock", ok, (*Server).ctlSetClock),
 		op("mock_get_recording", ok, (*Server).ctlGetRecording),
+		op("mock_list_violations", ok, (*Server).ctlListViolations),
+		op("mock_clear_violations", ok, (*Server).ctlClearViolations),
 	}
 	ops[0].open, ops[1].open = true, true // health and the document need no control token
 	return ops
@@ -166,6 +168,16 @@ func parseJournalFilter(q url.Values) (journalFilter, error) {
 
 func (s *Server) ctlClearRequests(*call) (any, error) {
 	return map[string]int{"cleared": s.ClearRequests()}, nil
+}
+
+// ctlListViolations lists the requests the mock accepted only by reading them as pydantic's
+// lax mode does (rule lax-coercion), in the validating proxy's shape.
+func (s *Server) ctlListViolations(*call) (any, error) { return s.lax.Listing(), nil }
+
+func (s *Server) ctlClearViolations(*call) (any, error) {
+	n := s.lax.Total()
+	s.lax.Clear()
+	return map[string]int{"cleared": n}, nil
 }
 
 func (s *Server) ctlListFaults(*call) (any, error) {

@@ -150,7 +150,8 @@ type pending struct {
 	keyHash, recOrg string
 	rawBody         []byte
 	faulted         bool
-	inEpoch         bool // the call holds Server.epoch shared
+	inEpoch         bool     // the call holds Server.epoch shared
+	coerced         []string // the places lax parsing read (laxRead), for the violations list
 }
 
 type pendingKey struct{}

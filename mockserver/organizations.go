@@ -154,6 +154,7 @@ func (s *Server) Reset() {
 	s.resetRecordings()
 	s.faults.reset()
 	s.journal.clear()
+	s.lax.Clear()
 	s.clockMu.Lock()
 	s.clockOffset = 0
 	s.clockMu.Unlock()

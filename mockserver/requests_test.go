@@ -147,7 +147,7 @@ func TestValidationErrors(t *testing.T) {
 			entry("String should have at least 1 character", "string_too_short", "body", "secret_value"),
 		}},
 		{"bad enum and bounds", "POST", adminKeys, `{"name": "n", "permissions": ["read", "root"], "rate_limit_override": 0, "expires_at": "tomorrow"}`, []d{
-			entry("Input should be a valid datetime in RFC 3339 format", "datetime_parsing", "body", "expires_at"),
+			entry("Input should be a valid datetime or date", "datetime_from_date_parsing", "body", "expires_at"),
 			entry("Input should be 'read', 'write', 'delete' or 'admin'", "enum", "body", "permissions", float64(1)),
 			entry("Input should be greater than or equal to 1", "greater_than_equal", "body", "rate_limit_override"),
 		}},
@@ -168,13 +168,13 @@ func TestValidationErrors(t *testing.T) {
 			entry("Input should be greater than or equal to 1", "greater_than_equal", "body", "rate_limit_override"),
 		}},
 		{"bad include_revoked", "GET", adminKeys + "?include_revoked=maybe", nil, []d{
-			entry("Input should be a valid boolean", "bool_parsing", "query", "include_revoked"),
+			entry("Input should be a valid boolean, unable to interpret input", "bool_parsing", "query", "include_revoked"),
 		}},
 		{"include_revoked that is not valid percent-encoding", "GET", adminKeys + "?include_revoked=%zz", nil, []d{
-			entry("Input should be a valid boolean", "bool_parsing", "query", "include_revoked"),
+			entry("Input should be a valid boolean, unable to interpret input", "bool_parsing", "query", "include_revoked"),
 		}},
 		{"include_revoked pydantic does not read either", "GET", adminKeys + "?include_revoked=yess", nil, []d{
-			entry("Input should be a valid boolean", "bool_parsing", "query", "include_revoked"),
+			entry("Input should be a valid boolean, unable to interpret input", "bool_parsing", "query", "include_revoked"),
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

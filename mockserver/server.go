@@ -45,6 +45,7 @@ import (
 	"github.com/mixpeekkit/mixpeekkit/internal/contract"
 	"github.com/mixpeekkit/mixpeekkit/internal/keyring"
 	"github.com/mixpeekkit/mixpeekkit/internal/sensitive"
+	"github.com/mixpeekkit/mixpeekkit/internal/violations"
 )
 
 // Options configures a Server. The zero value serves the default data set (fixtures.Default:
@@ -94,6 +95,7 @@ type Server struct {
 	log          *slog.Logger
 	strict       bool
 	journal      *journal
+	lax          violations.Log // the requests accepted only by lax parsing (GET /_mock/violations)
 	recorders    *recorders
 	faults       *faults
 	controlToken string
@@ -272,6 +274,10 @@ func (s *Server) serveOperation(op *operation, w http.ResponseWriter, r *http.Re
 	}
 	if !op.control {
 		s.record(op, r, p, status, data)
+		for _, at := range p.coerced {
+			s.lax.Record(violations.Violation{Time: p.entry.Time, Method: r.Method, Path: p.entry.Path,
+				Operation: op.id, Direction: "request", Status: status, Pointer: at, Rule: "lax-coercion"})
+		}
 	}
 	s.leaveEpoch(p) // before the answer is written: a slow client holds no reset back
 	s.write(w, status, data, header)

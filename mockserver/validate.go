@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	"github.com/mixpeekkit/mixpeekkit/internal/jsonbody"
+	"github.com/mixpeekkit/mixpeekkit/internal/lax"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
@@ -39,7 +40,8 @@ func (s *Server) validateRequest(r *http.Request, op *operation) (map[string]str
 		}
 		vars[name] = v
 	}
-	readQueryAsFastAPI(r, op)
+	var read laxRead
+	readQueryAsFastAPI(r, op, &read)
 	hasBody := op.route.Operation.RequestBody != nil
 	var nulls []violation
 	if hasBody {
@@ -59,6 +61,10 @@ func (s *Server) validateRequest(r *http.Request, op *operation) (map[string]str
 				return nil, nil, errValidation([]violation{{Loc: []any{"body", at}, Msg: "JSON decode error", Type: "json_invalid"}})
 			}
 			nulls = nullsOverDefaults(data, op.bodySchema())
+			if !op.control { // the upstream's parsing; the control API is the mock's own
+				data = readBodyLax(data, op.bodySchema(), op.doc.Name, &read)
+			}
+			r.Body, r.ContentLength = io.NopCloser(bytes.NewReader(data)), int64(len(data))
 		}
 	}
 	input := &openapi3filter.RequestValidationInput{
@@ -72,12 +78,23 @@ func (s *Server) validateRequest(r *http.Request, op *operation) (map[string]str
 			AuthenticationFunc: openapi3filter.NoopAuthenticationFunc,
 		},
 	}
-	if err := openapi3filter.ValidateRequest(r.Context(), input); err != nil || len(nulls) > 0 {
+	if err := openapi3filter.ValidateRequest(r.Context(), input); err != nil || len(nulls) > 0 || len(read.problems) > 0 {
+		refused := append(nulls, read.problems...)
 		if err != nil {
-			nulls = append(nulls, violations(err, op.doc.Name)...)
+			// What pydantic refused at a place, it words; the contract check adds the rest.
+			worded := map[string]bool{}
+			for _, v := range read.problems {
+				worded[pointer(v.Loc)] = true
+			}
+			for _, v := range requestViolations(err, op.doc.Name) {
+				if !worded[pointer(v.Loc)] {
+					refused = append(refused, v)
+				}
+			}
 		}
-		return nil, nil, errValidation(sorted(nulls))
+		return nil, nil, errValidation(sorted(refused))
 	}
+	pendingOf(r.Context()).coerced = read.coerced
 	var body []byte
 	if hasBody {
 		var err error
@@ -106,10 +123,9 @@ func readAsJSON(r *http.Request) bool {
 // readQueryAsFastAPI rewrites the query as FastAPI reads it, for the contract check and the
 // handlers. A value that is not valid percent-encoding is the text it is (url.Query would drop
 // the pair, so include_revoked=%zz would read as absent; Python's unquote keeps "%zz", which the
-// schema then refuses). The values of boolean parameters (include_revoked) that pydantic reads
-// as booleans, and strconv.ParseBool (which kin-openapi uses) does not all read, are written as
-// true or false: true/false, 1/0, yes/no, on/off, t/f, y/n, in any letter case.
-func readQueryAsFastAPI(r *http.Request, op *operation) {
+// schema then refuses). The values of boolean parameters (include_revoked) are read as pydantic
+// reads them (readQueryBoolLax) and written true or false.
+func readQueryAsFastAPI(r *http.Request, op *operation, read *laxRead) {
 	if r.URL.RawQuery == "" {
 		return
 	}
@@ -127,12 +143,10 @@ func readQueryAsFastAPI(r *http.Request, op *operation) {
 			continue
 		}
 		for i, v := range q[p.Value.Name] {
-			switch strings.ToLower(v) {
-			case "true", "1", "yes", "on", "t", "y":
-				q[p.Value.Name][i] = "true"
-			case "false", "0", "no", "off", "f", "n":
-				q[p.Value.Name][i] = "false"
+			if op.control {
+				continue
 			}
+			q[p.Value.Name][i] = readQueryBoolLax(p.Value.Name, v, read)
 		}
 	}
 	u := *r.URL
@@ -161,9 +175,9 @@ func unquotePlus(s string) string {
 	return strings.ToValidUTF8(b.String(), "\uFFFD")
 }
 
-// violations renders kin-openapi's errors as FastAPI's HTTPValidationError entries,
+// requestViolations renders kin-openapi's errors as FastAPI's HTTPValidationError entries,
 // in a stable order. Messages are built from the schema, never from the submitted value.
-func violations(err error, doc string) []violation {
+func requestViolations(err error, doc string) []violation {
 	var out []violation
 	for _, e := range contract.Flatten(err) {
 		re, ok := e.(*openapi3filter.RequestError)
@@ -286,7 +300,11 @@ func schemaDetail(loc []any, sch *openapi3.Schema, field, doc string) violation 
 	case "enum":
 		d.Type, d.Msg = "enum", "Input should be "+enumList(sch.Enum)
 	case "format":
-		d.Type, d.Msg = "datetime_parsing", "Input should be a valid datetime in RFC 3339 format"
+		if sch.Type.Is(openapi3.TypeInteger) { // format: int64, the contract's bound
+			d.Type, d.Msg = lax.IntParsingSize.Type, lax.IntParsingSize.Msg
+		} else {
+			d.Type, d.Msg = lax.DatetimeDate.Type, lax.DatetimeDate.Msg
+		}
 	default:
 		d.Type, d.Msg = "value_error", fmt.Sprintf("Input fails the %q rule of %s", field, doc)
 	}

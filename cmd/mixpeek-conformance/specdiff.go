@@ -82,7 +82,7 @@ func specDiff(args []string, getenv func(string) string, stdout, stderr io.Write
 			return fail(fmt.Errorf("%s: %w", allowName, err))
 		}
 	}
-	r := specdiff.Explain(specdiff.Compare(o, u, nil), list)
+	r := specdiff.Explain(specdiff.Compare(o, u, nil), list, o)
 	code := 0
 	if r.Unexplained() > 0 || len(r.Stale) > 0 {
 		code = 1
@@ -106,6 +106,9 @@ func specDiff(args []string, getenv func(string) string, stdout, stderr io.Write
 		} else {
 			fmt.Fprintf(stdout, "UNEXPLAINED %s\n", d.Difference)
 		}
+	}
+	for _, a := range r.Notes {
+		fmt.Fprintf(stdout, "noted       %s\n            because %s\n", a.Pointer, a.Reason)
 	}
 	for _, a := range r.Stale {
 		fmt.Fprintf(stdout, "STALE       allow-list entry %s (%s) explains no difference: remove it\n", a.Pointer, cmp.Or(a.Kind, "any kind"))

@@ -175,7 +175,7 @@ func rewrite(op mixpeekkit.OperationID, status int, v any) any {
 		}
 	case status >= 400:
 		if e, ok := m["error"].(map[string]any); ok {
-			e["details"] = nil                                                    // O1
+			e["details"] = nil                                                  // O1
 			e["message"] = "refused: " + strings.ToLower(fmt.Sprint(e["type"])) // O2
 		}
 	case op == mixpeekkit.OpCreateSecret || op == mixpeekkit.OpUpdateSecret || op == mixpeekkit.OpDeleteSecret:

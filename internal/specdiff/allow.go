@@ -7,7 +7,10 @@ import (
 )
 
 // Allowance explains the differences at one pointer of ours: a divergence documented on
-// purpose. Kind, when set, limits it to differences of that kind.
+// purpose. Kind, when set, limits it to differences of that kind. Kind "note" documents a
+// divergence the comparison does not see (a behaviour: the mock refuses a value the enum at
+// the pointer allows; or a part of the document it does not compare, such as security): it
+// explains no difference, and is stale only when its pointer is gone.
 type Allowance struct {
 	Pointer string `json:"pointer"`
 	Kind    string `json:"kind,omitempty"`
@@ -48,6 +51,9 @@ type Result struct {
 	// Stale lists the allowances that explain no difference: the divergence they document
 	// is gone, and the entry should go too.
 	Stale []Allowance `json:"stale"`
+	// Notes lists the divergences the comparison does not see (kind "note") at pointers that
+	// exist.
+	Notes []Allowance `json:"notes"`
 }
 
 // Unexplained counts the differences no allowance explains.
@@ -61,14 +67,22 @@ func (r Result) Unexplained() int {
 	return n
 }
 
-// Explain applies an allow-list to differences.
-func Explain(diffs []Difference, allow []Allowance) Result {
+// Note is the kind of an allowance that documents a divergence the comparison does not see.
+const Note = "note"
+
+// Explain applies an allow-list to differences between ours and the upstream document.
+func Explain(diffs []Difference, allow []Allowance, ours *Document) Result {
 	used := make([]bool, len(allow))
-	r := Result{Differences: make([]Explained, 0, len(diffs)), Stale: []Allowance{}}
+	r := Result{Differences: make([]Explained, 0, len(diffs)), Stale: []Allowance{}, Notes: []Allowance{}}
+	for i, a := range allow {
+		if a.Kind == Note && ours.Has(a.Pointer) {
+			r.Notes, used[i] = append(r.Notes, a), true
+		}
+	}
 	for _, d := range diffs {
 		e := Explained{Difference: d}
 		for i, a := range allow {
-			if a.Pointer == d.Ours && (a.Kind == "" || a.Kind == d.Kind) {
+			if a.Kind != Note && a.Pointer == d.Ours && (a.Kind == "" || a.Kind == d.Kind) {
 				e.Reason, used[i] = a.Reason, true
 				break
 			}

@@ -47,6 +47,30 @@ func Parse(data []byte) (*Document, error) {
 	return &Document{root: root}, nil
 }
 
+// Has says whether a JSON pointer names a node of the document.
+func (d *Document) Has(pointer string) bool {
+	var node any = d.root
+	for _, part := range strings.Split(pointer, "/")[1:] {
+		part = strings.ReplaceAll(strings.ReplaceAll(part, "~1", "/"), "~0", "~")
+		switch x := node.(type) {
+		case map[string]any:
+			var ok bool
+			if node, ok = x[part]; !ok {
+				return false
+			}
+		case []any:
+			i, err := strconv.Atoi(part)
+			if err != nil || i < 0 || i >= len(x) {
+				return false
+			}
+			node = x[i]
+		default:
+			return false
+		}
+	}
+	return true
+}
+
 // toJSON returns JSON as it is (a YAML parser refuses some valid JSON, such as an escaped
 // surrogate pair: "\ud83d\ude00"), and YAML converted to JSON.
 func toJSON(data []byte) ([]byte, error) {

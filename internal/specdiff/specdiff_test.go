@@ -264,11 +264,17 @@ func TestExplain(t *testing.T) {
 - {pointer: /a, kind: enum, reason: on purpose}
 - {pointer: /b, reason: any kind at /b}
 - {pointer: /gone, reason: fixed upstream since}
+- {pointer: /paths/~1x/get/responses, kind: note, reason: answers otherwise}
+- {pointer: /paths/~1y, kind: note, reason: a path since removed}
 `))
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := Explain(diffs, allow)
+	ours, err := Parse([]byte(`{"openapi": "3.0.3", "paths": {"/x": {"get": {"responses": {}}}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := Explain(diffs, allow, ours)
 	got := []string{}
 	for _, d := range r.Differences {
 		got = append(got, d.Ours+" "+d.Kind+": "+d.Reason)
@@ -280,8 +286,11 @@ func TestExplain(t *testing.T) {
 	if r.Unexplained() != 1 {
 		t.Errorf("Unexplained() = %d, want 1", r.Unexplained())
 	}
-	if len(r.Stale) != 1 || r.Stale[0].Pointer != "/gone" {
-		t.Errorf("stale: %v, want the /gone entry", r.Stale)
+	if len(r.Stale) != 2 || r.Stale[0].Pointer != "/gone" || r.Stale[1].Pointer != "/paths/~1y" {
+		t.Errorf("stale: %v, want the /gone entry and the note at a pointer that is gone", r.Stale)
+	}
+	if len(r.Notes) != 1 || r.Notes[0].Reason != "answers otherwise" {
+		t.Errorf("notes: %v", r.Notes)
 	}
 }
 
