@@ -57,8 +57,9 @@ type Config struct {
 	Explore int
 	// Seed makes the exploration repeatable (a random seed when 0; the report shows it).
 	Seed int64
-	// Rate bounds the exploration and the replay to this many requests per second (0:
-	// unbounded). The fixed checks are not paced.
+	// Rate bounds every request of the run (checks, exploration and its shrinking, replay,
+	// cleanup, retries) to this many per second (0: unbounded). Set it against a shared
+	// server: the command's default is 10.
 	Rate float64
 }
 

@@ -70,7 +70,10 @@ func execute(ctx context.Context, cfg Config, body func(*run)) (*Report, error) 
 	if err != nil {
 		return r.aborted(cfg, err), err
 	}
-	defer func() { r.report.Duration = time.Since(began) }()
+	defer func() {
+		r.report.Duration = time.Since(began)
+		r.report.Revoked, r.report.Retries = r.s.Revoked(), r.s.Retries()
+	}()
 	if cfg.OnStart != nil {
 		cfg.OnStart(r.report)
 	}
@@ -99,7 +102,15 @@ func Test(t *testing.T, cfg Config) {
 	}
 	// The cleanup of t.Cleanup runs after t's context is cancelled: the suite's cleanup uses a
 	// context of its own.
-	t.Cleanup(func() { r.s.CleanupOnce(leftovers) })
+	t.Cleanup(func() {
+		r.s.CleanupOnce(leftovers)
+		for _, retry := range r.s.Retries() {
+			t.Log("conformance: asked again: " + retry)
+		}
+		if revoked := r.s.Revoked(); len(revoked) > 0 {
+			t.Logf("conformance: left behind, revoked (a key cannot be deleted): %d API keys named %s-…", len(revoked), r.s.Prefix)
+		}
+	})
 	r.s.RunChecks(ctx, r.checks, func(c suite.Check) {
 		t.Run(c.ID, func(t *testing.T) {
 			res := r.add(r.s.RunCheck(ctx, c))

@@ -78,6 +78,13 @@ type Report struct {
 	Results []Result `json:"results"`
 	// Leftovers are resources the run created and could not clean up.
 	Leftovers []string `json:"leftovers,omitempty"`
+	// Revoked names the run's API keys the server still lists, revoked: a key cannot be
+	// deleted, so every run leaves its keys behind, under its prefix (mixpeek-conformance
+	// sweep finds what is live).
+	Revoked []string `json:"revoked_keys,omitempty"`
+	// Retries lists the requests asked again because the server asked to wait (429, 503, with
+	// its Retry-After): the check, the request, the status and the wait.
+	Retries []string `json:"retries,omitempty"`
 	Passed    int      `json:"passed"`
 	Failed    int      `json:"failed"`
 	Skipped   int      `json:"skipped"`
@@ -141,6 +148,13 @@ func (r *Report) WriteText(w io.Writer) error {
 			fmt.Fprintf(&b, "    %s\n", l)
 		}
 	}
+	if len(r.Revoked) > 0 {
+		fmt.Fprintf(&b, "\nleft behind (a key cannot be deleted, only revoked): %d revoked API keys: %s\n",
+			len(r.Revoked), strings.Join(r.Revoked, ", "))
+	}
+	if len(r.Retries) > 0 {
+		fmt.Fprintf(&b, "\nasked again, the server asking to wait (%d):\n    %s\n", len(r.Retries), strings.Join(r.Retries, "\n    "))
+	}
 	fmt.Fprintf(&b, "\n%s\n", r.Summary())
 	_, err := io.WriteString(w, b.String())
 	return err
@@ -166,6 +180,7 @@ type junitSet struct {
 	Skipped  int         `xml:"skipped,attr"`
 	Time     string      `xml:"time,attr"`
 	Cases    []junitCase `xml:"testcase"`
+	Out      string      `xml:"system-out,omitempty"`
 }
 
 type junitCase struct {
@@ -210,6 +225,14 @@ func (r *Report) WriteJUnit(w io.Writer) error {
 			Failure: &junitFailure{Message: "resources the run could not clean up", Text: strings.Join(r.Leftovers, "\n")}})
 	}
 	set.Time = seconds(max(total, r.Duration))
+	var out []string
+	if len(r.Revoked) > 0 {
+		out = append(out, fmt.Sprintf("left behind, revoked: %d API keys\n%s", len(r.Revoked), strings.Join(r.Revoked, "\n")))
+	}
+	if len(r.Retries) > 0 {
+		out = append(out, fmt.Sprintf("asked again, the server asking to wait:\n%s", strings.Join(r.Retries, "\n")))
+	}
+	set.Out = strings.Join(out, "\n\n")
 	if _, err := io.WriteString(w, xml.Header); err != nil {
 		return err
 	}

@@ -126,9 +126,9 @@ func TestPreflightErrors(t *testing.T) {
 		{"key refused", false, statusFor("GET", "/api-keys", 401), "the API key was refused (401)"},
 		{"not admin", false, statusFor("GET", "/api-keys", 403), "the API key is not an admin key (403 on listing API keys)"},
 		{"unknown user", false, statusFor("GET", "/api-keys", 404), `user "owner@org-a.test" not found with this API key (404)`},
-		{"server error", false, statusFor("GET", "/api-keys", 500), "listing the user's API keys answered 500, want 200"},
-		{"peer cannot list", true, statusFor("GET", "/secrets", 401), "the peer API key cannot list secrets (401)"},
-		{"peer is a read key", true, statusFor("POST", "/secrets", 403), "the peer API key is not an admin key (a bad create answered 403, want 422)"},
+		{"server error", false, statusFor("GET", "/api-keys", 500), "listing the user's API keys answered 500 SomeError: no, want 200"},
+		{"peer cannot list", true, statusFor("GET", "/secrets", 401), "the peer API key cannot list secrets: listing them answered 401 SomeError: no, want 200"},
+		{"peer is a read key", true, statusFor("POST", "/secrets", 403), "the peer API key is not an admin key (a bad create answered 403 SomeError: no, want 422)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f, ts := newFake(t)

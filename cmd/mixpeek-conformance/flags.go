@@ -13,9 +13,10 @@ import (
 	"github.com/mixpeekkit/mixpeekkit/internal/cli"
 )
 
-// defaultRate paces the exploration and the replay: 20 requests per second keeps a long walk,
-// and the replays that shrink a failure, gentle on a shared staging server.
-const defaultRate = 20
+// defaultRate paces every request of a run: 10 requests per second keeps a whole run (some 430
+// requests, about 45 s), a long walk and the replays that shrink a failure gentle on a shared
+// staging server. -rate 0 lifts it, for a server of one's own.
+const defaultRate = 10
 
 // flags is the one table of the command's flags that set a Config field, with their
 // environment mirrors: run and replay declare theirs from it, and a refusal of the library
@@ -63,7 +64,7 @@ func (c *common) declare(fs *flag.FlagSet, formats string) {
 	fs.BoolVar(&c.cfg.Destructive, "destructive", false, "also rotate and delete the admin-key, which a non-conforming server would lose")
 	fs.StringVar(&c.cfg.Prefix, "prefix", "", "name prefix of everything the run creates (default: random per run)")
 	fs.DurationVar(&c.cfg.RequestTimeout, "timeout", c.cfg.RequestTimeout, "timeout of each request")
-	fs.Float64Var(&c.cfg.Rate, "rate", c.cfg.Rate, "requests per second of the exploration and the replay (0: unbounded)")
+	fs.Float64Var(&c.cfg.Rate, "rate", c.cfg.Rate, "requests per second of the whole run: checks, exploration, replay, cleanup, retries (0: unbounded)")
 	fs.StringVar(&c.format, "format", c.format, "report format: "+formats)
 	fs.StringVar(&c.out, "out", "", "write the report to this file instead of stdout")
 	fs.BoolVar(&c.mockClock, "mock-clock", false, "the target is this project's mock: move its clock (POST /_mock/clock, for every organization it holds) instead of waiting")

@@ -247,7 +247,7 @@ func TestParseEnvMirrorsAndFlagsWin(t *testing.T) {
 		}
 		if o.format != "text" || o.cfg.RequestTimeout != 10*time.Second || o.cfg.Destructive || o.list ||
 			o.out != "" || o.cfg.PeerAPIKey != "" || o.cfg.Run != "" || o.cfg.Prefix != "" ||
-			o.cfg.Explore != 0 || o.cfg.Seed != 0 || o.cfg.Rate != 20 {
+			o.cfg.Explore != 0 || o.cfg.Seed != 0 || o.cfg.Rate != 10 {
 			t.Errorf("defaults: %+v", o)
 		}
 		if o.cfg.BaseURL != required["MIXPEEK_BASE_URL"] || o.cfg.APIKey != ownerKey || o.cfg.UserEmail != ownerEmail {
@@ -429,8 +429,12 @@ func TestConformingMockPasses(t *testing.T) {
 	}
 	ids := checkIDs()
 	got := lines(stdout)
-	if len(got) != len(ids)+2 {
-		t.Fatalf("%d lines, want the header, one per check (%d) and the summary:\n%s", len(got), len(ids), stdout)
+	if len(got) != len(ids)+3 {
+		t.Fatalf("%d lines, want the header, one per check (%d), what the run left behind and the summary:\n%s", len(got), len(ids), stdout)
+	}
+	left := regexp.MustCompile(`^left behind \(a key cannot be deleted, only revoked\): (\d+) revoked API keys: (clipass-\S+(, clipass-\S+)*)$`).FindStringSubmatch(got[len(got)-2])
+	if left == nil || left[1] != fmt.Sprint(strings.Count(left[2], ",")+1) || left[1] == "1" {
+		t.Errorf("line %q, want the revoked keys the run left behind, named after its prefix", got[len(got)-2])
 	}
 	if want := fmt.Sprintf("checking %s: %d checks, prefix clipass-", mock.URL, len(ids)); !strings.HasPrefix(got[0], want) || !header.MatchString(got[0]) {
 		t.Errorf("first line %q, want the header %q…", got[0], want)
@@ -745,8 +749,9 @@ func TestWithoutPeerAndDestructiveSkips(t *testing.T) {
 	mock := newMock(t)
 	args := []string{"-base-url", mock.URL, "-api-key", ownerKey, "-user-email", ownerEmail}
 	if testing.Short() {
-		// make test-all waits the expiry check's 3 s in real time, as a run against staging does.
-		args = append(args, "-mock-clock")
+		// make test-all runs at the default pace (10 requests per second, some 45 s) and waits
+		// the expiry check's 3 s in real time, as a run against staging does.
+		args = append(args, "-mock-clock", "-rate", "0")
 	}
 	code, stdout, stderr := runCmd(context.Background(), args, nil)
 	if code != 0 {

@@ -4,7 +4,7 @@
 # Copy it (and fixtures.yaml, or your own) into your repository: it needs no clone of this one.
 #
 # Usage: run-with-mock.sh [command args...]
-#   The client is the command given (default: mixpeek-conformance -destructive, when it is on
+#   The client is the command given (default: mixpeek-conformance -destructive -rate 0, when it is on
 #   PATH or in MIXPEEK_CONFORMANCE_BIN). It finds the mock through the environment:
 #   MIXPEEK_BASE_URL, MIXPEEK_API_KEY, MIXPEEK_USER_EMAIL, MIXPEEK_PEER_API_KEY.
 #
@@ -31,7 +31,7 @@ if [ "$#" -eq 0 ]; then
     echo "  go install github.com/mixpeekkit/mixpeekkit/cmd/mixpeek-conformance@latest" >&2
     exit 2
   fi
-  set -- "$conformance" -destructive
+  set -- "$conformance" -destructive -rate 0  # unpaced: the mock is this job's own
 fi
 
 tmp=$(mktemp -d)

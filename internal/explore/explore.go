@@ -30,7 +30,6 @@ var Checks = []suite.Check{
 type explorer struct {
 	t        *suite.T
 	s        *suite.Suite
-	pace     suite.Pacer
 	worlds   int // worlds made so far, which numbers their names
 	requests int // requests sent so far
 }
@@ -40,7 +39,7 @@ func explore(t *suite.T) {
 	if s.Explore == 0 || s.Seed == 0 {
 		t.Skip("exploration: enable with Config.Explore")
 	}
-	x := &explorer{t: t, s: s, pace: suite.NewPacer(s.Rate)}
+	x := &explorer{t: t, s: s}
 	rng := rand.New(rand.NewPCG(uint64(s.Seed), 0x6d697870656b))
 	start := time.Now()
 	steps, w, mm, err := x.walk(rng, s.Explore)
@@ -303,11 +302,8 @@ func (w *world) leaks(st step, ex *suite.Exchange) []string {
 	return out
 }
 
-// send sends one request of the exploration, paced by Config.Rate.
+// send sends one request of the exploration (Send paces it by Config.Rate).
 func (x *explorer) send(r suite.Request) (*suite.Exchange, *http.Response, error) {
-	if err := x.pace.Wait(x.t.Ctx); err != nil {
-		return nil, nil, err
-	}
 	x.requests++
 	return x.s.Send(x.t.Ctx, r)
 }

@@ -28,9 +28,6 @@ func (rp *replayer) setupCall(ctx context.Context, op mixpeekkit.OperationID, wa
 		Description: fmt.Sprintf("creating what the recording starts with: %s as %s answers %d", contract.ShortName(string(op)), recfmt.Admin, want),
 		Run: func(t *suite.T) {
 			r := build(t)
-			if err := rp.pace.Wait(ctx); err != nil {
-				t.Fatalf(nil, "%v", err)
-			}
 			before := len(t.Res.Failures)
 			ex := t.Do(r)
 			if ex.Status != want {
@@ -75,9 +72,6 @@ func (rp *replayer) play(ctx context.Context, c recfmt.Call) suite.Result {
 			t.Skip(skip)
 		}
 		rp.track(t, c)
-		if err := rp.pace.Wait(ctx); err != nil {
-			t.Fatalf(nil, "%v", err)
-		}
 		before := len(t.Res.Failures)
 		ex := t.Do(r)
 		diffs, allowed := rp.compare(c, ex)

@@ -31,7 +31,7 @@ import (
 // moves the target's clock (otherwise it waits, up to maxClockWait). It returns what cleanup
 // could not remove after each reset; the caller cleans up at the end (Suite.CleanupOnce).
 func Replay(ctx context.Context, s *suite.Suite, rec *recfmt.Recording, movesClock bool, each func(suite.Result)) (leftovers []string) {
-	rp := &replayer{s: s, rec: rec, pace: suite.NewPacer(s.Rate), movesClock: movesClock, each: each}
+	rp := &replayer{s: s, rec: rec, movesClock: movesClock, each: each}
 	rp.setup(ctx)
 	for _, c := range rec.Calls {
 		if ctx.Err() != nil {
@@ -85,7 +85,6 @@ func (rp *replayer) moveClock(ctx context.Context, c recfmt.Call) {
 type replayer struct {
 	s      *suite.Suite
 	rec    *recfmt.Recording
-	pace   suite.Pacer
 	each   func(suite.Result)
 	setups int               // setup calls so far, which numbers them
 	creds  map[string]string // credential symbol → plaintext key

@@ -66,7 +66,7 @@ func (s *Suite) RunCheck(ctx context.Context, c Check) (res Result) {
 		return res
 	}
 	start := time.Now()
-	t := &T{Ctx: ctx, S: s, Check: c, Res: &res}
+	t := &T{Ctx: context.WithValue(ctx, checkKey{}, c.ID), S: s, Check: c, Res: &res}
 	defer func() {
 		if v := recover(); v != nil {
 			if _, ok := v.(stopCheck); !ok {

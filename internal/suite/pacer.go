@@ -2,22 +2,29 @@ package suite
 
 import (
 	"context"
+	"fmt"
+	"net/http"
+	"strconv"
+	"sync"
 	"time"
 )
 
-// Pacer spaces requests to at most a rate per second (none when every is 0).
-// Pacer spaces requests to at most a rate per second (none when every is 0).
+// Pacer spaces requests to at most a rate per second (none when every is 0). One pacer paces
+// a whole run: every request of every engine, cleanup and retries included, goes through it.
 type Pacer struct {
+	mu    sync.Mutex
 	every time.Duration
 	next  time.Time
 }
 
-// NewPacer paces at rate requests per second (0: unbounded).
-func NewPacer(rate float64) Pacer {
+// newPacer paces at rate requests per second (0: unbounded), with 1% to spare: the server
+// sees the requests a little closer or farther apart than they left, and no second of its
+// may hold more than rate of them.
+func newPacer(rate float64) *Pacer {
 	if rate <= 0 {
-		return Pacer{}
+		return &Pacer{}
 	}
-	return Pacer{every: time.Duration(float64(time.Second) / rate)}
+	return &Pacer{every: time.Duration(1.01 * float64(time.Second) / rate)}
 }
 
 // Wait waits until the next request may go, or ctx ends.
@@ -25,17 +32,80 @@ func (p *Pacer) Wait(ctx context.Context) error {
 	if err := ctx.Err(); err != nil || p.every == 0 {
 		return err
 	}
-	if d := time.Until(p.next); d > 0 {
-		timer := time.NewTimer(d)
-		defer timer.Stop()
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-timer.C:
-		}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if err := sleep(ctx, time.Until(p.next)); err != nil {
+		return err
 	}
 	// From the time the request goes, not the time it was due: a late wake-up does not let
 	// the next request catch up, so no two requests are closer than every.
 	p.next = time.Now().Add(p.every)
 	return nil
 }
+
+// sleep waits d in real time, or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-timer.C:
+		return nil
+	}
+}
+
+// The retries of a request the server asks to wait for (429, 503): at most MaxRetries, each
+// after its Retry-After (whole seconds or an HTTP date), at most MaxRetryWait, or one second
+// when the answer gives none.
+const (
+	MaxRetries   = 3
+	MaxRetryWait = 10 * time.Second
+)
+
+// retryAfter is how long to wait before asking again, after an answer that asks to wait; false
+// for any other answer.
+func retryAfter(resp *http.Response, now time.Time) (time.Duration, bool) {
+	if resp.StatusCode != http.StatusTooManyRequests && resp.StatusCode != http.StatusServiceUnavailable {
+		return 0, false
+	}
+	wait := time.Second
+	if v := resp.Header.Get("Retry-After"); v != "" {
+		if n, err := strconv.Atoi(v); err == nil && n >= 0 {
+			wait = time.Duration(n) * time.Second
+		} else if at, err := http.ParseTime(v); err == nil {
+			wait = at.Sub(now)
+		}
+	}
+	return min(max(wait, 0), MaxRetryWait), true
+}
+
+// retries is the list of requests a run retried, for every report.
+type retries struct {
+	mu   sync.Mutex
+	list []string
+}
+
+func (r *retries) add(checkID, method, path string, status int, wait time.Duration, attempt int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.list = append(r.list, fmt.Sprintf("%s: %s %s answered %d; asked again after %s (retry %d of at most %d)",
+		checkID, method, path, status, wait, attempt, MaxRetries))
+}
+
+// Retries lists the requests the run asked again because the server asked to wait, each with
+// its check, status and wait.
+func (s *Suite) Retries() []string {
+	s.retried.mu.Lock()
+	defer s.retried.mu.Unlock()
+	return append([]string(nil), s.retried.list...)
+}
+
+// checkKey carries the ID of the check a request is sent for, for the list of retries.
+type checkKey struct{}
+
+// checkOf is the ID of the check ctx runs ("" outside one).
+func checkOf(ctx context.Context) string { id, _ := ctx.Value(checkKey{}).(string); return id }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -18,6 +19,7 @@ type resources struct {
 	counter     int
 	secrets     map[string]string // name → the Authorization header that created it (the peer's or ours)
 	keys        map[string]bool   // names of keys created for cfg.UserEmail
+	revoked     []string          // the run's keys the server lists as revoked, as cleanup last saw them
 	peerSecrets []string          // names the peer created (a copy of one of ours)
 }
 
@@ -193,12 +195,20 @@ func (t *T) leftovers() (found []leftover, problems []string) {
 		return found, append(problems, "api keys: could not list them to check")
 	}
 	results, _ := ex.Field("results").([]any)
+	var revoked []string
 	for _, r := range results {
 		k, _ := r.(map[string]any)
-		if name, _ := k["name"].(string); mine(name) && k["status"] != "revoked" {
+		switch name, _ := k["name"].(string); {
+		case !mine(name):
+		case k["status"] != "revoked":
 			found = append(found, leftover{"api key " + name + " (not revoked)", Request{Method: "DELETE", Path: t.KeyPath(name), Auth: Bearer(s.APIKey)}})
+		default:
+			revoked = append(revoked, name)
 		}
 	}
+	s.resources.mu.Lock()
+	s.resources.revoked = revoked
+	s.resources.mu.Unlock()
 	return found, problems
 }
 
@@ -239,4 +249,12 @@ func Plural(n int, word string) string {
 		return "1 " + word
 	}
 	return fmt.Sprintf("%d %ss", n, word)
+}
+
+// Revoked lists the run's keys the server still lists, revoked, as cleanup last saw them: a
+// key cannot be deleted, only revoked, so every run leaves its keys behind under its prefix.
+func (s *Suite) Revoked() []string {
+	s.resources.mu.Lock()
+	defer s.resources.mu.Unlock()
+	return slices.Sorted(slices.Values(s.resources.revoked))
 }

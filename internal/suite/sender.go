@@ -2,6 +2,7 @@ package suite
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,6 +11,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/mixpeekkit/mixpeekkit"
 	"github.com/mixpeekkit/mixpeekkit/internal/contract"
@@ -29,12 +31,14 @@ func Bearer(key string) string { return "Bearer " + key }
 // maxAnswer bounds what the suite reads of one answer.
 const maxAnswer = 4 << 20
 
-// Send is the one place a request is built, sent and read: it sends r within RequestTimeout
-// and reads at most maxAnswer bytes of the answer. It returns the exchange as a report shows
-// it, without the answer's body (do adds it once the keys in it are known), and the answer
-// (its body read and closed), nil when none arrived. err, when not nil, is the failure to
-// report: the request could not be built or sent, or its answer not read whole; ex is nil
-// only when the body could not be encoded.
+// Send is the one place a request is built, sent and read: it waits for the run's pace,
+// sends r within RequestTimeout and reads at most maxAnswer bytes of the answer. An answer
+// that asks to wait (429, 503) is asked again after its Retry-After, at most MaxRetries times,
+// each retry paced and listed (Retries); only the last answer counts. It returns the exchange
+// as a report shows it, without the answer's body (do adds it once the keys in it are known),
+// and the answer (its body read and closed), nil when none arrived. err, when not nil, is the
+// failure to report: the request could not be built or sent, or its answer not read whole; ex
+// is nil only when the body could not be encoded.
 func (s *Suite) Send(ctx context.Context, r Request) (ex *Exchange, resp *http.Response, err error) {
 	var body []byte
 	switch b := r.Body.(type) {
@@ -48,53 +52,70 @@ func (s *Suite) Send(ctx context.Context, r Request) (ex *Exchange, resp *http.R
 	}
 	ex = &Exchange{Method: r.Method, URL: s.Base.Redacted() + r.Path, Auth: authShown(r.Auth), RequestBody: s.Show(body)}
 	ex.Curl = s.curlOf(r, ex.RequestBody)
-	parent := ctx
-	ctx, cancel := context.WithTimeout(ctx, s.RequestTimeout)
+	for attempt := 0; ; attempt++ {
+		if err := s.pace.Wait(ctx); err != nil {
+			return ex, nil, err
+		}
+		var raw []byte
+		resp, raw, err = s.once(ctx, r, body, ex)
+		if err != nil {
+			return ex, resp, err
+		}
+		wait, again := retryAfter(resp, time.Now())
+		if !again || attempt == MaxRetries {
+			ex.Status, ex.ContentType, ex.Raw = resp.StatusCode, resp.Header.Get("Content-Type"), raw
+			_ = json.Unmarshal(raw, &ex.JSON)
+			return ex, resp, nil
+		}
+		s.retried.add(checkOf(ctx), r.Method, strings.SplitN(r.Path, "?", 2)[0], resp.StatusCode, wait, attempt+1)
+		if err := sleep(ctx, wait); err != nil {
+			return ex, resp, err
+		}
+	}
+}
+
+// once sends r one time, within RequestTimeout, and reads its answer.
+func (s *Suite) once(parent context.Context, r Request, body []byte, ex *Exchange) (*http.Response, []byte, error) {
+	ctx, cancel := context.WithTimeout(parent, s.RequestTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, r.Method, s.Base.String()+r.Path, bytes.NewReader(body))
 	if err != nil {
-		return ex, nil, fmt.Errorf("build request: %v", s.Redact(err.Error()))
+		return nil, nil, fmt.Errorf("build request: %v", s.Redact(err.Error()))
 	}
 	if body != nil {
-		ct := r.ContentType
-		if ct == "" {
-			ct = "application/json"
-		}
-		req.Header.Set("Content-Type", ct)
+		req.Header.Set("Content-Type", cmp.Or(r.ContentType, "application/json"))
 	}
 	if r.Auth != "" {
 		req.Header.Set("Authorization", r.Auth)
 	}
 	// A time-out says which request, after how long, and which setting bounds it.
-	timedOut := func(err error) bool {
+	timedOut := func() bool {
 		if parent.Err() == nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			ex.Error = fmt.Sprintf("%s %s timed out after %s (Config.RequestTimeout)", r.Method, ex.URL, s.RequestTimeout)
 			return true
 		}
 		return false
 	}
-	resp, err = s.Client.Do(req)
+	resp, err := s.Client.Do(req)
 	if err != nil {
-		if !timedOut(err) {
+		if !timedOut() {
 			ex.Error = s.Redact(err.Error())
 		}
-		return ex, nil, errors.New("request failed")
+		return nil, nil, errors.New("request failed")
 	}
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer+1))
 	resp.Body.Close()
 	if err != nil {
-		if !timedOut(err) {
+		if !timedOut() {
 			ex.Error = s.Redact(err.Error())
 		}
-		return ex, resp, errors.New("reading the answer failed")
+		return resp, nil, errors.New("reading the answer failed")
 	}
 	if len(raw) > maxAnswer {
 		ex.Status, ex.ContentType = resp.StatusCode, resp.Header.Get("Content-Type")
-		return ex, resp, fmt.Errorf("the answer is larger than %d bytes", maxAnswer)
+		return resp, nil, fmt.Errorf("the answer is larger than %d bytes", maxAnswer)
 	}
-	ex.Status, ex.ContentType, ex.Raw = resp.StatusCode, resp.Header.Get("Content-Type"), raw
-	_ = json.Unmarshal(raw, &ex.JSON)
-	return ex, resp, nil
+	return resp, raw, nil
 }
 
 // Do sends a request for a check, checks the answer against openapi.yaml (a violation fails

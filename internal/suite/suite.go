@@ -32,7 +32,7 @@ type Config struct {
 	Destructive                   bool
 	Explore                       int     // the exploration's steps (0: none)
 	Seed                          int64   // the exploration's seed (0 when the run does not explore)
-	Rate                          float64 // requests per second of the paced engines (0: unbounded)
+	Rate                          float64 // requests per second of the whole run (0: unbounded)
 }
 
 // Suite is one run: its settings and the state each concern keeps.
@@ -44,6 +44,8 @@ type Suite struct {
 	echoes    echoLog      // answers that contained a secret value the run sent (sender.go)
 	resources resources    // what the run created, for cleanup (resources.go)
 	cleaned   sync.Once
+	pace      *Pacer  // every request of the run (pacer.go)
+	retried   retries // the requests asked again (pacer.go)
 }
 
 // Start makes sure the server answers and the credentials work (preflight.go), and returns
@@ -53,7 +55,7 @@ func Start(ctx context.Context, cfg Config) (*Suite, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Suite{Config: cfg, Contract: c}
+	s := &Suite{Config: cfg, Contract: c, pace: newPacer(cfg.Rate)}
 	s.Known.Add(cfg.APIKey, cfg.PeerAPIKey)
 	if err := s.preflight(ctx); err != nil {
 		return nil, err

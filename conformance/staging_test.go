@@ -1,0 +1,125 @@
+package conformance_test
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/mixpeekkit/mixpeekkit/conformance"
+)
+
+// Config.Rate paces every request of a run, cleanup included: no second of the server's
+// journal holds more requests than the rate. (make test runs three checks; make test-all a
+// whole run, some 45 s.)
+func TestRateBoundsEverySecondOfARun(t *testing.T) {
+	mock := newMock(t)
+	cfg := config(mock.URL)
+	cfg.Rate, cfg.PeerAPIKey = 10, ""
+	if testing.Short() {
+		cfg.Run = "^secrets/(create-returns-201|duplicate-rejected-409|delete-then-gone)$"
+	}
+	report, err := conformance.Run(context.Background(), cfg)
+	if err != nil || !report.OK() {
+		t.Fatalf("%v: %s", err, report.Summary())
+	}
+	entries := mock.Requests()
+	if len(entries) < 12 {
+		t.Fatalf("%d requests journaled", len(entries))
+	}
+	for i, e := range entries {
+		n := 0
+		for _, f := range entries[i:] {
+			if f.Time.Sub(e.Time) < time.Second {
+				n++
+			}
+		}
+		if n > 10 {
+			t.Fatalf("%d requests in the second from %s (request %d of %d), want at most 10", n, e.Time.Format(time.StampMicro), i, len(entries))
+		}
+	}
+}
+
+// A server that asks to wait (429, Retry-After: 1) on the first list is asked again after a
+// second, and the run passes; the retry is listed in every report format. One that goes on
+// asking is asked MaxRetries more times, and then the check fails on what it answered.
+func TestAServerAskingToWaitIsAskedAgain(t *testing.T) {
+	mock := newMock(t)
+	var asked atomic.Int32
+	mock.Wrap(func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method == "GET" && r.URL.Path == "/v1/organizations/secrets" && r.Header.Get("Authorization") == "Bearer "+ownerKey && asked.Add(1) == 1 {
+				w.Header().Set("Retry-After", "1")
+				w.WriteHeader(http.StatusTooManyRequests)
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	})
+	cfg := mockConfig(mock)
+	cfg.Run = "^contract/list-secrets$"
+	began := time.Now()
+	report, err := conformance.Run(context.Background(), cfg)
+	if err != nil || !report.OK() || report.Passed != 1 {
+		t.Fatalf("%v: %s", err, report.Summary())
+	}
+	if time.Since(began) < time.Second {
+		t.Errorf("the run took %s: Retry-After: 1 was not waited for", time.Since(began))
+	}
+	if len(report.Retries) != 1 || !strings.Contains(report.Retries[0], "contract/list-secrets: GET /v1/organizations/secrets answered 429; asked again after 1s") {
+		t.Errorf("retries: %q", report.Retries)
+	}
+	for name, write := range map[string]func(*bytes.Buffer) error{
+		"text":  func(b *bytes.Buffer) error { return report.WriteText(b) },
+		"json":  func(b *bytes.Buffer) error { return report.WriteJSON(b) },
+		"junit": func(b *bytes.Buffer) error { return report.WriteJUnit(b) },
+	} {
+		var b bytes.Buffer
+		if err := write(&b); err != nil || !strings.Contains(b.String(), "answered 429; asked again after 1s") {
+			t.Errorf("the %s report does not list the retry:\n%s", name, b.String())
+		}
+	}
+
+	// Always 429: the first answer and three more, then the check fails on the 429.
+	asked.Store(0)
+	mock.Wrap(func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method == "GET" && r.URL.Path == "/v1/organizations/secrets" && r.Header.Get("Authorization") == "Bearer "+ownerKey {
+				asked.Add(1)
+				w.Header().Set("Retry-After", "0")
+				w.WriteHeader(http.StatusServiceUnavailable)
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	})
+	report, _ = conformance.Run(context.Background(), cfg)
+	if report.Failed != 1 || asked.Load() < 4 || len(report.Retries) < 3 {
+		t.Errorf("a server that keeps asking to wait: %s, %d answers, retries %q", report.Summary(), asked.Load(), report.Retries)
+	}
+}
+
+// A preflight answer that is not what a key of the wrong kind gets says what was answered,
+// instead of blaming the key.
+func TestPreflightSaysWhatWasAnswered(t *testing.T) {
+	mock := newMock(t)
+	mock.Wrap(func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method == "POST" && r.Header.Get("Authorization") == "Bearer "+peerKey {
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(http.StatusInternalServerError)
+				_, _ = w.Write([]byte(`{"success": false, "status": 500, "error": {"type": "InternalServerError", "message": "database down"}}`))
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	})
+	_, err := conformance.Run(context.Background(), mockConfig(mock))
+	if err == nil || !strings.Contains(err.Error(), "a bad create answered 500 InternalServerError: database down") ||
+		strings.Contains(err.Error(), "not an admin key (") {
+		t.Errorf("preflight error %v, want what was answered", err)
+	}
+}
