@@ -85,9 +85,9 @@ type Report struct {
 	// Retries lists the requests asked again because the server asked to wait (429, 503, with
 	// its Retry-After): the check, the request, the status and the wait.
 	Retries []string `json:"retries,omitempty"`
-	Passed    int      `json:"passed"`
-	Failed    int      `json:"failed"`
-	Skipped   int      `json:"skipped"`
+	Passed  int      `json:"passed"`
+	Failed  int      `json:"failed"`
+	Skipped int      `json:"skipped"`
 	// Duration is the whole run, from the first request to the end of cleanup.
 	Duration time.Duration `json:"duration_ns"`
 }
