@@ -263,7 +263,9 @@ type Exchange struct {
 	ResponseBody string                 `json:"response_body,omitempty"`
 	Error        string                 `json:"error,omitempty"`
 	// Curl is the request as a shell command that sends it again, with $MIXPEEK_API_KEY,
-	// $MIXPEEK_PEER_API_KEY, $KEY and $SECRET_VALUE for what a report must not show.
+	// $MIXPEEK_PEER_API_KEY, $KEY and $SECRET_VALUE for what a report must not show. In a
+	// failure it is a script: the requests of the check that set it up first (a key one of
+	// them creates kept in $KEY_1, ...), then the request, so that it reproduces when pasted.
 	Curl string `json:"curl,omitempty"`
 }
 
@@ -271,8 +273,14 @@ type Exchange struct {
 // the answer.
 func (e *Exchange) text() string {
 	var b strings.Builder
-	if e.Curl != "" {
-		fmt.Fprintf(&b, "  $ %s\n", e.Curl)
+	for _, line := range strings.Split(e.Curl, "\n") {
+		switch {
+		case line == "":
+		case strings.HasPrefix(line, "#"):
+			fmt.Fprintf(&b, "  %s\n", line)
+		default:
+			fmt.Fprintf(&b, "  $ %s\n", line)
+		}
 	}
 	fmt.Fprintf(&b, "  > %s %s\n  > Authorization: %s", e.Method, e.URL, e.Auth)
 	if e.RequestBody != "" {

@@ -48,6 +48,11 @@ type T struct {
 	S     *Suite
 	Check Check
 	Res   *Result
+
+	// What a failure's reproduction needs (curl.go): the requests of the check that changed
+	// something, in order, and the variables that stand for the keys their answers gave.
+	setup   []setupStep
+	keyVars map[string]string
 }
 
 // stopCheck ends a check early (Fatalf, Skip), like testing's FailNow.
@@ -82,9 +87,10 @@ func (s *Suite) RunCheck(ctx context.Context, c Check) (res Result) {
 	return res
 }
 
-// Errorf records a failure, with the exchange that proved it (nil when none).
+// Errorf records a failure, with the exchange that proved it (nil when none): its curl is
+// preceded by the requests of the check that set it up, so that it reproduces when pasted.
 func (t *T) Errorf(ex *Exchange, format string, args ...any) {
-	t.Res.Failures = append(t.Res.Failures, Failure{Message: t.S.Redact(fmt.Sprintf(format, args...)), Exchange: ex})
+	t.Res.Failures = append(t.Res.Failures, Failure{Message: t.S.Redact(fmt.Sprintf(format, args...)), Exchange: t.reproducible(ex)})
 }
 
 // Fatalf records a failure and ends the check.

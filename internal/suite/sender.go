@@ -51,7 +51,7 @@ func (s *Suite) Send(ctx context.Context, r Request) (ex *Exchange, resp *http.R
 		}
 	}
 	ex = &Exchange{Method: r.Method, URL: s.Base.Redacted() + r.Path, Auth: authShown(r.Auth), RequestBody: s.Show(body)}
-	ex.Curl = s.curlOf(r, ex.RequestBody)
+	ex.Curl = s.curlOf(r, ex.RequestBody, nil)
 	for attempt := 0; ; attempt++ {
 		if err := s.pace.Wait(ctx); err != nil {
 			return ex, nil, err
@@ -133,6 +133,7 @@ func (t *T) Do(r Request) *Exchange {
 	}
 	s.lookForEchoes(t.Check.ID, ex)
 	ex.ResponseBody = s.Show(ex.Raw)
+	t.noteSetup(r, ex)
 	if err := s.CheckAnswer(t.Ctx, r, ex, resp.Header); err != nil {
 		t.Errorf(ex, "%v", err)
 	}
