@@ -22,8 +22,8 @@ var updateAPI = flag.Bool("update-api", false, "rewrite testdata/api from go doc
 // The budget of the public surface: names (types, functions, methods, fields, constants,
 // variables) and lines of go doc -all, over every public package; and mockserver's fields and
 // methods, the part of the surface that grows with each feature. (The surface was cut to 250
-// names; Report.Revoked and Report.Retries came after, with the suite's care for a shared
-// staging: what a run leaves behind, and what it asked again.)
+// names; Report.Revoked, Report.Retries and Sweep came after, with the suite's care for a
+// shared staging: what a run leaves behind, what it asked again, and removing leftovers.)
 const (
 	maxNames                 = 255
 	maxDocLines              = 900

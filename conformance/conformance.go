@@ -169,6 +169,31 @@ type run struct {
 	cfg    Config
 }
 
+// Sweep removes what runs left on the server under cfg.Prefix (required: 2 to 40 of A-Z a-z
+// 0-9 _ -): the secrets of cfg.APIKey's organization (and of cfg.PeerAPIKey's, when set) and
+// the live API keys of cfg.UserEmail whose names start with the prefix and a dash, as every
+// name a run makes does (Report.Prefix names one run; Config.Prefix all runs made with it).
+// It never touches the admin-key or any other name. Each resource found is a result
+// (sweep/secret/NAME, sweep/api-key/NAME); with dryRun they are listed as skipped and nothing
+// changes. What is still there afterwards is the report's Leftovers. Revoked keys cannot be
+// removed: they stay, listed only with include_revoked.
+func Sweep(ctx context.Context, cfg Config, dryRun bool) (*Report, error) {
+	switch {
+	case cfg.Prefix == "":
+		err := configError("Prefix", "is required to sweep: the prefix of the runs whose leftovers to remove")
+		return (&run{}).aborted(cfg, err), err
+	case len(cfg.Prefix) < 2:
+		err := configError("Prefix", "must be at least 2 characters to sweep, so that it cannot take names it did not make")
+		return (&run{}).aborted(cfg, err), err
+	}
+	prefix := cfg.Prefix
+	cfg.Run, cfg.Explore = "", 0
+	return execute(ctx, cfg, func(r *run) {
+		r.report.Prefix = prefix
+		r.report.Leftovers = r.s.Sweep(ctx, prefix, dryRun, func(res suite.Result) { r.add(res) })
+	})
+}
+
 // begin validates cfg, selects the checks, and starts the suite (its preflight requests).
 func begin(ctx context.Context, cfg Config) (*run, error) {
 	settings, checks, err := cfg.settings()

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"net/http"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -121,5 +122,67 @@ func TestPreflightSaysWhatWasAnswered(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "a bad create answered 500 InternalServerError: database down") ||
 		strings.Contains(err.Error(), "not an admin key (") {
 		t.Errorf("preflight error %v, want what was answered", err)
+	}
+}
+
+// Sweep removes the secrets and live keys under a prefix, in both organizations, and nothing
+// else (not a name that merely starts like the prefix, not the admin-key); a dry run lists
+// them and changes nothing. A prefix that could take what no run made is refused.
+func TestSweepRemovesWhatRunsLeft(t *testing.T) {
+	mock := newMock(t)
+	send := func(key, method, path, body string) {
+		t.Helper()
+		req, _ := http.NewRequest(method, mock.URL+path, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+key)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil || resp.StatusCode >= 300 {
+			t.Fatalf("%s %s: %v %v", method, path, err, resp)
+		}
+		resp.Body.Close()
+	}
+	keys := "/v1/organizations/users/owner%40org-a.test/api-keys"
+	for _, name := range []string{"sw-a1-secret", "sw-b2-secret", "swx-keep", "keep"} {
+		send(ownerKey, "POST", "/v1/organizations/secrets", `{"secret_name": "`+name+`", "secret_value": "v"}`)
+	}
+	send(peerKey, "POST", "/v1/organizations/secrets", `{"secret_name": "sw-a1-peer", "secret_value": "v"}`)
+	for _, name := range []string{"sw-a1-key", "sw-a1-revoked", "keep-key"} {
+		send(ownerKey, "POST", keys, `{"name": "`+name+`"}`)
+	}
+	send(ownerKey, "DELETE", keys+"/sw-a1-revoked", "")
+	state := func() (secrets, peer []string, live []string) {
+		orgs := mock.Organizations()
+		secrets, _ = mock.SecretNames(orgs[0].ID)
+		peer, _ = mock.SecretNames(orgs[1].ID)
+		all, _ := mock.APIKeys(orgs[0].ID, ownerEmail)
+		for _, k := range all {
+			if k.Status != "revoked" {
+				live = append(live, k.Name)
+			}
+		}
+		return secrets, peer, live
+	}
+	s0, p0, l0 := state()
+
+	cfg := mockConfig(mock)
+	cfg.Prefix = "sw"
+	dry, err := conformance.Sweep(context.Background(), cfg, true)
+	s1, p1, l1 := state()
+	if err != nil || dry.Skipped != 4 || dry.Passed != 0 || !slices.Equal(s0, s1) || !slices.Equal(p0, p1) || !slices.Equal(l0, l1) {
+		t.Errorf("dry run: %v %s; it changed %v %v %v", err, dry.Summary(), s1, p1, l1)
+	}
+	report, err := conformance.Sweep(context.Background(), cfg, false)
+	secrets, peer, live := state()
+	if err != nil || !report.OK() || report.Passed != 4 {
+		t.Errorf("sweep: %v %s %v", err, report.Summary(), report.Leftovers)
+	}
+	if !slices.Equal(secrets, []string{"keep", "swx-keep"}) || len(peer) != 0 || !slices.Equal(live, []string{"admin-key", "keep-key"}) {
+		t.Errorf("after the sweep: secrets %v, peer secrets %v, live keys %v", secrets, peer, live)
+	}
+	for _, prefix := range []string{"", "s"} {
+		cfg.Prefix = prefix
+		if _, err := conformance.Sweep(context.Background(), cfg, false); err == nil || !strings.Contains(err.Error(), "Config.Prefix") {
+			t.Errorf("sweep with prefix %q: %v, want a refusal", prefix, err)
+		}
 	}
 }

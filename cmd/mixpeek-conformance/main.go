@@ -4,8 +4,11 @@
 //	mixpeek-conformance -base-url https://staging.example -api-key sk_... -user-email you@example.com
 //
 // With -explore N it also walks N random operations against a model of the run's secrets and
-// keys (-seed repeats a walk, -rate paces it: 20 requests per second by default), and shrinks
-// a failing walk to the few steps that show the bug, as curl commands.
+// keys (-seed repeats a walk), and shrinks a failing walk to the few steps that show the bug,
+// as curl commands. -rate paces every request of a run: 10 per second by default.
+//
+// Subcommands: replay (a consumer's recording against a server), sweep (what runs left under
+// a prefix) and spec-diff (openapi.yaml against the upstream document).
 //
 // Every flag has an environment mirror (MIXPEEK_BASE_URL, MIXPEEK_API_KEY, ...). Exit codes: 0
 // when every check passes, 1 when any fails (or something could not be cleaned up), 2 on usage

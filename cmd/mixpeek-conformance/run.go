@@ -21,6 +21,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return specDiff(args[1:], getenv, stdout, stderr)
 		case "replay":
 			return replay(ctx, args[1:], getenv, stdout, stderr)
+		case "sweep":
+			return sweep(ctx, args[1:], getenv, stdout, stderr)
 		}
 	}
 	return check(ctx, args, getenv, stdout, stderr)
