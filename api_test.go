@@ -23,7 +23,8 @@ var updateAPI = flag.Bool("update-api", false, "rewrite testdata/api from go doc
 // variables) and lines of go doc -all, over every public package; and mockserver's fields and
 // methods, the part of the surface that grows with each feature. (The surface was cut to 250
 // names; Report.Revoked, Report.Retries and Sweep came after, with the suite's care for a
-// shared staging: what a run leaves behind, what it asked again, and removing leftovers.)
+// shared staging, and Fault.RetryAfterS and JournalEntry.OutsideContract, with the faults a
+// client's retry logic meets.)
 const (
 	maxNames                 = 255
 	maxDocLines              = 900

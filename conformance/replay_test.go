@@ -50,7 +50,7 @@ func loadRecording(t *testing.T, name string) *recfmt.Recording {
 func calls(r *conformance.Report) []conformance.Result {
 	var out []conformance.Result
 	for _, res := range r.Results {
-		if res.Category == "replay" && res.ID != "replay/dropped-calls" {
+		if res.Category == "replay" && res.ID != "replay/dropped-calls" && res.ID != "replay/faulted-calls" {
 			out = append(out, res)
 		}
 	}
@@ -678,5 +678,41 @@ func TestReplayRefusesAnInvalidRecording(t *testing.T) {
 	}
 	if report.OK() || len(report.Results) != 1 || report.Results[0].Status != conformance.Errored {
 		t.Errorf("report %+v, want one result of status Errored", report)
+	}
+}
+
+// The calls a fault answered did not run on the mock, and are not replayed: the replay says
+// how many, and how many of them the fault answered outside the contract (a 503 here).
+func TestReplaySaysWhichCallsAFaultAnswered(t *testing.T) {
+	mock := newMock(t)
+	org := mock.Organizations()[0].ID
+	if _, err := mock.AddFault(mockserver.Fault{OperationID: mixpeekkit.OpListSecrets, OrganizationID: org, Status: 503, Times: 1}); err != nil {
+		t.Fatal(err)
+	}
+	client := mock.Client(ownerKey)
+	for _, want := range []int{503, 200} {
+		resp, err := client.Get(mock.URL + "/v1/organizations/secrets")
+		if err != nil || resp.StatusCode != want {
+			t.Fatalf("list: %v %v, want %d", err, resp, want)
+		}
+		resp.Body.Close()
+	}
+	rec, err := mock.Recording(org)
+	if err != nil {
+		t.Fatal(err)
+	}
+	report, err := conformance.Replay(context.Background(), replayConfig(newMock(t).URL), rec)
+	if err != nil || !report.OK() {
+		t.Fatalf("%v: %s", err, report.Summary())
+	}
+	var skipped *conformance.Result
+	for i, r := range report.Results {
+		if r.ID == "replay/faulted-calls" {
+			skipped = &report.Results[i]
+		}
+	}
+	if skipped == nil || skipped.Status != conformance.Skip || !strings.Contains(skipped.SkipReason, "a fault of the mock answered 1 call of the recording (1 of them outside the contract") ||
+		len(calls(report)) != 1 {
+		t.Errorf("results %+v", report.Results)
 	}
 }

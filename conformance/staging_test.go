@@ -10,7 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mixpeekkit/mixpeekkit"
 	"github.com/mixpeekkit/mixpeekkit/conformance"
+	"github.com/mixpeekkit/mixpeekkit/mockserver"
 )
 
 // Config.Rate paces every request of a run, cleanup included: no second of the server's
@@ -49,17 +51,11 @@ func TestRateBoundsEverySecondOfARun(t *testing.T) {
 // asking is asked MaxRetries more times, and then the check fails on what it answered.
 func TestAServerAskingToWaitIsAskedAgain(t *testing.T) {
 	mock := newMock(t)
-	var asked atomic.Int32
-	mock.Wrap(func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if r.Method == "GET" && r.URL.Path == "/v1/organizations/secrets" && r.Header.Get("Authorization") == "Bearer "+ownerKey && asked.Add(1) == 1 {
-				w.Header().Set("Retry-After", "1")
-				w.WriteHeader(http.StatusTooManyRequests)
-				return
-			}
-			next.ServeHTTP(w, r)
-		})
-	})
+	org := mock.Organizations()[0].ID
+	if _, err := mock.AddFault(mockserver.Fault{OperationID: mixpeekkit.OpListSecrets, OrganizationID: org,
+		Status: http.StatusTooManyRequests, RetryAfterS: 1, Times: 1}); err != nil {
+		t.Fatal(err)
+	}
 	cfg := mockConfig(mock)
 	cfg.Run = "^contract/list-secrets$"
 	began := time.Now()
@@ -84,8 +80,8 @@ func TestAServerAskingToWaitIsAskedAgain(t *testing.T) {
 		}
 	}
 
-	// Always 429: the first answer and three more, then the check fails on the 429.
-	asked.Store(0)
+	// Always 503: the first answer and three more, then the check fails on the 503.
+	var asked atomic.Int32
 	mock.Wrap(func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.Method == "GET" && r.URL.Path == "/v1/organizations/secrets" && r.Header.Get("Authorization") == "Bearer "+ownerKey {

@@ -332,3 +332,53 @@ func TestFaultDiceFollowTheRandomSource(t *testing.T) {
 		t.Errorf("40 flips at one half, all alike: %s", a)
 	}
 }
+
+// A fault may answer what a client's retry logic meets, outside the contract: 429, 502, 503
+// or 504, on any operation (none declares them), with an ErrorResponse and, for
+// retry_after_s, a Retry-After header; strict mode lets it through, and the journal and the
+// recording mark it. A status no fault answers is refused with the list of those that are.
+func TestFaultsOutsideTheContract(t *testing.T) {
+	h := newHarness(t)
+	for _, tc := range []struct {
+		status int
+		typ    string
+	}{{429, "TooManyRequestsError"}, {502, "BadGatewayError"}, {503, "ServiceUnavailableError"}, {504, "GatewayTimeoutError"}} {
+		r := h.ctl("POST", "/_mock/faults", map[string]any{"operation_id": "list_secrets_v1_organizations_secrets_get",
+			"status": tc.status, "retry_after_s": 7, "times": 1})
+		if r.status != http.StatusCreated {
+			t.Fatalf("%d: %d %s", tc.status, r.status, r.raw)
+		}
+		got := h.send("GET", secretsURL, adminKey, nil)
+		body := got.json(t)
+		e, _ := body["error"].(map[string]any)
+		if got.status != tc.status || body["status"] != float64(tc.status) || e["type"] != tc.typ || got.header.Get("Retry-After") != "7" {
+			t.Errorf("fault %d: %d %v %s", tc.status, got.status, got.header, got.raw)
+		}
+		entries := h.srv.Requests()
+		if last := entries[len(entries)-1]; !last.OutsideContract || last.Status != tc.status || last.FaultID == "" {
+			t.Errorf("journal: %+v", last)
+		}
+	}
+	if r := h.send("GET", secretsURL, adminKey, nil); r.status != http.StatusOK || r.header.Get("Retry-After") != "" {
+		t.Errorf("after the faults: %d %v", r.status, r.header)
+	}
+	if last := h.srv.Requests(); last[len(last)-1].OutsideContract {
+		t.Error("an answer of the contract marked outside it")
+	}
+	rec := h.ctl("GET", "/_mock/recording", nil).json(t)
+	if rec["faulted"] != float64(4) || rec["outside_contract"] != float64(4) {
+		t.Errorf("recording: faulted %v, outside_contract %v", rec["faulted"], rec["outside_contract"])
+	}
+
+	_, err := h.srv.AddFault(mockserver.Fault{Status: 418})
+	if !errors.Is(err, mockserver.ErrInvalid) || !strings.Contains(err.Error(), "400, 401, 403, 404, 409, 422, 500 (as the contract declares them") ||
+		!strings.Contains(err.Error(), "or 429, 502, 503, 504 (outside the contract, on any operation)") {
+		t.Errorf("status 418: %v", err)
+	}
+	if r := h.ctl("POST", "/_mock/faults", map[string]any{"status": 418}); r.status != http.StatusUnprocessableEntity {
+		t.Errorf("status 418 over HTTP: %d %s", r.status, r.raw)
+	}
+	if _, err := h.srv.AddFault(mockserver.Fault{LatencyMS: 5, RetryAfterS: 3}); !errors.Is(err, mockserver.ErrBadRequest) {
+		t.Errorf("retry_after_s without a status: %v", err)
+	}
+}

@@ -28,6 +28,11 @@ var (
 	errKindAlreadyExists    = errors.New("already exists")     // the name is taken (409)
 	errKindMethodNotAllowed = errors.New("method not allowed") // (405)
 	errKindInternal         = errors.New("internal error")     // (500)
+	// The statuses a fault may answer outside the contract: what a client's retry logic meets.
+	errKindTooManyRequests = errors.New("too many requests")   // (429)
+	errKindBadGateway      = errors.New("bad gateway")         // (502)
+	errKindUnavailable     = errors.New("service unavailable") // (503)
+	errKindGatewayTimeout  = errors.New("gateway timeout")     // (504)
 )
 
 // refusal is a refused request or Server method call: its kind (one of the Err variables,
@@ -59,7 +64,11 @@ var statusTable = []struct {
 	{errKindAlreadyExists, http.StatusConflict, "AlreadyExistsError"},
 	{ErrInvalid, http.StatusUnprocessableEntity, ""}, // an HTTPValidationError body
 	{errKindMethodNotAllowed, http.StatusMethodNotAllowed, "MethodNotAllowedError"},
-	{errKindInternal, http.StatusInternalServerError, "InternalServerError"},
+	{errKindTooManyRequests, http.StatusTooManyRequests, "TooManyRequestsError"},
+	{errKindBadGateway, http.StatusBadGateway, "BadGatewayError"},
+	{errKindUnavailable, http.StatusServiceUnavailable, "ServiceUnavailableError"},
+	{errKindGatewayTimeout, http.StatusGatewayTimeout, "GatewayTimeoutError"},
+	{errKindInternal, http.StatusInternalServerError, "InternalServerError"}, // last: the default
 }
 
 // answerOf renders an error as the contract declares it: the status, and an HTTPValidationError

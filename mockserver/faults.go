@@ -8,6 +8,8 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"path"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -24,8 +26,10 @@ import (
 // What it matches (all optional; none matches every call): Method, Path (a pattern as Go's
 // path.Match reads it, on the escaped path: /v1/organizations/secrets/*), OperationID,
 // OrganizationID and KeyName (the calling key's name). What it does: Status (400, 401, 403,
-// 404, 409, 422 or 500, with the body the contract declares; only on operations that declare
-// it), LatencyMS plus a random JitterMS, CloseConnection. Times is how many more calls it
+// 404, 409, 422 or 500, with the body the contract declares, only on operations that declare
+// it; or 429, 502, 503 or 504, outside the contract, on any operation, with an ErrorResponse
+// body and, for RetryAfterS, a Retry-After header), LatencyMS plus a random JitterMS,
+// CloseConnection. Times is how many more calls it
 // applies to (0: always); Probability is in (0, 1] (0 means 1). Every matching fault adds its
 // latency; the first with a status or CloseConnection answers. ID and Hits are the server's:
 // AddFault ignores them. The rules are control.yaml's FaultRequest, in Go and over HTTP alike.
@@ -37,6 +41,7 @@ type Fault struct {
 	OrganizationID  string                 `json:"organization_id,omitempty"`
 	KeyName         string                 `json:"key_name,omitempty"`
 	Status          int                    `json:"status,omitempty"`
+	RetryAfterS     int                    `json:"retry_after_s,omitempty"`
 	LatencyMS       int                    `json:"latency_ms,omitempty"`
 	JitterMS        int                    `json:"jitter_ms,omitempty"`
 	CloseConnection bool                   `json:"close_connection,omitempty"`
@@ -81,11 +86,18 @@ func (s *Server) AddFault(spec Fault) (Fault, error) {
 	_ = json.Unmarshal(raw, &generic)
 	delete(generic, "fault_id")
 	delete(generic, "hits")
-	if err := s.control.Doc.Components.Schemas["FaultRequest"].Value.VisitJSON(generic); err != nil {
+	request := s.control.Doc.Components.Schemas["FaultRequest"].Value
+	if spec.Status != 0 && !slices.Contains(request.Properties["status"].Value.Enum, any(float64(spec.Status))) {
+		return Fault{}, errInvalid(s.faultStatuses(spec.Status))
+	}
+	if err := request.VisitJSON(generic); err != nil {
 		return Fault{}, errInvalid("the fault breaks FaultRequest of control.yaml: " + strings.Join(contract.Describe(err, ""), "; "))
 	}
 	if spec.Status == 0 && spec.LatencyMS == 0 && spec.JitterMS == 0 && !spec.CloseConnection {
 		return Fault{}, errBadRequest("a fault needs an action: status, latency_ms, jitter_ms or close_connection", nil)
+	}
+	if spec.RetryAfterS != 0 && spec.Status == 0 {
+		return Fault{}, errBadRequest("retry_after_s goes with a status (429 or 503, usually): it sets the answer's Retry-After", nil)
 	}
 	if spec.Path != "" {
 		if _, err := path.Match(spec.Path, "/"); err != nil {
@@ -97,7 +109,7 @@ func (s *Server) AddFault(spec Fault) (Fault, error) {
 		switch {
 		case route == nil:
 			return Fault{}, errBadRequest(fmt.Sprintf("operation %q is not in openapi.yaml", spec.OperationID), map[string]any{"operation_id": spec.OperationID})
-		case spec.Status != 0 && route.Operation.Responses.Status(spec.Status) == nil:
+		case spec.Status != 0 && !outsideContract(s.contract, spec.Status) && route.Operation.Responses.Status(spec.Status) == nil:
 			return Fault{}, errBadRequest(fmt.Sprintf("operation %q does not declare %d", spec.OperationID, spec.Status), map[string]any{"operation_id": spec.OperationID, "status": spec.Status})
 		}
 	}
@@ -120,7 +132,7 @@ func (s *Server) faultCanApply(spec Fault) error {
 		if (spec.OperationID == "" || string(spec.OperationID) == op.id) &&
 			(spec.Method == "" || spec.Method == op.method) &&
 			(spec.Path == "" || patternFits(spec.Path, op.path)) &&
-			(spec.Status == 0 || s.contract.Route(op.id).Operation.Responses.Status(spec.Status) != nil) {
+			(spec.Status == 0 || outsideContract(s.contract, spec.Status) || s.contract.Route(op.id).Operation.Responses.Status(spec.Status) != nil) {
 			return nil
 		}
 	}
@@ -139,6 +151,32 @@ func (s *Server) faultCanApply(spec Fault) error {
 	}
 	return errBadRequest("the fault can match no call of the 9 operations: no operation fits "+strings.Join(given, " and "),
 		map[string]any{"path": spec.Path, "method": spec.Method})
+}
+
+// outsideContract says whether a fault status is one no operation of openapi.yaml declares
+// (429, 502, 503, 504): such a fault answers on any operation, outside the contract.
+func outsideContract(c *contract.Contract, status int) bool {
+	for _, id := range c.OperationIDs() {
+		if c.Route(id).Operation.Responses.Status(status) != nil {
+			return false
+		}
+	}
+	return true
+}
+
+// faultStatuses words the refusal of a status no fault answers, with the ones that are.
+func (s *Server) faultStatuses(status int) string {
+	var in, out []string
+	for _, v := range s.control.Doc.Components.Schemas["FaultRequest"].Value.Properties["status"].Value.Enum {
+		n := int(v.(float64))
+		if outsideContract(s.contract, n) {
+			out = append(out, strconv.Itoa(n))
+		} else {
+			in = append(in, strconv.Itoa(n))
+		}
+	}
+	return fmt.Sprintf("status %d is not one a fault answers: %s (as the contract declares them, on the operations that declare them), or %s (outside the contract, on any operation)",
+		status, strings.Join(in, ", "), strings.Join(out, ", "))
 }
 
 // patternFits reports whether some path of the route template (where {name} is one non-empty
@@ -217,7 +255,7 @@ func (f *faults) clear() int {
 // status or closed connection of the first that has one.
 type faultHit struct {
 	ID                  string
-	Status              int
+	Status, RetryAfterS int
 	CloseConnection     bool
 	LatencyMS, JitterMS int
 	dice                func() float64
@@ -254,7 +292,7 @@ func (f *faults) take(op *operation, r *http.Request, caller *principal) *faultH
 		hit.LatencyMS += rule.LatencyMS
 		hit.JitterMS += rule.JitterMS
 		if hit.Status == 0 && !hit.CloseConnection {
-			hit.Status, hit.CloseConnection = rule.Status, rule.CloseConnection
+			hit.Status, hit.CloseConnection, hit.RetryAfterS = rule.Status, rule.CloseConnection, rule.RetryAfterS
 		}
 		rule.Hits++
 		if rule.Times > 0 {
@@ -274,7 +312,7 @@ func (rule *Fault) matches(op *operation, r *http.Request, caller *principal) bo
 		rule.OperationID != "" && string(rule.OperationID) != op.id ||
 		rule.OrganizationID != "" && rule.OrganizationID != caller.orgID ||
 		rule.KeyName != "" && rule.KeyName != caller.keyName ||
-		rule.Status != 0 && op.route.Operation.Responses.Status(rule.Status) == nil {
+		rule.Status != 0 && !outsideContract(op.doc, rule.Status) && op.route.Operation.Responses.Status(rule.Status) == nil {
 		return false
 	}
 	if rule.Path != "" {

@@ -23,22 +23,24 @@ const DefaultJournalSize = 1000
 
 // JournalEntry is one request to the API (the control API is not journaled): what the
 // request was, what the mock answered (Status 0: the connection was closed), and who called.
-// Path and Query are escaped; RequestBody is the JSON body. Every secret value and anything
+// FaultID names the faults that applied; OutsideContract marks an answer of a fault with a
+// status the contract does not declare (429, 502, 503, 504). Path and Query are escaped; RequestBody is the JSON body. Every secret value and anything
 // shaped like a plaintext key is [REDACTED] in all three, and the Authorization header is
 // never kept.
 type JournalEntry struct {
-	Seq            int64                  `json:"seq"`
-	Time           time.Time              `json:"time"`
-	Method         string                 `json:"method"`
-	Path           string                 `json:"path"`
-	Query          string                 `json:"query,omitempty"`
-	OperationID    mixpeekkit.OperationID `json:"operation_id,omitempty"`
-	Status         int                    `json:"status"`
-	DurationMS     float64                `json:"duration_ms"`
-	OrganizationID string                 `json:"organization_id,omitempty"`
-	KeyName        string                 `json:"key_name,omitempty"`
-	FaultID        string                 `json:"fault_id,omitempty"`
-	RequestBody    json.RawMessage        `json:"request_body,omitempty"`
+	Seq             int64                  `json:"seq"`
+	Time            time.Time              `json:"time"`
+	Method          string                 `json:"method"`
+	Path            string                 `json:"path"`
+	Query           string                 `json:"query,omitempty"`
+	OperationID     mixpeekkit.OperationID `json:"operation_id,omitempty"`
+	Status          int                    `json:"status"`
+	DurationMS      float64                `json:"duration_ms"`
+	OrganizationID  string                 `json:"organization_id,omitempty"`
+	KeyName         string                 `json:"key_name,omitempty"`
+	FaultID         string                 `json:"fault_id,omitempty"`
+	OutsideContract bool                   `json:"outside_contract,omitempty"`
+	RequestBody     json.RawMessage        `json:"request_body,omitempty"`
 }
 
 // journalFilter is the control API's selection of entries (GET /_mock/requests); zero fields
@@ -152,6 +154,7 @@ type pending struct {
 	faulted         bool
 	inEpoch         bool     // the call holds Server.epoch shared
 	coerced         []string // the places lax parsing read (laxRead), for the violations list
+	retryAfter      int      // the Retry-After of a fault's answer (seconds; 0: none)
 }
 
 type pendingKey struct{}

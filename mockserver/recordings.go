@@ -40,6 +40,9 @@ func (s *Server) record(op *operation, r *http.Request, p *pending, status int, 
 	switch {
 	case p.faulted:
 		rc.rec.Faulted++
+		if p.entry.OutsideContract {
+			rc.rec.OutsideContract++
+		}
 	case len(rc.rec.Calls) >= rc.limit:
 		rc.rec.Dropped++
 	default:

@@ -34,6 +34,7 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -257,13 +258,16 @@ func (s *Server) serveOperation(op *operation, w http.ResponseWriter, r *http.Re
 	if status == http.StatusUnauthorized {
 		header.Set("WWW-Authenticate", "Bearer")
 	}
+	if p.retryAfter > 0 {
+		header.Set("Retry-After", strconv.Itoa(p.retryAfter))
+	}
 	data, err := marshal(body)
 	if err != nil {
 		s.log.Error("the mock cannot encode its answer", "operation", op.id, "error", err.Error())
 		s.writeError(w, errInternalf("the mock server failed to encode its answer"))
 		return
 	}
-	if s.strict {
+	if s.strict && !p.entry.OutsideContract { // a fault of 429, 502, 503 or 504 is outside it on purpose
 		header.Set("Content-Type", "application/json")
 		if err := op.doc.CheckResponse(r.Context(), op.route, r, status, header, data); err != nil {
 			// The violation names places and keywords only, never values: safe to log and return.
@@ -344,7 +348,9 @@ func (s *Server) applyFault(op *operation, r *http.Request, caller *principal) e
 	case hit.CloseConnection:
 		panic(closeConnection{})
 	case hit.Status != 0:
-		pendingOf(r.Context()).faulted = true
+		p := pendingOf(r.Context())
+		p.faulted, p.retryAfter = true, hit.RetryAfterS
+		p.entry.OutsideContract = outsideContract(s.contract, hit.Status)
 		return errFault(hit)
 	}
 	return nil // latency only: the operation runs as usual

@@ -31,9 +31,11 @@ type Recording struct {
 	Calls   []Call            `json:"calls"`
 	// Dropped counts the calls made once the recording was full (it keeps the first ones: a
 	// prefix of a sequence can still be replayed); Faulted, the calls a fault answered, which
-	// did not run and are not kept.
-	Dropped int `json:"dropped,omitempty"`
-	Faulted int `json:"faulted,omitempty"`
+	// did not run and are not kept; OutsideContract, those of them a fault answered with a
+	// status the contract does not declare (429, 502, 503, 504).
+	Dropped         int `json:"dropped,omitempty"`
+	Faulted         int `json:"faulted,omitempty"`
+	OutsideContract int `json:"outside_contract,omitempty"`
 }
 
 // Symbol is what a symbol stands for. A seeded symbol names something the organization had

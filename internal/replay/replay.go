@@ -48,6 +48,12 @@ func Replay(ctx context.Context, s *suite.Suite, rec *recfmt.Recording, movesClo
 		}
 		each(rp.play(ctx, c))
 	}
+	if rec.Faulted > 0 && ctx.Err() == nil {
+		each(suite.Result{ID: "replay/faulted-calls", Category: "replay", Status: suite.Skip,
+			Description: "the calls a fault of the mock answered",
+			SkipReason: fmt.Sprintf("a fault of the mock answered %s of the recording (%d of them outside the contract: 429, 502, 503 or 504): they did not run there, and are not replayed",
+				suite.Plural(rec.Faulted, "call"), rec.OutsideContract)})
+	}
 	if rec.Dropped > 0 && ctx.Err() == nil {
 		each(suite.Result{ID: "replay/dropped-calls", Category: "replay", Status: suite.Skip,
 			Description: "the calls the recording did not keep",
