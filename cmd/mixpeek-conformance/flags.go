@@ -159,13 +159,26 @@ func wordReport(rep *conformance.Report) {
 	}
 }
 
-// write writes the report in the format.
-func write(w io.Writer, format string, rep *conformance.Report) error {
-	switch format {
-	case "json":
-		return rep.WriteJSON(w)
-	case "junit":
-		return rep.WriteJUnit(w)
+// deliver writes the report of a run, a replay or a sweep in the command's terms, in its
+// format, to w: always for JSON and JUnit (a CI system reads why nothing was checked), and
+// for text unless the run stopped before its first check (the error says why); the summary
+// line goes to stderr when the report does not end on the terminal.
+func (c *common) deliver(w, stderr io.Writer, rep *conformance.Report) error {
+	wordReport(rep)
+	if aborted(rep) && c.format == "text" {
+		return nil
 	}
-	return rep.WriteText(w)
+	var err error
+	switch c.format {
+	case "json":
+		err = rep.WriteJSON(w)
+	case "junit":
+		err = rep.WriteJUnit(w)
+	default:
+		err = rep.WriteText(w)
+	}
+	if err == nil && (c.format != "text" || c.out != "") {
+		fmt.Fprintln(stderr, rep.Summary())
+	}
+	return err
 }

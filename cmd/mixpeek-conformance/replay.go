@@ -64,14 +64,8 @@ func replay(ctx context.Context, args []string, getenv func(string) string, stdo
 		fmt.Fprintf(progress, "replaying %s against %s, prefix %s\n", *file, r.BaseURL, r.Prefix)
 	}
 	rep, err := conformance.Replay(ctx, c.cfg, rec)
-	wordReport(rep)
-	if !aborted(rep) || c.format != "text" {
-		if werr := write(w, c.format, rep); werr != nil {
-			return fail(werr)
-		}
-		if c.format != "text" || c.out != "" {
-			fmt.Fprintln(stderr, rep.Summary())
-		}
+	if werr := c.deliver(w, stderr, rep); werr != nil {
+		return fail(werr)
 	}
 	switch {
 	case err != nil:

@@ -103,15 +103,9 @@ func check(ctx context.Context, args []string, getenv func(string) string, stdou
 		fmt.Fprintf(progress, "checking %s: %s, prefix %s\n", r.BaseURL, plural(len(selected), "check"), r.Prefix)
 	}
 	rep, err := conformance.Run(ctx, o.cfg)
-	wordReport(rep)
-	if !aborted(rep) || o.format != "text" { // a CI system reads why nothing was checked
-		if werr := write(out, o.format, rep); werr != nil {
-			fmt.Fprintln(stderr, "mixpeek-conformance:", werr)
-			return 2
-		}
-		if o.format != "text" || o.out != "" {
-			fmt.Fprintln(stderr, rep.Summary())
-		}
+	if werr := o.deliver(out, stderr, rep); werr != nil {
+		fmt.Fprintln(stderr, "mixpeek-conformance:", werr)
+		return 2
 	}
 	switch {
 	case err != nil:

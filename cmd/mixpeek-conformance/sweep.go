@@ -53,14 +53,8 @@ func sweep(ctx context.Context, args []string, getenv func(string) string, stdou
 		c.cfg.OnResult = func(r conformance.Result) { fmt.Fprintln(w, wordResult(r).String()) }
 	}
 	rep, err := conformance.Sweep(ctx, c.cfg, *dryRun)
-	wordReport(rep)
-	if !aborted(rep) || c.format != "text" {
-		if werr := write(w, c.format, rep); werr != nil {
-			return fail(werr)
-		}
-		if c.format != "text" || c.out != "" {
-			fmt.Fprintln(stderr, rep.Summary())
-		}
+	if werr := c.deliver(w, stderr, rep); werr != nil {
+		return fail(werr)
 	}
 	switch {
 	case err != nil:

@@ -7,7 +7,6 @@ import (
 	"net/url"
 	"slices"
 	"sort"
-	"strings"
 	"sync"
 )
 
@@ -146,70 +145,19 @@ func (s *Suite) Cleanup() []string {
 		t.try(Request{Method: "DELETE", Path: SecretPath(name), Auth: peer})
 	}
 	// Then what is left, as the server lists it: the answers are not taken on trust.
-	found, problems := t.leftovers()
+	found, problems := t.under(s.Prefix)
 	if len(found) == 0 && len(problems) == 0 {
 		return nil
 	}
 	for _, l := range found {
 		t.try(l.remove)
 	}
-	still, more := t.leftovers()
+	still, more := t.under(s.Prefix)
 	var left []string
 	for _, l := range still {
-		left = append(left, l.label)
+		left = append(left, l.label())
 	}
 	return append(append(left, problems...), more...)
-}
-
-// leftover is a resource with the run's name that the server still lists, and the request
-// that removes it.
-type leftover struct {
-	label  string
-	remove Request
-}
-
-// leftovers lists the secrets (the run's organization's and the peer's) and the live keys that
-// carry the run's name, and says what could not be listed.
-func (t *T) leftovers() (found []leftover, problems []string) {
-	s := t.S
-	mine := func(name string) bool { return strings.HasPrefix(name, s.Prefix+"-") }
-	secretsOf := func(auth, whose string) {
-		ex := t.try(Request{Method: "GET", Path: SecretsPath, Auth: auth})
-		if ex == nil || ex.Status != http.StatusOK {
-			problems = append(problems, whose+"secrets: could not list them to check")
-			return
-		}
-		names, _ := ex.Field("secrets").([]any)
-		for _, n := range names {
-			if name, _ := n.(string); mine(name) {
-				found = append(found, leftover{whose + "secret " + name, Request{Method: "DELETE", Path: SecretPath(name), Auth: auth}})
-			}
-		}
-	}
-	secretsOf(Bearer(s.APIKey), "")
-	if s.PeerAPIKey != "" {
-		secretsOf(Bearer(s.PeerAPIKey), "peer organization: ")
-	}
-	ex := t.try(Request{Method: "GET", Path: t.KeysPath() + "?include_revoked=true", Auth: Bearer(s.APIKey)})
-	if ex == nil || ex.Status != http.StatusOK {
-		return found, append(problems, "api keys: could not list them to check")
-	}
-	results, _ := ex.Field("results").([]any)
-	var revoked []string
-	for _, r := range results {
-		k, _ := r.(map[string]any)
-		switch name, _ := k["name"].(string); {
-		case !mine(name):
-		case k["status"] != "revoked":
-			found = append(found, leftover{"api key " + name + " (not revoked)", Request{Method: "DELETE", Path: t.KeyPath(name), Auth: Bearer(s.APIKey)}})
-		default:
-			revoked = append(revoked, name)
-		}
-	}
-	s.resources.mu.Lock()
-	s.resources.revoked = revoked
-	s.resources.mu.Unlock()
-	return found, problems
 }
 
 // try is do for cleanup: a failed request is nil, never the end of the run.
