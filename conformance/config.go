@@ -117,9 +117,9 @@ func (c Config) settings() (suite.Config, []suite.Check, error) {
 	}
 	// A run ID always follows the prefix, so a run never takes another run's names (nor an
 	// older resource's) for its own.
-	s.Prefix = "ct" + suite.RandomSuffix(6)
+	s.Prefix = "ct" + suite.RunID()
 	if c.Prefix != "" {
-		s.Prefix = c.Prefix + "-" + suite.RandomSuffix(6)
+		s.Prefix = c.Prefix + "-" + suite.RunID()
 	}
 	s.Seed = exploreSeed(c, selected)
 	return s, selected, nil

@@ -171,9 +171,10 @@ type run struct {
 
 // Sweep removes what runs left on the server under cfg.Prefix (required: 2 to 40 of A-Z a-z
 // 0-9 _ -): the secrets of cfg.APIKey's organization (and of cfg.PeerAPIKey's, when set) and
-// the live API keys of cfg.UserEmail whose names start with the prefix and a dash, as every
-// name a run makes does (Report.Prefix names one run; Config.Prefix all runs made with it).
-// It never touches the admin-key or any other name. Each resource found is a result
+// the live API keys of cfg.UserEmail whose names are shaped like a run's: Report.Prefix and a
+// dash for one run; for Config.Prefix (all runs made with it), the prefix, a dash, a run ID of
+// 6 lowercase letters and digits, and a dash. It never touches the admin-key, the key it runs
+// with, or any other name. Each resource found is a result
 // (sweep/secret/NAME, sweep/api-key/NAME); with dryRun they are listed as skipped and nothing
 // changes. What is still there afterwards is the report's Leftovers. Revoked keys cannot be
 // removed: they stay, listed only with include_revoked.

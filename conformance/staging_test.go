@@ -3,6 +3,7 @@ package conformance_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"net/http"
 	"slices"
 	"strings"
@@ -121,12 +122,13 @@ func TestPreflightSaysWhatWasAnswered(t *testing.T) {
 	}
 }
 
-// Sweep removes the secrets and live keys under a prefix, in both organizations, and nothing
-// else (not a name that merely starts like the prefix, not the admin-key); a dry run lists
-// them and changes nothing. A prefix that could take what no run made is refused.
+// Sweep removes the secrets and live keys of the runs made under a prefix, in both
+// organizations, and nothing else: not a name that merely starts like the prefix, not the
+// admin-key, not the key it runs with; a dry run lists them and changes nothing. A prefix that
+// could take what no run made is refused.
 func TestSweepRemovesWhatRunsLeft(t *testing.T) {
 	mock := newMock(t)
-	send := func(key, method, path, body string) {
+	send := func(key, method, path, body string) map[string]any {
 		t.Helper()
 		req, _ := http.NewRequest(method, mock.URL+path, strings.NewReader(body))
 		req.Header.Set("Authorization", "Bearer "+key)
@@ -135,17 +137,22 @@ func TestSweepRemovesWhatRunsLeft(t *testing.T) {
 		if err != nil || resp.StatusCode >= 300 {
 			t.Fatalf("%s %s: %v %v", method, path, err, resp)
 		}
-		resp.Body.Close()
+		defer resp.Body.Close()
+		var m map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&m)
+		return m
 	}
 	keys := "/v1/organizations/users/owner%40org-a.test/api-keys"
-	for _, name := range []string{"sw-a1-secret", "sw-b2-secret", "swx-keep", "keep"} {
+	for _, name := range []string{"sw-abc123-secret-1", "sw-xyz789-secret-2", "sw-prod-db", "swabc123-x", "keep"} {
 		send(ownerKey, "POST", "/v1/organizations/secrets", `{"secret_name": "`+name+`", "secret_value": "v"}`)
 	}
-	send(peerKey, "POST", "/v1/organizations/secrets", `{"secret_name": "sw-a1-peer", "secret_value": "v"}`)
-	for _, name := range []string{"sw-a1-key", "sw-a1-revoked", "keep-key"} {
+	send(peerKey, "POST", "/v1/organizations/secrets", `{"secret_name": "sw-abc123-peer", "secret_value": "v"}`)
+	for _, name := range []string{"sw-abc123-key-1", "sw-abc123-revoked", "sw-runner"} {
 		send(ownerKey, "POST", keys, `{"name": "`+name+`"}`)
 	}
-	send(ownerKey, "DELETE", keys+"/sw-a1-revoked", "")
+	send(ownerKey, "DELETE", keys+"/sw-abc123-revoked", "")
+	// The sweep runs with an admin key whose name is shaped like a run's: it stays.
+	runner, _ := send(ownerKey, "POST", keys, `{"name": "sw-abc123-runner", "permissions": ["admin"]}`)["key"].(string)
 	state := func() (secrets, peer []string, live []string) {
 		orgs := mock.Organizations()
 		secrets, _ = mock.SecretNames(orgs[0].ID)
@@ -161,7 +168,7 @@ func TestSweepRemovesWhatRunsLeft(t *testing.T) {
 	s0, p0, l0 := state()
 
 	cfg := mockConfig(mock)
-	cfg.Prefix = "sw"
+	cfg.Prefix, cfg.APIKey = "sw", runner
 	dry, err := conformance.Sweep(context.Background(), cfg, true)
 	s1, p1, l1 := state()
 	if err != nil || dry.Skipped != 4 || dry.Passed != 0 || !slices.Equal(s0, s1) || !slices.Equal(p0, p1) || !slices.Equal(l0, l1) {
@@ -172,7 +179,8 @@ func TestSweepRemovesWhatRunsLeft(t *testing.T) {
 	if err != nil || !report.OK() || report.Passed != 4 {
 		t.Errorf("sweep: %v %s %v", err, report.Summary(), report.Leftovers)
 	}
-	if !slices.Equal(secrets, []string{"keep", "swx-keep"}) || len(peer) != 0 || !slices.Equal(live, []string{"admin-key", "keep-key"}) {
+	if !slices.Equal(secrets, []string{"keep", "sw-prod-db", "swabc123-x"}) || len(peer) != 0 ||
+		!slices.Equal(live, []string{"admin-key", "sw-runner", "sw-abc123-runner"}) {
 		t.Errorf("after the sweep: secrets %v, peer secrets %v, live keys %v", secrets, peer, live)
 	}
 	for _, prefix := range []string{"", "s"} {

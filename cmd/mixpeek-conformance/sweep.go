@@ -22,8 +22,9 @@ func sweep(ctx context.Context, args []string, getenv func(string) string, stdou
 	dryRun := fs.Bool("dry-run", false, "list what would be removed, and change nothing")
 	intro := "Usage: mixpeek-conformance sweep -prefix P -base-url URL -api-key KEY -user-email EMAIL [-dry-run] [flags]\n\n" +
 		"Removes what conformance runs left on a server under the prefix P: the secrets and the live API keys\n" +
-		"of -user-email whose names start with P and a dash (every name a run makes does). Never the admin-key.\n" +
-		"P is a run's prefix (its report says it) or the -prefix of all its runs; at least 2 characters."
+		"of -user-email whose names are shaped like a run's: P-… for a run's whole prefix (its report says it,\n" +
+		"ci-k3x9qa), P-RUNID-… for the -prefix runs were made with (ci; ct for the default), RUNID being 6\n" +
+		"lowercase letters and digits. Never the admin-key, nor the key it runs with. At least 2 characters."
 	fail := func(err error) int {
 		fmt.Fprintln(stderr, "mixpeek-conformance sweep:", err)
 		return 2

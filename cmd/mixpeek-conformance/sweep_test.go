@@ -13,8 +13,8 @@ func TestSweep(t *testing.T) {
 	mock := newMock(t)
 	client := mock.Client(ownerKey)
 	for path, body := range map[string]string{
-		"/v1/organizations/secrets":                           `{"secret_name": "clisweep-x1-secret", "secret_value": "v"}`,
-		"/v1/organizations/users/owner%40org-a.test/api-keys": `{"name": "clisweep-x1-key"}`,
+		"/v1/organizations/secrets":                           `{"secret_name": "clisweep-abc123-secret", "secret_value": "v"}`,
+		"/v1/organizations/users/owner%40org-a.test/api-keys": `{"name": "clisweep-abc123-key"}`,
 	} {
 		resp, err := client.Post(mock.URL+path, "application/json", strings.NewReader(body))
 		if err != nil || resp.StatusCode >= 300 {
@@ -24,11 +24,11 @@ func TestSweep(t *testing.T) {
 	}
 	args := []string{"sweep", "-base-url", mock.URL, "-api-key", ownerKey, "-user-email", ownerEmail, "-rate", "0", "-prefix"}
 	code, stdout, stderr := runCmd(context.Background(), append(args, "clisweep", "-dry-run"), nil)
-	if code != 0 || !strings.Contains(stdout, "SKIP sweep/secret/clisweep-x1-secret") || !strings.Contains(stdout, "SKIP sweep/api-key/clisweep-x1-key") {
+	if code != 0 || !strings.Contains(stdout, "SKIP sweep/secret/clisweep-abc123-secret") || !strings.Contains(stdout, "SKIP sweep/api-key/clisweep-abc123-key") {
 		t.Errorf("dry run: exit %d\n%s%s", code, stdout, stderr)
 	}
 	code, stdout, stderr = runCmd(context.Background(), append(args, "clisweep"), nil)
-	if code != 0 || !strings.Contains(stdout, "PASS sweep/secret/clisweep-x1-secret") || !strings.Contains(stdout, "PASS sweep/api-key/clisweep-x1-key") {
+	if code != 0 || !strings.Contains(stdout, "PASS sweep/secret/clisweep-abc123-secret") || !strings.Contains(stdout, "PASS sweep/api-key/clisweep-abc123-key") {
 		t.Errorf("sweep: exit %d\n%s%s", code, stdout, stderr)
 	}
 	if names, _ := mock.SecretNames(mock.OrganizationID); len(names) != 0 {

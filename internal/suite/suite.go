@@ -97,6 +97,12 @@ func (s *Suite) CleanupOnce(leftovers func([]string)) {
 
 // RandomSuffix is n lowercase letters and digits from crypto/rand, each equally likely: the
 // run IDs, the names and the secret values of every engine.
+// RunID is the random part of a run's prefix: RunIDLength lowercase letters and digits.
+func RunID() string { return RandomSuffix(RunIDLength) }
+
+// RunIDLength is the length of a run ID.
+const RunIDLength = 6
+
 func RandomSuffix(n int) string {
 	s, err := randtext.Draw(rand.Reader, "abcdefghijklmnopqrstuvwxyz0123456789", n)
 	if err != nil {

@@ -2,10 +2,12 @@ package suite
 
 import (
 	"context"
+	"fmt"
 	"net/http"
-	"strings"
+	"regexp"
 
 	"github.com/mixpeekkit/mixpeekkit/internal/rules"
+	"github.com/mixpeekkit/mixpeekkit/internal/sensitive"
 )
 
 // found is a resource under a prefix the server lists (a secret of the run's organization or
@@ -28,8 +30,7 @@ func (f found) label() string {
 
 // Sweep removes what runs named after prefix left on the server: the secrets of the run's
 // organization (and of the peer's, when PeerAPIKey is set) and the live API keys of UserEmail
-// whose names start with prefix and a dash, as every name a run makes does. Never the
-// admin-key. Each is a result handed to each (sweep/secret/NAME, sweep/api-key/NAME); with
+// whose names are shaped like a run's (under). Never the admin-key, nor the key it runs with. Each is a result handed to each (sweep/secret/NAME, sweep/api-key/NAME); with
 // dryRun each is skipped, listed, and nothing changes. It returns what is still there after.
 func (s *Suite) Sweep(ctx context.Context, prefix string, dryRun bool, each func(Result)) (left []string) {
 	t := &T{Ctx: context.WithValue(ctx, checkKey{}, "sweep"), S: s, Check: Check{ID: "sweep"}, Res: &Result{}}
@@ -57,11 +58,14 @@ func (s *Suite) Sweep(ctx context.Context, prefix string, dryRun bool, each func
 }
 
 // under lists the secrets (the run's organization's and the peer's) and the live keys of the
-// run's user whose names start with prefix and a dash, never the admin-key, and says what
-// could not be listed. The run's keys it sees revoked are the run's Revoked.
+// run's user whose names are shaped like a run's under prefix, never the admin-key nor the key
+// the run authenticates with, and says what could not be listed. The run's keys it sees
+// revoked are the run's Revoked.
 func (t *T) under(prefix string) (list []found, problems []string) {
 	s := t.S
-	mine := func(name string) bool { return strings.HasPrefix(name, prefix+"-") && name != rules.AdminKeyName }
+	shape := runNames(prefix)
+	mine := func(name string) bool { return shape.MatchString(name) && name != rules.AdminKeyName }
+	own := sensitive.Hash(s.APIKey) // the run's own credential is never revoked
 	secretsOf := func(auth, kind, whose string) {
 		ex := t.try(Request{Method: "GET", Path: SecretsPath, Auth: auth})
 		if ex == nil || ex.Status != http.StatusOK {
@@ -88,7 +92,7 @@ func (t *T) under(prefix string) (list []found, problems []string) {
 	for _, r := range results {
 		k, _ := r.(map[string]any)
 		switch name, _ := k["name"].(string); {
-		case !mine(name):
+		case !mine(name) || k["key_hash"] == own:
 		case k["status"] != "revoked":
 			list = append(list, found{"api-key", name, Request{Method: "DELETE", Path: t.KeyPath(name), Auth: Bearer(s.APIKey)}})
 		case prefix == s.Prefix:
@@ -101,4 +105,21 @@ func (t *T) under(prefix string) (list []found, problems []string) {
 		s.resources.mu.Unlock()
 	}
 	return list, problems
+}
+
+// runNames matches the names runs make under prefix. Given a run's whole prefix (ctk3x9qa,
+// ci-k3x9qa: a report's Prefix), its names are that prefix and a dash. Given the prefix runs
+// were made with (Config.Prefix, or ct, the default), they are that prefix, a dash (none after
+// the default), a run ID of RunIDLength lowercase letters and digits, and a dash: so ci-prod-db
+// or ci-runner, which no run made, never match ci.
+func runNames(prefix string) *regexp.Regexp {
+	q := regexp.QuoteMeta(prefix)
+	id := fmt.Sprintf("[a-z0-9]{%d}", RunIDLength)
+	switch {
+	case regexp.MustCompile(`^(ct|.+-)` + id + `$`).MatchString(prefix):
+		return regexp.MustCompile(`^` + q + `-`)
+	case prefix == "ct":
+		return regexp.MustCompile(`^ct-?` + id + `-`)
+	}
+	return regexp.MustCompile(`^` + q + `-` + id + `-`)
 }
