@@ -103,6 +103,8 @@ func TestJournalRedactsEverywhereAndKeepsRefusedBodies(t *testing.T) {
 	}
 }
 
+// The journal keeps at most 8 KiB of a body and 2 KiB of a path and of a query, also of a
+// request without a key: a thousand entries of a client's longest request lines stay small.
 func TestJournalCutsBigBodies(t *testing.T) {
 	h := newHarness(t)
 	h.send("POST", secretsURL, adminKey, map[string]any{"secret_name": strings.Repeat("n", 200000), "secret_value": "v"})
@@ -110,6 +112,12 @@ func TestJournalCutsBigBodies(t *testing.T) {
 	var s string
 	if err := json.Unmarshal(e.RequestBody, &s); err != nil || len(s) > 9000 || !strings.Contains(s, "[cut:") {
 		t.Errorf("a 200 kB body is kept as %d bytes", len(e.RequestBody))
+	}
+	long := strings.Repeat("x", 500_000)
+	h.send("GET", secretsURL+"/"+long+"?q="+long, "", nil)
+	e = h.srv.Requests()[1]
+	if len(e.Path) > 2200 || len(e.Query) > 2200 || !strings.Contains(e.Path, "[cut: ") || !strings.Contains(e.Query, "[cut: ") {
+		t.Errorf("a 500 kB path and query are kept as %d and %d bytes", len(e.Path), len(e.Query))
 	}
 }
 

@@ -167,6 +167,14 @@ func pendingOf(ctx context.Context) *pending {
 	return p
 }
 
+// maxJournalText is how much of a path or a query an entry keeps (and the log, and the
+// violations list): a request line may be as long as Go's server reads (1 MiB of header), and a
+// journal of a thousand of them would hold a gigabyte.
+const maxJournalText = 2 << 10
+
+// journalText is a path or a query as an entry keeps it: cut at maxJournalText.
+func journalText(s string) string { return sensitive.Cut(s, maxJournalText, len(s)) }
+
 // maxJournalBody is how much of a body an entry keeps: a journal of big bodies would
 // otherwise hold gigabytes.
 const maxJournalBody = 8 << 10

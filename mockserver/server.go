@@ -202,7 +202,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rec := &statusRecorder{ResponseWriter: w}
 	p := &pending{record: !strings.HasPrefix(r.URL.Path, controlPrefix+"/")}
 	p.entry = JournalEntry{Time: s.now(), Method: r.Method,
-		Path: sensitive.RedactPath(r.URL.EscapedPath()), Query: sensitive.RedactQuery(r.URL.RawQuery)}
+		Path: journalText(sensitive.RedactPath(r.URL.EscapedPath())), Query: journalText(sensitive.RedactQuery(r.URL.RawQuery))}
 	ctx := context.WithValue(context.WithValue(r.Context(), pendingKey{}, p), serverKey{}, s)
 	r = r.WithContext(ctx)
 	defer func() {
