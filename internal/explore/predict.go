@@ -153,10 +153,14 @@ func (w *world) predictCreateKey(i int, st step) prediction {
 		want.desc = descriptions[st.desc]
 	}
 	why := "no live key has the name"
+	var outs []outcome
 	if m.revokedOnly(name) {
-		why = "only a revoked key has the name, which may be used again"
+		// Whether a revoked key's name may be used again is open (P8: the mock says yes); a
+		// server that keeps names for good refuses the create, and nothing changes.
+		why = "only a revoked key has the name, which the server may let be used again, or not"
+		outs = append(outs, outcome{status: http.StatusConflict, typ: "AlreadyExistsError"})
 	}
-	return prediction{why: why, outs: []outcome{{status: http.StatusOK,
+	return prediction{why: why, outs: append(outs, outcome{status: http.StatusOK,
 		check: func(ex *suite.Exchange) []string {
 			probs := newKeyProblems(ex, "")
 			return append(probs, keyProblems(ex.JSON, want, ex.Str("key"), []string{want.desc})...)
@@ -166,7 +170,7 @@ func (w *world) predictCreateKey(i int, st step) prediction {
 			k.plain, k.keyID = ex.Str("key"), ex.Str("key_id")
 			m.keys = append(m.keys, &k)
 			w.gave(i, k.plain, i)
-		}}}}
+		}})}
 }
 
 func (w *world) predictPatch(st step) prediction {
@@ -216,7 +220,14 @@ func (w *world) predictPatch(st step) prediction {
 		// conflict could be 409 or 422 (the contract's check decides whether it declares it).
 		return anyOf("another live key has the new name", http.StatusBadRequest, http.StatusConflict, http.StatusUnprocessableEntity)
 	}
-	// Names are unique among live keys only: a revoked key's name may be taken again.
+	if st.to >= 0 && after.name != k.name && m.revokedOnly(after.name) {
+		// Whether a revoked key's name may be taken again is open (P8): the rename may be
+		// refused as one onto a taken name is.
+		p := anyOf("only a revoked key has the new name, which the server may let be taken again, or not",
+			http.StatusBadRequest, http.StatusConflict, http.StatusUnprocessableEntity)
+		p.outs = append(p.outs, ok)
+		return p
+	}
 	return prediction{why: "a live key has the name", outs: []outcome{ok}}
 }
 

@@ -20,10 +20,12 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/mixpeekkit/mixpeekkit"
 	"github.com/mixpeekkit/mixpeekkit/internal/contract"
+	"github.com/mixpeekkit/mixpeekkit/internal/rules"
 )
 
 // Flip is one open choice the variant makes otherwise, by the ID of its row in
@@ -50,6 +52,7 @@ var Flips = []Flip{
 	{"O14", "a rename onto a taken name is 422 at body.name"},
 	{"O15", "status active on a revoked key's name is 404"},
 	{"O16", "an email in a path is matched in its exact letter case"},
+	{"O17", "a revoked key's name is never used again: create 409, rename 422"},
 }
 
 // Extra is the member the variant adds to every answer object (O13).
@@ -60,13 +63,17 @@ const Extra = "x_other_choices"
 const unknownUser = "not-matched.other-choices@example.invalid"
 
 // Wrap returns the variant of next, a mock's handler. The control API (/_mock/) passes
-// through unchanged.
+// through unchanged (a reset of the whole mock forgets the revoked names too).
 func Wrap(next http.Handler) http.Handler {
 	c, err := contract.OpenAPI()
 	if err != nil {
 		panic(err) // openapi.yaml is embedded and loads in every test
 	}
+	var revoked revokedNames
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/_mock/reset" {
+			revoked.forget()
+		}
 		route, _, err := c.FindRoute(r)
 		if err != nil || strings.HasPrefix(r.URL.Path, "/_mock/") {
 			next.ServeHTTP(w, r)
@@ -78,11 +85,13 @@ func Wrap(next http.Handler) http.Handler {
 		req.URL.RawPath, req.URL.Path = exactEmail(r.URL)
 		req.RequestURI = ""
 		body = patchNulls(op, body)
+		body = revoked.refuse(op, req.URL, body)
 		req.Body, req.ContentLength = io.NopCloser(bytes.NewReader(body)), int64(len(body))
 
 		rec := httptest.NewRecorder()
 		next.ServeHTTP(rec, req)
 		status, out := rec.Code, rec.Body.Bytes()
+		revoked.note(op, req.URL, body, status)
 		var v any
 		if json.Unmarshal(out, &v) == nil {
 			status, v = otherStatus(op, status, v)
@@ -136,6 +145,74 @@ func patchNulls(op mixpeekkit.OperationID, body []byte) []byte {
 	if !dropped {
 		return body
 	}
+	out, _ := json.Marshal(m)
+	return out
+}
+
+// revokedNames are the names of the keys revoked through the variant, by user: they are
+// never used again (O17). A create or rename onto one is sent on as one onto the admin-key,
+// which the mock refuses after authentication, permission and the contract check, as it
+// would refuse a taken name: 409 on create, 400 on rename (422 by O14).
+type revokedNames struct {
+	mu    sync.Mutex
+	names map[string]bool // user (lower case) "/" key name
+}
+
+func (rn *revokedNames) forget() {
+	rn.mu.Lock()
+	defer rn.mu.Unlock()
+	rn.names = nil
+}
+
+// userAndKey are the user's email and the key's name of an API-key path ("" when none).
+func userAndKey(u *url.URL) (user, key string) {
+	parts := strings.Split(u.EscapedPath(), "/")
+	if len(parts) > 4 && parts[3] == "users" {
+		user, _ = url.PathUnescape(parts[4])
+	}
+	if len(parts) > 6 {
+		key, _ = url.PathUnescape(parts[6])
+	}
+	return strings.ToLower(user), key
+}
+
+// note remembers a key that a DELETE or a PATCH to revoked answered 200 for.
+func (rn *revokedNames) note(op mixpeekkit.OperationID, u *url.URL, body []byte, status int) {
+	user, key := userAndKey(u)
+	var patch struct {
+		Status *string `json:"status"`
+	}
+	_ = json.Unmarshal(body, &patch)
+	if status != http.StatusOK || !(op == mixpeekkit.OpDeleteAPIKey || op == mixpeekkit.OpUpdateAPIKey && patch.Status != nil && *patch.Status == "revoked") {
+		return
+	}
+	rn.mu.Lock()
+	defer rn.mu.Unlock()
+	if rn.names == nil {
+		rn.names = map[string]bool{}
+	}
+	rn.names[user+"/"+key] = true
+}
+
+// refuse is body with a name that a revoked key had replaced by the admin-key's, on a create or
+// a rename.
+func (rn *revokedNames) refuse(op mixpeekkit.OperationID, u *url.URL, body []byte) []byte {
+	if op != mixpeekkit.OpCreateAPIKey && op != mixpeekkit.OpUpdateAPIKey {
+		return body
+	}
+	var m map[string]json.RawMessage
+	var name string
+	if json.Unmarshal(body, &m) != nil || json.Unmarshal(m["name"], &name) != nil {
+		return body
+	}
+	user, _ := userAndKey(u)
+	rn.mu.Lock()
+	taken := rn.names[user+"/"+name]
+	rn.mu.Unlock()
+	if !taken {
+		return body
+	}
+	m["name"], _ = json.Marshal(rules.AdminKeyName)
 	out, _ := json.Marshal(m)
 	return out
 }

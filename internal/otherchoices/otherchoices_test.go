@@ -105,6 +105,9 @@ func TestEachFlipShows(t *testing.T) {
 	renamed := v.do("PATCH", keys+"/k2", map[string]any{"name": "k1"})
 	v.do("DELETE", keys+"/k2", nil)
 	revived := v.do("PATCH", keys+"/k2", map[string]any{"status": "active"})
+	reused := v.do("POST", keys, map[string]any{"name": "k2"})
+	v.do("POST", keys, map[string]any{"name": "k3"})
+	renamedOnto := v.do("PATCH", keys+"/k3", map[string]any{"name": "k2"})
 	deleted := v.do("DELETE", keys+"/k1", nil)
 	upper := v.do("GET", "/v1/organizations/users/ADMIN%40example.com/api-keys", nil)
 	req, _ := http.NewRequest("GET", v.mock.URL+"/v1/organizations/secrets", nil)
@@ -137,13 +140,14 @@ func TestEachFlipShows(t *testing.T) {
 		{"O14", renamed.status == 422 && len(renamed.body["detail"].([]any)) == 1 && locOf(renamed.body["detail"].([]any)[0]) == "name"},
 		{"O15", revived.status == 404},
 		{"O16", upper.status == 404 && list.status == 200},
+		{"O17", reused.status == 409 && reused.body["error"].(map[string]any)["type"] == "AlreadyExistsError" && renamedOnto.status == 422},
 	} {
 		if !tc.show {
 			t.Errorf("%s does not show", tc.id)
 		}
 	}
-	if len(otherchoices.Flips) != 16 {
-		t.Errorf("%d flips: this test shows 16", len(otherchoices.Flips))
+	if len(otherchoices.Flips) != 17 {
+		t.Errorf("%d flips: this test shows 17", len(otherchoices.Flips))
 	}
 }
 
