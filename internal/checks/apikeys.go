@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mixpeekkit/mixpeekkit/internal/rules"
 	"github.com/mixpeekkit/mixpeekkit/internal/suite"
 
 	"github.com/mixpeekkit/mixpeekkit/internal/sensitive"
@@ -157,7 +158,7 @@ var APIKeys = []suite.Check{
 			name := k.Str("name")
 			t.MustStatus(t.Call("PATCH", t.KeyPath(name), map[string]any{"status": "revoked"}), http.StatusOK)
 			ex := t.Call("PATCH", t.KeyPath(name), map[string]any{"status": "active"})
-			t.OneOf(ex, "reactivating a revoked key", http.StatusBadRequest, http.StatusNotFound)
+			t.OneOf(ex, "reactivating a revoked key", rules.ReviveRevokedKey...)
 			t.Refused(k.Str("key"), "the revoked key after a reactivation attempt")
 			t.RevokedInList(name)
 		}},
@@ -166,7 +167,7 @@ var APIKeys = []suite.Check{
 		Run: func(t *suite.T) {
 			a, b := t.NewKey("read"), t.NewKey("read")
 			ex := t.Call("PATCH", t.KeyPath(a.Str("name")), map[string]any{"name": b.Str("name")})
-			t.OneOf(ex, "renaming onto a taken name", http.StatusBadRequest, http.StatusUnprocessableEntity)
+			t.OneOf(ex, "renaming onto a taken name", rules.RenameOntoTakenName...)
 			keys, lex := t.ListedKeys(false)
 			for _, k := range []*suite.Exchange{a, b} {
 				if got := keys[k.Str("name")]; got == nil || got["key_id"] != k.Str("key_id") {

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/mixpeekkit/mixpeekkit/internal/rules"
 	"github.com/mixpeekkit/mixpeekkit/internal/suite"
 
 	"github.com/mixpeekkit/mixpeekkit/internal/sensitive"
@@ -181,7 +182,7 @@ func (w *world) predictPatch(st step) prediction {
 	case k == nil && st.status == "active" && m.revokedOnly(name):
 		// The reference answers 400 (a revoked key cannot be made active again); a server may
 		// as well find no live key of the name (404).
-		return anyOf("only a revoked key has the name: it cannot be made active again", http.StatusBadRequest, http.StatusNotFound)
+		return anyOf("only a revoked key has the name: it cannot be made active again", rules.ReviveRevokedKey...)
 	case k == nil:
 		return refused("no live key has the name", http.StatusNotFound, "NotFoundError")
 	}
@@ -216,15 +217,14 @@ func (w *world) predictPatch(st step) prediction {
 			k.desc = descOf(ex.JSON)
 		}}
 	if st.to >= 0 && m.live(after.name) != nil {
-		// Which 4xx a rename onto a taken name gets is open: the reference answers 400, a
-		// conflict could be 409 or 422 (the contract's check decides whether it declares it).
-		return anyOf("another live key has the new name", http.StatusBadRequest, http.StatusConflict, http.StatusUnprocessableEntity)
+		// Which 4xx a rename onto a taken name gets is open (B30).
+		return anyOf("another live key has the new name", rules.RenameOntoTakenName...)
 	}
 	if st.to >= 0 && after.name != k.name && m.revokedOnly(after.name) {
 		// Whether a revoked key's name may be taken again is open (P8): the rename may be
 		// refused as one onto a taken name is.
 		p := anyOf("only a revoked key has the new name, which the server may let be taken again, or not",
-			http.StatusBadRequest, http.StatusConflict, http.StatusUnprocessableEntity)
+			rules.RenameOntoTakenName...)
 		p.outs = append(p.outs, ok)
 		return p
 	}

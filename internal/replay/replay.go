@@ -39,6 +39,7 @@ func Replay(ctx context.Context, s *suite.Suite, rec *recfmt.Recording, movesClo
 		}
 		switch {
 		case c.Reset:
+			rp.revoked, rp.refused = nil, nil // the next generation's names are new
 			leftovers = append(leftovers, s.Cleanup()...)
 			rp.setup(ctx)
 			continue
@@ -102,6 +103,12 @@ type replayer struct {
 	// gen counts the resets: names after a reset are new names (<prefix>-r2-secret1), as a
 	// revoked key cannot be removed and would otherwise be listed as the new one's.
 	gen int
+	// revoked are the key symbols whose key this replay saw revoked: whether such a name may
+	// be used again is the server's choice (P8).
+	revoked map[string]bool
+	// refused are the key symbols whose create the server refused where the recording's
+	// succeeded, by that choice: a list of this replay then lacks their live key.
+	refused map[string]bool
 }
 
 // name is the replay's name for a symbol: a name under the prefix, an email for a user.
