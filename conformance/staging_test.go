@@ -190,3 +190,18 @@ func TestSweepRemovesWhatRunsLeft(t *testing.T) {
 		}
 	}
 }
+
+// The expiry check leaves room for a slow pace: at under one request per second, the key
+// still works before its expires_at. (make test-all: some 9 s.)
+func TestExpiryCheckAtASlowPace(t *testing.T) {
+	long(t)
+	mock := newMock(t)
+	cfg := mockConfig(mock)
+	cfg.Rate, cfg.PeerAPIKey, cfg.Run = 0.9, "", "^auth/expired-key-401$"
+	report, err := conformance.Run(context.Background(), cfg)
+	if err != nil || !report.OK() || report.Passed != 1 {
+		var b bytes.Buffer
+		_ = report.WriteText(&b)
+		t.Errorf("%v: %s", err, b.String())
+	}
+}

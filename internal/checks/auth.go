@@ -88,11 +88,13 @@ var Auth = []suite.Check{
 			if err != nil {
 				t.Fatalf(k, "created_at is not an RFC 3339 time")
 			}
-			// The server's own clock: the key expires 2 s after it was created.
-			at := created.Add(2 * time.Second).UTC().Format(time.RFC3339Nano)
+			// The server's own clock: the key expires 2 s after it was created, and later by the
+			// pace of the two requests that must come before (a slow -rate).
+			margin := 2*time.Second + 3*t.S.Pace()
+			at := created.Add(margin).UTC().Format(time.RFC3339Nano)
 			t.MustStatus(t.Call("PATCH", t.KeyPath(k.Str("name")), map[string]any{"expires_at": at}), http.StatusOK)
 			t.Works(k.Str("key"), "the key before its expires_at")
-			if err := t.S.Sleep(t.Ctx, 3*time.Second); err != nil {
+			if err := t.S.Sleep(t.Ctx, margin+time.Second); err != nil {
 				t.Fatalf(nil, "waiting for the key to expire: %v", err)
 			}
 			t.Refused(k.Str("key"), "the key past its expires_at")

@@ -43,6 +43,10 @@ func (p *Pacer) Wait(ctx context.Context) error {
 	return nil
 }
 
+// Pace is the time the run leaves between two requests (0: unbounded): a check that races the
+// server's clock leaves room for it.
+func (s *Suite) Pace() time.Duration { return s.pace.every }
+
 // sleep waits d in real time, or until ctx ends.
 func sleep(ctx context.Context, d time.Duration) error {
 	if d <= 0 {
