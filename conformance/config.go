@@ -29,7 +29,8 @@ type Config struct {
 	UserEmail string
 	// PeerAPIKey is an admin key of a different organization; it enables the isolation checks.
 	PeerAPIKey string
-	// HTTPClient sends the requests (http.DefaultClient when nil).
+	// HTTPClient sends the requests (a new http.Client when nil); the run never follows a
+	// redirect with it: a 3xx is an answer like any other.
 	HTTPClient *http.Client
 	// RequestTimeout bounds each request (10 s when zero).
 	RequestTimeout time.Duration
@@ -106,9 +107,14 @@ func (c Config) settings() (suite.Config, []suite.Check, error) {
 	s := suite.Config{Base: base, APIKey: c.APIKey, UserEmail: c.UserEmail, PeerAPIKey: c.PeerAPIKey,
 		Client: c.HTTPClient, RequestTimeout: c.RequestTimeout, Sleep: c.Sleep, Destructive: c.Destructive,
 		Explore: c.Explore, Rate: c.Rate}
-	if s.Client == nil {
-		s.Client = http.DefaultClient
+	// A redirect is an answer to judge, never followed: every request the server sees is one
+	// the run paced.
+	client := http.Client{}
+	if c.HTTPClient != nil {
+		client = *c.HTTPClient
 	}
+	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	s.Client = &client
 	if s.RequestTimeout == 0 {
 		s.RequestTimeout = 10 * time.Second
 	}

@@ -205,3 +205,28 @@ func TestExpiryCheckAtASlowPace(t *testing.T) {
 		t.Errorf("%v: %s", err, b.String())
 	}
 }
+
+// A redirect is an answer the run judges, not one it follows: every request the server sees
+// is paced, and a 3xx is not a status the contract declares.
+func TestRedirectsAreNotFollowed(t *testing.T) {
+	mock := newMock(t)
+	var followed atomic.Int32
+	mock.Wrap(func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Query().Has("hop") {
+				followed.Add(1)
+			}
+			if r.Method == "GET" && r.URL.Path == "/v1/organizations/secrets" && r.Header.Get("Authorization") == "Bearer "+ownerKey {
+				http.Redirect(w, r, r.URL.Path+"?hop=1", http.StatusTemporaryRedirect)
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	})
+	cfg := mockConfig(mock)
+	cfg.Run = "^contract/list-secrets$"
+	report, _ := conformance.Run(context.Background(), cfg)
+	if report.Failed != 1 || followed.Load() != 0 {
+		t.Errorf("%s, %d redirects followed; want none, and the check failing on the 307", report.Summary(), followed.Load())
+	}
+}
