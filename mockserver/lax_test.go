@@ -112,3 +112,23 @@ func laxTotal(t *testing.T, h *harness) int {
 }
 
 func asList(v any) []any { l, _ := v.([]any); return l }
+
+// A query parameter given twice takes its last value, as Starlette reads it.
+func TestARepeatedQueryParameterTakesTheLastValue(t *testing.T) {
+	h := newHarness(t)
+	h.createKey(map[string]any{"name": "revoked"})
+	h.send("DELETE", adminKeys+"/revoked", adminKey, nil)
+	for query, listed := range map[string]bool{
+		"include_revoked=false&include_revoked=true":   true,
+		"include_revoked=true&include_revoked=false":   false,
+		"include_revoked=perhaps&include_revoked=true": true,
+	} {
+		r := h.send("GET", adminKeys+"?"+query, adminKey, nil)
+		if r.status != http.StatusOK || strings.Contains(string(r.raw), `"name":"revoked"`) != listed {
+			t.Errorf("%s: %d, revoked key listed %v, want %v", query, r.status, !listed, listed)
+		}
+	}
+	if laxTotal(t, h) != 0 {
+		t.Errorf("a value that was not read was listed as lax")
+	}
+}

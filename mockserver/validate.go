@@ -123,8 +123,9 @@ func readAsJSON(r *http.Request) bool {
 // readQueryAsFastAPI rewrites the query as FastAPI reads it, for the contract check and the
 // handlers. A value that is not valid percent-encoding is the text it is (url.Query would drop
 // the pair, so include_revoked=%zz would read as absent; Python's unquote keeps "%zz", which the
-// schema then refuses). The values of boolean parameters (include_revoked) are read as pydantic
-// reads them (readQueryBoolLax) and written true or false.
+// schema then refuses). A parameter given twice takes its last value, and the values of boolean
+// parameters (include_revoked) are read as pydantic reads them (readQueryBoolLax) and written
+// true or false.
 func readQueryAsFastAPI(r *http.Request, op *operation, read *laxRead) {
 	if r.URL.RawQuery == "" {
 		return
@@ -138,8 +139,15 @@ func readQueryAsFastAPI(r *http.Request, op *operation, read *laxRead) {
 		q.Add(unquotePlus(name), unquotePlus(value))
 	}
 	for _, p := range op.route.Operation.Parameters {
-		if p.Value == nil || p.Value.In != openapi3.ParameterInQuery || p.Value.Schema == nil ||
-			p.Value.Schema.Value == nil || !p.Value.Schema.Value.Type.Is(openapi3.TypeBoolean) {
+		if p.Value == nil || p.Value.In != openapi3.ParameterInQuery || p.Value.Schema == nil || p.Value.Schema.Value == nil {
+			continue
+		}
+		// A parameter that is not a list takes the last of its values, as Starlette's query
+		// mapping does (include_revoked=false&include_revoked=true is true).
+		if vs := q[p.Value.Name]; len(vs) > 1 && !op.control && !p.Value.Schema.Value.Type.Is(openapi3.TypeArray) {
+			q[p.Value.Name] = vs[len(vs)-1:]
+		}
+		if !p.Value.Schema.Value.Type.Is(openapi3.TypeBoolean) {
 			continue
 		}
 		for i, v := range q[p.Value.Name] {
