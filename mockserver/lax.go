@@ -19,6 +19,9 @@ import (
 type laxRead struct {
 	coerced  []string
 	problems []violation
+	// unparsable: the body holds what Python's json.loads refuses (an integer of more than
+	// 4300 digits), which FastAPI answers with a 400.
+	unparsable bool
 }
 
 // readBodyLax reads a JSON body as pydantic reads it in lax mode (internal/lax): every integer
@@ -45,6 +48,13 @@ func readBodyLax(data []byte, schema *openapi3.Schema, doc string, read *laxRead
 		switch {
 		case u.Type.Is(openapi3.TypeInteger):
 			text, bad := lax.Int(v)
+			switch {
+			case bad == lax.TooManyDigits:
+				read.unparsable = true
+				return v
+			case bad == nil && u.Format == "int64" && !lax.FitsInt64(text):
+				bad = lax.IntParsingSize // the contract's bound, where pydantic takes any integer
+			}
 			if bad != nil {
 				read.problems = append(read.problems, violation{Loc: loc, Msg: bad.Msg, Type: bad.Type})
 				return v

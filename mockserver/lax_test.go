@@ -132,3 +132,33 @@ func TestARepeatedQueryParameterTakesTheLastValue(t *testing.T) {
 		t.Errorf("a value that was not read was listed as lax")
 	}
 }
+
+// The integers pydantic takes beyond 64 bits are a 422 int_parsing_size (the contract's
+// bound), quickly; one of more than 4300 digits is a 400, as FastAPI answers a body Python's
+// JSON reader refuses. Neither writes anything.
+func TestIntegersBeyondTheBound(t *testing.T) {
+	h := newHarness(t)
+	h.send("GET", secretsURL, adminKey, nil) // the admin-key's last use is set once (the clock stands)
+	for body, want := range map[string]int{
+		`{"name": "big", "rate_limit_override": ` + strings.Repeat("9", 400) + `}`:       422,
+		`{"name": "big", "rate_limit_override": "` + strings.Repeat("9", 4300) + `"}`:    422,
+		`{"name": "big", "rate_limit_override": ` + strings.Repeat("9", 1<<20-100) + `}`: 400,
+		`{"name": "big", "rate_limit_override": "` + strings.Repeat("9", 4301) + `"}`:    422,
+		`{"name": "big", "rate_limit_override": 9223372036854775807}`:                    200,
+	} {
+		before := h.state()
+		r := h.send("POST", adminKeys, adminKey, body)
+		if diff := cmp.Diff(before, h.state()); want != 200 && diff != "" {
+			t.Errorf("%.80s…: a refused request changed the state:\n%s", body, diff)
+		}
+		if r.status != want {
+			t.Errorf("%.80s…: %d %.200s, want %d", body, r.status, r.raw, want)
+		}
+		if want == 422 && !strings.Contains(string(r.raw), "int_parsing_size") {
+			t.Errorf("%.80s…: %s, want int_parsing_size", body, r.raw)
+		}
+		if want == 200 {
+			h.send("DELETE", adminKeys+"/big", adminKey, nil)
+		}
+	}
+}

@@ -63,6 +63,9 @@ func (s *Server) validateRequest(r *http.Request, op *operation) (map[string]str
 			nulls = nullsOverDefaults(data, op.bodySchema())
 			if !op.control { // the upstream's parsing; the control API is the mock's own
 				data = readBodyLax(data, op.bodySchema(), op.doc.Name, &read)
+				if read.unparsable {
+					return nil, nil, errBadRequest(lax.TooManyDigits.Msg+": an integer has more than 4300 digits", nil)
+				}
 			}
 			r.Body, r.ContentLength = io.NopCloser(bytes.NewReader(data)), int64(len(data))
 		}

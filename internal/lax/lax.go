@@ -13,7 +13,6 @@ package lax
 import (
 	"encoding/json"
 	"math"
-	"math/big"
 	"regexp"
 	"strconv"
 	"strings"
@@ -30,9 +29,13 @@ var (
 	IntFromFloat   = &Problem{"int_from_float", "Input should be a valid integer, got a number with a fractional part"}
 	IntParsingSize = &Problem{"int_parsing_size", "Unable to parse input string as an integer, exceeded maximum size"}
 	FiniteNumber   = &Problem{"finite_number", "Input should be a finite number"}
-	DatetimeType   = &Problem{"datetime_type", "Input should be a valid datetime"}
-	DatetimeDate   = &Problem{"datetime_from_date_parsing", "Input should be a valid datetime or date"}
-	BoolParsing    = &Problem{"bool_parsing", "Input should be a valid boolean, unable to interpret input"}
+	// TooManyDigits is no pydantic error: Python's json.loads refuses an integer of more than
+	// 4300 digits, and FastAPI answers 400 "There was an error parsing the body".
+	TooManyDigits = &Problem{"", "There was an error parsing the body"}
+	DatetimeParse = &Problem{"datetime_parsing", "Input should be a valid datetime"}
+	DatetimeType  = &Problem{"datetime_type", "Input should be a valid datetime"}
+	DatetimeDate  = &Problem{"datetime_from_date_parsing", "Input should be a valid datetime or date"}
+	BoolParsing   = &Problem{"bool_parsing", "Input should be a valid boolean, unable to interpret input"}
 )
 
 // maxIntText is pydantic's bound on the length of an integer's text (Python's int() limit).
@@ -55,6 +58,9 @@ func Int(v any) (string, *Problem) {
 		return "0", nil
 	case json.Number:
 		if jsonInt.MatchString(string(x)) {
+			if digits(string(x)) > maxIntText {
+				return "", TooManyDigits // Python's json.loads refuses the body
+			}
 			return canonical(string(x)), nil
 		}
 		f, err := strconv.ParseFloat(string(x), 64)
@@ -70,13 +76,13 @@ func Int(v any) (string, *Problem) {
 		}
 		return strconv.FormatInt(int64(f), 10), nil
 	case string:
-		if len(x) > maxIntText {
-			return "", IntParsingSize
-		}
 		if jsonInt.MatchString(x) {
+			if digits(x) > maxIntText {
+				return "", IntParsingSize // jiter's bound, on the text as it came
+			}
 			return canonical(x), nil
 		}
-		if s, ok := cleanInt(x); ok && jsonInt.MatchString(s) {
+		if s, ok := cleanInt(x); ok && jsonInt.MatchString(s) && digits(s) <= maxIntText {
 			return canonical(s), nil
 		}
 		return "", IntParsing
@@ -188,7 +194,7 @@ func DateTime(v any) (time.Time, *Problem) {
 				return t, nil
 			}
 		}
-		return time.Time{}, DatetimeDate
+		return time.Time{}, DatetimeParse // a number is no date either: the datetime's own error
 	}
 	return time.Time{}, DatetimeType
 }
@@ -297,10 +303,21 @@ func Bool(s string) (bool, *Problem) {
 	return false, BoolParsing
 }
 
-// canonical is an integer's text as the contract writes it ("-0" is "0").
+// canonical is an integer's text as the contract writes it: "-0" is "0" (JSON's grammar
+// allows no other leading zero).
 func canonical(text string) string {
-	if n, ok := new(big.Int).SetString(text, 10); ok {
-		return n.String()
+	if text == "-0" {
+		return "0"
 	}
 	return text
+}
+
+// digits is how many digits an integer's text has.
+func digits(text string) int { return len(strings.TrimPrefix(text, "-")) }
+
+// FitsInt64 says whether an integer's text (one Int returned) fits in 64 bits, the bound the
+// contract puts on rate_limit_override (format: int64), where pydantic takes any integer.
+func FitsInt64(text string) bool {
+	_, err := strconv.ParseInt(text, 10, 64)
+	return err == nil
 }

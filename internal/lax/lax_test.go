@@ -46,6 +46,11 @@ func TestInt(t *testing.T) {
 		{"", "", IntParsing},
 		{"five", "", IntParsing},
 		{strings.Repeat("9", 4301), "", IntParsingSize},
+		{strings.Repeat(" ", 5000) + "5", "5", nil},       // the bound is jiter's, on digits
+		{strings.Repeat("0", 5000) + "5", "5", nil},       // leading zeros are cleaned away
+		{"+" + strings.Repeat("1", 4400), "", IntParsing}, // cleaned, then too long: int_parsing
+		{json.Number(strings.Repeat("9", 4301)), "", TooManyDigits},
+		{json.Number(strings.Repeat("9", 4300)), strings.Repeat("9", 4300), nil},
 		{nil, "", IntType},
 		{[]any{json.Number("5")}, "", IntType},
 		{map[string]any{}, "", IntType},
@@ -92,7 +97,9 @@ func TestDateTime(t *testing.T) {
 		{"30-01-02", "", DatetimeDate},
 		{"tomorrow", "", DatetimeDate},
 		{"", "", DatetimeDate},
-		{json.Number("1e300"), "", DatetimeDate},
+		{json.Number("1e300"), "", DatetimeParse},
+		{json.Number("99999999999999999999"), "", DatetimeParse},
+		{"99999999999999999999", "", DatetimeDate},
 		{true, "", DatetimeType},
 		{[]any{}, "", DatetimeType},
 	} {
