@@ -2,9 +2,11 @@ package suite
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -64,10 +66,13 @@ func sleep(ctx context.Context, d time.Duration) error {
 
 // The retries of a request the server asks to wait for (429, 503): at most MaxRetries, each
 // after its Retry-After (whole seconds or an HTTP date), at most MaxRetryWait, or one second
-// when the answer gives none.
+// when the answer gives none; and at most RetryBudget of waiting in a whole run, after which
+// an answer that asks to wait counts as it is (a server that keeps asking cannot stretch a run
+// without bound).
 const (
 	MaxRetries   = 3
 	MaxRetryWait = 10 * time.Second
+	RetryBudget  = 2 * time.Minute
 )
 
 // retryAfter is how long to wait before asking again, after an answer that asks to wait; false
@@ -78,8 +83,10 @@ func retryAfter(resp *http.Response, now time.Time) (time.Duration, bool) {
 	}
 	wait := time.Second
 	if v := resp.Header.Get("Retry-After"); v != "" {
-		if n, err := strconv.Atoi(v); err == nil && n >= 0 {
-			wait = time.Duration(n) * time.Second
+		if n, err := strconv.ParseInt(v, 10, 64); err == nil && n >= 0 {
+			wait = time.Duration(min(n, int64(MaxRetryWait/time.Second))) * time.Second
+		} else if err != nil && errors.Is(err, strconv.ErrRange) && !strings.HasPrefix(v, "-") {
+			wait = MaxRetryWait // more seconds than an int64 holds
 		} else if at, err := http.ParseTime(v); err == nil {
 			wait = at.Sub(now)
 		}
@@ -87,10 +94,22 @@ func retryAfter(resp *http.Response, now time.Time) (time.Duration, bool) {
 	return min(max(wait, 0), MaxRetryWait), true
 }
 
-// retries is the list of requests a run retried, for every report.
+// retries is the list of requests a run retried, for every report, and the waiting they cost.
 type retries struct {
-	mu   sync.Mutex
-	list []string
+	mu    sync.Mutex
+	list  []string
+	spent time.Duration
+}
+
+// allow takes wait from the run's RetryBudget, or says the budget is spent.
+func (r *retries) allow(wait time.Duration) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.spent+wait > RetryBudget {
+		return false
+	}
+	r.spent += wait
+	return true
 }
 
 func (r *retries) add(checkID, method, path string, status int, wait time.Duration, attempt int) {

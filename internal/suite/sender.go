@@ -62,7 +62,7 @@ func (s *Suite) Send(ctx context.Context, r Request) (ex *Exchange, resp *http.R
 			return ex, resp, err
 		}
 		wait, again := retryAfter(resp, time.Now())
-		if !again || attempt == MaxRetries {
+		if !again || attempt == MaxRetries || !s.retried.allow(wait) {
 			ex.Status, ex.ContentType, ex.Raw = resp.StatusCode, resp.Header.Get("Content-Type"), raw
 			_ = json.Unmarshal(raw, &ex.JSON)
 			return ex, resp, nil
