@@ -51,7 +51,7 @@ func Checks(run string) ([]Check, error) {
 // it refuses: the report then holds one result of status Errored that says why) and when ctx
 // is cancelled (the report holds the checks done so far, and cleanup has run).
 func Run(ctx context.Context, cfg Config) (*Report, error) {
-	return execute(ctx, cfg, func(r *run) {
+	return execute(ctx, cfg, nil, func(r *run) {
 		r.s.RunChecks(ctx, r.checks, func(c suite.Check) {
 			res := r.s.RunCheck(ctx, c)
 			if ctx.Err() != nil && res.Status == suite.Fail {
@@ -62,11 +62,12 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	})
 }
 
-// execute starts a run of cfg (begin) and hands it to body, which cleans up. The report's
+// execute starts a run of cfg (begin; adjust, when not nil, changes its settings) and hands it
+// to body, which cleans up. The report's
 // Duration is the whole, from the first request to the end of cleanup.
-func execute(ctx context.Context, cfg Config, body func(*run)) (*Report, error) {
+func execute(ctx context.Context, cfg Config, adjust func(*suite.Config), body func(*run)) (*Report, error) {
 	began := time.Now()
-	r, err := begin(ctx, cfg)
+	r, err := begin(ctx, cfg, adjust)
 	if err != nil {
 		return r.aborted(cfg, err), err
 	}
@@ -91,7 +92,7 @@ func execute(ctx context.Context, cfg Config, body func(*run)) (*Report, error) 
 func Test(t *testing.T, cfg Config) {
 	t.Helper()
 	ctx := t.Context()
-	r, err := begin(ctx, cfg)
+	r, err := begin(ctx, cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,7 +146,7 @@ func Replay(ctx context.Context, cfg Config, rec *recording.Recording) (*Report,
 	}
 	movesClock := cfg.Sleep != nil
 	cfg.Run, cfg.Explore = "", 0
-	return execute(ctx, cfg, func(r *run) {
+	return execute(ctx, cfg, nil, func(r *run) {
 		rep := r.report
 		defer r.s.CleanupOnce(func(left []string) { rep.Leftovers = append(rep.Leftovers, left...) })
 		rep.Leftovers = replay.Replay(ctx, r.s, doc, movesClock, func(res suite.Result) { r.add(res) })
@@ -189,17 +190,21 @@ func Sweep(ctx context.Context, cfg Config, dryRun bool) (*Report, error) {
 	}
 	prefix := cfg.Prefix
 	cfg.Run, cfg.Explore = "", 0
-	return execute(ctx, cfg, func(r *run) {
+	return execute(ctx, cfg, func(s *suite.Config) { s.Sweeping = true }, func(r *run) {
 		r.report.Prefix = prefix
 		r.report.Leftovers = r.s.Sweep(ctx, prefix, dryRun, func(res suite.Result) { r.add(res) })
 	})
 }
 
-// begin validates cfg, selects the checks, and starts the suite (its preflight requests).
-func begin(ctx context.Context, cfg Config) (*run, error) {
+// begin validates cfg, selects the checks, and starts the suite (its preflight requests),
+// with its settings changed by adjust when it is not nil (a sweep's).
+func begin(ctx context.Context, cfg Config, adjust func(*suite.Config)) (*run, error) {
 	settings, checks, err := cfg.settings()
 	if err != nil {
 		return &run{}, err
+	}
+	if adjust != nil {
+		adjust(&settings)
 	}
 	s, err := suite.Start(ctx, settings)
 	if err != nil {

@@ -169,7 +169,13 @@ func TestSweepRemovesWhatRunsLeft(t *testing.T) {
 
 	cfg := mockConfig(mock)
 	cfg.Prefix, cfg.APIKey = "sw", runner
+	mock.ClearRequests()
 	dry, err := conformance.Sweep(context.Background(), cfg, true)
+	for _, e := range mock.Requests() {
+		if e.Method != "GET" {
+			t.Errorf("the dry run sent %s %s", e.Method, e.Path)
+		}
+	}
 	s1, p1, l1 := state()
 	if err != nil || dry.Skipped != 4 || dry.Passed != 0 || !slices.Equal(s0, s1) || !slices.Equal(p0, p1) || !slices.Equal(l0, l1) {
 		t.Errorf("dry run: %v %s; it changed %v %v %v", err, dry.Summary(), s1, p1, l1)

@@ -33,6 +33,9 @@ type Config struct {
 	Explore                       int     // the exploration's steps (0: none)
 	Seed                          int64   // the exploration's seed (0 when the run does not explore)
 	Rate                          float64 // requests per second of the whole run (0: unbounded)
+	// Sweeping: the run only lists and removes what carries a prefix, so preflight sends no
+	// write (it does not probe the peer key with a create).
+	Sweeping bool
 }
 
 // Suite is one run: its settings and the state each concern keeps.
