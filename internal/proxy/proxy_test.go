@@ -92,8 +92,12 @@ func throughTheProxy(t *testing.T, otherChoices bool) {
 		mock.Wrap(otherchoices.Wrap)
 	}
 	p, srv, logs := newProxy(t, mock.URL, Options{Header: true})
+	steps := 60
+	if testing.Short() {
+		steps = 15 // make test; make test-all walks 60 steps
+	}
 	report, err := conformance.Run(context.Background(), conformance.Config{BaseURL: srv.URL, APIKey: ownerKey,
-		UserEmail: ownerEmail, PeerAPIKey: peerKey, Destructive: true, Explore: 60, Seed: 7,
+		UserEmail: ownerEmail, PeerAPIKey: peerKey, Destructive: true, Explore: steps, Seed: 7,
 		Sleep: func(_ context.Context, d time.Duration) error { return mock.AdvanceClock(d) }})
 	if err != nil {
 		t.Fatal(err)
