@@ -25,7 +25,7 @@ import (
 // setupCall sends one setup request and records it; it says whether the server answered want.
 func (rp *replayer) setupCall(ctx context.Context, op mixpeekkit.OperationID, want int, build func(*suite.T) suite.Request, then func(*suite.Exchange)) bool {
 	rp.setups++
-	res := rp.s.RunCheck(ctx, suite.Check{ID: fmt.Sprintf("setup/%d-%s", rp.setups, contract.ShortName(string(op))), Category: "setup",
+	res := rp.s.RunCheck(ctx, suite.Check{ID: fmt.Sprintf("setup/%d-%s", rp.setups, contract.ShortName(string(op))), Category: "setup", Shared: true,
 		Description: fmt.Sprintf("creating what the recording starts with: %s as %s answers %d", contract.ShortName(string(op)), recfmt.Admin, want),
 		Run: func(t *suite.T) {
 			r := build(t)
@@ -62,7 +62,7 @@ var mutating = []mixpeekkit.OperationID{mixpeekkit.OpUpdateAPIKey, mixpeekkit.Op
 // is skipped when the state does not allow the call.
 func (rp *replayer) play(ctx context.Context, c recfmt.Call) suite.Result {
 	op := contract.ShortName(string(c.Operation))
-	check := suite.Check{ID: fmt.Sprintf("replay/%d-%s", c.Seq, op), Category: "replay",
+	check := suite.Check{ID: fmt.Sprintf("replay/%d-%s", c.Seq, op), Category: "replay", Shared: true,
 		Description: fmt.Sprintf("call %d, %s as %s, answers as recorded: %d, with the recorded shape", c.Seq, op, c.As, c.Status)}
 	r, skip := rp.request(c)
 	if rp.stuck != "" {

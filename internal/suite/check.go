@@ -11,7 +11,11 @@ type Check struct {
 	ID, Category, Description string
 	Destructive               bool // runs only with Config.Destructive
 	NeedsPeer                 bool // runs only with Config.PeerAPIKey
-	Run                       func(*T)
+	// Shared: what the check creates outlives it (a replay's calls build on each other);
+	// otherwise a check removes what it created when it ends, so that no check sees another's
+	// leftovers.
+	Shared bool
+	Run    func(*T)
 }
 
 // Status is the outcome of one check.
@@ -53,6 +57,8 @@ type T struct {
 	// something, in order, and the variables that stand for the keys their answers gave.
 	setup   []setupStep
 	keyVars map[string]string
+	// own is what the check created (resources.go), removed when it ends.
+	own []owned
 }
 
 // stopCheck ends a check early (Fatalf, Skip), like testing's FailNow.
@@ -80,6 +86,9 @@ func (s *Suite) RunCheck(ctx context.Context, c Check) (res Result) {
 		}
 		if len(res.Failures) > 0 && res.Status != Skip {
 			res.Status = Fail
+		}
+		if !c.Shared {
+			t.removeOwn()
 		}
 		res.Duration = time.Since(start)
 	}()

@@ -19,9 +19,7 @@ type Pacer struct {
 	next  time.Time
 }
 
-// newPacer paces at rate requests per second (0: unbounded), with 1% to spare: the server
-// sees the requests a little closer or farther apart than they left, and no second of its
-// may hold more than rate of them.
+// newPacer paces at rate requests per second (0: unbounded), with 1% to spare.
 func newPacer(rate float64) *Pacer {
 	if rate <= 0 {
 		return &Pacer{}
@@ -43,6 +41,20 @@ func (p *Pacer) Wait(ctx context.Context) error {
 	// the next request catch up, so no two requests are closer than every.
 	p.next = time.Now().Add(p.every)
 	return nil
+}
+
+// Done marks the end of a request the pace let go (its answer read, or its failure): the next
+// goes no sooner than every after it. The server stamps a request between its sending and its
+// answer, so two stamps are then always at least every apart, whatever the latency of each.
+func (p *Pacer) Done() {
+	if p.every == 0 {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if after := time.Now().Add(p.every); after.After(p.next) {
+		p.next = after
+	}
 }
 
 // Pace is the time the run leaves between two requests (0: unbounded): a check that races the

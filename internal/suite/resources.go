@@ -77,8 +77,33 @@ func (t *T) NewKey(perms ...string) *Exchange {
 	return ex
 }
 
+// owned is a resource a check created: removed when the check ends, by remove.
+type owned struct {
+	remove Request
+	forget func() // takes it off the run's list once it is gone
+}
+
+// removeOwn removes what the check created, newest first, as cleanup does (a failure here is
+// cleanup's to report, not the check's): a key is revoked, a secret deleted. What is gone
+// leaves the run's list; what is not stays on it, for the run's cleanup.
+func (t *T) removeOwn() {
+	c := &T{Ctx: context.WithoutCancel(t.Ctx), S: t.S, Check: Check{ID: t.Check.ID}, Res: &Result{}}
+	for i := len(t.own) - 1; i >= 0; i-- {
+		if ex := c.try(t.own[i].remove); ex != nil && (ex.Status == http.StatusOK || ex.Status == http.StatusNotFound) {
+			t.own[i].forget()
+		}
+	}
+	t.own = nil
+}
+
 // TrackSecret registers a secret name for cleanup with the key that owns it.
 func (t *T) TrackSecret(name, auth string) {
+	t.own = append(t.own, owned{Request{Method: "DELETE", Path: SecretPath(name), Auth: auth}, func() {
+		r := &t.S.resources
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		delete(r.secrets, name)
+	}})
 	r := &t.S.resources
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -93,6 +118,7 @@ func (t *T) TrackSecret(name, auth string) {
 // TrackPeerSecret and untrackPeerSecret follow the peer's copy of a name this organization
 // also has: both are cleaned up.
 func (t *T) TrackPeerSecret(name string) {
+	t.own = append(t.own, owned{Request{Method: "DELETE", Path: SecretPath(name), Auth: Bearer(t.S.PeerAPIKey)}, func() { t.UntrackPeerSecret(name) }})
 	r := &t.S.resources
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -113,6 +139,12 @@ func (t *T) UntrackPeerSecret(name string) {
 
 // TrackKey registers a key name of the run's user for cleanup.
 func (t *T) TrackKey(name string) {
+	t.own = append(t.own, owned{Request{Method: "DELETE", Path: t.KeyPath(name), Auth: Bearer(t.S.APIKey)}, func() {
+		r := &t.S.resources
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		delete(r.keys, name)
+	}})
 	r := &t.S.resources
 	r.mu.Lock()
 	defer r.mu.Unlock()

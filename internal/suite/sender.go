@@ -58,6 +58,7 @@ func (s *Suite) Send(ctx context.Context, r Request) (ex *Exchange, resp *http.R
 		}
 		var raw []byte
 		resp, raw, err = s.once(ctx, r, body, ex)
+		s.pace.Done()
 		if err != nil {
 			return ex, resp, err
 		}
