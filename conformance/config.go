@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -171,10 +172,19 @@ func exploreSeed(c Config, selected []suite.Check) int64 {
 // which then also vouch for it (the admin-key unchanged, no secret value echoed).
 var catalog = sync.OnceValue(func() []suite.Check {
 	var all []suite.Check
-	for _, group := range [][]suite.Check{checks.Contract, checks.Secrets, checks.APIKeys, checks.Auth,
-		checks.Permissions, checks.Validation, generate.Checks(), checks.Isolation, explore.Checks, checks.Safety} {
+	for _, group := range [][]suite.Check{checks.Contract, checks.Secrets, checks.APIKeys, checks.KeyState, checks.Paths,
+		checks.Auth, checks.Permissions, checks.Matrix, checks.Validation, generate.Checks(), checks.Isolation,
+		explore.Checks, checks.Safety, checks.Scale} {
 		all = append(all, group...)
 	}
+	// A category's checks together, in the order the categories first come.
+	first := map[string]int{}
+	for i, c := range all {
+		if _, ok := first[c.Category]; !ok {
+			first[c.Category] = i
+		}
+	}
+	slices.SortStableFunc(all, func(a, b suite.Check) int { return first[a.Category] - first[b.Category] })
 	return all
 })
 

@@ -5,6 +5,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 
@@ -150,7 +151,7 @@ func (r *Report) WriteText(w io.Writer) error {
 	}
 	if len(r.Revoked) > 0 {
 		fmt.Fprintf(&b, "\nleft behind (a key cannot be deleted, only revoked): %d revoked API keys: %s\n",
-			len(r.Revoked), strings.Join(r.Revoked, ", "))
+			len(r.Revoked), namesCounted(r.Revoked))
 	}
 	if len(r.Retries) > 0 {
 		fmt.Fprintf(&b, "\nasked again, the server asking to wait (%d):\n    %s\n", len(r.Retries), strings.Join(r.Retries, "\n    "))
@@ -158,6 +159,25 @@ func (r *Report) WriteText(w io.Writer) error {
 	fmt.Fprintf(&b, "\n%s\n", r.Summary())
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// namesCounted is a sorted list of names as a line: each quoted, with how many times it
+// comes when more than once ("a" ×3, "b").
+func namesCounted(names []string) string {
+	var parts []string
+	for i := 0; i < len(names); {
+		j := i
+		for j < len(names) && names[j] == names[i] {
+			j++
+		}
+		part := strconv.Quote(names[i])
+		if j-i > 1 {
+			part += fmt.Sprintf(" ×%d", j-i)
+		}
+		parts = append(parts, part)
+		i = j
+	}
+	return strings.Join(parts, ", ")
 }
 
 // WriteJSON writes the report as indented JSON.

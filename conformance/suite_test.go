@@ -240,7 +240,7 @@ func TestChecksGroupedByCategory(t *testing.T) {
 		}
 		ids[c.ID] = true
 	}
-	if len(seen) != 10 {
-		t.Errorf("%d categories, want 10", len(seen))
+	if len(seen) != 11 {
+		t.Errorf("%d categories, want 11", len(seen))
 	}
 }

@@ -153,7 +153,7 @@ type pending struct {
 	rawBody         []byte
 	faulted         bool
 	inEpoch         bool     // the call holds Server.epoch shared
-	coerced         []string // the places lax parsing read (laxRead), for the violations list
+	coerced         []string // the places lax parsing read (lax.Read), for the violations list
 	retryAfter      int      // the Retry-After of a fault's answer (seconds; 0: none)
 }
 

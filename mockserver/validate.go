@@ -40,7 +40,7 @@ func (s *Server) validateRequest(r *http.Request, op *operation) (map[string]str
 		}
 		vars[name] = v
 	}
-	var read laxRead
+	var read lax.Read
 	readQueryAsFastAPI(r, op, &read)
 	hasBody := op.route.Operation.RequestBody != nil
 	var nulls []violation
@@ -62,8 +62,8 @@ func (s *Server) validateRequest(r *http.Request, op *operation) (map[string]str
 			}
 			nulls = nullsOverDefaults(data, op.bodySchema())
 			if !op.control { // the upstream's parsing; the control API is the mock's own
-				data = readBodyLax(data, op.bodySchema(), op.doc.Name, &read)
-				if read.unparsable {
+				data = lax.Body(data, op.bodySchema(), op.doc.Name, &read)
+				if read.Unparsable {
 					return nil, nil, errBadRequest(lax.TooManyDigits.Msg+": an integer has more than 4300 digits", nil)
 				}
 			}
@@ -81,23 +81,26 @@ func (s *Server) validateRequest(r *http.Request, op *operation) (map[string]str
 			AuthenticationFunc: openapi3filter.NoopAuthenticationFunc,
 		},
 	}
-	if err := openapi3filter.ValidateRequest(r.Context(), input); err != nil || len(nulls) > 0 || len(read.problems) > 0 {
-		refused := append(nulls, read.problems...)
+	if err := openapi3filter.ValidateRequest(r.Context(), input); err != nil || len(nulls) > 0 || len(read.Refused) > 0 {
+		refused := nulls
+		for _, v := range read.Refused {
+			refused = append(refused, violation{Loc: v.Loc, Msg: v.Msg, Type: v.Type})
+		}
 		if err != nil {
 			// What pydantic refused at a place, it words; the contract check adds the rest.
 			worded := map[string]bool{}
-			for _, v := range read.problems {
-				worded[pointer(v.Loc)] = true
+			for _, v := range read.Refused {
+				worded[lax.Pointer(v.Loc)] = true
 			}
 			for _, v := range requestViolations(err, op.doc.Name) {
-				if !worded[pointer(v.Loc)] {
+				if !worded[lax.Pointer(v.Loc)] {
 					refused = append(refused, v)
 				}
 			}
 		}
 		return nil, nil, errValidation(sorted(refused))
 	}
-	pendingOf(r.Context()).coerced = read.coerced
+	pendingOf(r.Context()).coerced = read.Coerced
 	var body []byte
 	if hasBody {
 		var err error
@@ -127,9 +130,9 @@ func readAsJSON(r *http.Request) bool {
 // handlers. A value that is not valid percent-encoding is the text it is (url.Query would drop
 // the pair, so include_revoked=%zz would read as absent; Python's unquote keeps "%zz", which the
 // schema then refuses). A parameter given twice takes its last value, and the values of boolean
-// parameters (include_revoked) are read as pydantic reads them (readQueryBoolLax) and written
+// parameters (include_revoked) are read as pydantic reads them (lax.QueryBool) and written
 // true or false.
-func readQueryAsFastAPI(r *http.Request, op *operation, read *laxRead) {
+func readQueryAsFastAPI(r *http.Request, op *operation, read *lax.Read) {
 	if r.URL.RawQuery == "" {
 		return
 	}
@@ -157,7 +160,7 @@ func readQueryAsFastAPI(r *http.Request, op *operation, read *laxRead) {
 			if op.control {
 				continue
 			}
-			q[p.Value.Name][i] = readQueryBoolLax(p.Value.Name, v, read)
+			q[p.Value.Name][i] = lax.QueryBool(p.Value.Name, v, read)
 		}
 	}
 	u := *r.URL

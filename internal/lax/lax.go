@@ -7,7 +7,8 @@
 //
 // Each function returns the value as the contract writes it, or the pydantic error type that
 // refuses it; a value the contract check would refuse but pydantic accepts is a lax coercion,
-// which the mock lists at GET /_mock/violations.
+// which the mock and the validating proxy list at GET /_mock/violations. Body and QueryBool
+// read a whole request's values that way, for both.
 package lax
 
 import (

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/mixpeekkit/mixpeekkit/internal/jsonbody"
+	"github.com/mixpeekkit/mixpeekkit/internal/lax"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
@@ -62,11 +63,33 @@ func (ex *exchange) checkRequest() {
 	}
 	ex.route, ex.params = route, params
 	req := ex.r.Clone(ex.r.Context())
-	req.Body = io.NopCloser(bytes.NewReader(ex.body))
+	// What the upstream's pydantic takes only by its lax parsing ("5" for an integer,
+	// include_revoked=yes) is a lax-coercion, as the mock lists it; the rest of the check
+	// sees the value as the contract writes it.
+	body, read := ex.body, lax.Read{}
+	if route.Operation.RequestBody != nil && route.Operation.RequestBody.Value != nil {
+		if mt := route.Operation.RequestBody.Value.Content.Get("application/json"); mt != nil && mt.Schema != nil {
+			body = lax.Body(body, mt.Schema.Value, ex.p.contract.Name, &read)
+		}
+	}
+	q := req.URL.Query()
+	for _, p := range route.Operation.Parameters {
+		if p.Value != nil && p.Value.In == openapi3.ParameterInQuery && p.Value.Schema != nil && p.Value.Schema.Value != nil &&
+			p.Value.Schema.Value.Type.Is(openapi3.TypeBoolean) && q.Has(p.Value.Name) {
+			q.Set(p.Value.Name, lax.QueryBool(p.Value.Name, q.Get(p.Value.Name), &read))
+		}
+	}
+	u := *req.URL
+	u.RawQuery = q.Encode()
+	req.URL = &u
+	for _, at := range read.Coerced {
+		ex.invalid = append(ex.invalid, [2]string{at, "lax-coercion"})
+	}
+	req.Body = io.NopCloser(bytes.NewReader(body))
 	input := &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route,
 		Options: &openapi3filter.Options{MultiError: true, AuthenticationFunc: openapi3filter.NoopAuthenticationFunc}}
 	if err := openapi3filter.ValidateRequest(ex.r.Context(), input); err != nil {
-		ex.invalid = requestProblems(err)
+		ex.invalid = append(ex.invalid, requestProblems(err)...)
 	}
 	if v, ok := jsonbody.Decode(ex.body); ok && route.Operation.RequestBody != nil && route.Operation.RequestBody.Value != nil {
 		if mt := route.Operation.RequestBody.Value.Content.Get("application/json"); mt != nil && mt.Schema != nil {

@@ -5,6 +5,9 @@ import (
 	"net/http"
 	"reflect"
 	"slices"
+	"time"
+
+	"github.com/mixpeekkit/mixpeekkit/internal/sensitive"
 )
 
 // WantStatus checks the answer's WantStatus code; false (and a failure) when it differs.
@@ -155,4 +158,29 @@ func (t *T) WantListed(auth, name string, want bool, failure string) {
 	if names, ex := t.ListedSecrets(auth); slices.Contains(names, name) != want {
 		t.Errorf(ex, "%s", failure)
 	}
+}
+
+// CallerUserID is the user_id of the run's own key, as the list shows it ("" when it cannot
+// tell: the key is not among the user's, or the server writes no user_id).
+func (t *T) CallerUserID() string {
+	ex := t.Call("GET", t.KeysPath(), nil)
+	results, _ := ex.Field("results").([]any)
+	own := sensitive.Hash(t.S.APIKey)
+	for _, r := range results {
+		if k, _ := r.(map[string]any); k["key_hash"] == own {
+			id, _ := k["user_id"].(string)
+			return id
+		}
+	}
+	return ""
+}
+
+// Instant reads a date-time member (nil when absent, null or not RFC 3339).
+func Instant(v any) *time.Time {
+	s, _ := v.(string)
+	at, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return nil
+	}
+	return &at
 }

@@ -43,6 +43,25 @@ func (p *Pacer) Wait(ctx context.Context) error {
 	return nil
 }
 
+// Burst waits until n requests may go at once (the caller sends them without Wait): a second
+// after the last request, so that no second holds more than the rate, n being at most the
+// rate; false when the rate is below n (unbounded: at once).
+func (p *Pacer) Burst(ctx context.Context, n int) (bool, error) {
+	if p.every == 0 {
+		return true, ctx.Err()
+	}
+	if time.Duration(n)*p.every > time.Second*101/100 {
+		return false, nil
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if err := sleep(ctx, time.Until(p.next.Add(time.Second-p.every))); err != nil {
+		return false, err
+	}
+	p.next = time.Now().Add(time.Second)
+	return true, nil
+}
+
 // Done marks the end of a request the pace let go (its answer read, or its failure): the next
 // goes no sooner than every after it. The server stamps a request between its sending and its
 // answer, so two stamps are then always at least every apart, whatever the latency of each.

@@ -79,8 +79,16 @@ func (t *T) NewKey(perms ...string) *Exchange {
 
 // owned is a resource a check created: removed when the check ends, by remove.
 type owned struct {
+	id     string // its kind and name, once per check
 	remove Request
 	forget func() // takes it off the run's list once it is gone
+}
+
+// own notes a resource the check created, once.
+func (t *T) noteOwn(o owned) {
+	if !slices.ContainsFunc(t.own, func(x owned) bool { return x.id == o.id }) {
+		t.own = append(t.own, o)
+	}
 }
 
 // removeOwn removes what the check created, newest first, as cleanup does (a failure here is
@@ -88,22 +96,18 @@ type owned struct {
 // leaves the run's list; what is not stays on it, for the run's cleanup.
 func (t *T) removeOwn() {
 	c := &T{Ctx: context.WithoutCancel(t.Ctx), S: t.S, Check: Check{ID: t.Check.ID}, Res: &Result{}}
-	for i := len(t.own) - 1; i >= 0; i-- {
-		if ex := c.try(t.own[i].remove); ex != nil && (ex.Status == http.StatusOK || ex.Status == http.StatusNotFound) {
-			t.own[i].forget()
+	own := t.own
+	t.own = nil
+	for i := len(own) - 1; i >= 0; i-- {
+		if ex := c.try(own[i].remove); ex != nil && (ex.Status == http.StatusOK || ex.Status == http.StatusNotFound) {
+			own[i].forget()
 		}
 	}
-	t.own = nil
 }
 
 // TrackSecret registers a secret name for cleanup with the key that owns it.
 func (t *T) TrackSecret(name, auth string) {
-	t.own = append(t.own, owned{Request{Method: "DELETE", Path: SecretPath(name), Auth: auth}, func() {
-		r := &t.S.resources
-		r.mu.Lock()
-		defer r.mu.Unlock()
-		delete(r.secrets, name)
-	}})
+	t.noteOwn(owned{"secret " + name, Request{Method: "DELETE", Path: SecretPath(name), Auth: auth}, func() { t.Untrack(name, true) }})
 	r := &t.S.resources
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -118,7 +122,7 @@ func (t *T) TrackSecret(name, auth string) {
 // TrackPeerSecret and untrackPeerSecret follow the peer's copy of a name this organization
 // also has: both are cleaned up.
 func (t *T) TrackPeerSecret(name string) {
-	t.own = append(t.own, owned{Request{Method: "DELETE", Path: SecretPath(name), Auth: Bearer(t.S.PeerAPIKey)}, func() { t.UntrackPeerSecret(name) }})
+	t.noteOwn(owned{"peer secret " + name, Request{Method: "DELETE", Path: SecretPath(name), Auth: Bearer(t.S.PeerAPIKey)}, func() { t.UntrackPeerSecret(name) }})
 	r := &t.S.resources
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -139,12 +143,7 @@ func (t *T) UntrackPeerSecret(name string) {
 
 // TrackKey registers a key name of the run's user for cleanup.
 func (t *T) TrackKey(name string) {
-	t.own = append(t.own, owned{Request{Method: "DELETE", Path: t.KeyPath(name), Auth: Bearer(t.S.APIKey)}, func() {
-		r := &t.S.resources
-		r.mu.Lock()
-		defer r.mu.Unlock()
-		delete(r.keys, name)
-	}})
+	t.noteOwn(owned{"key " + name, Request{Method: "DELETE", Path: t.KeyPath(name), Auth: Bearer(t.S.APIKey)}, func() { t.Untrack(name, false) }})
 	r := &t.S.resources
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -214,6 +213,11 @@ func sortedKeys[V any](m map[string]V) []string {
 // Untrack forgets a key (or a secret) the check itself removed, so cleanup does not remove it
 // again; cleanup still lists what is left with the run's prefix.
 func (t *T) Untrack(name string, secret bool) {
+	id := "key " + name
+	if secret {
+		id = "secret " + name
+	}
+	t.own = slices.DeleteFunc(t.own, func(o owned) bool { return o.id == id }) // gone: nothing to remove
 	r := &t.S.resources
 	r.mu.Lock()
 	defer r.mu.Unlock()

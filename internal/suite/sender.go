@@ -40,6 +40,11 @@ const maxAnswer = 4 << 20
 // failure to report: the request could not be built or sent, or its answer not read whole; ex
 // is nil only when the body could not be encoded.
 func (s *Suite) Send(ctx context.Context, r Request) (ex *Exchange, resp *http.Response, err error) {
+	return s.send(ctx, r, true)
+}
+
+// send is Send; paced false for a request of a burst the pace already let go (DoAll).
+func (s *Suite) send(ctx context.Context, r Request, paced bool) (ex *Exchange, resp *http.Response, err error) {
 	var body []byte
 	switch b := r.Body.(type) {
 	case nil:
@@ -53,8 +58,10 @@ func (s *Suite) Send(ctx context.Context, r Request) (ex *Exchange, resp *http.R
 	ex = &Exchange{Method: r.Method, URL: s.Base.Redacted() + r.Path, Auth: authShown(r.Auth), RequestBody: s.Show(body)}
 	ex.Curl = s.curlOf(r, ex.RequestBody, nil)
 	for attempt := 0; ; attempt++ {
-		if err := s.pace.Wait(ctx); err != nil {
-			return ex, nil, err
+		if paced || attempt > 0 {
+			if err := s.pace.Wait(ctx); err != nil {
+				return ex, nil, err
+			}
 		}
 		var raw []byte
 		resp, raw, err = s.once(ctx, r, body, ex)
@@ -123,8 +130,13 @@ func (s *Suite) once(parent context.Context, r Request, body []byte, ex *Exchang
 // this check and names the operation), and looks for echoed secret values. A request without
 // a whole answer ends the check.
 func (t *T) Do(r Request) *Exchange {
+	ex, resp, err := t.S.Send(t.Ctx, r)
+	return t.checked(r, ex, resp, err)
+}
+
+// checked is what Do does with an answer once it is in.
+func (t *T) checked(r Request, ex *Exchange, resp *http.Response, err error) *Exchange {
 	s := t.S
-	ex, resp, err := s.Send(t.Ctx, r)
 	if err != nil {
 		t.Fatalf(ex, "%v", err)
 	}
@@ -139,6 +151,41 @@ func (t *T) Do(r Request) *Exchange {
 		t.Errorf(ex, "%v", err)
 	}
 	return ex
+}
+
+// DoAll sends requests at the same time, in a burst the pace allows (a second after the last
+// request, at most the rate), and checks each answer as Do does. It skips the check when the
+// rate is below len(rs): they could not go together.
+func (t *T) DoAll(rs []Request) []*Exchange {
+	s := t.S
+	ok, err := s.pace.Burst(t.Ctx, len(rs))
+	switch {
+	case err != nil:
+		t.Fatalf(nil, "%v", err)
+	case !ok:
+		t.Skip(fmt.Sprintf("%d requests at once do not fit the run's rate: raise -rate to %d or more", len(rs), len(rs)))
+	}
+	type sent struct {
+		ex   *Exchange
+		resp *http.Response
+		err  error
+	}
+	out := make([]sent, len(rs))
+	var wg sync.WaitGroup
+	for i, r := range rs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ex, resp, err := s.send(t.Ctx, r, false)
+			out[i] = sent{ex, resp, err}
+		}()
+	}
+	wg.Wait()
+	exs := make([]*Exchange, len(rs))
+	for i, o := range out {
+		exs[i] = t.checked(rs[i], o.ex, o.resp, o.err)
+	}
+	return exs
 }
 
 // AdminAuth is the Authorization header of the run's admin key.
