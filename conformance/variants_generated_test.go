@@ -139,7 +139,7 @@ func generatedVariants() []struct {
 			return a.status, a.header, a.body
 		})},
 		// Accepted, but not applied: a read shows no effect.
-		{"PATCH ignores rate_limit_override", "generated/update-api-key/positive", "[body.rate_limit_override: 1 (minimum 1)] body.rate_limit_override: sent 1, the read shows null", bug(func(next http.Handler, r *http.Request, b []byte) (int, http.Header, any) {
+		{"PATCH ignores rate_limit_override", "generated/update-api-key/positive", "[body.rate_limit_override: 1 (minimum 1)] body.rate_limit_override: sent 1, the read shows 5", bug(func(next http.Handler, r *http.Request, b []byte) (int, http.Header, any) {
 			if m := bodyOf(b); isKeyPatch(r) && m != nil {
 				if _, ok := m["rate_limit_override"]; ok {
 					delete(m, "rate_limit_override")

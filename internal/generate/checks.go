@@ -118,9 +118,18 @@ type collection struct {
 
 var collections = map[string]collection{
 	"key_name": {
+		// A key with every field a PATCH can change or clear set, so that a read shows what
+		// a PATCH of null, an empty list or an edge value did.
 		create: func(t *suite.T) (string, map[string]any) {
-			ex := t.NewKey("read")
-			return ex.Str("name"), ex.JSON
+			name := t.Name("key")
+			t.TrackKey(name)
+			ex := t.Call("POST", t.KeysPath(), map[string]any{"name": name, "permissions": []string{"read"},
+				"description": "set before it is changed", "expires_at": "2099-01-01T00:00:00Z", "rate_limit_override": 5,
+				"scopes": []any{map[string]any{"resource_type": "organization", "resource_id": "conformance"}}})
+			if ex.Status != http.StatusOK || ex.Str("key") == "" {
+				t.Fatalf(ex, "creating an API key to work with: want 200 with a key, got %d", ex.Status)
+			}
+			return name, ex.JSON
 		},
 		track: func(t *suite.T, name string) { t.TrackKey(name) },
 		read:  func(t *suite.T, all bool) (map[string]map[string]any, *suite.Exchange) { return t.ListedKeys(all) },
