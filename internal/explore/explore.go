@@ -118,7 +118,52 @@ func (x *explorer) newWorld() *world {
 		x.s.Known.AddSent(v)
 		w.values = append(w.values, v)
 	}
+	x.known(w)
 	return w
+}
+
+// known gives a world a state of its own before its first step, the same in the walk and in
+// every replay, so that what the walk finds does not depend on what other checks left: its
+// secrets created out of their sorted order, a key of its own revoked, and an expired key
+// (with a name outside the world's, so the model need not follow expiry: it only shows in
+// the lists the walk reads). Each is in the model only as the server answered it.
+func (x *explorer) known(w *world) {
+	admin := x.t.AdminAuth()
+	keep := func(name string, secret bool) {
+		if secret {
+			x.t.TrackSecret(name, admin)
+			w.secrets = append(w.secrets, name)
+		} else {
+			x.t.TrackKey(name)
+			w.keys = append(w.keys, name)
+		}
+		w.sent[name] = true
+	}
+	for _, slot := range []int{2, 0, 1} {
+		name := w.secretName(slot)
+		keep(name, true)
+		ex, _, err := x.send(suite.Request{Method: "POST", Path: suite.SecretsPath, Auth: admin,
+			Body: map[string]any{"secret_name": name, "secret_value": w.values[slot%len(w.values)]}})
+		if err == nil && ex.Status == http.StatusCreated {
+			w.m.secrets[name] = true
+		}
+	}
+	name := w.keyName(keySlots - 1)
+	keep(name, false)
+	ex, _, err := x.send(suite.Request{Method: "POST", Path: x.t.KeysPath(), Auth: admin, Body: map[string]any{"name": name, "permissions": []string{"read"}}})
+	if err == nil && ex.Status == http.StatusOK {
+		if k := ex.Str("key"); k != "" {
+			x.s.Known.Add(k)
+		}
+		rec := &keyRec{made: -1, name: name, live: true, plain: ex.Str("key"), perms: []string{"read"}, keyID: ex.Str("key_id")}
+		w.m.keys = append(w.m.keys, rec)
+		if del, _, err := x.send(suite.Request{Method: "DELETE", Path: x.t.KeyPath(name), Auth: admin}); err == nil && del.Status == http.StatusOK {
+			rec.live = false
+		}
+	}
+	expired := w.tag + "e-expired"
+	keep(expired, false)
+	x.send(suite.Request{Method: "POST", Path: x.t.KeysPath(), Auth: admin, Body: map[string]any{"name": expired, "expires_at": "2000-01-01T00:00:00Z"}})
 }
 
 func (w *world) secretName(slot int) string { return fmt.Sprintf("%s-s%d", w.tag, slot) }
