@@ -58,7 +58,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 				return // interrupted mid-check: an incomplete result, not a finding
 			}
 			r.add(res)
-		}, func(leftovers []string) { r.report.Leftovers = leftovers })
+		}, func(leftovers []string) { r.report.Leftovers = append(r.report.Leftovers, leftovers...) })
 	})
 }
 

@@ -26,7 +26,8 @@ func listedKey(next http.Handler, r *http.Request, name string) map[string]any {
 	list.URL.Path = r.URL.Path[:strings.LastIndex(r.URL.Path, "/")]
 	list.URL.RawQuery = "include_revoked=true"
 	var out map[string]any
-	for _, k := range forward(next, list, nil).json()["results"].([]any) {
+	results, _ := forward(next, list, nil).json()["results"].([]any) // none for a key that cannot list
+	for _, k := range results {
 		if m := k.(map[string]any); m["name"] == name {
 			out = m
 		}
