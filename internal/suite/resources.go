@@ -105,6 +105,13 @@ func (t *T) removeOwn() {
 	}
 }
 
+// namesMade is how many names the run has made so far.
+func (s *Suite) namesMade() int {
+	s.resources.mu.Lock()
+	defer s.resources.mu.Unlock()
+	return s.resources.counter
+}
+
 // TrackSecret registers a secret name for cleanup with the key that owns it.
 func (t *T) TrackSecret(name, auth string) {
 	t.noteOwn(owned{"secret " + name, Request{Method: "DELETE", Path: SecretPath(name), Auth: auth}, func() { t.Untrack(name, true) }})

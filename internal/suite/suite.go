@@ -69,7 +69,7 @@ func Start(ctx context.Context, cfg Config) (*Suite, error) {
 // RunChecks is the order of a run: the safe checks, then cleanup, then the destructive
 // checks, which could cost the admin-key that cleanup needs. each runs one check; no check
 // starts once ctx is done, but cleanup always runs. leftovers receives what cleanup could not
-// remove: after the safe checks, and again after the destructive ones when they ran.
+// remove: after the safe checks, and again after the destructive ones when they made names.
 func (s *Suite) RunChecks(ctx context.Context, checks []Check, each func(Check), leftovers func([]string)) {
 	var safe, destructive []Check
 	for _, c := range checks {
@@ -89,9 +89,9 @@ func (s *Suite) RunChecks(ctx context.Context, checks []Check, each func(Check),
 	}
 	runAll(safe)
 	s.CleanupOnce(leftovers)
-	ran := len(destructive) > 0 && ctx.Err() == nil
+	named := s.namesMade()
 	runAll(destructive)
-	if ran {
+	if s.namesMade() != named {
 		// The destructive checks remove what they create; a server that does not let them
 		// (or lost the admin-key) leaves it, and cleanup says so a second time.
 		leftovers(s.Cleanup())
