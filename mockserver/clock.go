@@ -1,14 +1,19 @@
 package mockserver
 
-import "time"
+import (
+	"time"
+
+	"github.com/mixpeekkit/mixpeekkit/internal/determinism"
+)
 
 // now is the server's clock, moved by the control API, in UTC at microsecond precision (what
-// the timestamps show).
+// the timestamps show), within what a timestamp can express (determinism.Clamp: a running
+// clock that reaches the end of year 9999 stands still there).
 func (s *Server) now() time.Time {
 	s.clockMu.Lock()
 	off := s.clockOffset
 	s.clockMu.Unlock()
-	return s.clock().Add(off).UTC().Truncate(time.Microsecond)
+	return determinism.Clamp(s.clock().Add(off)).Truncate(time.Microsecond)
 }
 
 // Now is the time on the mock's clock (GET /_mock/clock): every timestamp and expiry decision
@@ -21,7 +26,7 @@ const maxClockShift = 200 * 365 * 24 * time.Hour
 
 // AdvanceClock moves the mock's clock forward by d. It refuses (ErrBadRequest) a negative d
 // (SetClock moves it back) and a move that would take the clock more than 200 years from its
-// source.
+// source, or past the last instant a timestamp can show (9999-12-31T23:59:59.999999Z).
 func (s *Server) AdvanceClock(d time.Duration) error {
 	s.epoch.Lock()
 	defer s.epoch.Unlock()
@@ -33,19 +38,25 @@ func (s *Server) AdvanceClock(d time.Duration) error {
 	if d > maxClockShift || s.clockOffset > maxClockShift-d {
 		return errBadRequest("the clock cannot be moved more than 200 years from its source", nil)
 	}
+	if s.clock().Add(s.clockOffset).After(determinism.Latest.Add(-d)) {
+		return errBadRequest(determinism.OutOfRange, nil)
+	}
 	s.clockOffset += d
 	s.clockMovedInRecordings(d)
 	return nil
 }
 
 // SetClock makes the mock's clock show t now, and run on from there. t must be within 200
-// years of the clock's source (ErrBadRequest).
+// years of the clock's source, and within the years 1 to 9999 (ErrBadRequest).
 func (s *Server) SetClock(t time.Time) error {
 	s.epoch.Lock()
 	defer s.epoch.Unlock()
 	s.clockMu.Lock()
 	defer s.clockMu.Unlock()
 	base := s.clock()
+	if !determinism.Clamp(t).Equal(t) {
+		return errBadRequest(determinism.OutOfRange, nil)
+	}
 	if t.Before(base.Add(-maxClockShift)) || t.After(base.Add(maxClockShift)) {
 		return errBadRequest("the clock cannot be set more than 200 years from its source", nil)
 	}

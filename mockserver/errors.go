@@ -23,11 +23,12 @@ var (
 
 // The kinds only the HTTP edge meets.
 var (
-	errKindUnauthorized     = errors.New("unauthorized")       // no valid API key or control token (401)
-	errKindForbidden        = errors.New("forbidden")          // the key lacks the permission, or the admin-key is protected (403)
-	errKindAlreadyExists    = errors.New("already exists")     // the name is taken (409)
-	errKindMethodNotAllowed = errors.New("method not allowed") // (405)
-	errKindInternal         = errors.New("internal error")     // (500)
+	errKindUnauthorized     = errors.New("unauthorized")           // no valid API key or control token (401)
+	errKindForbidden        = errors.New("forbidden")              // the key lacks the permission, or the admin-key is protected (403)
+	errKindAlreadyExists    = errors.New("already exists")         // the name is taken (409)
+	errKindMethodNotAllowed = errors.New("method not allowed")     // (405)
+	errKindUnsupportedMedia = errors.New("unsupported media type") // a control body that is not JSON (415)
+	errKindInternal         = errors.New("internal error")         // (500)
 	// The statuses a fault may answer outside the contract: what a client's retry logic meets.
 	errKindTooManyRequests = errors.New("too many requests")   // (429)
 	errKindBadGateway      = errors.New("bad gateway")         // (502)
@@ -64,6 +65,7 @@ var statusTable = []struct {
 	{errKindAlreadyExists, http.StatusConflict, "AlreadyExistsError"},
 	{ErrInvalid, http.StatusUnprocessableEntity, ""}, // an HTTPValidationError body
 	{errKindMethodNotAllowed, http.StatusMethodNotAllowed, "MethodNotAllowedError"},
+	{errKindUnsupportedMedia, http.StatusUnsupportedMediaType, "UnsupportedMediaTypeError"},
 	{errKindTooManyRequests, http.StatusTooManyRequests, "TooManyRequestsError"},
 	{errKindBadGateway, http.StatusBadGateway, "BadGatewayError"},
 	{errKindUnavailable, http.StatusServiceUnavailable, "ServiceUnavailableError"},
@@ -168,6 +170,10 @@ func errBodyTooLarge(limit int) *refusal {
 	return newError(ErrBadRequest, nil, "the request body is larger than %d bytes", limit)
 }
 
+func errBodyTooManyValues(limit int) *refusal {
+	return newError(ErrBadRequest, nil, "the request body holds more than %d JSON values", limit)
+}
+
 func errBodyUnreadable() *refusal { return errBadRequest("the request body could not be read", nil) }
 
 func errSecretNotFound(name string) *refusal {
@@ -196,6 +202,10 @@ func errOrgExists(id string) *refusal {
 	return newError(errKindAlreadyExists, map[string]any{"resource": "organization", "organization_id": id}, "organization %q already exists", id)
 }
 
+func errTooManyTenants(limit int) *refusal {
+	return errBadRequest(fmt.Sprintf("the mock holds at most %d created organizations (-max-tenants): delete some (DELETE /_mock/orgs/{id}) or reset", limit), map[string]any{"limit": limit})
+}
+
 func errOrgNotFound(id string) *refusal {
 	return newError(ErrNotFound, map[string]any{"resource": "organization", "organization_id": id}, "organization %q not found", id)
 }
@@ -218,7 +228,20 @@ func errInvalid(msg string) *refusal {
 	return &refusal{kind: ErrInvalid, message: msg, violations: []violation{{Loc: []any{"body"}, Msg: msg, Type: "value_error"}}}
 }
 
-func errValidation(v []violation) *refusal {
+// maxViolations is how many entries a 422 lists: FastAPI lists every violation, so a body of
+// 200,000 bad items would get an answer of megabytes; the mock lists the first ones and a last
+// entry that says how many it left out (docs/behavior.md).
+const maxViolations = 50
+
+func errValidation(v []violation) *refusal { return errValidationOf(v, 0) }
+
+// errValidationOf is errValidation of v and of more violations that were counted, not
+// rendered.
+func errValidationOf(v []violation, more int) *refusal {
+	if left := len(v) - maxViolations + more; left > 0 {
+		v = append(v[:min(len(v), maxViolations):min(len(v), maxViolations)], violation{Loc: []any{"body"}, Type: "too_many_errors",
+			Msg: fmt.Sprintf("and %d more violations, not listed: the mock lists the first %d", left, maxViolations)})
+	}
 	return &refusal{kind: ErrInvalid, message: "the request breaks its OpenAPI document", violations: v}
 }
 

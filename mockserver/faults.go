@@ -74,7 +74,7 @@ func newFaults(random io.Reader) (*faults, error) {
 
 // AddFault installs a fault and returns it with its ID, or says why it could never apply:
 // ErrInvalid when it breaks control.yaml's FaultRequest (a 422 over HTTP), ErrBadRequest when
-// it could match no call (a 400).
+// it could match no call or the mock already holds 100 faults (a 400).
 func (s *Server) AddFault(spec Fault) (Fault, error) {
 	spec.ID, spec.Hits = "", 0
 	if spec.Probability == 0 {
@@ -119,11 +119,18 @@ func (s *Server) AddFault(spec Fault) (Fault, error) {
 	f := s.faults
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if len(f.rules) >= maxFaults {
+		return Fault{}, errBadRequest(fmt.Sprintf("the mock holds at most %d faults at once: delete some (DELETE /_mock/faults)", maxFaults), nil)
+	}
 	f.n++
 	spec.ID = fmt.Sprintf("flt_%d", f.n)
 	f.rules = append(f.rules, &spec)
 	return spec, nil
 }
+
+// maxFaults is how many faults the mock holds at once: each call is matched against every
+// one, so an unbounded list would slow every call (AddFault refuses more, ErrBadRequest).
+const maxFaults = 100
 
 // faultCanApply refuses a fault that no call of the 9 operations could meet: its method, path
 // pattern, operation ID and status together must fit at least one operation.

@@ -61,12 +61,15 @@ func (s *Server) tenants() []tenant {
 // Name, OwnerEmail and AdminKey are optional (generated when empty); the other fields are
 // ignored. It returns the organization with the admin-key's plaintext, or refuses:
 // ErrInvalid for an AdminKey not shaped like a key (control.yaml's pattern), ErrBadRequest for
-// an OwnerEmail that is not an email or an AdminKey already in use. A reset of all removes it;
+// an OwnerEmail that is not an email, an AdminKey already in use, or when the mock already
+// holds Options.MaxTenants created organizations. A reset of all removes it;
 // resetOrganization returns it to how it was created.
 func (s *Server) createOrganization(req tenant) (tenant, error) {
 	// Checked before anything is drawn from the random source, so a refused request shifts
 	// no later ID.
 	switch {
+	case s.store.created() >= s.maxTenants:
+		return tenant{}, errTooManyTenants(s.maxTenants)
 	case req.OwnerEmail != "" && !rules.IsEmail(req.OwnerEmail):
 		return tenant{}, errBadRequest("owner_email is not an email address", nil)
 	case req.AdminKey != "" && !sensitive.IsKey(req.AdminKey):
@@ -95,7 +98,7 @@ func (s *Server) createOrganization(req tenant) (tenant, error) {
 	if err != nil {
 		return tenant{}, errBadRequest(err.Error(), nil)
 	}
-	if err := s.store.addOrg(built.orgs[0]); err != nil {
+	if err := s.store.addOrg(built.orgs[0], s.maxTenants); err != nil {
 		return tenant{}, err
 	}
 	return tenant{ID: id, Name: org.Name, OwnerEmail: org.OwnerEmail(), AdminKey: org.AdminKey()}, nil

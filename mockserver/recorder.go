@@ -20,6 +20,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/mixpeekkit/mixpeekkit/internal/contract"
 
@@ -35,34 +36,39 @@ import (
 
 // recorders are the recordings of every organization.
 type recorders struct {
-	mu    sync.Mutex
-	off   bool
-	limit int
-	byOrg map[string]*recorder
+	mu        sync.Mutex
+	off       bool
+	limit     int // calls of each recording
+	byteLimit int // bytes of JSON of each recording
+	byOrg     map[string]*recorder
 }
 
 // recorder is one organization's recording and the symbol tables that make it.
 type recorder struct {
-	rec      recfmt.Recording
-	limit    int
-	names    map[string]string // "secret:" + name, "key:" + email + ":" + name → symbol
-	emails   map[string]string // email → symbol
-	creds    map[string]string // key hash → credential symbol
-	issued   map[string]int    // key symbol → keys issued under it
-	counters map[string]int    // kind → symbols made
+	rec       recfmt.Recording
+	limit     int
+	byteLimit int
+	bytes     int               // the calls' JSON so far
+	full      bool              // a call went past a bound: the recording ends there
+	names     map[string]string // "secret:" + name, "key:" + email + ":" + name → symbol
+	emails    map[string]string // email → symbol
+	creds     map[string]string // key hash → credential symbol
+	issued    map[string]int    // key symbol → keys issued under it
+	counters  map[string]int    // kind → symbols made
 }
 
 // newRecorder starts the recording of an organization from its initial state (what a replay
 // creates first): its secrets and its keys get seeded symbols, its owner is $user.
-func newRecorder(init *organization, limit int, now time.Time) *recorder {
+func newRecorder(init *organization, limit, byteLimit int, now time.Time) *recorder {
 	rc := &recorder{
-		rec:      recfmt.Recording{Format: recfmt.Format, Version: recfmt.Version, Symbols: map[string]recfmt.Symbol{}, Calls: []recfmt.Call{}},
-		limit:    limit,
-		names:    map[string]string{},
-		emails:   map[string]string{},
-		creds:    map[string]string{},
-		issued:   map[string]int{},
-		counters: map[string]int{},
+		rec:       recfmt.Recording{Format: recfmt.Format, Version: recfmt.Version, Symbols: map[string]recfmt.Symbol{}, Calls: []recfmt.Call{}},
+		limit:     limit,
+		byteLimit: byteLimit,
+		names:     map[string]string{},
+		emails:    map[string]string{},
+		creds:     map[string]string{},
+		issued:    map[string]int{},
+		counters:  map[string]int{},
 	}
 	if init == nil {
 		return rc
@@ -112,16 +118,18 @@ func nameKey(kind, user, name string) string {
 }
 
 // symbol is the symbol of a name (an email for KindUser; a key name is of the user whose
-// email is user), made on first sight; a name the contract refuses, and the protected
-// admin-key, stay literal: a replay sends them as they are (a long one under its prefix).
+// email is user), made on first sight; a name the contract refuses (empty, or over 100
+// characters, counted as the contract counts them), and the protected admin-key, stay literal:
+// a replay sends them as they are (a long one under its prefix), with anything shaped like a
+// key in them masked (the same length of x).
 func (rc *recorder) symbol(kind, user, name string, seeded bool) string {
 	if kind == recfmt.KindUser {
 		if s, ok := rc.emails[strings.ToLower(name)]; ok {
 			return s
 		}
 	} else {
-		if len(name) < 1 || len(name) > 100 || (kind == recfmt.KindKey && name == adminKeyName) {
-			return recfmt.Literal(name)
+		if n := utf8.RuneCountInString(name); n < 1 || n > 100 || (kind == recfmt.KindKey && name == adminKeyName) {
+			return recfmt.Literal(sensitive.MaskKeys(name))
 		}
 		if s, ok := rc.names[nameKey(kind, user, name)]; ok {
 			return s
@@ -156,8 +164,9 @@ type exchange struct {
 	queryNames  []string          // the query parameters the operation declares
 	contentType string
 	hasBody     bool
-	body        any // the request body decoded (numbers as json.Number), when it is JSON
-	notJSON     int // the length of a body that is not (see decodeForRecording)
+	body        any  // the request body decoded (numbers as json.Number), when it is JSON
+	notJSON     int  // the length of a body that is not (see decodeForRecording)
+	unkeepable  bool // a body of more values than the mock reads: the recording ends
 	bodySchema  *openapi3.Schema
 	now         time.Time
 	status      int
@@ -170,6 +179,10 @@ type exchange struct {
 func (x *exchange) decodeForRecording(body, answer []byte) {
 	if body != nil {
 		x.hasBody = true
+		if len(body) <= maxBody && jsonbody.Values(body) > maxBodyValues {
+			x.unkeepable = true // a replay could not tell it from a body too large
+			return
+		}
 		v, ok := jsonbody.Decode(body)
 		if !ok || len(body) > maxBody {
 			// Not JSON (jsonbody's rule), or too large: its length only, and a replay sends
@@ -185,13 +198,17 @@ func (x *exchange) decodeForRecording(body, answer []byte) {
 
 // add records one call.
 func (rc *recorder) add(x exchange) {
-	if len(rc.rec.Calls) >= rc.limit {
+	as, ok := rc.creds[x.keyHash]
+	switch {
+	case rc.ended():
 		rc.rec.Dropped++
 		return
-	}
-	as, ok := rc.creds[x.keyHash]
-	if !ok {
+	case !ok:
 		return // a key this recording never saw issued (documented: not recorded)
+	case x.unkeepable:
+		rc.full = true
+		rc.rec.Dropped++
+		return
 	}
 	c := recfmt.Call{Operation: x.op, As: as, Status: x.status, Query: declaredQuery(x.query, x.queryNames)}
 	user := ""
@@ -205,7 +222,7 @@ func (rc *recorder) add(x exchange) {
 			c.Params = map[string]string{}
 		}
 		if err != nil || kind == "" {
-			c.Params[name] = recfmt.Literal(raw)
+			c.Params[name] = recfmt.Literal(sensitive.MaskKeys(raw))
 			continue
 		}
 		c.Params[name] = rc.symbol(kind, user, v, false)
@@ -214,7 +231,7 @@ func (rc *recorder) add(x exchange) {
 		c.ContentType = recordedContentType(x.contentType)
 		c.NotJSON = x.notJSON // 0 for no body at all: none is sent again
 		if x.notJSON == 0 && x.body != nil {
-			c.Body, _ = json.Marshal(rc.placeholders(x.op, user, x.body, x.bodySchema, x.now, true))
+			c.Body, _ = json.Marshal(rc.placeholders(x.op, user, x.body, x.bodySchema, x.now, 0))
 		}
 	}
 	resp := &recfmt.Response{Shape: x.shape}
@@ -267,12 +284,20 @@ func (rc *recorder) listed(items any, symbol func(any) string) *[]string {
 	return &out
 }
 
+// maxRecordedDepth is how deep a recorded body nests: anything deeper is null (the contract's
+// bodies nest 3 levels; what is deeper is refused by any server, and a replay still is).
+const maxRecordedDepth = 32
+
 // placeholders is a request body as a recording keeps it: the names the consumer chose are
 // symbols, an instant is its offset from the mock's clock, a string of an enum (permissions,
 // status) is kept, and every other string (values, descriptions, IDs, whatever a member the
-// schema does not declare holds) is its length only.
-func (rc *recorder) placeholders(op mixpeekkit.OperationID, user string, v any, schema *openapi3.Schema, now time.Time, top bool) any {
+// schema does not declare holds) is its length only. depth is v's, from 0 at the top.
+func (rc *recorder) placeholders(op mixpeekkit.OperationID, user string, v any, schema *openapi3.Schema, now time.Time, depth int) any {
+	if depth >= maxRecordedDepth {
+		return nil
+	}
 	schema = contract.Unwrap(schema)
+	top := depth == 0
 	switch x := v.(type) {
 	case map[string]any:
 		out := make(map[string]any, len(x))
@@ -289,11 +314,11 @@ func (rc *recorder) placeholders(op mixpeekkit.OperationID, user string, v any, 
 			switch {
 			case p == nil: // a member the schema does not declare: its name is no more kept than its value
 				undeclared++
-				out["$member"+strconv.Itoa(undeclared)] = hidden(e)
+				out["$member"+strconv.Itoa(undeclared)] = hidden(e, depth+1)
 			case secret:
-				out[k] = hidden(e)
+				out[k] = hidden(e, depth+1)
 			default:
-				out[k] = rc.placeholders(op, user, e, p, now, false)
+				out[k] = rc.placeholders(op, user, e, p, now, depth+1)
 			}
 		}
 		return out
@@ -301,7 +326,7 @@ func (rc *recorder) placeholders(op mixpeekkit.OperationID, user string, v any, 
 		items := contract.Items(schema)
 		out := make([]any, len(x))
 		for i, e := range x {
-			out[i] = rc.placeholders(op, user, e, items, now, false)
+			out[i] = rc.placeholders(op, user, e, items, now, depth+1)
 		}
 		return out
 	case string:
@@ -371,22 +396,29 @@ var (
 	commonCharsets = []string{"utf-8", "utf8", "us-ascii", "iso-8859-1", "latin1", "utf-16", "utf-16le", "utf-16be", "windows-1252"}
 )
 
-// hidden is a value with every string replaced by a value placeholder of its length, and every
-// member name by $member1, $member2... (in the order of the names).
-func hidden(v any) any {
+// hidden is a value with every string replaced by a value placeholder of its length, every
+// number by 0 (its digits may be a card number or a PIN), and every member name by $member1,
+// $member2... (in the order of the names); what nests deeper than maxRecordedDepth is null.
+// depth is v's.
+func hidden(v any, depth int) any {
+	if depth >= maxRecordedDepth {
+		return nil
+	}
 	switch x := v.(type) {
 	case string:
 		return recfmt.Value(len(x))
+	case json.Number, float64:
+		return 0
 	case map[string]any:
 		out := make(map[string]any, len(x))
 		for i, k := range slices.Sorted(maps.Keys(x)) {
-			out["$member"+strconv.Itoa(i+1)] = hidden(x[k])
+			out["$member"+strconv.Itoa(i+1)] = hidden(x[k], depth+1)
 		}
 		return out
 	case []any:
 		out := make([]any, len(x))
 		for i, e := range x {
-			out[i] = hidden(e)
+			out[i] = hidden(e, depth+1)
 		}
 		return out
 	}

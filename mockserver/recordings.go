@@ -43,7 +43,7 @@ func (s *Server) record(op *operation, r *http.Request, p *pending, status int, 
 		if p.entry.OutsideContract {
 			rc.rec.OutsideContract++
 		}
-	case len(rc.rec.Calls) >= rc.limit:
+	case rc.ended():
 		rc.rec.Dropped++
 	default:
 		rs.mu.Unlock()
@@ -83,7 +83,7 @@ func (s *Server) recorderOf(orgID string) *recorder {
 	// two first calls of one organization would race on them.
 	now := s.now()
 	s.store.mu.Lock()
-	made := newRecorder(s.store.initial[orgID], rs.limit, now)
+	made := newRecorder(s.store.initial[orgID], rs.limit, rs.byteLimit, now)
 	s.store.mu.Unlock()
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
@@ -107,15 +107,24 @@ func (s *Server) resetRecording(orgID string) {
 	rc.push(recfmt.Call{Reset: true})
 }
 
-// push appends a call or a marker, numbered, unless the recording is full (then it counts it).
+// push appends a call or a marker, numbered, unless the recording has ended: it holds its
+// limit of calls, or the call would take it past its bytes (or cannot be written). The
+// recording then ends there, so that what it keeps is a prefix of the calls, which a replay
+// can still run; the call and every later one are counted as dropped.
 func (rc *recorder) push(c recfmt.Call) {
-	if len(rc.rec.Calls) >= rc.limit {
+	c.Seq = len(rc.rec.Calls) + 1
+	data, err := json.Marshal(c)
+	if rc.ended() || err != nil || rc.bytes+len(data) > rc.byteLimit {
+		rc.full = true
 		rc.rec.Dropped++
 		return
 	}
-	c.Seq = len(rc.rec.Calls) + 1
+	rc.bytes += len(data)
 	rc.rec.Calls = append(rc.rec.Calls, c)
 }
+
+// ended says whether the recording takes no more calls.
+func (rc *recorder) ended() bool { return rc.full || len(rc.rec.Calls) >= rc.limit }
 
 func (s *Server) forgetRecording(orgID string) {
 	rs := s.recorders

@@ -23,9 +23,9 @@ package mockserver
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/rand"
-	"crypto/subtle"
 	_ "embed"
 	"encoding/json"
 	"errors"
@@ -79,10 +79,28 @@ type Options struct {
 	// ControlToken, when set, protects the control API: every /_mock/ operation but health
 	// and its OpenAPI document needs "Authorization: Bearer <ControlToken>" (-control-token).
 	ControlToken string
+	// AllowedHosts are the host names, besides IP literals and localhost, under which the
+	// control API answers (a CI service name such as "mock"; -allow-host). The control API
+	// refuses other Host headers, and an Origin header that is neither the request's own host
+	// nor one of these, so that no web page can reach it.
+	AllowedHosts []string
+	// MaxTenants is how many organizations the control API may create (POST /_mock/orgs) and
+	// hold at once (DefaultMaxTenants when 0; -max-tenants); seeded ones do not count.
+	MaxTenants int
+	// RecordingBytes bounds each organization's recording, in bytes of JSON
+	// (DefaultRecordingBytes when 0; -recording-bytes): the call that would take it past the
+	// bound ends it, and that call and every later one count as dropped.
+	RecordingBytes int
 	// DisableRecording turns the recording of each organization's calls off (it is on by
 	// default, bounded by JournalSize; -no-recording).
 	DisableRecording bool
 }
+
+// The budgets of Options: what the mock holds at most when an option is 0.
+const (
+	DefaultMaxTenants     = 100
+	DefaultRecordingBytes = 1 << 20
+)
 
 // Server is the mock. It is an http.Handler and safe for concurrent use.
 type Server struct {
@@ -100,6 +118,8 @@ type Server struct {
 	recorders    *recorders
 	faults       *faults
 	controlToken string
+	allowedHosts []string // lower case
+	maxTenants   int
 
 	clockMu     sync.Mutex
 	clockOffset time.Duration // moved by the control API
@@ -141,6 +161,12 @@ func New(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	switch {
+	case opts.MaxTenants < 0:
+		return nil, errors.New("mockserver: Options.MaxTenants must not be negative")
+	case opts.RecordingBytes < 0:
+		return nil, errors.New("mockserver: Options.RecordingBytes must not be negative")
+	}
 	s := &Server{
 		contract:     c,
 		control:      ctl,
@@ -151,6 +177,8 @@ func New(opts Options) (*Server, error) {
 		journal:      newJournal(opts.JournalSize),
 		recorders:    &recorders{off: opts.DisableRecording, byOrg: map[string]*recorder{}},
 		controlToken: opts.ControlToken,
+		allowedHosts: lowered(opts.AllowedHosts),
+		maxTenants:   cmp.Or(opts.MaxTenants, DefaultMaxTenants),
 		shutdown:     make(chan struct{}),
 	}
 	if s.ids.src == nil {
@@ -182,7 +210,7 @@ func New(opts Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("mockserver: Options.Seed: %w", err)
 	}
-	s.recorders.limit = s.journal.size
+	s.recorders.limit, s.recorders.byteLimit = s.journal.size, cmp.Or(opts.RecordingBytes, DefaultRecordingBytes)
 	s.store = newStore(initial)
 	if s.router, err = routes(); err != nil {
 		return nil, err
@@ -364,7 +392,7 @@ func (s *Server) answer(op *operation, r *http.Request) (int, any) {
 	p := pendingOf(r.Context())
 	out, err := func() (any, error) {
 		if op.control {
-			if err := s.checkControlToken(r, op); err != nil { // 401
+			if err := s.guardControl(r, op); err != nil { // 403, 401, 415
 				return nil, err
 			}
 		} else {
@@ -403,18 +431,6 @@ func (s *Server) answer(op *operation, r *http.Request) (int, any) {
 		s.log.Error("internal error", "operation", op.id, "error", err.Error())
 	}
 	return answerOf(err)
-}
-
-// checkControlToken guards the control API when the server has a control token.
-func (s *Server) checkControlToken(r *http.Request, op *operation) error {
-	if s.controlToken == "" || op.open {
-		return nil
-	}
-	scheme, token, _ := strings.Cut(r.Header.Get("Authorization"), " ")
-	if !strings.EqualFold(scheme, "Bearer") || subtle.ConstantTimeCompare([]byte(strings.TrimSpace(token)), []byte(s.controlToken)) != 1 {
-		return errUnauthorized("the control API needs Authorization: Bearer <control token>")
-	}
-	return nil
 }
 
 // call is one request on its way through a handler.

@@ -148,10 +148,31 @@ func (s *store) hashTaken(h string) bool {
 // seeded reports whether an organization came from the seed.
 func (s *store) seeded(id string) bool { return slices.Contains(s.seedIDs, id) }
 
-// addOrg adds a new organization, unless its ID or a key of it is already in use.
-func (s *store) addOrg(o *organization) error {
+// created is how many organizations were created (not seeded), and are there now.
+func (s *store) created() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.createdLocked()
+}
+
+func (s *store) createdLocked() int {
+	n := 0
+	for _, o := range s.st.orgs {
+		if !s.seeded(o.ID) {
+			n++
+		}
+	}
+	return n
+}
+
+// addOrg adds a new organization, unless its ID or a key of it is already in use, or the
+// store already holds limit created organizations.
+func (s *store) addOrg(o *organization, limit int) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.createdLocked() >= limit {
+		return errTooManyTenants(limit)
+	}
 	if s.st.org(o.ID) != nil {
 		return errOrgExists(o.ID)
 	}

@@ -26,6 +26,12 @@ import (
 // maxBody bounds what a request body may hold; the contract's bodies are a few hundred bytes.
 const maxBody = 1 << 20
 
+// maxBodyValues bounds how many JSON values (jsonbody.Values: members, elements, objects,
+// arrays) a body may hold: decoding turns a 3-byte {} into a map of a hundred bytes, and
+// checking it against the contract makes an error of each bad one, so a megabyte of them would
+// cost a gigabyte. The contract's bodies hold a few dozen.
+const maxBodyValues = 10_000
+
 // validateRequest checks the request against its operation in openapi.yaml. It returns the
 // percent-decoded path parameters and the body, or a 422 whose detail lists every violation.
 // Shape rules live only in openapi.yaml; nothing here repeats them.
@@ -55,6 +61,9 @@ func (s *Server) validateRequest(r *http.Request, op *operation) (map[string]str
 		}
 		r.Body = io.NopCloser(bytes.NewReader(data))
 		if readAsJSON(r) {
+			if jsonbody.Values(data) > maxBodyValues {
+				return nil, nil, errBodyTooManyValues(maxBodyValues)
+			}
 			// encoding/json would turn bad UTF-8 and lone surrogates into U+FFFD, so two names
 			// could become one and a value not the one sent: refused, as FastAPI refuses them.
 			if at := jsonbody.FirstInvalidText(data); at >= 0 {
@@ -86,19 +95,23 @@ func (s *Server) validateRequest(r *http.Request, op *operation) (map[string]str
 		for _, v := range read.Refused {
 			refused = append(refused, violation{Loc: v.Loc, Msg: v.Msg, Type: v.Type})
 		}
+		unlisted := 0
 		if err != nil {
-			// What pydantic refused at a place, it words; the contract check adds the rest.
+			// What pydantic refused at a place, it words; the contract check adds the rest,
+			// rendered only while the answer has room (errValidation lists maxViolations).
 			worded := map[string]bool{}
 			for _, v := range read.Refused {
 				worded[lax.Pointer(v.Loc)] = true
 			}
-			for _, v := range requestViolations(err, op.doc.Name) {
+			room := &room{left: maxViolations + 1 - len(refused)}
+			for _, v := range requestViolations(err, op.doc.Name, room) {
 				if !worded[lax.Pointer(v.Loc)] {
 					refused = append(refused, v)
 				}
 			}
+			unlisted = room.unlisted
 		}
-		return nil, nil, errValidation(sorted(refused))
+		return nil, nil, errValidationOf(sorted(refused), unlisted)
 	}
 	pendingOf(r.Context()).coerced = read.Coerced
 	var body []byte
@@ -189,34 +202,64 @@ func unquotePlus(s string) string {
 	return strings.ToValidUTF8(b.String(), "\uFFFD")
 }
 
+// room is how many more violations an answer renders; the rest are only counted.
+type room struct{ left, unlisted int }
+
+// take says whether one more violation is rendered, and counts it if not.
+func (r *room) take() bool {
+	if r.left > 0 {
+		r.left--
+		return true
+	}
+	r.unlisted++
+	return false
+}
+
 // requestViolations renders kin-openapi's errors as FastAPI's HTTPValidationError entries,
-// in a stable order. Messages are built from the schema, never from the submitted value.
-func requestViolations(err error, doc string) []violation {
+// as many as room has (a body of 200,000 bad items has as many errors). Messages are built
+// from the schema, never from the submitted value.
+func requestViolations(err error, doc string, room *room) []violation {
 	var out []violation
 	for _, e := range contract.Flatten(err) {
 		re, ok := e.(*openapi3filter.RequestError)
 		if !ok {
-			out = append(out, violation{Loc: []any{"body"}, Msg: "Input is invalid", Type: "value_error"})
+			if room.take() {
+				out = append(out, violation{Loc: []any{"body"}, Msg: "Input is invalid", Type: "value_error"})
+			}
 			continue
 		}
 		loc := []any{"body"}
 		if re.Parameter != nil {
 			loc = []any{re.Parameter.In, re.Parameter.Name}
 		}
-		out = append(out, detailsOf(re, loc, doc)...)
+		out = append(out, detailsOf(re, loc, doc, room)...)
 	}
 	return out
 }
 
 // sorted puts violations in a stable order: by place, then type.
 func sorted(v []violation) []violation {
-	sort.SliceStable(v, func(i, j int) bool {
-		a, b := fmt.Sprint(v[i].Loc...), fmt.Sprint(v[j].Loc...)
-		if a != b {
-			return a < b
+	places := make(map[*violation]string, len(v))
+	for i := range v {
+		places[&v[i]] = fmt.Sprint(v[i].Loc...)
+	}
+	type keyed struct {
+		place string
+		v     violation
+	}
+	ks := make([]keyed, len(v))
+	for i := range v {
+		ks[i] = keyed{places[&v[i]], v[i]}
+	}
+	sort.SliceStable(ks, func(i, j int) bool {
+		if ks[i].place != ks[j].place {
+			return ks[i].place < ks[j].place
 		}
-		return v[i].Type < v[j].Type
+		return ks[i].v.Type < ks[j].v.Type
 	})
+	for i := range ks {
+		v[i] = ks[i].v
+	}
 	return v
 }
 
@@ -258,7 +301,7 @@ func nullsOverDefaults(data []byte, schema *openapi3.Schema) []violation {
 	return out
 }
 
-func detailsOf(re *openapi3filter.RequestError, loc []any, doc string) []violation {
+func detailsOf(re *openapi3filter.RequestError, loc []any, doc string, room *room) []violation {
 	var syntax *json.SyntaxError
 	var parse *openapi3filter.ParseError
 	var out []violation
@@ -276,6 +319,9 @@ func detailsOf(re *openapi3filter.RequestError, loc []any, doc string) []violati
 		return []violation{schemaDetail(loc, re.Parameter.Schema.Value, "type", doc)}
 	}
 	for _, leaf := range contract.Flatten(re.Err) {
+		if !room.take() {
+			continue
+		}
 		var se *openapi3.SchemaError
 		if !errors.As(leaf, &se) {
 			out = append(out, violation{Loc: loc, Msg: "Input is invalid", Type: "value_error"})

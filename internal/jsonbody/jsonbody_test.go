@@ -54,3 +54,23 @@ func TestDecode(t *testing.T) {
 		t.Errorf("numbers: %#v", m)
 	}
 }
+
+func TestValues(t *testing.T) {
+	for body, want := range map[string]int{
+		``:                                    0,
+		`  `:                                  0,
+		`1`:                                   1,
+		`"a,b{["`:                             1,
+		`{}`:                                  2,
+		`{"a":1}`:                             2,
+		`{"a":1,"b":[1,2,3]}`:                 6,
+		`[{},{},{}]`:                          7,
+		`{"a":"x\",{[","b":2}`:                3,
+		`["\\",1]`:                            3,
+		`{"name":"k","scopes":[{},{},{},{}]}`: 11,
+	} {
+		if got := jsonbody.Values([]byte(body)); got != want {
+			t.Errorf("Values(%s) = %d, want %d", body, got, want)
+		}
+	}
+}

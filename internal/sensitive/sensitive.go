@@ -71,6 +71,12 @@ func HasKey(s string) bool { return keyInTextRE.MatchString(s) }
 // RedactKeys replaces everything shaped like a plaintext key in s.
 func RedactKeys(s string) string { return keyInTextRE.ReplaceAllString(s, Redacted) }
 
+// MaskKeys replaces everything shaped like a plaintext key in s by as many x: the text keeps
+// its length (a recording's literal name too long for the contract stays too long).
+func MaskKeys(s string) string {
+	return keyInTextRE.ReplaceAllStringFunc(s, func(k string) string { return strings.Repeat("x", len(k)) })
+}
+
 // RedactPath returns an escaped URL path with every segment whose decoded form holds anything
 // shaped like a plaintext key replaced whole: a key escaped as sk_%4C… or sk%5F… is found too.
 func RedactPath(escaped string) string {
