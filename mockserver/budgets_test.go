@@ -72,7 +72,7 @@ func TestReadingTheRecordingCostsAMultipleOfItsBudget(t *testing.T) {
 	h := newHarness(t)
 	n := 20
 	if testing.Short() {
-		n = 8 // enough to fill the budget
+		n = 12 // enough to fill the budget
 	}
 	for i := range n {
 		if r := h.send("POST", secretsURL, adminKey, undeclaredNumbers(fmt.Sprintf("big%d", i), 200<<10)); r.status != http.StatusCreated {
@@ -91,8 +91,8 @@ func TestReadingTheRecordingCostsAMultipleOfItsBudget(t *testing.T) {
 	if len(rec.raw) > mockserver.DefaultRecordingBytes+64<<10 {
 		t.Errorf("the recording is %d bytes, over its budget of %d", len(rec.raw), mockserver.DefaultRecordingBytes)
 	}
-	if limit := uint64(40 * mockserver.DefaultRecordingBytes); got > limit {
-		t.Errorf("reading the recording allocated %d MB, over %d MB (40 times its budget)", got>>20, limit>>20)
+	if limit := uint64(48 * mockserver.DefaultRecordingBytes); got > limit {
+		t.Errorf("reading the recording allocated %d MB, over %d MB (48 times its budget)", got>>20, limit>>20)
 	}
 }
 
