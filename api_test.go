@@ -24,9 +24,10 @@ var updateAPI = flag.Bool("update-api", false, "rewrite testdata/api from go doc
 // methods, the part of the surface that grows with each feature. (The surface was cut to 250
 // names; Report.Revoked, Report.Retries and Sweep came after, with the suite's care for a
 // shared staging, and Fault.RetryAfterS and JournalEntry.OutsideContract, with the faults a
-// client's retry logic meets.)
+// client's retry logic meets; Options.AllowedHosts, MaxTenants and RecordingBytes and their
+// defaults, with the budgets of what a client can make the mock hold.)
 const (
-	maxNames                 = 255
+	maxNames                 = 260
 	maxDocLines              = 900
 	maxMockserverFieldMethod = 100
 )

@@ -35,13 +35,13 @@ func (s *Server) guardControl(r *http.Request, op *operation) error {
 }
 
 // crossSite says why a control request may come from a web page ("" when it may not): an
-// Origin that is not the mock's own address, or, for a request that came over the network, a
+// Origin that is neither the request's own host (and port) nor an allowed name, or, for a request that came over the network, a
 // Host that is not an IP literal, localhost or an allowed name (the signature of DNS
 // rebinding, where an attacker's name resolves to the mock's address).
 func (s *Server) crossSite(r *http.Request) string {
 	if origin := r.Header.Get("Origin"); origin != "" {
 		u, err := url.Parse(origin)
-		if err != nil || u.Host == "" || !(strings.EqualFold(u.Host, r.Host) || s.allowedHost(u.Hostname())) {
+		if err != nil || u.Host == "" || !(strings.EqualFold(u.Host, r.Host) || slices.Contains(s.allowedHosts, strings.ToLower(u.Hostname()))) {
 			return "a request from a web page of another origin"
 		}
 	}

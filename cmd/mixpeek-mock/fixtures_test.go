@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -102,5 +103,26 @@ func TestControlTokenFlag(t *testing.T) {
 	}
 	if strings.Contains(strings.Join(in.banner, "\n")+in.stderr.String(), "tok-123") {
 		t.Error("the control token was printed")
+	}
+}
+
+// -allow-host names a host the control API answers to (a CI service name); others are refused.
+func TestAllowHostFlag(t *testing.T) {
+	in := start(t, []string{"-addr", "127.0.0.1:0", "-allow-host", " mock , other.test"}, nil)
+	status := func(host string) int {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, in.base+"/_mock/state", nil)
+		req.Host = host
+		resp, err := in.client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	for host, want := range map[string]int{"mock:8080": 200, "other.test": 200, "evil.test:8080": 403} {
+		if got := status(host); got != want {
+			t.Errorf("GET /_mock/state as %s: %d, want %d", host, got, want)
+		}
 	}
 }

@@ -126,6 +126,7 @@ func TestParseFlagsAndEnvironment(t *testing.T) {
 				tt.want.proxyTimeout = 30 * time.Second
 			}
 			tt.want.maxConnections = 512
+			tt.want.maxTenants, tt.want.recordingBytes = mockserver.DefaultMaxTenants, mockserver.DefaultRecordingBytes
 			if got != tt.want {
 				t.Errorf("parse(%q) = %+v, want %+v", tt.args, got, tt.want)
 			}

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/mixpeekkit/mixpeekkit/internal/keyring"
@@ -32,7 +33,8 @@ var errHelp = flag.ErrHelp
 // config is what the flags and their environment mirrors set.
 type config struct {
 	addr, adminKey, adminEmail, logFormat, fixtures, controlToken string
-	journalSize, maxConnections                                   int
+	journalSize, maxConnections, maxTenants, recordingBytes       int
+	allowHosts                                                    string
 	readTimeout, writeTimeout, idleTimeout                        time.Duration
 	proxyTo                                                       string
 	proxyStrict, proxyHeader, noRecording                         bool
@@ -50,6 +52,9 @@ var mirrors = []cli.Mirror{
 	{Flag: "log-format", Env: "MIXPEEK_MOCK_LOG_FORMAT"},
 	{Flag: "fixtures", Env: "MIXPEEK_MOCK_FIXTURES"},
 	{Flag: "journal-size", Env: "MIXPEEK_MOCK_JOURNAL_SIZE"},
+	{Flag: "recording-bytes", Env: "MIXPEEK_MOCK_RECORDING_BYTES"},
+	{Flag: "max-tenants", Env: "MIXPEEK_MOCK_MAX_TENANTS"},
+	{Flag: "allow-host", Env: "MIXPEEK_MOCK_ALLOW_HOST"},
 	{Flag: "no-recording", Env: "MIXPEEK_MOCK_NO_RECORDING"},
 	{Flag: "seed", Env: "MIXPEEK_MOCK_SEED"},
 	{Flag: "clock", Env: "MIXPEEK_MOCK_CLOCK"},
@@ -71,7 +76,8 @@ func parse(args []string, getenv func(string) string, stdout io.Writer) (config,
 		return config{}, err
 	}
 	c := config{addr: "127.0.0.1:8080", adminEmail: def.Organizations[0].OwnerEmail(), logFormat: "text", journalSize: mockserver.DefaultJournalSize,
-		readTimeout: 30 * time.Second, writeTimeout: 90 * time.Second, idleTimeout: 60 * time.Second, maxConnections: 512}
+		readTimeout: 30 * time.Second, writeTimeout: 90 * time.Second, idleTimeout: 60 * time.Second, maxConnections: 512,
+		maxTenants: mockserver.DefaultMaxTenants, recordingBytes: mockserver.DefaultRecordingBytes}
 	// No environment value becomes a flag default: flag prints defaults, and keys must not be.
 	fs.StringVar(&c.addr, "addr", c.addr, "listen address; port 0 picks a free port")
 	fs.StringVar(&c.adminKey, "admin-key", "", "plaintext of the default organization's admin-key (default: the documented development key)")
@@ -79,6 +85,9 @@ func parse(args []string, getenv func(string) string, stdout io.Writer) (config,
 	fs.StringVar(&c.logFormat, "log-format", c.logFormat, "log format on stderr: text or json")
 	fs.StringVar(&c.fixtures, "fixtures", "", "seed data file (JSON or YAML) instead of the default organization")
 	fs.IntVar(&c.journalSize, "journal-size", c.journalSize, "how many requests the journal (/_mock/requests) keeps")
+	fs.IntVar(&c.recordingBytes, "recording-bytes", c.recordingBytes, "bytes of JSON each organization's recording keeps; the call that would go past them ends it")
+	fs.IntVar(&c.maxTenants, "max-tenants", c.maxTenants, "how many organizations POST /_mock/orgs may create and hold at once")
+	fs.StringVar(&c.allowHosts, "allow-host", "", "host names, comma-separated, under which the control API answers besides IP literals and localhost (a CI service name such as mock)")
 	fs.BoolVar(&c.noRecording, "no-recording", false, "do not record each organization's calls (GET /_mock/recording, for mixpeek-conformance replay)")
 	fs.Int64Var(&c.seed, "seed", 0, "make IDs and keys repeatable: the same seed and the same requests give the same answers (test use only: the keys are predictable)")
 	fs.StringVar(&c.clock, "clock", "", "start the mock's clock at this RFC 3339 instant (frozen:INSTANT keeps it still until moved by POST /_mock/clock)")
@@ -117,14 +126,17 @@ func parse(args []string, getenv func(string) string, stdout io.Writer) (config,
 		return c, usageError{errors.New("-admin-key and -admin-email set the default organization: with -fixtures, put them in the file")}
 	case c.journalSize < 1:
 		return c, usageError{errors.New("-journal-size must be at least 1")}
+	case c.recordingBytes < 1 || c.maxTenants < 1:
+		return c, usageError{errors.New("-recording-bytes and -max-tenants must be at least 1")}
 	case c.readTimeout <= 0 || c.writeTimeout <= 0 || c.idleTimeout <= 0:
 		return c, usageError{errors.New("-read-timeout, -write-timeout and -idle-timeout must be positive")}
 	case c.maxConnections < 1:
 		return c, usageError{errors.New("-max-connections must be at least 1")}
 	case c.proxyTo == "" && (set["proxy-strict"] || set["proxy-header"] || set["proxy-timeout"]):
 		return c, usageError{errors.New("-proxy-strict, -proxy-header and -proxy-timeout go with -proxy-to")}
-	case c.proxyTo != "" && (set["fixtures"] || set["admin-key"] || set["admin-email"] || set["journal-size"] || set["control-token"] || set["no-recording"] || set["seed"] || set["clock"]):
-		return c, usageError{errors.New("-proxy-to forwards to a real server: -fixtures, -admin-key, -admin-email, -journal-size, -no-recording, -seed, -clock and -control-token are the mock's")}
+	case c.proxyTo != "" && (set["fixtures"] || set["admin-key"] || set["admin-email"] || set["journal-size"] || set["control-token"] || set["no-recording"] || set["seed"] || set["clock"] ||
+		set["recording-bytes"] || set["max-tenants"] || set["allow-host"]):
+		return c, usageError{errors.New("-proxy-to forwards to a real server: -fixtures, -admin-key, -admin-email, -journal-size, -recording-bytes, -max-tenants, -allow-host, -no-recording, -seed, -clock and -control-token are the mock's")}
 	case c.proxyTimeout <= 0:
 		return c, usageError{errors.New("-proxy-timeout must be positive")}
 	}
@@ -242,6 +254,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		JournalSize:      c.journalSize,
 		DisableRecording: c.noRecording,
 		ControlToken:     c.controlToken,
+		RecordingBytes:   c.recordingBytes,
+		MaxTenants:       c.maxTenants,
+		AllowedHosts:     hostList(c.allowHosts),
 	})
 	if err != nil {
 		ln.Close()
@@ -340,4 +355,15 @@ func printBanner(w io.Writer, base string, allInterfaces bool, c config, data fi
 		fmt.Fprintf(w, "admin key: the one given with -admin-key / MIXPEEK_MOCK_ADMIN_KEY (not printed); with it: curl -s -H \"Authorization: Bearer <key>\" %s\n", secrets)
 	}
 	fmt.Fprintf(w, "try: curl -s %s/_mock/health\n", base)
+}
+
+// hostList reads -allow-host: names separated by commas, spaces ignored.
+func hostList(s string) []string {
+	var out []string
+	for _, h := range strings.Split(s, ",") {
+		if h = strings.TrimSpace(h); h != "" {
+			out = append(out, h)
+		}
+	}
+	return out
 }
