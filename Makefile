@@ -8,8 +8,10 @@ UPSTREAM ?=
 # run: minimizing a 300-byte input takes some 45,000 calls).
 FUZZTIME ?= 30s
 FUZZMINIMIZETIME ?= 1000x
-# The fuzz targets of mockserver/fuzz_test.go (a test holds this list to the file).
-FUZZ_TARGETS = FuzzBody FuzzPathParams FuzzQuery FuzzAuthorization FuzzFixtures
+# Every fuzz target of the module, as package:target (a test in mockserver holds this list to
+# the Fuzz functions of every _test.go file).
+FUZZ_TARGETS = ./mockserver:FuzzBody ./mockserver:FuzzPathParams ./mockserver:FuzzQuery \
+	./mockserver:FuzzAuthorization ./mockserver:FuzzFixtures ./mockserver:FuzzControl
 
 # The release targets of make dist, and the version stamped into them: the VCS tag (or the
 # commit, with -dirty for local changes) when this is a git checkout, else the build info's.
@@ -64,11 +66,11 @@ check-upstream:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./mockserver/... ./fixtures/ ./internal/keyring/
 
-## fuzz: each fuzz target of the mock in turn, FUZZTIME each (30s by default: make fuzz FUZZTIME=5m); a failing input is written to mockserver/testdata/fuzz/
+## fuzz: each fuzz target in turn, FUZZTIME each (30s by default: make fuzz FUZZTIME=5m); a failing input is written to the package's testdata/fuzz/
 fuzz:
-	@status=0; for target in $(FUZZ_TARGETS); do \
-		echo "$(GO) test -run '^$$' -fuzz '^$$target\$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZETIME) ./mockserver/"; \
-		$(GO) test -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZETIME) ./mockserver/ || status=1; \
+	@status=0; for entry in $(FUZZ_TARGETS); do pkg=$${entry%%:*}; target=$${entry##*:}; \
+		echo "$(GO) test -run '^$$' -fuzz '^$$target\$$' -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZETIME) $$pkg/"; \
+		$(GO) test -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZETIME) $$pkg/ || status=1; \
 	done; exit $$status
 
 ## load: the load harness: the mock binary, a bare net/http ceiling and Prism (installed with npm into .load/ when npm is there), on loopback; results in .load/results.json

@@ -462,6 +462,7 @@ func (fs *fuzzServer) do(t testing.TB, fr fuzzRequest) (reply, bool) {
 	}
 	decodedLogs := []byte(lenientUnescape(string(logs), false))
 	recorded := fs.recordings(t, where)
+	reads := fs.controlReads(t, where)
 
 	// A new plaintext key is in its creating answer once (as the member fr.creates), and in no
 	// log line, journal entry or later answer.
@@ -486,7 +487,7 @@ func (fs *fuzzServer) do(t testing.TB, fr fuzzRequest) (reply, bool) {
 			for _, place := range []struct {
 				name string
 				text []byte
-			}{{"answer", answer}, {"log", decodedLogs}, {"journal", journal}, {"recording", recorded}} {
+			}{{"answer", answer}, {"log", decodedLogs}, {"journal", journal}, {"recording", recorded}, {"control API's reads", reads}} {
 				if n.in(place.text) {
 					t.Errorf("%s: the %s shows %s (%q):\n%s", where, place.name, c.what, n.text, place.text)
 				}
