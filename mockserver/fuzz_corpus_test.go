@@ -163,6 +163,15 @@ func fuzzSeeds() []fuzzSeed {
 	body("no-content-type", createSecret, `{"secret_name": "noct", "secret_value": "v"}`, "")
 	body("form-urlencoded", createSecret, `secret_name=f&secret_value=form+value+5d0e`, "application/x-www-form-urlencoded")
 	// What pydantic accepts or refuses.
+	// What once broke the surfaces behind the API: a null body in the journal, a body nested
+	// 9,999 deep in the recording, numbers under secret members in it, bodies of many values.
+	body("null-body", createSecret, `null`, js)
+	body("deep-undeclared-member", createSecret, `{"secret_name": "deep", "secret_value": "v", "x": `+strings.Repeat(`{"a":`, 9_999)+"1"+strings.Repeat("}", 9_999)+"}", js)
+	body("deep-within-the-values", createSecret, `{"secret_name": "deep", "secret_value": "v", "x": `+strings.Repeat("[", 9_000)+strings.Repeat("]", 9_000)+"}", js)
+	body("numbers-under-secret-members", createSecret, `{"secret_name": "card", "secret_value": 4111111111111111, "password": 987654321}`, js)
+	body("many-empty-scopes", createKey, `{"name": "k", "scopes": [{}`+strings.Repeat(`,{}`, 20_000)+`]}`, js)
+	body("scopes-at-the-values-bound", createKey, `{"name": "k", "scopes": [{}`+strings.Repeat(`,{}`, 4_990)+`]}`, js)
+	body("fault-long-path", "mock_create_fault", `{"latency_ms": 1, "path": "`+strings.Repeat("*", 3000)+`"}`, js)
 	body("duplicate-members", createSecret, `{"secret_name": "d", "secret_value": 5, "secret_value": "last"}`, js)
 	body("trailing-data", createSecret, `{"secret_name": "t", "secret_value": "v"} xyz`, js)
 	body("integral-float", createKey, `{"name": "f", "rate_limit_override": 5.0}`, js)
