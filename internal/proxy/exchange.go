@@ -2,11 +2,12 @@ package proxy
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"io"
+	"mime"
 	"net/http"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -23,12 +24,25 @@ import (
 	"github.com/mixpeekkit/mixpeekkit/internal/sensitive"
 )
 
-// The behavioural rules a single exchange can show (beyond the schemas).
+// The behavioural rules a single exchange can show (beyond the schemas), and the bounds on
+// one answer's work.
 const (
 	RulePlaintextKey = "plaintext key: only create and rotate answer one"
 	RuleSecretValue  = "secret value: never in an answer"
 	RuleErrorStatus  = "ErrorResponse status: equals the HTTP status"
+	ruleTooDeep      = "too-deep"
+	ruleTooLarge     = "too-many-values"
+	ruleTooMany      = "too-many-violations"
 )
+
+// problem is one way an exchange breaks the contract, before it is a Violation: root is a
+// place the contract names (/body, /query/include_revoked, /status); segs go below it as the
+// data names them (member names, indexes), shown only when they hold no secret.
+type problem struct {
+	root string
+	segs []string
+	rule string
+}
 
 // exchange is one request on its way through the proxy, with what was found wrong.
 type exchange struct {
@@ -36,21 +50,35 @@ type exchange struct {
 	r      *http.Request
 	body   []byte
 	path   string
+	method string
 	route  *routers.Route
 	params map[string]string
 	// invalid are the ways the request breaks the contract: a violation only when the
 	// upstream accepts it (a refusal, 4xx, is what the contract asks for).
-	invalid [][2]string
+	invalid []problem
 	found   []Violation
+	// echo bounds the search for secret values in the answer's texts; shown that in the
+	// pointers, path and method the proxy shows.
+	echo, shown *budget
 }
 
-func (ex *exchange) add(direction string, status int, pointer, rule string) {
+func (ex *exchange) add(direction string, status int, pr problem) {
+	switch {
+	case len(ex.found) > maxAnswerViolations:
+		return
+	case len(ex.found) == maxAnswerViolations:
+		pr = problem{root: "/body", rule: ruleTooMany}
+	}
 	op := "(unknown)"
 	if ex.route != nil {
 		op = ex.route.Operation.OperationID
 	}
-	ex.found = append(ex.found, Violation{Time: time.Now().UTC(), Method: ex.r.Method, Path: ex.path,
-		Operation: op, Direction: direction, Status: status, Pointer: pointer, Rule: rule})
+	ptr := pr.root
+	for _, seg := range pr.segs {
+		ptr += "/" + ex.p.segment(seg, ex.shown)
+	}
+	ex.found = append(ex.found, Violation{Time: time.Now().UTC(), Method: ex.method, Path: ex.path,
+		Operation: op, Direction: direction, Status: status, Pointer: ptr, Rule: pr.rule})
 }
 
 // checkRequest finds the operation and validates the request against it (what it finds
@@ -83,7 +111,7 @@ func (ex *exchange) checkRequest() {
 	u.RawQuery = q.Encode()
 	req.URL = &u
 	for _, at := range read.Coerced {
-		ex.invalid = append(ex.invalid, [2]string{at, "lax-coercion"})
+		ex.invalid = append(ex.invalid, pointerProblem(at, "lax-coercion"))
 	}
 	req.Body = io.NopCloser(bytes.NewReader(body))
 	input := &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route,
@@ -95,38 +123,34 @@ func (ex *exchange) checkRequest() {
 		if mt := route.Operation.RequestBody.Value.Content.Get("application/json"); mt != nil && mt.Schema != nil {
 			contract.SecretStrings(v, mt.Schema.Value, func(s string) {
 				if s != "" {
-					ex.p.rememberSecret(s)
+					ex.p.secrets.remember(s)
 				}
 			})
 		}
 	}
 }
 
-func (p *Proxy) rememberSecret(v string) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if len(p.secrets) >= maxSecretHashes {
-		p.secrets = map[[sha256.Size]byte]struct{}{}
+// pointerProblem reads an escaped JSON pointer (lax's) as a problem: below /body, its
+// segments are the data's.
+func pointerProblem(at, rule string) problem {
+	rest, ok := strings.CutPrefix(at, "/body/")
+	if !ok {
+		return problem{root: at, rule: rule}
 	}
-	p.secrets[sha256.Sum256([]byte(v))] = struct{}{}
+	segs := strings.Split(rest, "/")
+	for i, s := range segs {
+		segs[i] = strings.NewReplacer("~1", "/", "~0", "~").Replace(s)
+	}
+	return problem{root: "/body", segs: segs, rule: rule}
 }
 
-func (p *Proxy) isSecret(v string) bool {
-	h := sha256.Sum256([]byte(v))
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	_, ok := p.secrets[h]
-	return ok
-}
-
-// requestProblems turns kin-openapi's request error into (pointer, rule) pairs, without
-// any value.
-func requestProblems(err error) [][2]string {
-	var out [][2]string
+// requestProblems turns kin-openapi's request error into problems, without any value.
+func requestProblems(err error) []problem {
+	var out []problem
 	for _, e := range contract.Flatten(err) {
 		var re *openapi3filter.RequestError
 		if !errors.As(e, &re) {
-			out = append(out, [2]string{"", "invalid"})
+			out = append(out, problem{rule: "invalid"})
 			continue
 		}
 		at := "/body"
@@ -138,11 +162,7 @@ func requestProblems(err error) [][2]string {
 			var se *openapi3.SchemaError
 			if errors.As(inner, &se) {
 				l := contract.LeafOf(se)
-				p := at
-				if len(l.Pointer) > 0 {
-					p += "/" + strings.Join(l.Pointer, "/")
-				}
-				out = append(out, [2]string{p, l.Field})
+				out = append(out, problem{root: at, segs: l.Pointer, rule: l.Field})
 				leaves++
 			}
 		}
@@ -163,7 +183,7 @@ func requestProblems(err error) [][2]string {
 					rule = "type"
 				}
 			}
-			out = append(out, [2]string{at, rule})
+			out = append(out, problem{root: at, rule: rule})
 		}
 	}
 	return out
@@ -178,16 +198,26 @@ func (ex *exchange) checkResponse(resp *http.Response, data []byte) {
 	status := resp.StatusCode
 	if status < 400 {
 		for _, pr := range ex.invalid {
-			ex.add("request", status, pr[0], pr[1])
+			ex.add("request", status, pr)
 		}
 	}
-	if err := ex.p.contract.CheckResponse(ex.r.Context(), ex.route, ex.r, status, resp.Header, data); err != nil {
-		var v *contract.Violation
-		if errors.As(err, &v) {
-			for _, pr := range v.Problems {
-				ptr, rule := splitProblem(pr)
-				ex.add("response", status, ptr, rule)
-			}
+	declared := ex.declared(status, resp.Header)
+	if declared != nil {
+		ex.add("response", status, *declared)
+	}
+	// An answer too deep or too large is not decoded at all: the schema check and the walk
+	// below would cost far more than it is worth.
+	tooDeep, values := shape(data)
+	switch {
+	case tooDeep:
+		ex.add("response", status, problem{root: "/body", rule: ruleTooDeep})
+		return
+	case values > maxAnswerValues:
+		ex.add("response", status, problem{root: "/body", rule: ruleTooLarge})
+		return
+	case declared == nil:
+		for _, pr := range ex.schemaProblems(status, resp.Header, data, values) {
+			ex.add("response", status, pr)
 		}
 	}
 	var body any
@@ -196,55 +226,106 @@ func (ex *exchange) checkResponse(resp *http.Response, data []byte) {
 	}
 	op := mixpeekkit.OperationID(ex.route.Operation.OperationID)
 	keysAllowed := op == mixpeekkit.OpCreateAPIKey || op == mixpeekkit.OpRotateAPIKey
-	walkStrings(body, "/body", func(at, s string) {
-		if !keysAllowed && sensitive.HasKey(s) {
-			ex.add("response", status, at, RulePlaintextKey)
+	walkTexts(body, func(segs []string, text string) {
+		if !keysAllowed && sensitive.HasKey(text) {
+			ex.add("response", status, problem{root: "/body", segs: segs, rule: RulePlaintextKey})
 		}
-		if ex.p.isSecret(s) {
-			ex.add("response", status, at, RuleSecretValue)
+		if found, _ := ex.p.secrets.holds(text, ex.echo); found {
+			ex.add("response", status, problem{root: "/body", segs: segs, rule: RuleSecretValue})
 		}
 	})
 	if m, ok := body.(map[string]any); ok && status >= 400 {
 		if n, ok := m["status"].(float64); ok && int(n) != status {
-			ex.add("response", status, "/body/status", RuleErrorStatus)
+			ex.add("response", status, problem{root: "/body/status", rule: RuleErrorStatus})
 		}
 	}
 }
 
-// splitProblem reads one of contract.Describe's problems ("body/a/b: fails \"enum\"",
-// "status 200 is not declared", "Content-Type is not application/json") as a pointer and a
-// rule.
-func splitProblem(p string) (string, string) {
-	switch {
-	case strings.HasPrefix(p, "status "):
-		return "/status", "declared status"
-	case strings.HasPrefix(p, "Content-Type"):
-		return "/header/Content-Type", "content type"
+// declared is what contract.CheckResponse finds first: a status the operation does not
+// declare, or a Content-Type that is not JSON (nil when neither).
+func (ex *exchange) declared(status int, header http.Header) *problem {
+	if ex.route.Operation.Responses.Status(status) == nil {
+		return &problem{root: "/status", rule: "declared status"}
 	}
-	if at, rule, ok := strings.Cut(p, ": fails "); ok {
-		if q, err := strconv.Unquote(rule); err == nil {
-			rule = q
-		}
-		return "/" + strings.TrimSuffix(at, "/"), rule
+	if mt, _, err := mime.ParseMediaType(header.Get("Content-Type")); err != nil || mt != "application/json" {
+		return &problem{root: "/header/Content-Type", rule: "content type"}
 	}
-	if at, rule, ok := strings.Cut(p, ": "); ok {
-		return "/" + at, rule
-	}
-	return "/body", p
+	return nil
 }
 
-// walkStrings calls f with every string in a decoded JSON value and its pointer.
-func walkStrings(v any, at string, f func(at, s string)) {
-	switch x := v.(type) {
-	case map[string]any:
-		for k, e := range x {
-			walkStrings(e, at+"/"+strings.NewReplacer("~", "~0", "/", "~1").Replace(k), f)
-		}
-	case []any:
-		for i, e := range x {
-			walkStrings(e, at+"/"+strconv.Itoa(i), f)
-		}
-	case string:
-		f(at, x)
+// schemaProblems checks an answer's body against the operation's schema as
+// contract.CheckResponse does, with each problem's place as the data's segments, so that a
+// member name holding a secret is never shown. An answer of more than maxListedValues values
+// is checked to its first problem.
+func (ex *exchange) schemaProblems(status int, header http.Header, data []byte, values int) []problem {
+	input := &openapi3filter.ResponseValidationInput{
+		RequestValidationInput: &openapi3filter.RequestValidationInput{Request: ex.r, Route: ex.route},
+		Status:                 status,
+		Header:                 header,
+		Body:                   io.NopCloser(bytes.NewReader(data)),
+		Options:                &openapi3filter.Options{MultiError: values <= maxListedValues, IncludeResponseStatus: true},
 	}
+	err := openapi3filter.ValidateResponse(ex.r.Context(), input)
+	if err == nil {
+		return nil
+	}
+	var out []problem
+	for _, e := range contract.Flatten(err) {
+		var se *openapi3.SchemaError
+		var pe *openapi3filter.ParseError
+		var re *openapi3filter.ResponseError
+		switch {
+		case errors.As(e, &se):
+			l := contract.LeafOf(se)
+			out = append(out, problem{root: "/body", segs: l.Pointer, rule: l.Field})
+		case errors.As(e, &pe):
+			out = append(out, problem{root: "/body", rule: "is not valid JSON"})
+		case errors.As(e, &re) && re.Reason != "":
+			// kin-openapi's reason, to the first quoted value (a header's name, a media type)
+			reason, _, _ := strings.Cut(re.Reason, `"`)
+			out = append(out, problem{root: "/body", rule: strings.TrimSpace(reason)})
+		default:
+			out = append(out, problem{root: "/body", rule: "invalid"})
+		}
+		if len(out) > maxAnswerViolations {
+			break
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		return strings.Join(out[i].segs, "/") < strings.Join(out[j].segs, "/")
+	})
+	return out
+}
+
+// walkTexts calls f with every string and every member name in a decoded JSON value, and
+// the segments of its place (a member name's place is the member's). Members are taken in
+// the order of their names.
+func walkTexts(v any, f func(segs []string, text string)) {
+	var segs []string
+	var walk func(v any)
+	walk = func(v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			names := make([]string, 0, len(x))
+			for k := range x {
+				names = append(names, k)
+			}
+			sort.Strings(names)
+			for _, k := range names {
+				segs = append(segs, k)
+				f(segs, k)
+				walk(x[k])
+				segs = segs[:len(segs)-1]
+			}
+		case []any:
+			for i, e := range x {
+				segs = append(segs, strconv.Itoa(i))
+				walk(e)
+				segs = segs[:len(segs)-1]
+			}
+		case string:
+			f(segs, x)
+		}
+	}
+	walk(v)
 }

@@ -11,7 +11,6 @@ package proxy
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -20,7 +19,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/mixpeekkit/mixpeekkit/internal/apierror"
@@ -33,7 +31,6 @@ import (
 const (
 	MaxRequestBody  = 1 << 20 // the contract's own bound (the mock refuses a larger body with 400)
 	MaxResponseBody = 8 << 20
-	maxSecretHashes = 4096 // secret values seen in requests, by hash
 )
 
 // Options configure a Proxy.
@@ -60,8 +57,7 @@ type Proxy struct {
 	log      *slog.Logger
 
 	violations.Log
-	mu      sync.Mutex
-	secrets map[[sha256.Size]byte]struct{}
+	secrets *secretStore
 }
 
 // New makes a proxy to opts.Upstream.
@@ -88,7 +84,7 @@ func New(opts Options) (*Proxy, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Proxy{opts: opts, contract: c, client: &cl, log: log, secrets: map[[sha256.Size]byte]struct{}{}}, nil
+	return &Proxy{opts: opts, contract: c, client: &cl, log: log, secrets: newSecretStore()}, nil
 }
 
 // record keeps violations and logs each.
@@ -114,6 +110,15 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "mode": "proxy"}, nil)
 		return
 	}
+	if leavesPrefix(p.opts.Upstream.EscapedPath(), r.URL.EscapedPath()) {
+		// Answered as the contract answers an unknown path, and never sent: the upstream
+		// would read it outside the -proxy-to path.
+		p.log.Warn("request refused: its path leaves the upstream's path", "method", p.showMethod(r.Method, newBudget()),
+			"path", p.showPath(r.URL.EscapedPath(), newBudget()))
+		writeJSON(w, http.StatusNotFound, apierror.New(http.StatusNotFound, "NotFoundError", "no such endpoint",
+			map[string]any{"resource": "endpoint"}), nil)
+		return
+	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, MaxRequestBody+1))
 	if err != nil {
 		writeError(w, http.StatusBadRequest, "BadRequestError", "the request body could not be read")
@@ -124,12 +129,29 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			fmt.Sprintf("the request body is over the proxy's bound of %d bytes; it was not forwarded", MaxRequestBody))
 		return
 	}
-	ex := &exchange{p: p, r: r, body: body, path: sensitive.RedactPath(r.URL.EscapedPath())}
+	ex := &exchange{p: p, r: r, body: body, echo: newBudget(), shown: newBudget()}
 	ex.checkRequest()
+	// Shown once the request's own secret values are known.
+	ex.method, ex.path = p.showMethod(r.Method, ex.shown), p.showPath(r.URL.EscapedPath(), ex.shown)
 	resp, data, err := p.forward(r, body)
-	if err != nil {
+	var switched *switchedError
+	switch {
+	case errors.As(err, &switched):
+		// The connection is not the exchange's any more: nothing to pass on, and no status
+		// of the contract's.
+		ex.add("response", switched.status, problem{root: "/status", rule: "declared status"})
+		p.record(ex.found)
+		header := http.Header{}
+		if p.opts.Header {
+			header.Set("X-Mixpeek-Violations", fmt.Sprint(len(ex.found)))
+		}
+		writeJSON(w, http.StatusBadGateway, apierror.New(http.StatusBadGateway, "ContractViolationError",
+			fmt.Sprintf("the upstream answered %d, a status the contract does not have (it switched the connection to another protocol); nothing was passed on", switched.status),
+			map[string]any{"upstream_status": switched.status, "violations": listed(ex.found)}), header)
+		return
+	case err != nil:
 		status, typ := http.StatusBadGateway, "BadGatewayError"
-		msg := "the upstream could not be reached: " + describeTransportError(err)
+		msg := "the upstream could not be reached: " + p.showText(describeTransportError(err))
 		if errors.Is(err, context.DeadlineExceeded) || isTimeout(err) {
 			status, typ = http.StatusGatewayTimeout, "GatewayTimeoutError"
 			msg = fmt.Sprintf("the upstream did not answer within %v", p.opts.Timeout)
@@ -137,12 +159,21 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if errors.Is(err, errTooLarge) {
 			msg = fmt.Sprintf("the upstream's answer is over the proxy's bound of %d bytes", MaxResponseBody)
 		}
-		p.log.Error("upstream failed", "method", r.Method, "path", ex.path, "error", msg)
+		p.log.Error("upstream failed", "method", ex.method, "path", ex.path, "error", msg)
 		writeError(w, status, typ, msg)
 		return
 	}
 	ex.checkResponse(resp, data)
 	p.record(ex.found)
+	if p.opts.Strict && len(ex.found) > 0 {
+		// The proxy's own answer: none of the upstream's headers.
+		header := http.Header{}
+		if p.opts.Header {
+			header.Set("X-Mixpeek-Violations", fmt.Sprint(len(ex.found)))
+		}
+		writeJSON(w, http.StatusBadGateway, strictBody(resp.StatusCode, ex.found), header)
+		return
+	}
 	header := resp.Header.Clone()
 	for _, h := range hopByHop {
 		header.Del(h)
@@ -150,16 +181,26 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if p.opts.Header {
 		header.Set("X-Mixpeek-Violations", fmt.Sprint(len(ex.found)))
 	}
-	if p.opts.Strict && len(ex.found) > 0 {
-		writeJSON(w, http.StatusBadGateway, strictBody(resp.StatusCode, ex.found), header)
-		return
-	}
 	for k, v := range header {
 		w.Header()[k] = v
 	}
 	w.WriteHeader(resp.StatusCode)
 	_, _ = w.Write(data)
 }
+
+// showMethod is a request's method as the proxy logs and lists it.
+func (p *Proxy) showMethod(method string, b *budget) string {
+	if p.holdsSecret(method, b) {
+		return sensitive.Redacted
+	}
+	return method
+}
+
+// switchedError is an upstream's answer of a 1xx status (101 Switching Protocols: Go's
+// client passes the others by): the connection is no longer HTTP's.
+type switchedError struct{ status int }
+
+func (e *switchedError) Error() string { return fmt.Sprintf("the upstream answered %d", e.status) }
 
 var errTooLarge = errors.New("answer too large")
 
@@ -191,6 +232,10 @@ func (p *Proxy) forward(r *http.Request, body []byte) (*http.Response, []byte, e
 		return nil, nil, err
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode < 200 {
+		// Its body is the connection itself, which the timeout does not end: never read it.
+		return nil, nil, &switchedError{resp.StatusCode}
+	}
 	data, err := io.ReadAll(io.LimitReader(resp.Body, MaxResponseBody+1))
 	if err != nil {
 		return nil, nil, err
@@ -231,13 +276,18 @@ func (p *Proxy) serveViolations(w http.ResponseWriter, r *http.Request) {
 
 // strictBody is the 502 of strict mode: the upstream's status and what was wrong.
 func strictBody(status int, vs []Violation) any {
+	return apierror.New(http.StatusBadGateway, "ContractViolationError",
+		fmt.Sprintf("the upstream's answer (%d) breaks the contract in %d places; it was not passed on", status, len(vs)),
+		map[string]any{"upstream_status": status, "violations": listed(vs)})
+}
+
+// listed are violations as a 502's details list them.
+func listed(vs []Violation) []map[string]any {
 	list := make([]map[string]any, len(vs))
 	for i, v := range vs {
 		list[i] = map[string]any{"operation": v.Operation, "direction": v.Direction, "pointer": v.Pointer, "rule": v.Rule}
 	}
-	return apierror.New(http.StatusBadGateway, "ContractViolationError",
-		fmt.Sprintf("the upstream's answer (%d) breaks the contract in %d places; it was not passed on", status, len(vs)),
-		map[string]any{"upstream_status": status, "violations": list})
+	return list
 }
 
 func writeError(w http.ResponseWriter, status int, typ, msg string) {

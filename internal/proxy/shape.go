@@ -1,0 +1,60 @@
+package proxy
+
+// Bounds on the work one answer costs.
+const (
+	// maxAnswerDepth is how deep an answer's arrays and objects may nest (the contract's
+	// answers nest 3 deep). A deeper answer is one violation, too-deep, and is not read further.
+	maxAnswerDepth = 64
+	// maxAnswerValues is how many JSON values an answer may hold (the contract's answers hold
+	// a few thousand at most). A larger answer is one violation, too-many-values, and is not
+	// read further: decoded, each value costs tens of bytes and a fraction of a microsecond
+	// twice over.
+	maxAnswerValues = 1 << 18
+	// maxListedValues is how many JSON values an answer may hold for the schema check to list
+	// every problem; a larger answer is checked to its first problem only (each problem
+	// listed costs the schema check far more than a value).
+	maxListedValues = 1 << 12
+	// maxAnswerViolations is how many violations one exchange lists; past it one more,
+	// too-many-violations, stands for the rest.
+	maxAnswerViolations = 100
+	// maxPointerSegment is the longest member name a pointer shows; a longer one is
+	// [REDACTED].
+	maxPointerSegment = 128
+)
+
+// shape is what one pass over a JSON text, without decoding it, tells of its size: whether it
+// nests deeper than maxAnswerDepth, and about how many values it holds (one, and one more per
+// array or object and per comma), counted to maxAnswerValues+1 at most. Brackets and commas
+// inside strings do not count; the text need not be valid JSON.
+func shape(data []byte) (tooDeep bool, values int) {
+	depth, inString, escaped := 0, false, false
+	values = 1
+	for _, c := range data {
+		switch {
+		case inString:
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			}
+		case c == '"':
+			inString = true
+		case c == '[' || c == '{':
+			values++
+			if depth++; depth > maxAnswerDepth {
+				return true, values
+			}
+		case c == ']' || c == '}':
+			depth--
+		case c == ',':
+			values++
+		}
+		if values > maxAnswerValues {
+			return false, values
+		}
+	}
+	return false, values
+}
