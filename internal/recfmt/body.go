@@ -1,6 +1,8 @@
 package recfmt
 
 import (
+	"bytes"
+	"encoding/json"
 	"maps"
 	"slices"
 	"strconv"
@@ -55,4 +57,62 @@ func CredentialBase(s string) string {
 		}
 	}
 	return base
+}
+
+// Filled is the size of a recorded JSON body once its value placeholders are filled in: its
+// bytes outside white space, each "$value:N" string holding N bytes between its quotes. It
+// reads the text and decodes nothing but the strings that hold an escape, so it costs no more
+// than the body whatever the body holds. body is valid JSON (the recording's decoder checked
+// it).
+func Filled(body []byte) int {
+	n := 0
+	for i := 0; i < len(body); {
+		switch body[i] {
+		case ' ', '\t', '\r', '\n':
+			i++
+		case '"':
+			end := stringEnd(body, i)
+			n += stringSize(body[i:end])
+			i = end
+		default:
+			n++
+			i++
+		}
+	}
+	return n
+}
+
+// stringEnd is the index just past the string that starts at body[start] (a quote).
+func stringEnd(body []byte, start int) int {
+	for i := start + 1; i < len(body); i++ {
+		switch body[i] {
+		case '\\':
+			i++
+		case '"':
+			return i + 1
+		}
+	}
+	return len(body)
+}
+
+// stringSize is the size of a string of a body, quotes included, once filled in: a value
+// placeholder holds N bytes, any other string the bytes it is written with.
+func stringSize(raw []byte) int {
+	var s string
+	switch {
+	case len(raw) < 3 || raw[1] != '$' && raw[1] != '\\':
+		return len(raw) // no placeholder: its first character is no $, written or escaped
+	case bytes.IndexByte(raw, '\\') >= 0: // "\u0024value:9" is a placeholder too
+		if json.Unmarshal(raw, &s) != nil {
+			return len(raw)
+		}
+	case bytes.HasPrefix(raw, []byte(`"$value:`)):
+		s = string(raw[1 : len(raw)-1])
+	default:
+		return len(raw)
+	}
+	if tok, err := ParseToken(s); err == nil && tok.Kind == TokenValue {
+		return 2 + tok.Size
+	}
+	return len(raw)
 }

@@ -8,7 +8,9 @@ import (
 	"slices"
 	"time"
 
+	"github.com/mixpeekkit/mixpeekkit/internal/docbudget"
 	"github.com/mixpeekkit/mixpeekkit/internal/jsonbody"
+	"github.com/mixpeekkit/mixpeekkit/internal/sensitive"
 
 	"github.com/mixpeekkit/mixpeekkit"
 )
@@ -19,6 +21,25 @@ const (
 	Format  = "mixpeek-recording"
 	Version = 1
 )
+
+// MaxRequestBody bounds a request body of a recording: the contract's limit (the mock refuses a
+// body of more than 1 MiB) and one byte, the length the mock records for a body too large
+// (body_not_json). Parse refuses a body_not_json over it, and a body whose value placeholders,
+// filled in, pass it (Filled); a replay never sends a larger body.
+const MaxRequestBody = 1<<20 + 1
+
+// MaxFileSize bounds a recording file: a recording of the mock's default 1000 calls is a few
+// hundred KB. Parse refuses a larger one.
+const MaxFileSize = 64 << 20
+
+// MaxDepth bounds how deep a call's body and an answer's shape nest (the mock records a body at
+// most 32 deep; its answers nest 4 deep). Parse refuses a deeper one: comparing a shape costs
+// the square of its depth.
+const MaxDepth = 64
+
+// jsonLimits bound a call's body and an answer's shape: MaxDepth deep, and no more values than
+// a body may hold bytes.
+var jsonLimits = docbudget.Limits{Values: MaxRequestBody, Depth: MaxDepth}
 
 // Recording is what the mock recorded for one organization, as the file holds it
 // (docs/recording.md).
@@ -103,7 +124,19 @@ type Response struct {
 
 // Parse reads a recording and checks it is one this package can replay.
 func Parse(data []byte) (*Recording, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
+	r, err := parse(data)
+	if err != nil && sensitive.HasKey(err.Error()) {
+		// The messages quote what they refuse: a key pasted where a symbol goes is not shown.
+		return nil, errors.New(sensitive.RedactKeys(err.Error()))
+	}
+	return r, err
+}
+
+func parse(data []byte) (*Recording, error) {
+	if len(data) > MaxFileSize {
+		return nil, fmt.Errorf("recording: the file is larger than %s, the limit of a recording", docbudget.Size(MaxFileSize))
+	}
+	dec := json.NewDecoder(bytes.NewReader(docbudget.TrimBOM(data)))
 	dec.DisallowUnknownFields()
 	var r Recording
 	if err := dec.Decode(&r); err != nil {
@@ -135,6 +168,9 @@ func Parse(data []byte) (*Recording, error) {
 		case c.Status < 100 || c.Status > 599 || c.Response == nil:
 			return nil, fmt.Errorf("%s needs a status and a response", where)
 		}
+		if err := bounded(c); err != nil {
+			return nil, fmt.Errorf("%s: %w", where, err)
+		}
 		syms, err := symbolsIn(c)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", where, err)
@@ -151,6 +187,38 @@ func Parse(data []byte) (*Recording, error) {
 		}
 	}
 	return &r, nil
+}
+
+// bounded checks that what a call holds is within the bounds a replay builds requests and
+// compares answers in: its body, filled in, no larger than a request body may be, and its body
+// and shape nested no deeper than MaxDepth.
+func bounded(c Call) error {
+	switch {
+	case c.NotJSON < 0 || c.NotJSON > MaxRequestBody:
+		return fmt.Errorf("body_not_json is %d bytes: a request body has at most %s (the mock records a larger one as %d)", c.NotJSON, docbudget.Size(MaxRequestBody), MaxRequestBody)
+	case len(c.Body) > 0:
+		if err := docbudget.CheckJSON(c.Body, jsonLimits); err != nil {
+			return fmt.Errorf("body: %s", problem(err))
+		}
+		if n := Filled(c.Body); n > MaxRequestBody {
+			return fmt.Errorf("body: its value placeholders filled in, it is %d bytes: a request body has at most %s", n, docbudget.Size(MaxRequestBody))
+		}
+	}
+	if c.Response != nil && len(c.Response.Shape) > 0 {
+		if err := docbudget.CheckJSON(c.Response.Shape, jsonLimits); err != nil {
+			return fmt.Errorf("response.shape: %s", problem(err))
+		}
+	}
+	return nil
+}
+
+// problem is a docbudget refusal's words, without its place in the member.
+func problem(err error) string {
+	var e *docbudget.Error
+	if errors.As(err, &e) {
+		return e.Problem
+	}
+	return err.Error()
 }
 
 // symbolsIn lists the symbols of a call's parameters, body and credentials, and checks that

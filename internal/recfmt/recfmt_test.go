@@ -110,3 +110,22 @@ func TestTokens(t *testing.T) {
 		}
 	}
 }
+
+// Filled is a body's size with its value placeholders filled in: white space outside strings
+// is not counted, a placeholder holds its N bytes between its quotes, escaped or not.
+func TestFilled(t *testing.T) {
+	for body, want := range map[string]int{
+		`{}`:                                  2,
+		`{ "a" : [ 1 , true ] }`:              len(`{"a":[1,true]}`),
+		`{"v":"$value:100"}`:                  len(`{"v":""}`) + 100,
+		`{"v":"\u0024value:100"}`:             len(`{"v":""}`) + 100,
+		`{"v":"$$value:100"}`:                 len(`{"v":"$$value:100"}`), // a literal
+		`{"v":"$value:x"}`:                    len(`{"v":"$value:x"}`),    // no placeholder: Parse refuses it
+		`{"v":"a \" b","w":"$value:0"}`:       len(`{"v":"a \" b","w":""}`),
+		`["$value:1048576","$value:1048576"]`: 2*(2+1<<20) + 3,
+	} {
+		if got := recfmt.Filled([]byte(body)); got != want {
+			t.Errorf("Filled(%s) = %d, want %d", body, got, want)
+		}
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/mixpeekkit/mixpeekkit/internal/contract"
@@ -138,6 +139,8 @@ func (rp *replayer) request(c recfmt.Call) (suite.Request, string) {
 		}
 	}
 	switch {
+	case c.NotJSON > recfmt.MaxRequestBody:
+		return suite.Request{}, fmt.Sprintf("the recorded body_not_json is %d bytes: a request body has at most %d", c.NotJSON, recfmt.MaxRequestBody)
 	case c.NotJSON > 0:
 		r.Body = strings.Repeat("x", c.NotJSON)
 		if r.ContentType == "" {
@@ -161,6 +164,11 @@ func (rp *replayer) request(c recfmt.Call) (suite.Request, string) {
 				return suite.Request{}, "names a key admin-key: enable with Config.Destructive"
 			}
 			m[member] = recfmt.Literal(value) // resolved below as the literal it now is
+		}
+		// Measured before it is built: names under the prefix and instants are longer than
+		// their symbols, and a value placeholder stands for up to 1 MiB.
+		if n := rp.size(v); n > recfmt.MaxRequestBody {
+			return suite.Request{}, fmt.Sprintf("the body would be %d bytes with the replay's names and values: a request body has at most %d", n, recfmt.MaxRequestBody)
 		}
 		body, err := rp.resolve(v)
 		if err != nil {
@@ -241,6 +249,78 @@ func (rp *replayer) resolve(v any) (any, error) {
 		return tok.Text, nil
 	}
 	return v, nil
+}
+
+// size is the length of the JSON of v once resolved (resolve, then json.Marshal), computed
+// without drawing a value or building a string of it.
+func (rp *replayer) size(v any) int {
+	switch x := v.(type) {
+	case map[string]any:
+		n := 1 + max(len(x), 1) // the braces and the commas
+		for k, e := range x {
+			n += jsonStringSize(k) + 1 + rp.size(e)
+		}
+		return n
+	case []any:
+		n := 1 + max(len(x), 1)
+		for _, e := range x {
+			n += rp.size(e)
+		}
+		return n
+	case string:
+		tok, err := recfmt.ParseToken(x)
+		switch {
+		case err != nil:
+			return 0 // resolve refuses it
+		case tok.Kind == recfmt.TokenSymbol:
+			return jsonStringSize(rp.name(tok.Text))
+		case tok.Kind == recfmt.TokenValue:
+			return 2 + tok.Size // letters and digits (suite.RandomSuffix)
+		case tok.Kind == recfmt.TokenNow:
+			return jsonStringSize(rp.instant(tok.Offset))
+		}
+		return jsonStringSize(tok.Text)
+	case json.Number:
+		return len(x)
+	case bool:
+		if x {
+			return len("true")
+		}
+		return len("false")
+	case nil:
+		return len("null")
+	}
+	data, _ := json.Marshal(v) // no other type comes from a decoded body
+	return len(data)
+}
+
+// jsonStringSize is the length of s as json.Marshal writes it: quoted, with " \ and the
+// control characters escaped, < > & U+2028 U+2029 as \u escapes, and bad UTF-8 as \ufffd.
+func jsonStringSize(s string) int {
+	n := 2
+	for i := 0; i < len(s); {
+		b := s[i]
+		if b < utf8.RuneSelf {
+			switch {
+			case b == '"' || b == '\\' || b == '\n' || b == '\r' || b == '\t' || b == '\b' || b == '\f':
+				n += 2
+			case b < 0x20 || b == '<' || b == '>' || b == '&':
+				n += 6
+			default:
+				n++
+			}
+			i++
+			continue
+		}
+		r, width := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && width == 1 || r == '\u2028' || r == '\u2029' {
+			n += 6
+		} else {
+			n += width
+		}
+		i += width
+	}
+	return n
 }
 
 // freshValue is a new random value of n bytes, known to the redaction before it is sent
