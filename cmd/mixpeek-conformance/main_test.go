@@ -366,6 +366,13 @@ func TestHelpListsEveryMirror(t *testing.T) {
 			if !strings.Contains(stdout, "Usage:") {
 				t.Errorf("no usage on stdout: %q", stdout)
 			}
+			// The commands come first, each with its line, before any flag.
+			flags := strings.Index(stdout, "-base-url\t")
+			for _, command := range []string{"\n  replay ", "\n  sweep ", "\n  spec-diff "} {
+				if at := strings.Index(stdout, command); at < 0 || at > flags {
+					t.Errorf("usage does not list %q before the flags:\n%s", strings.TrimSpace(command), stdout)
+				}
+			}
 			envs := []string{"MIXPEEK_BASE_URL", "MIXPEEK_API_KEY", "MIXPEEK_USER_EMAIL", "MIXPEEK_PEER_API_KEY",
 				"MIXPEEK_CONFORMANCE_DESTRUCTIVE", "MIXPEEK_CONFORMANCE_RUN", "MIXPEEK_CONFORMANCE_PREFIX",
 				"MIXPEEK_CONFORMANCE_TIMEOUT", "MIXPEEK_CONFORMANCE_FORMAT", "MIXPEEK_CONFORMANCE_OUT",

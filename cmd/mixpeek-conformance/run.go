@@ -28,6 +28,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	return check(ctx, args, getenv, stdout, stderr)
 }
 
+// commands are the command's subcommands, one line each, as -help shows them first.
+const commands = `Commands:
+  (none)      check a server against the contract, check by check (the flags below)
+  replay      run the calls a consumer's recording holds against a server
+  sweep       remove what earlier runs left under their prefix
+  spec-diff   compare openapi.yaml with the upstream OpenAPI document`
+
 // options are the settings of a run of the checks.
 type options struct {
 	common
@@ -49,7 +56,7 @@ func runFlags(o *options) *flag.FlagSet {
 func parse(args []string, getenv func(string) string, stdout io.Writer) (options, error) {
 	var o options
 	fs := runFlags(&o)
-	intro := "Usage: mixpeek-conformance -base-url URL -api-key KEY -user-email EMAIL [flags]\n\nChecks a server of the Mixpeek secrets and API-key endpoints against the contract."
+	intro := "Usage: mixpeek-conformance [command] [flags]\n\n" + commands + "\n\nWith no command, checks a server (-base-url URL -api-key KEY -user-email EMAIL) against\nthe contract. Each command has its own -help."
 	if err := o.parse(fs, intro, args, getenv, stdout, "text", "json", "junit"); err != nil {
 		return o, err
 	}
