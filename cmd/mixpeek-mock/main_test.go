@@ -517,9 +517,13 @@ func TestEndToEndDefaults(t *testing.T) {
 	if len(rest) == 0 || rest[len(rest)-1] != "mixpeek-mock: stopped" {
 		t.Errorf("stdout after the banner = %q, want it to end with %q", rest, "mixpeek-mock: stopped")
 	}
-	// Without ENCRYPTION_KEY the server warns that tokens die with the process.
-	if !strings.Contains(in.stderr.String(), "no encryption key given") {
-		t.Errorf("stderr lacks the random-key warning:\n%s", in.stderr.String())
+	// Without ENCRYPTION_KEY the banner says, once and in its words, that tokens die with the
+	// process; the log does not warn again.
+	if n := strings.Count(strings.Join(in.banner, "\n"), "encryption: a random key of this process"); n != 1 {
+		t.Errorf("the banner says %d times that the key is random:\n%s", n, strings.Join(in.banner, "\n"))
+	}
+	if strings.Contains(in.stderr.String(), "encryption key") {
+		t.Errorf("stderr warns about the key too:\n%s", in.stderr.String())
 	}
 	// The listener is closed after shutdown.
 	if c, err := net.Dial("tcp", strings.TrimPrefix(in.base, "http://")); err == nil {

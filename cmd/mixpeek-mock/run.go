@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/fernet/fernet-go"
+
 	"github.com/mixpeekkit/mixpeekkit/internal/keyring"
 
 	"github.com/mixpeekkit/mixpeekkit/internal/rules"
@@ -42,6 +44,7 @@ type config struct {
 	seed                                                          int64
 	seedSet                                                       bool
 	clock                                                         string
+	randomEncryptionKey                                           bool // no ENCRYPTION_KEY: one of this process
 }
 
 // mirrors pairs each flag with its environment variable.
@@ -238,16 +241,26 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		ln.Close()
 		return usageError{err}
 	}
-	if key := getenv("ENCRYPTION_KEY"); key != "" {
-		if _, err := keyring.Parse(key); err != nil {
+	encryptionKey := getenv("ENCRYPTION_KEY")
+	if encryptionKey != "" {
+		if _, err := keyring.Parse(encryptionKey); err != nil {
 			ln.Close()
 			return usageError{fmt.Errorf("ENCRYPTION_KEY: %w", err)}
 		}
+	} else {
+		// A key of this process, which the banner announces (the library would warn in the log).
+		var k fernet.Key
+		if err := k.Generate(); err != nil {
+			ln.Close()
+			return err
+		}
+		encryptionKey = k.Encode()
+		c.randomEncryptionKey = true
 	}
 	srv, err := mockserver.New(mockserver.Options{
 		Rand:             opts.Rand,
 		Clock:            opts.Clock,
-		EncryptionKey:    getenv("ENCRYPTION_KEY"),
+		EncryptionKey:    encryptionKey,
 		Seed:             data,
 		Logger:           slog.New(handler),
 		StrictResponses:  true,
@@ -342,6 +355,9 @@ func printBanner(w io.Writer, base string, allInterfaces bool, c config, data fi
 	}
 	if c.controlToken != "" {
 		fmt.Fprintln(w, "control API: /_mock/ needs the control token (not printed); /_mock/health is open")
+	}
+	if c.randomEncryptionKey {
+		fmt.Fprintln(w, "encryption: a random key of this process (set ENCRYPTION_KEY to read the stored tokens after it ends)")
 	}
 	secrets := base + "/v1/organizations/secrets"
 	switch {
