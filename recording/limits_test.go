@@ -97,11 +97,11 @@ func TestParseBoundsTheFile(t *testing.T) {
 	doc := oneCall(`"body_not_json":1`, `{}`)
 	padded := append(bytes.Clone(doc), bytes.Repeat([]byte(" "), recfmt.MaxFileSize-len(doc))...)
 	if _, err := recording.Parse(padded); err != nil {
-		t.Errorf("a file of 64 MiB: %v", err)
+		t.Errorf("a file of 32 MiB: %v", err)
 	}
-	want := "recording: the file is larger than 64 MiB (67108864 bytes), the limit of a recording"
+	want := "recording: the file is larger than 32 MiB (33554432 bytes), the limit of a recording"
 	if _, err := recording.Parse(append(padded, ' ')); err == nil || err.Error() != want {
-		t.Errorf("a file of 64 MiB and a byte: %v, want %s", err, want)
+		t.Errorf("a file of 32 MiB and a byte: %v, want %s", err, want)
 	}
 	if _, err := recording.Parse(append([]byte("\xef\xbb\xbf"), doc...)); err != nil {
 		t.Errorf("a byte-order mark: %v", err)

@@ -29,8 +29,9 @@ const (
 const MaxRequestBody = 1<<20 + 1
 
 // MaxFileSize bounds a recording file: a recording of the mock's default 1000 calls is a few
-// hundred KB. Parse refuses a larger one.
-const MaxFileSize = 64 << 20
+// hundred KB, one of 32 MiB holds about 90,000 calls, and reading one costs up to 20 times its
+// size in memory (a file of the smallest calls). Parse refuses a larger one.
+const MaxFileSize = 32 << 20
 
 // MaxDepth bounds how deep a call's body and an answer's shape nest (the mock records a body at
 // most 32 deep; its answers nest 4 deep). Parse refuses a deeper one: comparing a shape costs
