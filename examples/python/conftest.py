@@ -3,7 +3,8 @@
 Copy this file next to your tests. It starts the mixpeek-mock binary on a free port, waits for
 its "listening on" line, yields where it is and how to authenticate, and stops it after the
 test. The binary is MIXPEEK_MOCK_BIN, or mixpeek-mock on PATH (a release binary, the container
-image's, or `go install github.com/mixpeekkit/mixpeekkit/cmd/mixpeek-mock@latest`).
+image's, or `go install github.com/mixpeekkit/mixpeekkit/cmd/mixpeek-mock@latest`), or, in a
+clone of mixpeekkit, the bin/mixpeek-mock that `make build` writes.
 
     def test_stores_the_key(mixpeek_mock):
         client = MyClient(mixpeek_mock.base_url, mixpeek_mock.api_key)
@@ -52,11 +53,16 @@ def pytest_runtest_makereport(item, call):
 
 
 def _binary():
+    # In a clone of mixpeekkit, the binary `make build` writes is found too.
+    built = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "bin", "mixpeek-mock")
     path = os.environ.get("MIXPEEK_MOCK_BIN") or shutil.which("mixpeek-mock")
+    if not path and os.access(built, os.X_OK):
+        path = os.path.normpath(built)
     if not path:
         pytest.fail(
             "mixpeek-mock not found: set MIXPEEK_MOCK_BIN or put it on PATH "
-            "(go install github.com/mixpeekkit/mixpeekkit/cmd/mixpeek-mock@latest, or a release binary)",
+            "(go install github.com/mixpeekkit/mixpeekkit/cmd/mixpeek-mock@latest, or a release binary; "
+            "in a clone of mixpeekkit, make build)",
             pytrace=False,
         )
     return path
