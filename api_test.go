@@ -15,6 +15,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/mixpeekkit/mixpeekkit"
 )
 
 var updateAPI = flag.Bool("update-api", false, "rewrite testdata/api from go doc -all (go test -run API -update-api)")
@@ -187,4 +189,20 @@ func exportedType(e ast.Expr) bool {
 		return x.IsExported()
 	}
 	panic(fmt.Sprintf("an embedded field of type %T", e))
+}
+
+// go doc of OperationID shows every operation's constant, not the first one and "...".
+func TestGoDocListsEveryOperation(t *testing.T) {
+	out, err := exec.Command("go", "doc", ".", "OperationID").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go doc: %v\n%s", err, out)
+	}
+	if strings.Contains(string(out), "...") {
+		t.Errorf("go doc hides constants behind ...:\n%s", out)
+	}
+	for _, op := range mixpeekkit.Operations() {
+		if !strings.Contains(string(out), string(op)) {
+			t.Errorf("go doc . OperationID does not show %s:\n%s", op, out)
+		}
+	}
 }

@@ -19,18 +19,26 @@ func OpenAPI() []byte { return append([]byte(nil), openAPI...) }
 // faults, and the conformance suite's reports, name operations with it.
 type OperationID string
 
-// The 9 operations of openapi.yaml, with the IDs the upstream document gives them.
-const (
-	OpCreateSecret OperationID = "create_secret_v1_organizations_secrets_post"
-	OpListSecrets  OperationID = "list_secrets_v1_organizations_secrets_get"
-	OpUpdateSecret OperationID = "update_secret_v1_organizations_secrets__secret_name__put"
-	OpDeleteSecret OperationID = "delete_secret_v1_organizations_secrets__secret_name__delete"
-	OpCreateAPIKey OperationID = "create_api_key_v1_organizations_users__user_email__api_keys_post"
-	OpListAPIKeys  OperationID = "list_api_keys_v1_organizations_users__user_email__api_keys_get"
-	OpUpdateAPIKey OperationID = "update_api_key_v1_organizations_users__user_email__api_keys__key_name__patch"
-	OpDeleteAPIKey OperationID = "delete_api_key_v1_organizations_users__user_email__api_keys__key_name__delete"
-	OpRotateAPIKey OperationID = "rotate_api_key_v1_organizations_users__user_email__api_keys__key_name__rotate_post"
-)
+// The 9 operations of openapi.yaml, with the IDs the upstream document gives them, each
+// declared alone so that go doc lists every one.
+
+const OpCreateSecret OperationID = "create_secret_v1_organizations_secrets_post"
+
+const OpListSecrets OperationID = "list_secrets_v1_organizations_secrets_get"
+
+const OpUpdateSecret OperationID = "update_secret_v1_organizations_secrets__secret_name__put"
+
+const OpDeleteSecret OperationID = "delete_secret_v1_organizations_secrets__secret_name__delete"
+
+const OpCreateAPIKey OperationID = "create_api_key_v1_organizations_users__user_email__api_keys_post"
+
+const OpListAPIKeys OperationID = "list_api_keys_v1_organizations_users__user_email__api_keys_get"
+
+const OpUpdateAPIKey OperationID = "update_api_key_v1_organizations_users__user_email__api_keys__key_name__patch"
+
+const OpDeleteAPIKey OperationID = "delete_api_key_v1_organizations_users__user_email__api_keys__key_name__delete"
+
+const OpRotateAPIKey OperationID = "rotate_api_key_v1_organizations_users__user_email__api_keys__key_name__rotate_post"
 
 // Operations lists the 9 operations: the secrets ones, then the API-key ones.
 func Operations() []OperationID {
