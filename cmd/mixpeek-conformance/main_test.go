@@ -466,6 +466,10 @@ func TestConformingMockPasses(t *testing.T) {
 	if want := fmt.Sprintf("%d passed, 0 failed, 0 skipped", len(ids)); summary(lastLine(stdout)) != want {
 		t.Errorf("last line %q, want %q", lastLine(stdout), want)
 	}
+	// The summary comes once, on the terminal where the report is.
+	if n := strings.Count(stdout+stderr, " passed, "); n != 1 {
+		t.Errorf("the summary comes %d times:\n%s\n--- stderr:\n%s", n, stdout, stderr)
+	}
 	noKeys(t, stdout, stderr)
 	if left := leftovers(mock, "clipass"); len(left) > 0 {
 		t.Errorf("left in the mock: %v", left)
