@@ -18,8 +18,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-
-	"github.com/oasdiff/yaml"
 )
 
 // Document is a parsed OpenAPI document.
@@ -27,8 +25,13 @@ type Document struct {
 	root map[string]any
 }
 
-// Parse reads an OpenAPI 3.0 or 3.1 document, JSON or YAML.
+// Parse reads an OpenAPI 3.0 or 3.1 document, JSON or YAML, within the limits of read.go.
 func Parse(data []byte) (*Document, error) {
+	d, err := parse(data)
+	return d, withoutKeys(err)
+}
+
+func parse(data []byte) (*Document, error) {
 	j, err := toJSON(data)
 	if err != nil {
 		return nil, err
@@ -69,19 +72,6 @@ func (d *Document) Has(pointer string) bool {
 		}
 	}
 	return true
-}
-
-// toJSON returns JSON as it is (a YAML parser refuses some valid JSON, such as an escaped
-// surrogate pair: "\ud83d\ude00"), and YAML converted to JSON.
-func toJSON(data []byte) ([]byte, error) {
-	if json.Valid(data) {
-		return data, nil
-	}
-	j, err := yaml.YAMLToJSON(data)
-	if err != nil {
-		return nil, fmt.Errorf("neither JSON nor YAML: %w", err)
-	}
-	return j, nil
 }
 
 // Difference is one way the documents differ.
