@@ -17,6 +17,7 @@ import (
 	"github.com/mixpeekkit/mixpeekkit/internal/jsonbody"
 
 	"github.com/mixpeekkit/mixpeekkit/internal/rules"
+	"github.com/mixpeekkit/mixpeekkit/internal/sensitive"
 
 	"github.com/mixpeekkit/mixpeekkit"
 	"github.com/mixpeekkit/mixpeekkit/internal/recfmt"
@@ -95,8 +96,15 @@ func (rp *replayer) play(ctx context.Context, c recfmt.Call) suite.Result {
 	return rp.s.RunCheck(ctx, check)
 }
 
-// request builds the request of a recorded call, or says why the replay cannot send it.
+// request builds the request of a recorded call, or says why the replay cannot send it. The
+// reason may quote the recording, which shows no key in a report (anything shaped like one is
+// redacted).
 func (rp *replayer) request(c recfmt.Call) (suite.Request, string) {
+	r, skip := rp.build(c)
+	return r, sensitive.RedactKeys(skip)
+}
+
+func (rp *replayer) build(c recfmt.Call) (suite.Request, string) {
 	key, ok := rp.creds[c.As]
 	if !ok {
 		return suite.Request{}, fmt.Sprintf("%s is a key this replay does not have (the call that issued it answered otherwise, or it came from the mock's fixtures for another user or already expired)", c.As)
