@@ -43,7 +43,7 @@ func benchmarkAnswer(b *testing.B, body string) {
 // An 8 MiB answer of arrays nested 9000 deep (encoding/json's bound is 10000).
 func BenchmarkDeepAnswer(b *testing.B) { benchmarkAnswer(b, deepAnswer(MaxResponseBody, 9000)) }
 
-// An 8 MiB answer of arrays nested maxAnswerDepth deep: read whole.
+// An 8 MiB answer of arrays nested maxAnswerDepth deep: too many values to decode.
 func BenchmarkDeepAnswerAtTheBound(b *testing.B) {
 	benchmarkAnswer(b, deepAnswer(MaxResponseBody, maxAnswerDepth-2))
 }

@@ -216,7 +216,10 @@ func FuzzUpstream(f *testing.F) {
 	direct := &http.Client{Timeout: 5 * time.Second, CheckRedirect: client.CheckRedirect}
 	errorSchema := errorResponseSchema(f)
 	f.Fuzz(func(t *testing.T, isRaw bool, status int, contentType, header string, body []byte, path string) {
-		a := &fuzzAnswer{raw: isRaw, status: 100 + (status%900+900)%900, contentType: expand(contentType),
+		if status < 100 || status > 999 { // what an HTTP server can answer
+			status = 100 + (status%900+900)%900
+		}
+		a := &fuzzAnswer{raw: isRaw, status: status, contentType: expand(contentType),
 			body: []byte(expand(string(body)))}
 		if name, value, ok := strings.Cut(expand(header), ":"); ok {
 			a.header = [2]string{strings.TrimSpace(name), strings.TrimSpace(value)}
