@@ -24,15 +24,15 @@ import (
 	"github.com/mixpeekkit/mixpeekkit/internal/sensitive"
 )
 
-// The behavioural rules a single exchange can show (beyond the schemas), and the bounds on
-// one answer's work.
+// The behavioural rules a single exchange can show (beyond the schemas), and those of the
+// bounds on one exchange's work (shape.go).
 const (
-	RulePlaintextKey = "plaintext key: only create and rotate answer one"
-	RuleSecretValue  = "secret value: never in an answer"
-	RuleErrorStatus  = "ErrorResponse status: equals the HTTP status"
-	ruleTooDeep      = "too-deep"
-	ruleTooLarge     = "too-many-values"
-	ruleTooMany      = "too-many-violations"
+	RulePlaintextKey  = "plaintext key: only create and rotate answer one"
+	RuleSecretValue   = "secret value: never in an answer"
+	RuleErrorStatus   = "ErrorResponse status: equals the HTTP status"
+	ruleTooDeep       = "too-deep"
+	ruleTooManyValues = "too-many-values"
+	ruleTooMany       = "too-many-violations"
 )
 
 // problem is one way an exchange breaks the contract, before it is a Violation: root is a
@@ -57,16 +57,18 @@ type exchange struct {
 	// upstream accepts it (a refusal, 4xx, is what the contract asks for).
 	invalid []problem
 	found   []Violation
-	// echo bounds the search for secret values in the answer's texts; shown that in the
-	// pointers, path and method the proxy shows.
+	// echo bounds the search for secret values in the answer's texts, shown the search in
+	// the pointers, path and method the proxy shows.
 	echo, shown *budget
 }
 
+// add makes a problem a Violation of the exchange (the first maxExchangeViolations, then one
+// for the rest), its pointer's data segments shown only when they hold no secret.
 func (ex *exchange) add(direction string, status int, pr problem) {
 	switch {
-	case len(ex.found) > maxAnswerViolations:
+	case len(ex.found) > maxExchangeViolations:
 		return
-	case len(ex.found) == maxAnswerViolations:
+	case len(ex.found) == maxExchangeViolations:
 		pr = problem{root: "/body", rule: ruleTooMany}
 	}
 	op := "(unknown)"
@@ -213,7 +215,7 @@ func (ex *exchange) checkResponse(resp *http.Response, data []byte) {
 		ex.add("response", status, problem{root: "/body", rule: ruleTooDeep})
 		return
 	case values > maxAnswerValues:
-		ex.add("response", status, problem{root: "/body", rule: ruleTooLarge})
+		ex.add("response", status, problem{root: "/body", rule: ruleTooManyValues})
 		return
 	case declared == nil:
 		for _, pr := range ex.schemaProblems(status, resp.Header, data, values) {
@@ -287,7 +289,7 @@ func (ex *exchange) schemaProblems(status int, header http.Header, data []byte, 
 		default:
 			out = append(out, problem{root: "/body", rule: "invalid"})
 		}
-		if len(out) > maxAnswerViolations {
+		if len(out) > maxExchangeViolations {
 			break
 		}
 	}

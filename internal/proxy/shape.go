@@ -1,22 +1,21 @@
 package proxy
 
-// Bounds on the work one answer costs.
+// Bounds on the work one exchange costs.
 const (
 	// maxAnswerDepth is how deep an answer's arrays and objects may nest (the contract's
 	// answers nest 3 deep). A deeper answer is one violation, too-deep, and is not read further.
 	maxAnswerDepth = 64
-	// maxAnswerValues is how many JSON values an answer may hold (the contract's answers hold
-	// a few thousand at most). A larger answer is one violation, too-many-values, and is not
-	// read further: decoded, each value costs tens of bytes and a fraction of a microsecond
-	// twice over.
+	// maxAnswerValues is how many JSON values an answer may hold (a list of 1,000 keys holds
+	// about 25,000). A larger answer is one violation, too-many-values, and is not read
+	// further: decoded, each value costs tens of bytes and a fraction of a microsecond, twice.
 	maxAnswerValues = 1 << 18
 	// maxListedValues is how many JSON values an answer may hold for the schema check to list
 	// every problem; a larger answer is checked to its first problem only (each problem
 	// listed costs the schema check far more than a value).
 	maxListedValues = 1 << 12
-	// maxAnswerViolations is how many violations one exchange lists; past it one more,
-	// too-many-violations, stands for the rest.
-	maxAnswerViolations = 100
+	// maxExchangeViolations is how many violations one exchange lists (its request's and its
+	// answer's); past it one more, too-many-violations, stands for the rest.
+	maxExchangeViolations = 100
 	// maxPointerSegment is the longest member name a pointer shows; a longer one is
 	// [REDACTED].
 	maxPointerSegment = 128

@@ -174,16 +174,16 @@ func TestTooDeepAnswers(t *testing.T) {
 	}
 }
 
-// An answer lists at most maxAnswerViolations violations and one more for the rest; an answer
+// An answer lists at most maxExchangeViolations violations and one more for the rest; an answer
 // of more than maxListedValues values is checked to its first problem.
 func TestViolationsOfOneAnswerAreBounded(t *testing.T) {
-	many := `{"secrets": [` + strings.TrimSuffix(strings.Repeat("1,", maxAnswerViolations+10), ",") + `], "count": 0}`
+	many := `{"secrets": [` + strings.TrimSuffix(strings.Repeat("1,", maxExchangeViolations+10), ",") + `], "count": 0}`
 	up := answering(t, http.StatusOK, many)
 	p, srv, logs := newProxy(t, up.URL, Options{})
 	send(t, "GET", srv.URL+"/v1/organizations/secrets", "")
 	vs := p.Violations()
-	if len(vs) != maxAnswerViolations+1 || vs[maxAnswerViolations].Rule != ruleTooMany || vs[0].Pointer != "/body/secrets/0" ||
-		strings.Count(logs.String(), "contract violation") != maxAnswerViolations+1 {
+	if len(vs) != maxExchangeViolations+1 || vs[maxExchangeViolations].Rule != ruleTooMany || vs[0].Pointer != "/body/secrets/0" ||
+		strings.Count(logs.String(), "contract violation") != maxExchangeViolations+1 {
 		t.Errorf("%d violations, the last %+v", len(vs), vs[len(vs)-1])
 	}
 	// Two problems (secrets/N, count), among values that number maxListedValues, and then
@@ -229,7 +229,7 @@ func TestTooLargeAnswers(t *testing.T) {
 		want   []string
 	}{
 		{maxAnswerValues, []string{"/body/count type"}},
-		{maxAnswerValues + 1, []string{"/body " + ruleTooLarge}},
+		{maxAnswerValues + 1, []string{"/body " + ruleTooManyValues}},
 	} {
 		body := `{"secrets": [` + strings.Repeat(`"a",`, tc.values-4) + `"a"], "count": "0"}`
 		if _, values := shape([]byte(body)); values != tc.values {
