@@ -11,7 +11,8 @@ FUZZMINIMIZETIME ?= 1000x
 # Every fuzz target of the module, as package:target (a test in mockserver holds this list to
 # the Fuzz functions of every _test.go file).
 FUZZ_TARGETS = ./mockserver:FuzzBody ./mockserver:FuzzPathParams ./mockserver:FuzzQuery \
-	./mockserver:FuzzAuthorization ./mockserver:FuzzFixtures ./mockserver:FuzzControl
+	./mockserver:FuzzAuthorization ./mockserver:FuzzFixtures ./mockserver:FuzzControl \
+	./internal/proxy:FuzzUpstream ./internal/replay:FuzzParseRecording ./internal/specdiff:FuzzSpecDiffReader
 
 # The release targets of make dist, and the version stamped into them: the VCS tag (or the
 # commit, with -dirty for local changes) when this is a git checkout, else the build info's.
