@@ -74,6 +74,19 @@ func TestParseRefusesWhatPassesTheBounds(t *testing.T) {
 	}
 }
 
+// A shape holds at most as many values as a body may hold bytes.
+func TestAShapesValuesAreBounded(t *testing.T) {
+	const limit = recfmt.MaxRequestBody
+	list := func(n int) string { return "[" + strings.Repeat("0,", n-2) + "0]" } // n values
+	if _, err := recording.Parse(oneCall(`"body_not_json":1`, list(limit))); err != nil {
+		t.Errorf("a shape of %d values: %v", limit, err)
+	}
+	want := "recording: call 1: response.shape: the data holds more than 1048577 values"
+	if _, err := recording.Parse(oneCall(`"body_not_json":1`, list(limit+1))); err == nil || err.Error() != want {
+		t.Errorf("a shape of %d values: %v, want %s", limit+1, err, want)
+	}
+}
+
 // 60 KB of placeholders that each stand for 1 MiB is refused, without a byte of them built.
 func TestManyLargePlaceholdersAreRefused(t *testing.T) {
 	var members strings.Builder
