@@ -189,3 +189,15 @@ func keyNames(st stateDoc) []string {
 	}
 	return out
 }
+
+// RecordingBytes stays within what a replay reads: at most 16 MiB.
+func TestRecordingBytesIsBounded(t *testing.T) {
+	for _, n := range []int{-1, 16<<20 + 1} {
+		if _, err := mockserver.New(mockserver.Options{RecordingBytes: n}); err == nil {
+			t.Errorf("RecordingBytes %d accepted", n)
+		}
+	}
+	if _, err := mockserver.New(mockserver.Options{RecordingBytes: 16 << 20}); err != nil {
+		t.Errorf("RecordingBytes 16 MiB: %v", err)
+	}
+}

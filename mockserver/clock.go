@@ -21,11 +21,12 @@ func (s *Server) now() time.Time {
 func (s *Server) Now() time.Time { return s.now() }
 
 // maxClockShift bounds how far the clock may be moved from its source: a time.Duration holds
-// about 292 years, and timestamps past that would wrap.
-const maxClockShift = 200 * 365 * 24 * time.Hour
+// about 292 years, and a move from one end of the range to the other (what the recordings
+// mark) must fit in one.
+const maxClockShift = 140 * 365 * 24 * time.Hour
 
 // AdvanceClock moves the mock's clock forward by d. It refuses (ErrBadRequest) a negative d
-// (SetClock moves it back) and a move that would take the clock more than 200 years from its
+// (SetClock moves it back) and a move that would take the clock more than 140 years from its
 // source, or past the last instant a timestamp can show (9999-12-31T23:59:59.999999Z).
 func (s *Server) AdvanceClock(d time.Duration) error {
 	s.epoch.Lock()
@@ -36,7 +37,7 @@ func (s *Server) AdvanceClock(d time.Duration) error {
 		return errBadRequest("the clock only moves forward by a non-negative duration; set it to go back", nil)
 	}
 	if d > maxClockShift || s.clockOffset > maxClockShift-d {
-		return errBadRequest("the clock cannot be moved more than 200 years from its source", nil)
+		return errBadRequest("the clock cannot be moved more than 140 years from its source", nil)
 	}
 	if s.clock().Add(s.clockOffset).After(determinism.Latest.Add(-d)) {
 		return errBadRequest(determinism.OutOfRange, nil)
@@ -46,7 +47,7 @@ func (s *Server) AdvanceClock(d time.Duration) error {
 	return nil
 }
 
-// SetClock makes the mock's clock show t now, and run on from there. t must be within 200
+// SetClock makes the mock's clock show t now, and run on from there. t must be within 140
 // years of the clock's source, and within the years 1 to 9999 (ErrBadRequest).
 func (s *Server) SetClock(t time.Time) error {
 	s.epoch.Lock()
@@ -58,7 +59,7 @@ func (s *Server) SetClock(t time.Time) error {
 		return errBadRequest(determinism.OutOfRange, nil)
 	}
 	if t.Before(base.Add(-maxClockShift)) || t.After(base.Add(maxClockShift)) {
-		return errBadRequest("the clock cannot be set more than 200 years from its source", nil)
+		return errBadRequest("the clock cannot be set more than 140 years from its source", nil)
 	}
 	before := s.clockOffset
 	s.clockOffset = t.Sub(base)

@@ -1,6 +1,7 @@
 package mockserver
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -93,9 +94,14 @@ func answerOf(err error) (int, any) {
 	}
 	// A name from the request (a secret name, a key name) may be a plaintext key pasted by
 	// mistake: an error never answers it back.
-	details, _ := sensitive.RedactJSON(map[string]any(e.details)).(map[string]any)
-	if e.details == nil {
-		details = nil
+	// Read back as plain JSON first, so that a value of a named string type (an OperationID)
+	// is a string the redaction sees.
+	var details map[string]any
+	if e.details != nil {
+		data, _ := json.Marshal(e.details)
+		var plain any
+		_ = json.Unmarshal(data, &plain)
+		details, _ = sensitive.RedactJSON(plain).(map[string]any)
 	}
 	return row.status, apierror.New(row.status, row.typ, sensitive.RedactKeys(e.message), details)
 }

@@ -282,12 +282,26 @@ func (h *faultHit) latency() time.Duration {
 // take applies the rules that match this call: each counts a hit (and uses up one of its
 // times). A status rule matches only operations that declare its status.
 func (f *faults) take(op *operation, r *http.Request, caller *principal) *faultHit {
+	// Matched outside the lock (a rule's match fields never change once installed), so that a
+	// costly pattern holds no other call back.
+	f.mu.Lock()
+	rules := slices.Clone(f.rules)
+	f.mu.Unlock()
+	matched := map[*Fault]bool{}
+	for _, rule := range rules {
+		if rule.matches(op, r, caller) {
+			matched[rule] = true
+		}
+	}
+	if len(matched) == 0 {
+		return nil
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	var hit *faultHit
 	kept := f.rules[:0]
 	for _, rule := range f.rules {
-		if !rule.matches(op, r, caller) || rule.Probability < 1 && f.dice.Float64() >= rule.Probability {
+		if !matched[rule] || rule.Probability < 1 && f.dice.Float64() >= rule.Probability {
 			kept = append(kept, rule)
 			continue
 		}
@@ -323,8 +337,13 @@ func (rule *Fault) matches(op *operation, r *http.Request, caller *principal) bo
 		return false
 	}
 	if rule.Path != "" {
-		// The escaped path, as the journal shows it (admin%40example.com).
-		if ok, _ := path.Match(rule.Path, r.URL.EscapedPath()); !ok {
+		// The escaped path, as the journal shows it (admin%40example.com). A path longer than
+		// the journal keeps matches no pattern: matching costs the product of both lengths.
+		escaped := r.URL.EscapedPath()
+		if len(escaped) > maxJournalText {
+			return false
+		}
+		if ok, _ := path.Match(rule.Path, escaped); !ok {
 			return false
 		}
 	}

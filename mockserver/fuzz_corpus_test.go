@@ -341,6 +341,28 @@ func fuzzSeeds() []fuzzSeed {
 	fixture("yaml-complex-key", true, "? {value: complex key secret 1a2b}\n: x\n")
 	fixture("yaml-anchors", true, "a: &v {name: s, value: anchored secret 6f0b}\norganizations: [{name: Acme, users: [], secrets: [*v]}]\n")
 	fixture("yaml-tab-indent", true, "organizations:\n\t- name: x\n")
+	// Files that once ran the loader out of memory or time: aliases that expand past the
+	// file's budget, an alias cycle, deep and wide data, a long name over many values, a
+	// byte-order mark, a file one byte over its bound (fixtures/limits_test.go has each at its
+	// bound).
+	var bomb strings.Builder
+	bomb.WriteString("organizations: []\na0: &a0\n")
+	for i := range 20 {
+		fmt.Fprintf(&bomb, "  ? k%02d%s\n  : 0\n", i, strings.Repeat("x", 24000))
+	}
+	bomb.WriteString("a1: &a1 [" + strings.Repeat("*a0, ", 199) + "*a0]\na2: [" + strings.Repeat("*a1, ", 49) + "*a1]\n")
+	fixture("alias-bomb", true, bomb.String())
+	fixture("alias-cycle", true, "organizations: []\na: &a [1, *a]\n")
+	fixture("yaml-65-deep", true, "organizations: []\nx: "+strings.Repeat("[", 65)+strings.Repeat("]", 65)+"\n")
+	fixture("json-9000-deep", false, `{"organizations": [], "x": `+strings.Repeat("[", 9000)+strings.Repeat("]", 9000)+`}`)
+	fixture("json-100001-values", false, `{"organizations": [], "x": [0`+strings.Repeat(",0", 99_995)+`]}`)
+	long := strings.Repeat("n", 100_000)
+	fixture("long-name-over-values-json", false, `{"organizations": [], "`+long+`": [0`+strings.Repeat(",0", 1999)+`]}`)
+	fixture("long-name-over-values-yaml", true, "organizations: []\n"+long+": [0"+strings.Repeat(",0", 1999)+"]\n")
+	fixture("many-bad-organizations", false, `{"organizations": [0`+strings.Repeat(",0", 49_999)+`]}`)
+	fixture("bom-json", false, "\ufeff"+string(def))
+	fixture("bom-yaml", true, "\ufefforganizations: []\n")
+	fixture("one-byte-over-the-file-bound", true, "organizations: []\n#"+strings.Repeat("x", 1<<20-19)+"\n")
 	return seeds
 }
 

@@ -239,6 +239,11 @@ func fixtureStrings(data []byte, isYAML bool) (secrets, others []string) {
 		if yaml3.Unmarshal(data, &root) != nil {
 			return nil, nil
 		}
+		type aliasVisit struct {
+			n      *yaml3.Node
+			secret bool
+		}
+		seen := map[aliasVisit]bool{}
 		var walk func(n *yaml3.Node, secret bool, depth int)
 		walk = func(n *yaml3.Node, secret bool, depth int) {
 			if n == nil || depth > 100 {
@@ -254,7 +259,12 @@ func fixtureStrings(data []byte, isYAML bool) (secrets, others []string) {
 					walk(v, secret || k.Kind == yaml3.ScalarNode && isSecret(k.Value), depth+1)
 				}
 			case yaml3.AliasNode:
-				walk(n.Alias, secret, depth+1)
+				// Each anchor is read once (as secret once, if ever): an alias bomb reaches
+				// the same nodes billions of times.
+				if !seen[aliasVisit{n.Alias, secret}] {
+					seen[aliasVisit{n.Alias, secret}] = true
+					walk(n.Alias, secret, depth+1)
+				}
 			default:
 				for _, c := range n.Content {
 					walk(c, secret, depth+1)

@@ -172,8 +172,30 @@ func pendingOf(ctx context.Context) *pending {
 // journal of a thousand of them would hold a gigabyte.
 const maxJournalText = 2 << 10
 
-// journalText is a path or a query as an entry keeps it: cut at maxJournalText.
-func journalText(s string) string { return sensitive.Cut(s, maxJournalText, len(s)) }
+// journalText is a path, a query or a method as an entry keeps it (and the log): redacted
+// by redact, cut at maxJournalText. Only a little more than what is kept is redacted, so that
+// a request line of a megabyte costs no more than a short one, yet a key (even percent-encoded)
+// that starts before the cut is found whole.
+func journalText(s string, redact func(string) string) string {
+	total := len(s)
+	if len(s) > maxJournalText+256 {
+		s = s[:maxJournalText+256]
+	}
+	return sensitive.Cut(redact(s), maxJournalText, total)
+}
+
+// maxJournalMethod is how much of a method an entry keeps: the methods of HTTP are short, and
+// anything else is the client's text.
+const maxJournalMethod = 32
+
+// journalMethod is a request's method as an entry keeps it (and the log).
+func journalMethod(m string) string {
+	total := len(m)
+	if len(m) > maxJournalMethod+256 {
+		m = m[:maxJournalMethod+256]
+	}
+	return sensitive.Cut(sensitive.RedactKeys(m), maxJournalMethod, total)
+}
 
 // maxJournalBody is how much of a body an entry keeps: a journal of big bodies would
 // otherwise hold gigabytes.
@@ -196,7 +218,7 @@ func redactBody(body []byte, schema *openapi3.Schema) json.RawMessage {
 	if !ok {
 		return quoted(fmt.Sprintf("[not JSON: %d bytes, not kept]", len(body)))
 	}
-	out, _ := json.Marshal(sensitive.RedactJSON(declaredOnly(v, schema)))
+	out, _ := json.Marshal(readable(sensitive.RedactJSON(declaredOnly(v, schema)), 0))
 	if len(out) > maxJournalBody {
 		return quoted(sensitive.Cut(string(out), maxJournalBody, len(out)))
 	}
@@ -226,6 +248,36 @@ func declaredOnly(v any, schema *openapi3.Schema) any {
 			out[i] = declaredOnly(e, items)
 		}
 		return out
+	}
+	return v
+}
+
+// The journal's bounds on what common JSON readers choke on (Python's json module, jq): how
+// deep a kept body nests, and how long a number may be. Past them, a note stands in.
+const (
+	maxJournalDepth  = 32
+	maxJournalNumber = 64
+)
+
+// readable is v with what nests deeper than maxJournalDepth, and every number longer than
+// maxJournalNumber characters, replaced by a note. depth is v's.
+func readable(v any, depth int) any {
+	if depth >= maxJournalDepth {
+		return fmt.Sprintf("[deeper than %d levels, not kept]", maxJournalDepth)
+	}
+	switch x := v.(type) {
+	case json.Number:
+		if len(x) > maxJournalNumber {
+			return fmt.Sprintf("[a number of %d characters, not kept]", len(x))
+		}
+	case map[string]any:
+		for k, e := range x {
+			x[k] = readable(e, depth+1)
+		}
+	case []any:
+		for i, e := range x {
+			x[i] = readable(e, depth+1)
+		}
 	}
 	return v
 }

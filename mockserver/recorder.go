@@ -108,6 +108,11 @@ func newRecorder(init *organization, limit, byteLimit int, now time.Time) *recor
 	return rc
 }
 
+// maxRecordedEmail is the longest text the recorder takes for an email (RFC 5321's bound on
+// a path, 256, with room): a longer one is kept literal, out of its tables, which would
+// otherwise hold every such text a client sends.
+const maxRecordedEmail = 320
+
 // nameKey is where the names map keeps a name: secret names are the organization's, key
 // names each user's (user is the user's email).
 func nameKey(kind, user, name string) string {
@@ -124,6 +129,9 @@ func nameKey(kind, user, name string) string {
 // key in them masked (the same length of x).
 func (rc *recorder) symbol(kind, user, name string, seeded bool) string {
 	if kind == recfmt.KindUser {
+		if len(name) > maxRecordedEmail { // no email: kept out of the table, as a name too long is
+			return recfmt.Literal(sensitive.MaskKeys(name))
+		}
 		if s, ok := rc.emails[strings.ToLower(name)]; ok {
 			return s
 		}
@@ -137,6 +145,7 @@ func (rc *recorder) symbol(kind, user, name string, seeded bool) string {
 	}
 	rc.counters[kind]++
 	s := recfmt.SymbolOf(kind, rc.counters[kind])
+	rc.bytes += len(name) + len(s) + 40 // the table's entry, and the symbol's in the recording
 	if kind == recfmt.KindUser {
 		rc.emails[strings.ToLower(name)] = s
 	} else {
@@ -184,11 +193,14 @@ func (x *exchange) decodeForRecording(body, answer []byte) {
 			return
 		}
 		v, ok := jsonbody.Decode(body)
-		if !ok || len(body) > maxBody {
+		switch {
+		case !ok || len(body) > maxBody:
 			// Not JSON (jsonbody's rule), or too large: its length only, and a replay sends
 			// that many bytes of not-JSON.
 			x.notJSON = len(body)
-		} else {
+		case hasHugeNumber(v, 0):
+			x.unkeepable = true // a number common JSON readers cannot read
+		default:
 			x.body = v
 		}
 	}
@@ -395,6 +407,35 @@ var (
 		"application/x-www-form-urlencoded", "multipart/form-data", "application/octet-stream", "application/merge-patch+json", "application/problem+json"}
 	commonCharsets = []string{"utf-8", "utf8", "us-ascii", "iso-8859-1", "latin1", "utf-16", "utf-16le", "utf-16be", "windows-1252"}
 )
+
+// maxRecordedNumber is the longest number a recording keeps as it is: Python's json module
+// reads no integer of more digits. A call that sends a longer one ends the recording.
+const maxRecordedNumber = 4300
+
+// hasHugeNumber says whether v holds a number longer than maxRecordedNumber in the part a
+// recording keeps (to maxRecordedDepth). depth is v's.
+func hasHugeNumber(v any, depth int) bool {
+	if depth >= maxRecordedDepth {
+		return false
+	}
+	switch x := v.(type) {
+	case json.Number:
+		return len(x) > maxRecordedNumber
+	case map[string]any:
+		for _, e := range x {
+			if hasHugeNumber(e, depth+1) {
+				return true
+			}
+		}
+	case []any:
+		for _, e := range x {
+			if hasHugeNumber(e, depth+1) {
+				return true
+			}
+		}
+	}
+	return false
+}
 
 // hidden is a value with every string replaced by a value placeholder of its length, every
 // number by 0 (its digits may be a card number or a PIN), and every member name by $member1,

@@ -45,6 +45,7 @@ import (
 	"github.com/mixpeekkit/mixpeekkit/fixtures"
 	"github.com/mixpeekkit/mixpeekkit/internal/contract"
 	"github.com/mixpeekkit/mixpeekkit/internal/keyring"
+	"github.com/mixpeekkit/mixpeekkit/internal/recfmt"
 	"github.com/mixpeekkit/mixpeekkit/internal/sensitive"
 	"github.com/mixpeekkit/mixpeekkit/internal/violations"
 )
@@ -88,13 +89,17 @@ type Options struct {
 	// hold at once (DefaultMaxTenants when 0; -max-tenants); seeded ones do not count.
 	MaxTenants int
 	// RecordingBytes bounds each organization's recording, in bytes of JSON
-	// (DefaultRecordingBytes when 0; -recording-bytes): the call that would take it past the
-	// bound ends it, and that call and every later one count as dropped.
+	// (DefaultRecordingBytes when 0, at most 16 MiB; -recording-bytes): the call that would
+	// take it past the bound ends it, and that call and every later one count as dropped.
 	RecordingBytes int
 	// DisableRecording turns the recording of each organization's calls off (it is on by
 	// default, bounded by JournalSize; -no-recording).
 	DisableRecording bool
 }
+
+// maxRecordingBytes is the largest Options.RecordingBytes: a recording written with its
+// indentation stays within what recording.Parse reads.
+const maxRecordingBytes = recfmt.MaxFileSize / 2
 
 // The budgets of Options: what the mock holds at most when an option is 0.
 const (
@@ -164,8 +169,8 @@ func New(opts Options) (*Server, error) {
 	switch {
 	case opts.MaxTenants < 0:
 		return nil, errors.New("mockserver: Options.MaxTenants must not be negative")
-	case opts.RecordingBytes < 0:
-		return nil, errors.New("mockserver: Options.RecordingBytes must not be negative")
+	case opts.RecordingBytes < 0 || opts.RecordingBytes > maxRecordingBytes:
+		return nil, fmt.Errorf("mockserver: Options.RecordingBytes must be from 0 to %d (half the largest recording file a replay reads, for its indentation)", maxRecordingBytes)
 	}
 	s := &Server{
 		contract:     c,
@@ -229,14 +234,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	rec := &statusRecorder{ResponseWriter: w}
 	p := &pending{record: !strings.HasPrefix(r.URL.Path, controlPrefix+"/")}
-	p.entry = JournalEntry{Time: s.now(), Method: r.Method,
-		Path: journalText(sensitive.RedactPath(r.URL.EscapedPath())), Query: journalText(sensitive.RedactQuery(r.URL.RawQuery))}
+	p.entry = JournalEntry{Time: s.now(), Method: journalMethod(r.Method),
+		Path: journalText(r.URL.EscapedPath(), sensitive.RedactPath), Query: journalText(r.URL.RawQuery, sensitive.RedactQuery)}
 	ctx := context.WithValue(context.WithValue(r.Context(), pendingKey{}, p), serverKey{}, s)
 	r = r.WithContext(ctx)
 	defer func() {
 		if v := recover(); v != nil {
 			if v == (closeConnection{}) { // a close_connection fault, or a client gone
-				s.log.Info("request", "method", r.Method, "path", p.entry.Path, "status", 0, "closed", true, "duration", time.Since(start))
+				s.log.Info("request", "method", p.entry.Method, "path", p.entry.Path, "status", 0, "closed", true, "duration", time.Since(start))
 				if p.record {
 					p.entry.DurationMS = millis(time.Since(start))
 					s.journal.add(p.entry)
@@ -252,14 +257,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 			// The panic value may hold anything, a secret value included: log its type and
 			// the stack (which shows no string contents), never the value.
-			s.log.Error("panic while serving a request", "method", r.Method, "path", p.entry.Path,
+			s.log.Error("panic while serving a request", "method", p.entry.Method, "path", p.entry.Path,
 				"panic_type", fmt.Sprintf("%T", v), "stack", string(debug.Stack()))
 			if rec.status == 0 {
 				s.writeError(rec, errInternalf("the mock server failed while serving this request"))
 			}
 		}
 		d := time.Since(start)
-		s.log.Info("request", "method", r.Method, "path", p.entry.Path, "status", rec.status, "duration", d)
+		s.log.Info("request", "method", p.entry.Method, "path", p.entry.Path, "status", rec.status, "duration", d)
 		if p.record {
 			p.entry.Status, p.entry.DurationMS = rec.status, millis(d)
 			s.journal.add(p.entry)
@@ -307,7 +312,7 @@ func (s *Server) serveOperation(op *operation, w http.ResponseWriter, r *http.Re
 	if !op.control {
 		s.record(op, r, p, status, data)
 		for _, at := range p.coerced {
-			s.lax.Record(violations.Violation{Time: p.entry.Time, Method: r.Method, Path: p.entry.Path,
+			s.lax.Record(violations.Violation{Time: p.entry.Time, Method: p.entry.Method, Path: p.entry.Path,
 				Operation: op.id, Direction: "request", Status: status, Pointer: at, Rule: "lax-coercion"})
 		}
 	}
@@ -400,7 +405,7 @@ func (s *Server) answer(op *operation, r *http.Request) (int, any) {
 			if c.caller, err = s.authenticate(r, c.now); err != nil { // 401
 				return nil, err
 			}
-			p.entry.OrganizationID, p.entry.KeyName = c.caller.orgID, c.caller.keyName
+			p.entry.OrganizationID, p.entry.KeyName = c.caller.orgID, sensitive.RedactKeys(c.caller.keyName)
 			if err := s.applyFault(op, r, c.caller); err != nil { // a fault's status
 				return nil, err
 			}

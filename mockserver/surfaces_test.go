@@ -251,3 +251,126 @@ func TestControlAPIRefusesWebPages(t *testing.T) {
 		t.Errorf("health under another host: %d", r.status)
 	}
 }
+
+// A method of the client's own (a key, a megabyte) is journaled and logged redacted and cut.
+func TestJournalCutsAndRedactsMethods(t *testing.T) {
+	h := newHarness(t)
+	key := "sk_live_" + strings.Repeat("M", 30)
+	for _, method := range []string{key, strings.Repeat("X", 100_000)} {
+		req, _ := http.NewRequest(method, h.url+secretsURL, nil)
+		h.do(req)
+	}
+	entries := h.srv.Requests()
+	for _, e := range entries[len(entries)-2:] {
+		if strings.Contains(e.Method, "sk_live") || len(e.Method) > 80 {
+			t.Errorf("the journal keeps the method %.90q", e.Method)
+		}
+	}
+	if strings.Contains(h.logs.String(), key) || strings.Contains(h.logs.String(), strings.Repeat("X", 100)) {
+		t.Error("the log shows the method whole")
+	}
+}
+
+// An email too long for one stays out of the recorder's tables: the recording does not grow
+// a symbol for each.
+func TestRecordingKeepsNoTableOfLongEmails(t *testing.T) {
+	h := newHarness(t)
+	before, _ := h.recorded("")
+	for i := range 20 {
+		h.send("GET", fmt.Sprintf("/v1/organizations/users/%d%s%%40x.test/api-keys", i, strings.Repeat("u", 400)), adminKey, nil)
+	}
+	after, _ := h.recorded("")
+	if len(after.Symbols) != len(before.Symbols) || len(after.Calls) != 20 {
+		t.Errorf("%d symbols, then %d after 20 calls with long emails (%d calls kept)", len(before.Symbols), len(after.Symbols), len(after.Calls))
+	}
+}
+
+// An error answer never repeats a key, whatever the type of the value that holds it.
+func TestFaultErrorsRedactKeys(t *testing.T) {
+	h := newHarness(t)
+	key := "sk_CANARY" + strings.Repeat("c", 30)
+	r := h.ctl("POST", "/_mock/faults", map[string]any{"operation_id": key, "status": 500})
+	if r.status != http.StatusBadRequest || strings.Contains(string(r.raw), key) {
+		t.Errorf("%d %s", r.status, r.raw)
+	}
+	for _, member := range []string{"organization_id", "key_name", "operation_id"} {
+		if r := h.ctl("POST", "/_mock/faults", map[string]any{member: strings.Repeat("o", 257), "status": 500}); r.status != http.StatusUnprocessableEntity {
+			t.Errorf("a %s of 257 characters: %d", member, r.status)
+		}
+	}
+}
+
+// A path longer than the journal keeps matches no fault pattern (matching would cost the
+// product of both lengths).
+func TestLongPathsMatchNoFaultPattern(t *testing.T) {
+	h := newHarness(t)
+	if r := h.ctl("POST", "/_mock/faults", map[string]any{"path": "/v1/organizations/secrets/*", "status": 500}); r.status != http.StatusCreated {
+		t.Fatalf("%d %s", r.status, r.raw)
+	}
+	if r := h.send("DELETE", secretsURL+"/"+strings.Repeat("a", 3000), adminKey, nil); r.status == http.StatusInternalServerError {
+		t.Errorf("a long path met the fault: %d", r.status)
+	}
+	if r := h.send("DELETE", secretsURL+"/short", adminKey, nil); r.status != http.StatusInternalServerError {
+		t.Errorf("a short path missed the fault: %d", r.status)
+	}
+}
+
+// The journal keeps what Python's json module and jq can read: no body nested deeper than
+// 32 levels, no number of thousands of digits; the recording keeps no such number either.
+func TestJournalAndRecordingStayReadable(t *testing.T) {
+	h := newHarness(t)
+	h.send("POST", adminKeys, adminKey, `{"name":"deep","scopes":`+strings.Repeat("[", 4000)+strings.Repeat("]", 4000)+`}`)
+	h.send("POST", adminKeys, adminKey, `{"name":"big","rate_limit_override":`+strings.Repeat("7", 4400)+`}`)
+	r := h.ctl("GET", "/_mock/requests", nil)
+	if strings.Contains(string(r.raw), strings.Repeat("[", 40)) || strings.Contains(string(r.raw), strings.Repeat("7", 100)) {
+		t.Errorf("the journal keeps what common readers cannot read: %.300s", r.raw)
+	}
+	if !strings.Contains(string(r.raw), "a number of 4400 characters, not kept") {
+		t.Errorf("no note for the number: %.300s", r.raw)
+	}
+	rec, raw := h.recorded("")
+	if strings.Contains(raw, strings.Repeat("7", 100)) || rec.Dropped != 1 {
+		t.Errorf("the recording keeps the number, or did not end at it (dropped %d)", rec.Dropped)
+	}
+}
+
+// A move of the clock from one end of its range to the other is marked in the recording with
+// its sign and size: no duration wraps (a time.Duration holds 292 years), whatever the range.
+func TestClockMarkersDoNotWrap(t *testing.T) {
+	for _, years := range []time.Duration{139, 199} {
+		h := newHarness(t)
+		source := h.clock.Now()
+		year := 365 * 24 * time.Hour
+		h.ctl("POST", "/_mock/clock", map[string]any{"set": source.Add(-years * year).Format(time.RFC3339)})
+		h.send("GET", secretsURL, adminKey, nil)
+		moved := h.ctl("POST", "/_mock/clock", map[string]any{"set": source.Add(years * year).Format(time.RFC3339)}).status == http.StatusOK
+		h.send("GET", secretsURL, adminKey, nil)
+		rec, _ := h.recorded("")
+		var moves []time.Duration
+		for _, c := range rec.Calls {
+			if c.Clock != "" {
+				d, _ := time.ParseDuration(c.Clock)
+				moves = append(moves, d)
+			}
+		}
+		if moved && (len(moves) != 1 || moves[0].Hours() < float64(2*(years-1)*365*24)) { // in hours: 398 years hold in no Duration
+			t.Errorf("±%d years: clock markers %v, want one move of %d years forward", years, moves, 2*years)
+		}
+		if years == 139 && !moved {
+			t.Errorf("±139 years: refused")
+		}
+	}
+}
+
+// The name of the calling key is journaled redacted when it is shaped like a key.
+func TestJournalRedactsKeyShapedKeyNames(t *testing.T) {
+	h := newHarness(t)
+	name := "sk_NAMEISAKEY_" + strings.Repeat("A", 26)
+	k := h.createKey(map[string]any{"name": name})
+	h.send("GET", secretsURL, k["key"].(string), nil)
+	for _, e := range h.srv.Requests() {
+		if strings.Contains(e.KeyName, "NAMEISAKEY") {
+			t.Errorf("the journal shows the key name %q", e.KeyName)
+		}
+	}
+}

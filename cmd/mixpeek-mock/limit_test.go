@@ -2,6 +2,8 @@ package main
 
 import (
 	"bufio"
+	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"net"
@@ -91,5 +93,32 @@ func TestLimitListener(t *testing.T) {
 	l.Close()
 	if _, err := l.Accept(); err == nil {
 		t.Error("Accept after Close")
+	}
+}
+
+// A value given where another was expected (a key as -admin-email) is never printed whole.
+func TestFlagErrorsHideKeys(t *testing.T) {
+	key := "sk_CANARY" + strings.Repeat("k", 30)
+	for _, args := range [][]string{{"-admin-email", key}, {"-addr", key}, {"-fixtures", "/x/" + key}} {
+		var stderr bytes.Buffer
+		err := run(context.Background(), args, func(string) string { return "" }, io.Discard, io.Discard)
+		exitCode(err, &stderr)
+		if stderr.Len() == 0 || strings.Contains(stderr.String(), key) {
+			t.Errorf("%v: %q", args, stderr.String())
+		}
+	}
+}
+
+// The mock's server reads at most 64 KiB of request line and headers.
+func TestRequestLinesAreBounded(t *testing.T) {
+	in := start(t, []string{"-addr", "127.0.0.1:0"}, nil)
+	req, _ := http.NewRequest("GET", in.base+"/v1/organizations/secrets?"+strings.Repeat("a", 70<<10), nil)
+	resp, err := in.client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
+		t.Errorf("a 70 KiB request line: %d", resp.StatusCode)
 	}
 }

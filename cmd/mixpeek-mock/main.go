@@ -17,6 +17,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/mixpeekkit/mixpeekkit/internal/sensitive"
 )
 
 func main() {
@@ -37,10 +39,11 @@ func exitCode(err error, stderr io.Writer) int {
 	case errors.Is(err, errHelp):
 		return 0
 	case errors.As(err, &usage):
-		fmt.Fprintln(stderr, "mixpeek-mock:", err)
+		// An error may repeat a value given where another was expected (a key as -admin-email).
+		fmt.Fprintln(stderr, "mixpeek-mock:", sensitive.RedactKeys(err.Error()))
 		return 2
 	default:
-		fmt.Fprintln(stderr, "mixpeek-mock:", err)
+		fmt.Fprintln(stderr, "mixpeek-mock:", sensitive.RedactKeys(err.Error()))
 		return 1
 	}
 }

@@ -44,7 +44,7 @@ func runProxy(ctx context.Context, c config, log *slog.Logger, stdout io.Writer)
 	fmt.Fprintln(stdout, "the violations seen are listed at /_mock/violations (DELETE clears them), and summed up when the proxy stops")
 	fmt.Fprintf(stdout, "try: curl -sS %s/_mock/violations\n", base)
 
-	hs := &http.Server{Handler: p, ReadHeaderTimeout: min(10*time.Second, c.readTimeout),
+	hs := &http.Server{Handler: p, ReadHeaderTimeout: min(10*time.Second, c.readTimeout), MaxHeaderBytes: maxHeaderBytes,
 		ReadTimeout: c.readTimeout, WriteTimeout: max(c.writeTimeout, c.proxyTimeout+10*time.Second), IdleTimeout: c.idleTimeout}
 	if err := serve(ctx, hs, limitListener(ln, c.maxConnections)); err != nil {
 		return err

@@ -16,6 +16,7 @@ import (
 	"github.com/fernet/fernet-go"
 
 	"github.com/mixpeekkit/mixpeekkit/internal/keyring"
+	"github.com/mixpeekkit/mixpeekkit/internal/recfmt"
 
 	"github.com/mixpeekkit/mixpeekkit/internal/rules"
 
@@ -129,8 +130,10 @@ func parse(args []string, getenv func(string) string, stdout io.Writer) (config,
 		return c, usageError{errors.New("-admin-key and -admin-email set the default organization: with -fixtures, put them in the file")}
 	case c.journalSize < 1:
 		return c, usageError{errors.New("-journal-size must be at least 1")}
-	case c.recordingBytes < 1 || c.maxTenants < 1:
-		return c, usageError{errors.New("-recording-bytes and -max-tenants must be at least 1")}
+	case c.recordingBytes < 1 || c.recordingBytes > recfmt.MaxFileSize/2:
+		return c, usageError{fmt.Errorf("-recording-bytes must be from 1 to %d (16 MiB)", recfmt.MaxFileSize/2)}
+	case c.maxTenants < 1:
+		return c, usageError{errors.New("-max-tenants must be at least 1")}
 	case c.readTimeout <= 0 || c.writeTimeout <= 0 || c.idleTimeout <= 0:
 		return c, usageError{errors.New("-read-timeout, -write-timeout and -idle-timeout must be positive")}
 	case c.maxConnections < 1:
@@ -284,7 +287,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 
 	// Time-outs and a cap on connections: a slow or idle client cannot hold the mock's
 	// connections, nor its file descriptors, for ever.
-	hs := &http.Server{Handler: srv, ReadHeaderTimeout: min(10*time.Second, c.readTimeout),
+	hs := &http.Server{Handler: srv, ReadHeaderTimeout: min(10*time.Second, c.readTimeout), MaxHeaderBytes: maxHeaderBytes,
 		ReadTimeout: c.readTimeout, WriteTimeout: c.writeTimeout, IdleTimeout: c.idleTimeout}
 	hs.RegisterOnShutdown(srv.EndLatencies) // fault latencies in flight end at once
 	if err := serve(ctx, hs, limitListener(ln, c.maxConnections)); err != nil {
@@ -372,6 +375,11 @@ func printBanner(w io.Writer, base string, allInterfaces bool, c config, data fi
 	}
 	fmt.Fprintf(w, "try: curl -s %s/_mock/health\n", base)
 }
+
+// maxHeaderBytes bounds a request's line and headers (Go's server answers 431 past it): the
+// contract's requests need a few hundred bytes, and a request line of Go's default megabyte
+// costs tens of megabytes to route, journal and check.
+const maxHeaderBytes = 64 << 10
 
 // hostList reads -allow-host: names separated by commas, spaces ignored.
 func hostList(s string) []string {
