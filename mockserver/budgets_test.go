@@ -10,22 +10,12 @@ import (
 	"fmt"
 	"net/http"
 	"reflect"
-	"runtime"
 	"strings"
 	"testing"
 
+	"github.com/mixpeekkit/mixpeekkit/internal/memtest"
 	"github.com/mixpeekkit/mixpeekkit/mockserver"
 )
-
-// allocated is how many bytes f allocates.
-func allocated(f func()) uint64 {
-	var before, after runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&before)
-	f()
-	runtime.ReadMemStats(&after)
-	return after.TotalAlloc - before.TotalAlloc
-}
 
 // undeclaredNumbers is a create of a secret whose body carries about size bytes of members
 // the contract does not declare, each a number.
@@ -80,7 +70,7 @@ func TestReadingTheRecordingCostsAMultipleOfItsBudget(t *testing.T) {
 		}
 	}
 	var rec reply
-	got := allocated(func() { rec = h.ctl("GET", "/_mock/recording", nil) })
+	got := memtest.Allocated(func() { rec = h.ctl("GET", "/_mock/recording", nil) })
 	if rec.status != http.StatusOK {
 		t.Fatalf("GET /_mock/recording: %d", rec.status)
 	}
@@ -103,7 +93,7 @@ func TestBodiesOfTooManyValuesAreRefused(t *testing.T) {
 	body := `{"name":"k","scopes":[{}` + strings.Repeat(`,{}`, 200_000-1) + `]}`
 	before := h.state()
 	var r reply
-	got := allocated(func() { r = h.send("POST", adminKeys, adminKey, body) })
+	got := memtest.Allocated(func() { r = h.send("POST", adminKeys, adminKey, body) })
 	if r.status != http.StatusBadRequest || !strings.Contains(string(r.raw), "more than 10000 JSON values") {
 		t.Fatalf("%d %s", r.status, r.raw)
 	}
@@ -170,7 +160,7 @@ func TestOneRequestCostsABoundedMultipleOfItsBody(t *testing.T) {
 		{"deep nesting", secretsURL, `{"secret_name":"d","secret_value":"v","x":` + strings.Repeat("[", 9_990) + strings.Repeat("]", 9_990) + `}`},
 	} {
 		var r reply
-		got := allocated(func() { r = h.send("POST", tc.path, adminKey, tc.body) })
+		got := memtest.Allocated(func() { r = h.send("POST", tc.path, adminKey, tc.body) })
 		if limit := uint64(48*len(tc.body) + 16<<20); got > limit {
 			t.Errorf("%s: %d answered after allocating %d KB for a body of %d KB, over 48 times the body and 16 MiB", tc.name, r.status, got>>10, len(tc.body)>>10)
 		}

@@ -5,24 +5,15 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"runtime"
 	"strings"
 	"testing"
 
 	"github.com/mixpeekkit/mixpeekkit/fixtures"
+	"github.com/mixpeekkit/mixpeekkit/internal/memtest"
 	"github.com/mixpeekkit/mixpeekkit/internal/recfmt"
 	"github.com/mixpeekkit/mixpeekkit/mockserver"
 	"github.com/mixpeekkit/mixpeekkit/recording"
 )
-
-// allocated is what f allocates, in bytes (allocations, not time: the machine may be busy).
-func allocated(f func()) uint64 {
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	f()
-	runtime.ReadMemStats(&after)
-	return after.TotalAlloc - before.TotalAlloc
-}
 
 // oneCall is a recording of one create_secret call whose members are given (body or
 // body_not_json) and whose answer has the given shape.
@@ -61,7 +52,7 @@ func TestParseRefusesWhatPassesTheBounds(t *testing.T) {
 	} {
 		var err error
 		data := oneCall(tc.members, tc.shape)
-		alloc := allocated(func() { _, err = recording.Parse(data) })
+		alloc := memtest.Allocated(func() { _, err = recording.Parse(data) })
 		switch {
 		case tc.want == "" && err != nil:
 			t.Errorf("%s: %v", tc.name, err)
@@ -95,7 +86,7 @@ func TestManyLargePlaceholdersAreRefused(t *testing.T) {
 	}
 	data := oneCall(`"body":{"secret_name":"$secret1"`+members.String()+`}`, `{}`)
 	var err error
-	alloc := allocated(func() { _, err = recording.Parse(data) })
+	alloc := memtest.Allocated(func() { _, err = recording.Parse(data) })
 	if err == nil || !strings.Contains(err.Error(), "recording: call 1: body: its value placeholders filled in, it is 2306") {
 		t.Errorf("got %v", err)
 	}
