@@ -211,7 +211,7 @@ func redactBody(body []byte, schema *openapi3.Schema) json.RawMessage {
 	if len(body) == 0 {
 		return nil
 	}
-	if n := jsonbody.Values(body); n > maxBodyValues {
+	if tooManyValues(body) {
 		return quoted(fmt.Sprintf("[JSON of %d bytes and more than %d values, not kept]", len(body), maxBodyValues))
 	}
 	v, ok := jsonbody.Decode(body)

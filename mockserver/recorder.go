@@ -188,7 +188,7 @@ type exchange struct {
 func (x *exchange) decodeForRecording(body, answer []byte) {
 	if body != nil {
 		x.hasBody = true
-		if len(body) <= maxBody && jsonbody.Values(body) > maxBodyValues {
+		if len(body) <= maxBody && tooManyValues(body) {
 			x.unkeepable = true // a replay could not tell it from a body too large
 			return
 		}

@@ -30,12 +30,13 @@ func TestJournalTakesANullBody(t *testing.T) {
 	}
 }
 
-// A body nested 9,990 deep under a member the contract does not declare (as deep as the
-// budget of 10,000 values lets it) is recorded cut to a bounded depth: the recording answers,
-// before and after a reset. (Nested 9,999 deep, it once made the recording fail for good.)
+// A body nested 4,990 deep under a member the contract does not declare (as deep as the
+// budget of 10,000 values and names lets objects nest) is recorded cut to a bounded depth: the
+// recording answers, before and after a reset. (Nested 9,999 deep, it once made the recording
+// fail for good.)
 func TestRecordingOfADeepBody(t *testing.T) {
 	h := newHarness(t)
-	body := `{"secret_name":"deep","secret_value":"v","x":` + strings.Repeat(`{"a":`, 9_990) + "1" + strings.Repeat("}", 9_990) + "}"
+	body := `{"secret_name":"deep","secret_value":"v","x":` + strings.Repeat(`{"a":`, 4_990) + "1" + strings.Repeat("}", 4_990) + "}"
 	if r := h.send("POST", secretsURL, adminKey, body); r.status != http.StatusCreated {
 		t.Fatalf("create: %d %s", r.status, r.raw)
 	}

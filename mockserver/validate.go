@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"mime"
 	"net/http"
 	"net/url"
@@ -26,11 +27,18 @@ import (
 // maxBody bounds what a request body may hold; the contract's bodies are a few hundred bytes.
 const maxBody = 1 << 20
 
-// maxBodyValues bounds how many JSON values (jsonbody.Values: members, elements, objects,
-// arrays) a body may hold: decoding turns a 3-byte {} into a map of a hundred bytes, and
+// maxBodyValues bounds how many JSON values (jsonbody.Count: values and member names) a body
+// may hold: decoding turns a 3-byte {} into a map of a hundred bytes, and
 // checking it against the contract makes an error of each bad one, so a megabyte of them would
 // cost a gigabyte. The contract's bodies hold a few dozen.
 const maxBodyValues = 10_000
+
+// tooManyValues says whether a body holds more than maxBodyValues values (at any depth: the
+// contract check reads what FastAPI reads, however deep).
+func tooManyValues(data []byte) bool {
+	values, _, _ := jsonbody.Count(data, math.MaxInt, maxBodyValues)
+	return values > maxBodyValues
+}
 
 // validateRequest checks the request against its operation in openapi.yaml. It returns the
 // percent-decoded path parameters and the body, or a 422 whose detail lists every violation.
@@ -61,7 +69,7 @@ func (s *Server) validateRequest(r *http.Request, op *operation) (map[string]str
 		}
 		r.Body = io.NopCloser(bytes.NewReader(data))
 		if readAsJSON(r) {
-			if jsonbody.Values(data) > maxBodyValues {
+			if tooManyValues(data) {
 				return nil, nil, errBodyTooManyValues(maxBodyValues)
 			}
 			// encoding/json would turn bad UTF-8 and lone surrogates into U+FFFD, so two names

@@ -13,6 +13,8 @@ import (
 	"unicode/utf8"
 
 	yaml "github.com/oasdiff/yaml3"
+
+	"github.com/mixpeekkit/mixpeekkit/internal/jsonbody"
 )
 
 // Limits bound a document. Every limit applies as given: zero allows nothing.
@@ -143,48 +145,12 @@ func (c *yamlCheck) fail(n *yaml.Node, problem string) error {
 // values and member names (l.Values), and refuses it (an *Error) once it passes one. Text
 // that is not JSON is scanned all the same: the decoder that follows reports it.
 func CheckJSON(data []byte, l Limits) error {
-	depth, values := 0, 0
-	inString, escaped := false, false
-	expectValue := true // the next significant byte may start a value
-	for i, b := range data {
-		if inString {
-			switch {
-			case escaped:
-				escaped = false
-			case b == '\\':
-				escaped = true
-			case b == '"':
-				inString = false
-			}
-			continue
-		}
-		switch b {
-		case ' ', '\t', '\r', '\n':
-			continue
-		case '{', '[':
-			if depth++; depth > l.Depth {
-				return jsonError(data, i, fmt.Sprintf("the data nests deeper than %d levels", l.Depth))
-			}
-			values++
-			expectValue = true
-		case '}', ']':
-			depth--
-			expectValue = false
-		case ',', ':':
-			expectValue = true
-		case '"':
-			inString = true
-			values++
-			expectValue = false
-		default:
-			if expectValue {
-				values++
-			}
-			expectValue = false
-		}
-		if values > l.Values {
-			return jsonError(data, i, fmt.Sprintf("the data holds more than %d values", l.Values))
-		}
+	values, tooDeep, at := jsonbody.Count(data, l.Depth, l.Values)
+	switch {
+	case tooDeep:
+		return jsonError(data, at, fmt.Sprintf("the data nests deeper than %d levels", l.Depth))
+	case values > l.Values:
+		return jsonError(data, at, fmt.Sprintf("the data holds more than %d values", l.Values))
 	}
 	return nil
 }

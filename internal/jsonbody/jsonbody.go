@@ -84,23 +84,57 @@ func hex4(data []byte, at int) (rune, bool) {
 	return rune(n), err == nil
 }
 
-// Values is about how many values a JSON text holds, counted without decoding it: its
-// objects and arrays, and one more for each member or element after the first. A budget on
-// it bounds what decoding will cost (a 3-byte {} becomes a map of a hundred bytes).
-func Values(data []byte) int {
-	n, inString := 0, false
-	for i := 0; i < len(data); i++ {
-		switch c := data[i]; {
-		case inString && c == '\\':
-			i++
-		case c == '"':
-			inString = !inString
-		case !inString && (c == '{' || c == '[' || c == ','):
-			n++
+// Count scans JSON text without decoding it, as far as two bounds let it: values counts every
+// value and every member name (an object or an array is one value, each of its members or
+// elements one more, each member name one more), and tooDeep says that objects and arrays
+// nest deeper than maxDepth. It stops at the first bound passed (values is then
+// maxValues+1), and at is the offset of the byte where it stopped (len(data) when it read
+// all). Text that is not JSON is counted all the same: the decoder that follows refuses it.
+// The budgets of the mock's bodies, the proxy's answers and the documents the tools read
+// (package docbudget) all count with it.
+func Count(data []byte, maxDepth, maxValues int) (values int, tooDeep bool, at int) {
+	depth := 0
+	inString, escaped := false, false
+	expectValue := true // the next significant byte may start a value
+	for i, b := range data {
+		if inString {
+			switch {
+			case escaped:
+				escaped = false
+			case b == '\\':
+				escaped = true
+			case b == '"':
+				inString = false
+			}
+			continue
+		}
+		switch b {
+		case ' ', '\t', '\r', '\n':
+			continue
+		case '{', '[':
+			if depth++; depth > maxDepth {
+				return values, true, i
+			}
+			values++
+			expectValue = true
+		case '}', ']':
+			depth--
+			expectValue = false
+		case ',', ':':
+			expectValue = true
+		case '"':
+			inString = true
+			values++
+			expectValue = false
+		default:
+			if expectValue {
+				values++
+			}
+			expectValue = false
+		}
+		if values > maxValues {
+			return values, false, i
 		}
 	}
-	if len(bytes.TrimSpace(data)) > 0 {
-		n++
-	}
-	return n
+	return values, false, len(data)
 }

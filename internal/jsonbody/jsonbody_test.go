@@ -55,22 +55,30 @@ func TestDecode(t *testing.T) {
 	}
 }
 
-func TestValues(t *testing.T) {
+func TestCount(t *testing.T) {
 	for body, want := range map[string]int{
 		``:                                    0,
 		`  `:                                  0,
 		`1`:                                   1,
+		`-12.5e3`:                             1,
 		`"a,b{["`:                             1,
-		`{}`:                                  2,
-		`{"a":1}`:                             2,
-		`{"a":1,"b":[1,2,3]}`:                 6,
-		`[{},{},{}]`:                          7,
-		`{"a":"x\",{[","b":2}`:                3,
+		`{}`:                                  1,
+		`{"a":1}`:                             3,
+		`{"a":1,"b":[1,2,3]}`:                 8,
+		`[{},{},{}]`:                          4,
+		`{"a":"x\",{[","b":2}`:                5,
 		`["\\",1]`:                            3,
-		`{"name":"k","scopes":[{},{},{},{}]}`: 11,
+		`{"name":"k","scopes":[{},{},{},{}]}`: 9,
 	} {
-		if got := jsonbody.Values([]byte(body)); got != want {
-			t.Errorf("Values(%s) = %d, want %d", body, got, want)
+		if got, deep, at := jsonbody.Count([]byte(body), 10, 100); got != want || deep || at != len(body) {
+			t.Errorf("Count(%s) = %d, %v, %d, want %d values, read whole", body, got, deep, at, want)
 		}
+	}
+	// The bounds: the first byte past one is where it stops.
+	if values, deep, at := jsonbody.Count([]byte(`[[[1]]]`), 2, 100); !deep || at != 2 || values != 2 {
+		t.Errorf("depth: %d, %v, %d", values, deep, at)
+	}
+	if values, deep, at := jsonbody.Count([]byte(`[1,2,3,4]`), 10, 3); deep || at != 5 || values != 4 {
+		t.Errorf("values: %d, %v, %d", values, deep, at)
 	}
 }

@@ -1,5 +1,7 @@
 package proxy
 
+import "github.com/mixpeekkit/mixpeekkit/internal/jsonbody"
+
 // Bounds on the work one exchange costs.
 const (
 	// maxAnswerDepth is how deep an answer's arrays and objects may nest (the contract's
@@ -21,39 +23,10 @@ const (
 	maxPointerSegment = 128
 )
 
-// shape is what one pass over a JSON text, without decoding it, tells of its size: whether it
-// nests deeper than maxAnswerDepth, and about how many values it holds (one, and one more per
-// array or object and per comma), counted to maxAnswerValues+1 at most. Brackets and commas
-// inside strings do not count; the text need not be valid JSON.
+// shape is what one pass over a JSON text, without decoding it, tells of its size
+// (jsonbody.Count): whether it nests deeper than maxAnswerDepth, and how many values and
+// member names it holds, counted to maxAnswerValues+1 at most.
 func shape(data []byte) (tooDeep bool, values int) {
-	depth, inString, escaped := 0, false, false
-	values = 1
-	for _, c := range data {
-		switch {
-		case inString:
-			switch {
-			case escaped:
-				escaped = false
-			case c == '\\':
-				escaped = true
-			case c == '"':
-				inString = false
-			}
-		case c == '"':
-			inString = true
-		case c == '[' || c == '{':
-			values++
-			if depth++; depth > maxAnswerDepth {
-				return true, values
-			}
-		case c == ']' || c == '}':
-			depth--
-		case c == ',':
-			values++
-		}
-		if values > maxAnswerValues {
-			return false, values
-		}
-	}
-	return false, values
+	values, tooDeep, _ = jsonbody.Count(data, maxAnswerDepth, maxAnswerValues)
+	return tooDeep, values
 }

@@ -188,7 +188,7 @@ func TestViolationsOfOneAnswerAreBounded(t *testing.T) {
 	}
 	// Two problems (secrets/N, count), among values that number maxListedValues, and then
 	// one value more.
-	strs := strings.Repeat(`"a",`, maxListedValues-4)
+	strs := strings.Repeat(`"a",`, maxListedValues-6) // and 6 more: {, secrets, [, 1, count, "0"
 	for extra, want := range map[string]int{"": 2, `"a",`: 1} {
 		body := `{"secrets": [` + strs + extra + `1], "count": "0"}`
 		if _, values := shape([]byte(body)); values != maxListedValues+len(extra)/4 {
@@ -231,7 +231,7 @@ func TestTooLargeAnswers(t *testing.T) {
 		{maxAnswerValues, []string{"/body/count type"}},
 		{maxAnswerValues + 1, []string{"/body " + ruleTooManyValues}},
 	} {
-		body := `{"secrets": [` + strings.Repeat(`"a",`, tc.values-4) + `"a"], "count": "0"}`
+		body := `{"secrets": [` + strings.Repeat(`"a",`, tc.values-6) + `"a"], "count": "0"}` // and {, secrets, [, count, "0"
 		if _, values := shape([]byte(body)); values != tc.values {
 			t.Fatalf("%d values, want %d", values, tc.values)
 		}
