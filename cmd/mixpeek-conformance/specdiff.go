@@ -8,7 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
+	"net/http"
 
 	"github.com/mixpeekkit/mixpeekkit"
 	"github.com/mixpeekkit/mixpeekkit/internal/cli"
@@ -23,14 +23,15 @@ var upstreamDivergences []byte
 
 // specDiff is `mixpeek-conformance spec-diff`: openapi.yaml against an upstream document. It
 // returns the exit code: 0 when every difference is explained by the allow-list, 1 when one
-// is not (or an entry of the list explains nothing), 2 on a usage or parse error.
+// is not (or an entry of the list explains nothing), 2 on a usage, download or parse error.
 func specDiff(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("mixpeek-conformance spec-diff", flag.ContinueOnError)
-	upstream := fs.String("upstream", "", "the upstream OpenAPI document (3.0 or 3.1, JSON or YAML)")
+	upstream := fs.String("upstream", "", "the upstream OpenAPI document (3.0 or 3.1, JSON or YAML): a file, or an http:// or https:// URL to download (within 30s)")
 	ours := fs.String("ours", "", "the document to compare (default: this release's openapi.yaml, built in)")
 	allow := fs.String("allow", "", "the allow-list of documented divergences (default: this release's upstream-divergences.yaml with the built-in openapi.yaml, none with -ours)")
 	format := fs.String("format", "text", "output: text or json")
-	intro := "Usage: mixpeek-conformance spec-diff -upstream FILE [flags]\n\nCompares openapi.yaml with an upstream OpenAPI document for the 9 operations, and says of each\ndifference whether it can break a client and whether the allow-list explains it."
+	verbose := fs.Bool("v", false, "text: also list each explained difference and each note of the allow-list, with its reason (by default they are counted)")
+	intro := "Usage: mixpeek-conformance spec-diff -upstream FILE|URL [flags]\n\nCompares openapi.yaml with an upstream OpenAPI document for the 9 operations, and says of each\ndifference whether it can break a client and whether the allow-list explains it. The text\nreport lists what needs a look first (UNEXPLAINED differences, STALE allow-list entries),\nthen counts the explained differences (-v lists them)."
 	mirrors := []cli.Mirror{{Flag: "upstream", Env: "MIXPEEK_UPSTREAM_SPEC"}}
 	fail := func(err error) int {
 		fmt.Fprintln(stderr, "mixpeek-conformance spec-diff:", err)
@@ -51,14 +52,14 @@ func specDiff(args []string, getenv func(string) string, stdout, stderr io.Write
 	oursName, oursData := "openapi.yaml (built in)", mixpeekkit.OpenAPI()
 	allowName, allowData := "upstream-divergences.yaml (built in)", upstreamDivergences
 	if *ours != "" {
-		data, err := os.ReadFile(*ours)
+		data, err := readBounded(*ours, specdiff.MaxDocument, "spec-diff")
 		if err != nil {
 			return fail(fmt.Errorf("-ours: %w", err))
 		}
 		oursName, oursData, allowName, allowData = *ours, data, "", nil
 	}
 	if *allow != "" {
-		data, err := os.ReadFile(*allow)
+		data, err := readBounded(*allow, specdiff.MaxDocument, "spec-diff")
 		if err != nil {
 			return fail(fmt.Errorf("-allow: %w", err))
 		}
@@ -68,13 +69,18 @@ func specDiff(args []string, getenv func(string) string, stdout, stderr io.Write
 	if err != nil {
 		return fail(fmt.Errorf("%s: %w", oursName, err))
 	}
-	data, err := os.ReadFile(*upstream)
-	if err != nil {
+	upstreamName, data := *upstream, []byte(nil)
+	if isURL(*upstream) {
+		data, upstreamName, err = fetchBounded(http.DefaultClient, *upstream, specdiff.MaxDocument, upstreamTimeout)
+		if err != nil {
+			return fail(fmt.Errorf("-upstream %s: %w", upstreamName, err))
+		}
+	} else if data, err = readBounded(*upstream, specdiff.MaxDocument, "spec-diff"); err != nil {
 		return fail(fmt.Errorf("-upstream: %w", err))
 	}
 	u, err := specdiff.Parse(data)
 	if err != nil {
-		return fail(fmt.Errorf("-upstream %s: %w", *upstream, err))
+		return fail(fmt.Errorf("-upstream %s: %w", upstreamName, err))
 	}
 	var list []specdiff.Allowance
 	if allowData != nil {
@@ -96,24 +102,10 @@ func specDiff(args []string, getenv func(string) string, stdout, stderr io.Write
 			AllowList   string `json:"allow_list,omitempty"`
 			Unexplained int    `json:"unexplained"`
 			specdiff.Result
-		}{oursName, *upstream, allowName, r.Unexplained(), r})
+		}{oursName, upstreamName, allowName, r.Unexplained(), r})
 		return code
 	}
-	fmt.Fprintf(stdout, "comparing %s with %s (allow-list: %s)\n", oursName, *upstream, cmp.Or(allowName, "none"))
-	for _, d := range r.Differences {
-		if d.Reason != "" {
-			fmt.Fprintf(stdout, "explained   %s\n            because %s\n", d.Difference, d.Reason)
-		} else {
-			fmt.Fprintf(stdout, "UNEXPLAINED %s\n", d.Difference)
-		}
-	}
-	for _, a := range r.Notes {
-		fmt.Fprintf(stdout, "noted       %s\n            because %s\n", a.Pointer, a.Reason)
-	}
-	for _, a := range r.Stale {
-		fmt.Fprintf(stdout, "STALE       allow-list entry %s (%s) explains no difference: remove it\n", a.Pointer, cmp.Or(a.Kind, "any kind"))
-	}
-	fmt.Fprintf(stdout, "%d differences: %d explained, %d unexplained; %d stale allow-list entries\n",
-		len(r.Differences), len(r.Differences)-r.Unexplained(), r.Unexplained(), len(r.Stale))
+	fmt.Fprintf(stdout, "comparing %s with %s (allow-list: %s)\n", oursName, upstreamName, cmp.Or(allowName, "none"))
+	specdiff.WriteText(stdout, r, *verbose)
 	return code
 }

@@ -43,7 +43,7 @@ func TestSpecDiff(t *testing.T) {
 		}
 	})
 	t.Run("the built-in allow-list against openapi.yaml itself is stale", func(t *testing.T) {
-		code, out, _ := specDiffCmd(t, map[string]string{"MIXPEEK_UPSTREAM_SPEC": ours})
+		code, out, _ := specDiffCmd(t, map[string]string{"MIXPEEK_UPSTREAM_SPEC": ours}, "-v")
 		entries := strings.Count(string(upstreamDivergences), "- pointer:")
 		notes := strings.Count(string(upstreamDivergences), "kind: note")
 		if code != 1 || strings.Count(out, "\nSTALE ") != entries-notes || strings.Count(out, "\nnoted ") != notes || notes == 0 {
@@ -86,7 +86,7 @@ func TestSpecDiff(t *testing.T) {
 		}
 		data, _ := json.Marshal(list)
 		allow := writeFile(t, "allow.json", data)
-		code, out, _ := specDiffCmd(t, nil, "-ours", ours, "-upstream", upstream, "-allow", allow)
+		code, out, _ := specDiffCmd(t, nil, "-ours", ours, "-upstream", upstream, "-allow", allow, "-v")
 		if code != 0 || !strings.Contains(out, "because shortened on purpose") || strings.Contains(out, "UNEXPLAINED") {
 			t.Errorf("exit %d, want 0, every difference explained:\n%s", code, out)
 		}
@@ -114,7 +114,7 @@ func TestSpecDiff(t *testing.T) {
 	})
 	t.Run("help", func(t *testing.T) {
 		code, out, _ := specDiffCmd(t, nil, "-help")
-		if code != 0 || !strings.Contains(out, "Usage: mixpeek-conformance spec-diff -upstream FILE") {
+		if code != 0 || !strings.Contains(out, "Usage: mixpeek-conformance spec-diff -upstream FILE|URL") {
 			t.Errorf("exit %d:\n%s", code, out)
 		}
 	})

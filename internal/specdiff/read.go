@@ -12,9 +12,10 @@ import (
 	"github.com/mixpeekkit/mixpeekkit/internal/sensitive"
 )
 
-// maxDocument bounds a document spec-diff reads (the upstream document, -ours, the
-// allow-list): a published OpenAPI document is a few MB. A larger one is refused.
-const maxDocument = 16 << 20
+// MaxDocument bounds a document spec-diff reads (the upstream document, -ours, the
+// allow-list): a published OpenAPI document is a few MB. A larger one is refused: Parse and
+// ParseAllowList refuse it, and the command reads no more of a file or a download.
+const MaxDocument = 16 << 20
 
 // maxYAMLDocument bounds a document in YAML, which costs up to a hundred times its size in
 // memory to read (JSON costs a fraction of that).
@@ -42,8 +43,8 @@ var limits = docbudget.Limits{Bytes: maxExpanded, Values: maxValues, Depth: maxD
 // byte-order mark is read as nothing.
 func toJSON(data []byte) ([]byte, error) {
 	data = docbudget.TrimBOM(data)
-	if len(data) > maxDocument {
-		return nil, fmt.Errorf("the document is larger than %s, the limit of spec-diff", docbudget.Size(maxDocument))
+	if len(data) > MaxDocument {
+		return nil, fmt.Errorf("the document is larger than %s, the limit of spec-diff", docbudget.Size(MaxDocument))
 	}
 	if json.Valid(data) {
 		if err := docbudget.CheckJSON(data, limits); err != nil {
