@@ -187,3 +187,15 @@ func TestRecordingBytesIsBounded(t *testing.T) {
 		t.Errorf("RecordingBytes 16 MiB: %v", err)
 	}
 }
+
+// The bound of a body's values, exactly: 10,000 values and names are read, one more is a 400.
+func TestBodyValuesAtTheBound(t *testing.T) {
+	h := newHarness(t)
+	// {, "name", "k", "scopes", [ and n items: n + 5 values.
+	for n, want := range map[int]int{9_995: http.StatusUnprocessableEntity, 9_996: http.StatusBadRequest} {
+		body := `{"name":"k","scopes":[1` + strings.Repeat(`,1`, n-1) + `]}`
+		if r := h.send("POST", adminKeys, adminKey, body); r.status != want {
+			t.Errorf("%d values: %d, want %d", n+5, r.status, want)
+		}
+	}
+}
