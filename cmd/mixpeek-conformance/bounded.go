@@ -59,12 +59,12 @@ func shownURL(u *url.URL) string {
 
 // fetchBounded downloads the document at rawURL (http or https) with client: the whole
 // answer within timeout, at most limit bytes of it, and only a 2xx. It returns the document
-// and the URL as messages show it (shownURL); its errors never repeat the query or the user
-// information of the URL.
+// and the URL as messages show it (shownURL; "" when rawURL is not a URL); its errors never
+// repeat the query or the user information of the URL.
 func fetchBounded(client *http.Client, rawURL string, limit int, timeout time.Duration) (data []byte, shown string, err error) {
 	u, err := url.Parse(rawURL)
 	if err != nil || u.Host == "" {
-		return nil, "the -upstream URL", errors.New("not a URL of the form https://host/path")
+		return nil, "", errors.New("not a URL of the form https://host/path")
 	}
 	shown = shownURL(u)
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)

@@ -26,7 +26,7 @@ var upstreamDivergences []byte
 // is not (or an entry of the list explains nothing), 2 on a usage, download or parse error.
 func specDiff(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("mixpeek-conformance spec-diff", flag.ContinueOnError)
-	upstream := fs.String("upstream", "", "the upstream OpenAPI document (3.0 or 3.1, JSON or YAML): a file, or an http:// or https:// URL to download (within 30s)")
+	upstream := fs.String("upstream", "", fmt.Sprintf("the upstream OpenAPI document (3.0 or 3.1, JSON or YAML): a file, or an http:// or https:// URL to download (within %s)", upstreamTimeout))
 	ours := fs.String("ours", "", "the document to compare (default: this release's openapi.yaml, built in)")
 	allow := fs.String("allow", "", "the allow-list of documented divergences (default: this release's upstream-divergences.yaml with the built-in openapi.yaml, none with -ours)")
 	format := fs.String("format", "text", "output: text or json")
@@ -73,7 +73,7 @@ func specDiff(args []string, getenv func(string) string, stdout, stderr io.Write
 	if isURL(*upstream) {
 		data, upstreamName, err = fetchBounded(http.DefaultClient, *upstream, specdiff.MaxDocument, upstreamTimeout)
 		if err != nil {
-			return fail(fmt.Errorf("-upstream %s: %w", upstreamName, err))
+			return fail(fmt.Errorf("-upstream %s: %w", cmp.Or(upstreamName, "URL"), err))
 		}
 	} else if data, err = readBounded(*upstream, specdiff.MaxDocument, "spec-diff"); err != nil {
 		return fail(fmt.Errorf("-upstream: %w", err))

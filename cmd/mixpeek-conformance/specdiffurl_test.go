@@ -114,7 +114,7 @@ func TestSpecDiffUpstreamURL(t *testing.T) {
 		{userinfo + "/zeros", "-upstream " + srv.URL + "/zeros: the answer is larger than 16 MiB (16777216 bytes), the limit of spec-diff"},
 		{srv.URL + "/declared", "-upstream " + srv.URL + "/declared: the answer is larger than 16 MiB"},
 		{"http://127.0.0.1:1/openapi.yaml?token=" + secret, "-upstream http://127.0.0.1:1/openapi.yaml?…: GET failed: dial tcp 127.0.0.1:1: connect: connection refused"},
-		{"https://", "-upstream the -upstream URL: not a URL of the form https://host/path"},
+		{"https://", "-upstream URL: not a URL of the form https://host/path"},
 	} {
 		code, out, errOut := specDiffCmd(t, nil, "-upstream", tc.url)
 		if code != 2 || out != "" || !strings.Contains(errOut, tc.want) || strings.Contains(errOut, secret) {
