@@ -57,17 +57,17 @@ func shownURL(u *url.URL) string {
 	return v.String()
 }
 
-// fetchBounded downloads the document at rawURL (http or https) with client: the whole
+// fetchBounded downloads the document at rawURL (http or https) with client, until ctx ends: the whole
 // answer within timeout, at most limit bytes of it, and only a 2xx. It returns the document
 // and the URL as messages show it (shownURL; "" when rawURL is not a URL); its errors never
 // repeat the query or the user information of the URL.
-func fetchBounded(client *http.Client, rawURL string, limit int, timeout time.Duration) (data []byte, shown string, err error) {
+func fetchBounded(ctx context.Context, client *http.Client, rawURL string, limit int, timeout time.Duration) (data []byte, shown string, err error) {
 	u, err := url.Parse(rawURL)
 	if err != nil || u.Host == "" {
 		return nil, "", errors.New("not a URL of the form https://host/path")
 	}
 	shown = shownURL(u)
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	ctx, cancel := context.WithTimeout(ctx, timeout) // and a first Ctrl-C ends it
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {

@@ -18,7 +18,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if len(args) > 0 {
 		switch args[0] {
 		case "spec-diff":
-			return specDiff(args[1:], getenv, stdout, stderr)
+			return specDiff(ctx, args[1:], getenv, stdout, stderr)
 		case "replay":
 			return replay(ctx, args[1:], getenv, stdout, stderr)
 		case "sweep":

@@ -2,6 +2,7 @@ package main
 
 import (
 	"cmp"
+	"context"
 	_ "embed"
 	"encoding/json"
 	"errors"
@@ -24,7 +25,7 @@ var upstreamDivergences []byte
 // specDiff is `mixpeek-conformance spec-diff`: openapi.yaml against an upstream document. It
 // returns the exit code: 0 when every difference is explained by the allow-list, 1 when one
 // is not (or an entry of the list explains nothing), 2 on a usage, download or parse error.
-func specDiff(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+func specDiff(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("mixpeek-conformance spec-diff", flag.ContinueOnError)
 	upstream := fs.String("upstream", "", fmt.Sprintf("the upstream OpenAPI document (3.0 or 3.1, JSON or YAML): a file, or an http:// or https:// URL to download (within %s)", upstreamTimeout))
 	ours := fs.String("ours", "", "the document to compare (default: this release's openapi.yaml, built in)")
@@ -71,7 +72,7 @@ func specDiff(args []string, getenv func(string) string, stdout, stderr io.Write
 	}
 	upstreamName, data := *upstream, []byte(nil)
 	if isURL(*upstream) {
-		data, upstreamName, err = fetchBounded(http.DefaultClient, *upstream, specdiff.MaxDocument, upstreamTimeout)
+		data, upstreamName, err = fetchBounded(ctx, http.DefaultClient, *upstream, specdiff.MaxDocument, upstreamTimeout)
 		if err != nil {
 			return fail(fmt.Errorf("-upstream %s: %w", cmp.Or(upstreamName, "URL"), err))
 		}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -135,7 +136,7 @@ func TestFetchTimeout(t *testing.T) {
 	}))
 	t.Cleanup(srv.Close)
 	start := time.Now()
-	_, _, err := fetchBounded(http.DefaultClient, srv.URL, specdiff.MaxDocument, 200*time.Millisecond)
+	_, _, err := fetchBounded(context.Background(), http.DefaultClient, srv.URL, specdiff.MaxDocument, 200*time.Millisecond)
 	if err == nil || err.Error() != "no whole answer within 200ms, the limit of a download of spec-diff" || time.Since(start) > 5*time.Second {
 		t.Errorf("%v after %s", err, time.Since(start))
 	}

@@ -35,7 +35,7 @@ func Parse(fs *flag.FlagSet, intro string, mirrors []Mirror, args []string, gete
 	fs.SetOutput(io.Discard) // flag's own report would repeat the caller's one error line
 	version := fs.Bool("version", false, "print the version and exit")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), intro+"\nEvery flag has an environment mirror:")
+		fmt.Fprintln(fs.Output(), intro+"\n\nEvery flag has an environment mirror:")
 		for _, m := range mirrors {
 			fmt.Fprintf(fs.Output(), "  -%s\t%s\n", m.Flag, m.Env)
 		}
