@@ -2,12 +2,12 @@ package docbudget_test
 
 import (
 	"errors"
-	"fmt"
 	"runtime"
 	"strings"
 	"testing"
 
 	"github.com/mixpeekkit/mixpeekkit/internal/docbudget"
+	"github.com/mixpeekkit/mixpeekkit/internal/memtest"
 )
 
 var roomy = docbudget.Limits{Bytes: 1 << 20, Values: 1 << 20, Depth: 64}
@@ -80,16 +80,7 @@ func TestAliasesCountWhatTheyReach(t *testing.T) {
 
 // bomb is about 500 KB of YAML whose aliases reach long member names millions of times: the
 // YAML library's own alias check, which counts values, lets it by.
-func bomb() []byte {
-	var b strings.Builder
-	b.WriteString("a0: &a0\n")
-	for i := range 20 {
-		fmt.Fprintf(&b, "  ? k%02d%s\n  : 0\n", i, strings.Repeat("x", 24000))
-	}
-	b.WriteString("a1: &a1 [" + strings.Repeat("*a0, ", 199) + "*a0]\n")
-	b.WriteString("a2: [" + strings.Repeat("*a1, ", 49) + "*a1]\n")
-	return []byte(b.String())
-}
+func bomb() []byte { return []byte(memtest.AliasBomb("", 20, 24000, 200, 50)) }
 
 // An alias bomb is refused as soon as its aliases pass the limit, without expanding them: the
 // check allocates nothing beyond the library's node tree.

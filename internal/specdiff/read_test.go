@@ -2,11 +2,11 @@ package specdiff
 
 import (
 	"bytes"
-	"fmt"
 	"runtime"
 	"strings"
 	"testing"
 
+	"github.com/mixpeekkit/mixpeekkit/internal/memtest"
 	"github.com/mixpeekkit/mixpeekkit/internal/sensitive"
 )
 
@@ -23,16 +23,7 @@ func allocated(f func()) uint64 {
 // times each, behind 5000 plain values that keep the YAML library's own alias check (a share
 // of the values) quiet: 3.5 GB read whole.
 func specBomb() []byte {
-	var b strings.Builder
-	b.WriteString("openapi: 3.0.3\ninfo: {title: x, version: '1'}\npaths: {}\n")
-	b.WriteString("filler: [" + strings.Repeat("0,", 4999) + "0]\n")
-	b.WriteString("x0: &a0\n")
-	for i := range 20 {
-		fmt.Fprintf(&b, "  ? k%02d%s\n  : 0\n", i, strings.Repeat("x", 23000))
-	}
-	b.WriteString("x1: &a1 [" + strings.Repeat("*a0, ", 39) + "*a0]\n")
-	b.WriteString("x2: [" + strings.Repeat("*a1, ", 39) + "*a1]\n")
-	return []byte(b.String())
+	return []byte(memtest.AliasBomb("openapi: 3.0.3\ninfo: {title: x, version: '1'}\npaths: {}\nfiller: ["+strings.Repeat("0,", 4999)+"0]\n", 20, 23000, 40, 40))
 }
 
 func TestAnAliasBombIsRefused(t *testing.T) {
