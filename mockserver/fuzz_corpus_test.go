@@ -23,6 +23,7 @@ import (
 	"testing"
 
 	"github.com/mixpeekkit/mixpeekkit"
+	"github.com/mixpeekkit/mixpeekkit/internal/memtest"
 )
 
 var writeFuzzCorpus = flag.Bool("write-fuzz-corpus", false, "write testdata/fuzz/ from fuzzSeeds")
@@ -345,13 +346,7 @@ func fuzzSeeds() []fuzzSeed {
 	// file's budget, an alias cycle, deep and wide data, a long name over many values, a
 	// byte-order mark, a file one byte over its bound (fixtures/limits_test.go has each at its
 	// bound).
-	var bomb strings.Builder
-	bomb.WriteString("organizations: []\na0: &a0\n")
-	for i := range 20 {
-		fmt.Fprintf(&bomb, "  ? k%02d%s\n  : 0\n", i, strings.Repeat("x", 24000))
-	}
-	bomb.WriteString("a1: &a1 [" + strings.Repeat("*a0, ", 199) + "*a0]\na2: [" + strings.Repeat("*a1, ", 49) + "*a1]\n")
-	fixture("alias-bomb", true, bomb.String())
+	fixture("alias-bomb", true, memtest.AliasBomb("organizations: []\n", 20, 24000, 200, 50))
 	fixture("alias-cycle", true, "organizations: []\na: &a [1, *a]\n")
 	fixture("yaml-65-deep", true, "organizations: []\nx: "+strings.Repeat("[", 65)+strings.Repeat("]", 65)+"\n")
 	fixture("json-9000-deep", false, `{"organizations": [], "x": `+strings.Repeat("[", 9000)+strings.Repeat("]", 9000)+`}`)
