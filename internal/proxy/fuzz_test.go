@@ -81,32 +81,17 @@ func fuzzUpstreams(f *testing.F, current *atomic.Pointer[fuzzAnswer], got *reach
 		_, _ = w.Write(a.body)
 	}))
 	f.Cleanup(up.Close)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		f.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	f.Cleanup(func() { ln.Close(); wg.Wait() })
-	wg.Go(func() {
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			wg.Go(func() {
-				defer conn.Close()
-				_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
-				req, err := http.ReadRequest(bufio.NewReader(conn))
-				if err != nil {
-					return
-				}
-				got.note(req)
-				_, _ = io.Copy(io.Discard, req.Body)
-				_, _ = conn.Write(current.Load().body)
-			})
+	raw = rawUpstream(f, func(conn net.Conn, _ <-chan struct{}) {
+		_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
+		req, err := http.ReadRequest(bufio.NewReader(conn))
+		if err != nil {
+			return
 		}
+		got.note(req)
+		_, _ = io.Copy(io.Discard, req.Body)
+		_, _ = conn.Write(current.Load().body)
 	})
-	return up.URL, "http://" + ln.Addr().String()
+	return up.URL, raw
 }
 
 type fuzzProxy struct {

@@ -20,16 +20,16 @@ import (
 	"github.com/mixpeekkit/mixpeekkit/mockserver/mockservertest"
 )
 
-// switching is an upstream that answers every request 101 Switching Protocols and then holds
-// the connection open for a minute (or until the test ends).
-func switching(t *testing.T) string {
+// rawUpstream is an upstream that speaks HTTP by hand on each connection: serve gets it and a
+// channel closed when the test ends. It returns the upstream's URL.
+func rawUpstream(tb testing.TB, serve func(conn net.Conn, done <-chan struct{})) string {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	done := make(chan struct{})
 	var wg sync.WaitGroup
-	t.Cleanup(func() { close(done); ln.Close(); wg.Wait() })
+	tb.Cleanup(func() { close(done); ln.Close(); wg.Wait() })
 	wg.Go(func() {
 		for {
 			conn, err := ln.Accept()
@@ -38,18 +38,26 @@ func switching(t *testing.T) string {
 			}
 			wg.Go(func() {
 				defer conn.Close()
-				if _, err := http.ReadRequest(bufio.NewReader(conn)); err != nil {
-					return
-				}
-				_, _ = io.WriteString(conn, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n")
-				select {
-				case <-done:
-				case <-time.After(time.Minute):
-				}
+				serve(conn, done)
 			})
 		}
 	})
 	return "http://" + ln.Addr().String()
+}
+
+// switching is an upstream that answers every request 101 Switching Protocols and then holds
+// the connection open for a minute (or until the test ends).
+func switching(t *testing.T) string {
+	return rawUpstream(t, func(conn net.Conn, done <-chan struct{}) {
+		if _, err := http.ReadRequest(bufio.NewReader(conn)); err != nil {
+			return
+		}
+		_, _ = io.WriteString(conn, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n")
+		select {
+		case <-done:
+		case <-time.After(time.Minute):
+		}
+	})
 }
 
 // An upstream that switches protocols gets the client a 502 within the proxy's timeout, and
