@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 
 	"github.com/mixpeekkit/mixpeekkit/internal/apierror"
 	"github.com/mixpeekkit/mixpeekkit/internal/sensitive"
@@ -245,7 +246,8 @@ func errValidation(v []violation) *refusal { return errValidationOf(v, 0) }
 // rendered.
 func errValidationOf(v []violation, more int) *refusal {
 	if left := len(v) - maxViolations + more; left > 0 {
-		v = append(v[:min(len(v), maxViolations):min(len(v), maxViolations)], violation{Loc: []any{"body"}, Type: "too_many_errors",
+		listed := v[:min(len(v), maxViolations)]
+		v = append(slices.Clip(listed), violation{Loc: []any{"body"}, Type: "too_many_errors",
 			Msg: fmt.Sprintf("and %d more violations, not listed: the mock lists the first %d", left, maxViolations)})
 	}
 	return &refusal{kind: ErrInvalid, message: "the request breaks its OpenAPI document", violations: v}

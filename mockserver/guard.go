@@ -61,7 +61,7 @@ func (s *Server) crossSite(r *http.Request) string {
 // allowedHost says whether the control API answers to a host name: an IP literal, localhost
 // (and its subdomains), or one of Options.AllowedHosts (any letter case).
 func (s *Server) allowedHost(name string) bool {
-	name = strings.ToLower(strings.TrimSuffix(name, "."))
+	name = hostName(name)
 	return net.ParseIP(name) != nil || name == "localhost" || strings.HasSuffix(name, ".localhost") ||
 		slices.Contains(s.allowedHosts, name)
 }
@@ -72,10 +72,13 @@ func isJSONMediaType(ct string) bool {
 	return err == nil && mt == "application/json"
 }
 
+// hostName is a host name as the guard compares it: in lower case, without a final dot.
+func hostName(name string) string { return strings.ToLower(strings.TrimSuffix(name, ".")) }
+
 func lowered(names []string) []string {
 	out := make([]string, len(names))
 	for i, n := range names {
-		out[i] = strings.ToLower(strings.TrimSuffix(n, "."))
+		out[i] = hostName(n)
 	}
 	return out
 }

@@ -173,29 +173,20 @@ func pendingOf(ctx context.Context) *pending {
 const maxJournalText = 2 << 10
 
 // journalText is a path, a query or a method as an entry keeps it (and the log): redacted
-// by redact, cut at maxJournalText. Only a little more than what is kept is redacted, so that
-// a request line of a megabyte costs no more than a short one, yet a key (even percent-encoded)
+// by redact, cut at max bytes. Only a little more than what is kept is redacted, so that a
+// request line of a megabyte costs no more than a short one, yet a key (even percent-encoded)
 // that starts before the cut is found whole.
-func journalText(s string, redact func(string) string) string {
+func journalText(s string, max int, redact func(string) string) string {
 	total := len(s)
-	if len(s) > maxJournalText+256 {
-		s = s[:maxJournalText+256]
+	if len(s) > max+256 {
+		s = s[:max+256]
 	}
-	return sensitive.Cut(redact(s), maxJournalText, total)
+	return sensitive.Cut(redact(s), max, total)
 }
 
 // maxJournalMethod is how much of a method an entry keeps: the methods of HTTP are short, and
 // anything else is the client's text.
 const maxJournalMethod = 32
-
-// journalMethod is a request's method as an entry keeps it (and the log).
-func journalMethod(m string) string {
-	total := len(m)
-	if len(m) > maxJournalMethod+256 {
-		m = m[:maxJournalMethod+256]
-	}
-	return sensitive.Cut(sensitive.RedactKeys(m), maxJournalMethod, total)
-}
 
 // maxJournalBody is how much of a body an entry keeps: a journal of big bodies would
 // otherwise hold gigabytes.

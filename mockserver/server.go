@@ -97,10 +97,6 @@ type Options struct {
 	DisableRecording bool
 }
 
-// maxRecordingBytes is the largest Options.RecordingBytes: a recording written with its
-// indentation stays within what recording.Parse reads.
-const maxRecordingBytes = recfmt.MaxFileSize / 2
-
 // The budgets of Options: what the mock holds at most when an option is 0.
 const (
 	DefaultMaxTenants     = 100
@@ -169,8 +165,8 @@ func New(opts Options) (*Server, error) {
 	switch {
 	case opts.MaxTenants < 0:
 		return nil, errors.New("mockserver: Options.MaxTenants must not be negative")
-	case opts.RecordingBytes < 0 || opts.RecordingBytes > maxRecordingBytes:
-		return nil, fmt.Errorf("mockserver: Options.RecordingBytes must be from 0 to %d (half the largest recording file a replay reads, for its indentation)", maxRecordingBytes)
+	case opts.RecordingBytes < 0 || opts.RecordingBytes > recfmt.MaxCallBytes:
+		return nil, fmt.Errorf("mockserver: Options.RecordingBytes must be from 0 to %d (half the largest recording file a replay reads, for its indentation)", recfmt.MaxCallBytes)
 	}
 	s := &Server{
 		contract:     c,
@@ -234,8 +230,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	rec := &statusRecorder{ResponseWriter: w}
 	p := &pending{record: !strings.HasPrefix(r.URL.Path, controlPrefix+"/")}
-	p.entry = JournalEntry{Time: s.now(), Method: journalMethod(r.Method),
-		Path: journalText(r.URL.EscapedPath(), sensitive.RedactPath), Query: journalText(r.URL.RawQuery, sensitive.RedactQuery)}
+	p.entry = JournalEntry{Time: s.now(), Method: journalText(r.Method, maxJournalMethod, sensitive.RedactKeys),
+		Path:  journalText(r.URL.EscapedPath(), maxJournalText, sensitive.RedactPath),
+		Query: journalText(r.URL.RawQuery, maxJournalText, sensitive.RedactQuery)}
 	ctx := context.WithValue(context.WithValue(r.Context(), pendingKey{}, p), serverKey{}, s)
 	r = r.WithContext(ctx)
 	defer func() {

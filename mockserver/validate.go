@@ -111,13 +111,13 @@ func (s *Server) validateRequest(r *http.Request, op *operation) (map[string]str
 			for _, v := range read.Refused {
 				worded[lax.Pointer(v.Loc)] = true
 			}
-			room := &room{left: maxViolations + 1 - len(refused)}
-			for _, v := range requestViolations(err, op.doc.Name, room) {
+			left := &room{left: maxViolations + 1 - len(refused)}
+			for _, v := range requestViolations(err, op.doc.Name, left) {
 				if !worded[lax.Pointer(v.Loc)] {
 					refused = append(refused, v)
 				}
 			}
-			unlisted = room.unlisted
+			unlisted = left.unlisted
 		}
 		return nil, nil, errValidationOf(sorted(refused), unlisted)
 	}
@@ -245,19 +245,15 @@ func requestViolations(err error, doc string, room *room) []violation {
 	return out
 }
 
-// sorted puts violations in a stable order: by place, then type.
+// sorted puts violations in a stable order: by place, then type. Each place is worded once.
 func sorted(v []violation) []violation {
-	places := make(map[*violation]string, len(v))
-	for i := range v {
-		places[&v[i]] = fmt.Sprint(v[i].Loc...)
-	}
 	type keyed struct {
 		place string
 		v     violation
 	}
 	ks := make([]keyed, len(v))
 	for i := range v {
-		ks[i] = keyed{places[&v[i]], v[i]}
+		ks[i] = keyed{fmt.Sprint(v[i].Loc...), v[i]}
 	}
 	sort.SliceStable(ks, func(i, j int) bool {
 		if ks[i].place != ks[j].place {
