@@ -130,8 +130,8 @@ func parse(args []string, getenv func(string) string, stdout io.Writer) (config,
 		return c, usageError{errors.New("-admin-key and -admin-email set the default organization: with -fixtures, put them in the file")}
 	case c.journalSize < 1:
 		return c, usageError{errors.New("-journal-size must be at least 1")}
-	case c.recordingBytes < 1 || c.recordingBytes > recfmt.MaxFileSize/2:
-		return c, usageError{fmt.Errorf("-recording-bytes must be from 1 to %d (16 MiB)", recfmt.MaxFileSize/2)}
+	case c.recordingBytes < 1 || c.recordingBytes > recfmt.MaxCallBytes:
+		return c, usageError{fmt.Errorf("-recording-bytes must be from 1 to %d (16 MiB)", recfmt.MaxCallBytes)}
 	case c.maxTenants < 1:
 		return c, usageError{errors.New("-max-tenants must be at least 1")}
 	case c.readTimeout <= 0 || c.writeTimeout <= 0 || c.idleTimeout <= 0:

@@ -33,6 +33,10 @@ const MaxRequestBody = 1<<20 + 1
 // size in memory (a file of the smallest calls). Parse refuses a larger one.
 const MaxFileSize = 32 << 20
 
+// MaxCallBytes is the most JSON a recorder may keep of an organization's calls (the mock's
+// -recording-bytes): half the file's bound, so that the file, indented, stays within it.
+const MaxCallBytes = MaxFileSize / 2
+
 // MaxDepth bounds how deep a call's body and an answer's shape nest (the mock records a body at
 // most 32 deep; its answers nest 4 deep). Parse refuses a deeper one: comparing a shape costs
 // the square of its depth.
